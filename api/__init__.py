@@ -1,0 +1,1 @@
+"""learnmap api layer."""

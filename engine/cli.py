@@ -1,0 +1,192 @@
+"""``learnmap``: the command line, the front door for people and scripts.
+
+The engine's own commands live here (``demo-data``, ``ingest``, ``db``, ``policy``);
+upper layers add theirs through the ``learnmap.commands`` entry-point group (each
+entry is a ``register(subparsers)`` function), so the engine never imports them.
+
+Exit status: 0 on success, 2 on bad input (every problem listed), 1 on other errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from datetime import date
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from engine.errors import InputFileError, LearnmapError, PolicyError, ValidationError
+from engine.schema import TABLE_ORDER
+
+EXAMPLES = """\
+examples:
+  learnmap demo-data --out var/demo              # a national-scale demo dataset
+  learnmap ingest var/demo                       # validate and load it into the store
+  learnmap db info                               # row counts per table
+  learnmap policy show national-2025             # the plan's quotas
+environment:
+  LEARNMAP_DATABASE_URL   store location (default sqlite:///var/learnmap.db; may be
+                          postgresql+psycopg://user:pass@host/db)
+"""
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
+
+
+def _cmd_demo_data(args: argparse.Namespace) -> int:
+    from engine.demo import DemoSpec, generate, write_dataset
+
+    t0 = time.perf_counter()
+    spec = DemoSpec(orgs=args.orgs, seed=args.seed, start=args.start, end=args.end)
+    progress = not args.quiet and spec.orgs >= 20_000
+    tables = generate(spec, progress=progress)
+    counts = write_dataset(tables, args.out, progress=progress)
+    print(f"wrote {args.out} in {time.perf_counter() - t0:.1f}s")
+    for name, n in counts.items():
+        print(f"  {name:<18} {n:>12,}")
+    return 0
+
+
+def _print_problems(exc: ValidationError, as_json: bool) -> None:
+    if as_json:
+        json.dump({"ok": False, "problems": [p.to_dict() for p in exc.problems]}, sys.stdout,
+                  ensure_ascii=False, indent=1)
+        print()
+        return
+    n = len(exc.problems)
+    print(f"rejected: {n} problem{'s' if n != 1 else ''}; nothing was written", file=sys.stderr)
+    for p in exc.problems:
+        print(f"  {p}", file=sys.stderr)
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from engine.ingest import ingest
+    from engine.store import Store
+
+    t0 = time.perf_counter()
+    try:
+        counts = ingest(args.path, Store(), table=args.table)
+    except ValidationError as exc:
+        _print_problems(exc, args.json)
+        return 2
+    except InputFileError as exc:
+        if args.json:
+            json.dump({"ok": False, "problems": [{"file": str(args.path), "row": 0, "column": "",
+                                                  "value": "", "rule": str(exc)}]},
+                      sys.stdout, ensure_ascii=False)
+            print()
+        else:
+            print(f"rejected: {exc}; nothing was written", file=sys.stderr)
+        return 2
+    if args.json:
+        json.dump({"ok": True, "tables": {t: vars(c) for t, c in counts.items()}}, sys.stdout)
+        print()
+        return 0
+    print(f"ingested {args.path} in {time.perf_counter() - t0:.1f}s")
+    for name, c in counts.items():
+        print(f"  {name:<18} {c.new:>10,} new {c.updated:>8,} updated {c.unchanged:>10,} unchanged")
+    return 0
+
+
+def _cmd_db_info(args: argparse.Namespace) -> int:
+    from engine.store import Store
+
+    store = Store()
+    counts = store.counts()
+    if args.json:
+        json.dump({"url": store.url, "counts": counts}, sys.stdout)
+        print()
+        return 0
+    print(f"store: {store.url}")
+    for name in TABLE_ORDER:
+        print(f"  {name:<18} {counts[name]:>12,}")
+    return 0
+
+
+def _cmd_policy_show(args: argparse.Namespace) -> int:
+    from engine.policy import load_policy
+
+    policy = load_policy(args.policy)
+    print(json.dumps(policy.model_dump(mode="json"), ensure_ascii=False, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="learnmap",
+        description="Learning analytics and recommendations for staff training programmes.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("demo-data", help="write a realistic demo dataset (ten CSV files)",
+                       description="Write a complete demo dataset calibrated to the 2025-2027 "
+                       "national plan (about 2,000 offline and 6,500 online completed "
+                       "person-times a year per 2,300 organizations). Deterministic for a seed.")
+    p.add_argument("--out", type=Path, required=True, help="directory to write <table>.csv into")
+    p.add_argument("--orgs", type=int, default=2300,
+                   help="number of organizations (default 2300, the national level)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--start", type=_date, default=date(2025, 1, 1),
+                   help="first day of activity (default 2025-01-01)")
+    p.add_argument("--end", type=_date, default=date(2027, 12, 31),
+                   help="last day of activity (default 2027-12-31)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_demo_data)
+
+    p = sub.add_parser("ingest", help="validate files and load them into the store",
+                       description="Validate a dataset directory (<table>.csv|xlsx|parquet) or "
+                       "one file and upsert it into the store in one transaction. Any "
+                       "invalid row rejects the whole batch (exit status 2, every problem "
+                       "listed with file, row, column, value and rule). Re-ingesting the "
+                       "same data changes nothing.")
+    p.add_argument("path", type=Path, help="dataset directory or a single file")
+    p.add_argument("--table", choices=TABLE_ORDER,
+                   help="the table a single file holds (default: from the file name)")
+    p.add_argument("--json", action="store_true", help="machine-readable result and errors")
+    p.set_defaults(func=_cmd_ingest)
+
+    p = sub.add_parser("db", help="inspect the store")
+    dbsub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    q = dbsub.add_parser("info", help="store location and row counts per table")
+    q.add_argument("--json", action="store_true", help="machine-readable output")
+    q.set_defaults(func=_cmd_db_info)
+
+    p = sub.add_parser("policy", help="show the training policies")
+    psub = p.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
+    q = psub.add_parser("show", help="print a policy preset or file, validated")
+    q.add_argument("policy", help="preset name (national-2025, cadre-hours, credits) or a file")
+    q.set_defaults(func=_cmd_policy_show)
+
+    for ep in entry_points(group="learnmap.commands"):
+        ep.load()(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except PolicyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except LearnmapError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""Demo data calibrated to the 2025–2027 national plan, with documented latent structure.
+
+``generate(orgs=2300, seed=0)`` returns the ten canonical tables; ``write_dataset``
+writes them as ``<table>.csv`` (``learnmap demo-data``).  Deterministic for a seed
+and a set of arguments.
+
+Population (national level, DOMAIN.md "Scale")
+  Organizations: 88% social groups, 9% foundations, 3% social service organizations;
+  70% in Beijing, the rest spread by province with the north-east and north-west
+  thinnest; 25% ministry-managed; 65% rated 1–5 (mostly 3–4).  Staff per
+  organization (≈ 5.5 on average): one head, 1–2 finance officers, a supervisor
+  (60%), project managers, membership staff and branch managers in social groups,
+  HR (40%), party-affairs workers (60% of ministry-managed organizations, 25% of the
+  rest — their quota applies only in the former), a spokesperson (15% separate, 45%
+  of heads also speak for the organization: multi-role staff) and other staff.  15%
+  are hired during the window and 12% leave during it (pro-rating cases).
+
+Volume (calibration)
+  Completed person-times a year ≈ 2,000 offline (offline + blended) and 6,500
+  online (online + live) per 2,300 organizations, pro-rated for partial years —
+  the plan's volume, far below the ≈ 45,000 person-times the role quotas of
+  ≈ 12,700 staff need over three years: the coverage gap is real.
+
+Latent structure (each effect sized in ``Effects`` and removable by setting it to 0)
+  1. Organization training culture ``c_o ~ N(0.15·(rating−3), 0.7)``: multiplies
+     every staff member's enrolment rate by ``exp(c_o)`` and adds ``0.8·c_o`` to the
+     completion logit — colleagues' training volumes are correlated.
+  2. Regional access to offline sessions: a province's log access (Beijing +0.9,
+     nearby/east coast +0.2–0.4, north-east −0.6, north-west −0.8) multiplies the
+     *offline* enrolment rate only; online training is unaffected.
+  3. Individual diligence ``d_i ~ N(0, 0.6)``: multiplies the enrolment rate by
+     ``exp(d_i)``, adds ``d_i`` to the completion logit (fewer drops / no-shows) and
+     ``6·d_i`` points to every score — a person's behaviour is consistent over time.
+  4. Role-specific needs: a module teaching a skill the person's (primary) role
+     requires is chosen with odds ×(1 + 4); finance staff take finance modules.
+  5. Skill mastery measured with noise: each person has a mastery ``u_is ~ N(0,1)``
+     of each skill (``hash_normal``); a score is
+     ``64 + 10·Σ_s w_ms·u_is/Σ_s w_ms + 5·[role needs it] + 6·d_i + 8·[prereqs done]
+     + N(0, 6)``, so two scores of one person on modules sharing a skill agree more
+     than scores on unrelated modules.
+  6. Prerequisites raise later scores: +8 points when every prerequisite of the module
+     was completed before enrolling in it.
+  7. Effect of training: self-assessed post − pre gain ``10 + 5·[offline/blended] +
+     N(0, 5)``; the one-year follow-up keeps 70% of the gain.  Satisfaction depends
+     on a module's latent quality (sd 5 points) and +3 for participatory/case methods.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from engine.demo.activity import build_activity, hash_normal
+from engine.demo.catalog import build_catalog
+from engine.demo.effects import NO_EFFECTS, Effects
+from engine.demo.population import build_population
+from engine.schema import TABLE_ORDER, TABLES
+
+__all__ = ["DemoSpec", "Effects", "NO_EFFECTS", "generate", "hash_normal", "write_dataset"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DemoSpec:
+    orgs: int = 2300
+    seed: int = 0
+    start: date = date(2025, 1, 1)
+    end: date = date(2027, 12, 31)
+    effects: Effects = Effects()
+
+
+def generate(spec: DemoSpec = DemoSpec(), progress: bool = False) -> dict[str, pd.DataFrame]:
+    """All ten canonical tables for ``spec`` (dates as datetime64, lists ``|``-joined)."""
+    if spec.orgs < 1:
+        raise ValueError(f"orgs must be at least 1, got {spec.orgs}")
+    if spec.end < spec.start:
+        raise ValueError(f"end {spec.end} is before start {spec.start}")
+    start, end = np.datetime64(spec.start, "D"), np.datetime64(spec.end, "D")
+    steps = tqdm(total=3, desc="generating", disable=not progress, unit="step")
+    cat = build_catalog(spec.seed)
+    rng = np.random.default_rng([spec.seed, 2])
+    pop = build_population(rng, spec.orgs, start, end, spec.effects)
+    steps.update()
+    act = build_activity(np.random.default_rng([spec.seed, 3]), pop, cat, spec.effects,
+                         start, end, spec.seed)
+    steps.update()
+    tables = {
+        "organizations": pop.orgs,
+        "staff": pop.staff,
+        "skills": cat.skills,
+        "modules": cat.modules,
+        "module_skills": cat.module_skills,
+        "role_requirements": cat.role_requirements,
+        "sessions": act.sessions,
+        "participations": act.participations,
+        "assessments": act.assessments,
+        "outcomes": act.outcomes,
+    }
+    steps.update()
+    steps.close()
+    return tables
+
+
+def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    out = {}
+    for c in frame.columns:
+        s = frame[c]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            text = np.datetime_as_string(s.to_numpy().astype("datetime64[D]"), unit="D")
+            out[c] = np.where(s.isna().to_numpy(), "", text)
+        elif pd.api.types.is_bool_dtype(s):
+            out[c] = np.where(s.to_numpy(), "true", "false")
+        else:
+            out[c] = s
+    return pd.DataFrame(out)
+
+
+def write_dataset(tables: dict[str, pd.DataFrame], out: str | Path, progress: bool = False,
+                  chunk: int = 500_000) -> dict[str, int]:
+    """Write tables as ``<table>.csv`` (UTF-8).  Files appear only when complete."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    total = sum(len(t) for t in tables.values())
+    bar = tqdm(total=total, desc="writing", unit="row", unit_scale=True, disable=not progress)
+    tmp = Path(tempfile.mkdtemp(prefix=".writing-", dir=out))
+    try:
+        for name in TABLE_ORDER:
+            frame = tables[name]
+            cols = TABLES[name].names + [c for c in frame.columns if c not in TABLES[name].names]
+            frame = frame[[c for c in cols if c in frame.columns]]
+            path = tmp / f"{name}.csv"
+            for i in range(0, max(len(frame), 1), chunk):
+                part = _csv_ready(frame.iloc[i : i + chunk])
+                part.to_csv(path, mode="a" if i else "w", header=i == 0, index=False)
+                bar.update(len(part))
+        for name in TABLE_ORDER:
+            os.replace(tmp / f"{name}.csv", out / f"{name}.csv")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        bar.close()
+    return {name: len(tables[name]) for name in TABLE_ORDER}

@@ -1,0 +1,154 @@
+"""The demo course catalog: a skill hierarchy, modules, module→skill weights and the
+skills each role requires.  Built from fixed domain lists; the seed only decides
+modes, hours, methods, secondary skills and which prerequisites exist.
+
+Structure (wide base + flexible modules, 宽基础、活模块, source 002):
+- 11 root skills (domains), 47 sub-skills under them (58 skills);
+- three modules per sub-skill (概论 → 实务 → 进阶) plus cross-domain modules
+  (≥ 160 modules); the theory and policy/law domains are the ``foundation`` tier;
+- prerequisites only point at an earlier level or an earlier module, so the
+  prerequisite graph is acyclic by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from engine.schema import METHODS, ROLES
+
+#: domain key, Chinese name, foundation?, sub-skills
+DOMAINS: tuple[tuple[str, str, bool, tuple[str, ...]], ...] = (
+    ("theory", "政治理论与党建", True,
+     ("新时代中国特色社会主义思想", "党的建设", "党风廉政建设", "意识形态工作")),
+    ("law", "政策法规", True,
+     ("社会组织登记管理", "慈善法与公益规范", "民法典与合同", "税收优惠政策", "数据与个人信息保护")),
+    ("governance", "治理与战略", False,
+     ("法人治理结构", "战略规划", "章程与内部制度", "风险管理", "领导力")),
+    ("finance", "财务管理", False,
+     ("会计核算", "预算管理", "票据与税务", "审计与内部控制", "资产管理")),
+    ("project", "项目管理", False,
+     ("项目设计", "项目执行与监测", "项目评估", "政府购买服务", "筹款与资源动员")),
+    ("membership", "会员服务", False,
+     ("会员发展", "会员服务与权益", "行业自律", "会费管理")),
+    ("hr", "人力资源", False,
+     ("招聘与配置", "薪酬绩效", "劳动法规", "培训与发展", "志愿者管理")),
+    ("comms", "新闻宣传与舆情", False, ("新闻发布", "舆情应对", "新媒体运营", "品牌传播")),
+    ("oversight", "监督与合规", False, ("监事履职", "信息公开", "合规审查", "年检与评估")),
+    ("branch", "分支机构管理", False, ("分支机构设立与管理", "代表机构管理", "属地协调")),
+    ("digital", "数字化能力", False, ("数字办公", "数据分析", "网络安全")),
+)
+
+LEVELS = ("概论", "实务", "进阶")
+
+#: role → (domain, level) for every sub-skill of the domain; (domain, index, level) for one.
+ROLE_NEEDS: dict[str, tuple[tuple, ...]] = {
+    "head": (("governance", 0.8), ("law", 0.6), ("theory", 0, 0.6), ("comms", 1, 0.5)),
+    "branch_manager": (("branch", 0.8), ("governance", 2, 0.6), ("law", 0, 0.6)),
+    "spokesperson": (("comms", 0.8), ("law", 4, 0.5)),
+    "supervisor": (("oversight", 0.8), ("finance", 3, 0.7), ("law", 0, 0.6)),
+    "project_manager": (("project", 0.8), ("finance", 1, 0.5)),
+    "finance": (("finance", 0.8), ("law", 3, 0.7)),
+    "membership": (("membership", 0.8), ("comms", 2, 0.5)),
+    "hr": (("hr", 0.8), ("law", 2, 0.6)),
+    "party_worker": (("theory", 0.8), ("oversight", 1, 0.5)),
+    "other": (("law", 0, 0.5), ("digital", 0.5)),
+}
+
+
+@dataclass
+class Catalog:
+    skills: pd.DataFrame
+    modules: pd.DataFrame
+    module_skills: pd.DataFrame
+    role_requirements: pd.DataFrame
+    quality: np.ndarray  # latent module quality (satisfaction points), by module row
+
+
+def _skills() -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    rows, subs = [], {}
+    n = 0
+    for key, name, _, children in DOMAINS:
+        n += 1
+        root = f"SK{n:02d}"
+        rows.append((root, name, None))
+        subs[key] = []
+        for child in children:
+            n += 1
+            sid = f"SK{n:02d}"
+            rows.append((sid, child, root))
+            subs[key].append(sid)
+    return pd.DataFrame(rows, columns=["skill_id", "name", "parent_id"]), subs
+
+
+def _mode(rng: np.random.Generator, foundation: bool, level: int) -> str:
+    if foundation:
+        p = (0.10, 0.60, 0.20, 0.10)
+    else:
+        p = ((0.18, 0.55, 0.17, 0.10), (0.28, 0.45, 0.15, 0.12), (0.40, 0.30, 0.10, 0.20))[level]
+    return str(rng.choice(("offline", "online", "live", "blended"), p=p))
+
+
+def _hours(rng: np.random.Generator, mode: str) -> float:
+    if mode == "online":
+        return float(rng.choice((1, 2, 3, 4, 6)))
+    if mode == "live":
+        return float(rng.choice((2, 3)))
+    if mode == "blended":
+        return float(rng.choice((8, 12, 16, 24)))
+    return 8.0 * float(rng.choice((1, 2, 3, 4, 5), p=(0.15, 0.3, 0.3, 0.15, 0.1)))
+
+
+def build_catalog(seed: int) -> Catalog:
+    rng = np.random.default_rng([seed, 1])
+    skills, subs = _skills()
+    names = dict(zip(skills["skill_id"], skills["name"], strict=True))
+    modules, links = [], []
+    by_skill_level: dict[tuple[str, int], str] = {}
+    n = 0
+    for key, _, foundation, _ in DOMAINS:
+        for sid in subs[key]:
+            for level, suffix in enumerate(LEVELS):
+                n += 1
+                mid = f"M{n:03d}"
+                mode = _mode(rng, foundation, level)
+                prereq = []
+                if level > 0 and rng.random() < (0.5 if level == 1 else 0.75):
+                    prereq.append(by_skill_level[(sid, level - 1)])
+                by_skill_level[(sid, level)] = mid
+                method = str(rng.choice(METHODS, p=(0.45, 0.15, 0.2, 0.2)))
+                modules.append((mid, f"{names[sid]}{suffix}", mode, _hours(rng, mode),
+                                "foundation" if foundation else "elective", "|".join(prereq),
+                                method))
+                links.append((mid, sid, 1.0))
+                if rng.random() < 0.4:
+                    other = [s for s in subs[key] if s != sid]
+                    links.append((mid, str(rng.choice(other)), round(float(rng.uniform(0.3, 0.6)), 2)))
+    # cross-domain workshops joining two sub-skills of different elective domains
+    electives = [s for k, _, f, _ in DOMAINS if not f for s in subs[k]]
+    for _ in range(20):
+        n += 1
+        a, b = rng.choice(electives, size=2, replace=False)
+        mid = f"M{n:03d}"
+        mode = str(rng.choice(("offline", "blended", "live"), p=(0.5, 0.3, 0.2)))
+        prereq = [by_skill_level[(str(a), 1)]] if rng.random() < 0.3 else []
+        modules.append((mid, f"{names[str(a)]}与{names[str(b)]}工作坊", mode, _hours(rng, mode),
+                        "elective", "|".join(prereq), "case"))
+        links += [(mid, str(a), 0.6), (mid, str(b), 0.6)]
+    mod = pd.DataFrame(modules, columns=["module_id", "title", "mode", "hours", "tier",
+                                         "prerequisites", "method"])
+    reqs = []
+    for role in ROLES:
+        for need in ROLE_NEEDS[role]:
+            if len(need) == 2:
+                reqs += [(role, s, need[1]) for s in subs[need[0]]]
+            else:
+                reqs.append((role, subs[need[0]][need[1]], need[2]))
+    req = pd.DataFrame(reqs, columns=["role", "skill_id", "level"]).drop_duplicates(
+        ["role", "skill_id"])
+    ms = pd.DataFrame(links, columns=["module_id", "skill_id", "weight"]).drop_duplicates(
+        ["module_id", "skill_id"])
+    quality = rng.normal(0.0, 1.0, size=len(mod))
+    return Catalog(skills, mod, ms, req.reset_index(drop=True), quality)

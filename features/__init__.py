@@ -1,0 +1,1 @@
+"""learnmap features layer."""

@@ -1,0 +1,1 @@
+"""learnmap models layer."""

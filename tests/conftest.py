@@ -1,0 +1,48 @@
+"""Shared fixtures: stores (SQLite always, PostgreSQL when LEARNMAP_TEST_POSTGRES_URL is
+set) and small demo datasets generated once per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from engine.demo import DemoSpec, generate, write_dataset
+from engine.store import Store
+
+PG_URL = os.environ.get("LEARNMAP_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    if request.param == "sqlite":
+        yield Store(f"sqlite:///{tmp_path / 'learnmap.db'}")
+        return
+    s = Store(PG_URL)
+    s.drop()
+    yield s
+    s.drop()
+    s.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def small_tables() -> dict[str, pd.DataFrame]:
+    """A 60-organization demo dataset (a few hundred staff)."""
+    return generate(DemoSpec(orgs=60, seed=5))
+
+
+@pytest.fixture(scope="session")
+def small_dir(tmp_path_factory: pytest.TempPathFactory,
+              small_tables: dict[str, pd.DataFrame]) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    write_dataset(small_tables, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def national() -> dict[str, pd.DataFrame]:
+    """The default national-scale demo dataset (2,300 organizations)."""
+    return generate(DemoSpec(seed=11))

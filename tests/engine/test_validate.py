@@ -1,0 +1,157 @@
+"""Every table's validation rules: each broken rule is reported with file, spreadsheet
+row, column, value and rule — and a rejected batch writes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.errors import ValidationError
+from engine.ingest import ingest
+from engine.store import Store
+from tests.helpers import tiny, write_tiny
+
+# (table, data row index, column, bad value, words the rule must contain)
+CASES = [
+    ("organizations", 0, "org_id", "", "must not be empty"),
+    ("organizations", 1, "org_id", "O1", "duplicate org_id: also on row 2"),
+    ("organizations", 0, "name", "", "must not be empty"),
+    ("organizations", 0, "org_type", "club", "must be one of social_group"),
+    ("organizations", 0, "region", "", "must not be empty"),
+    ("organizations", 0, "ministry_managed", "maybe", "must be true or false"),
+    ("organizations", 0, "rating", "6", "must be ≥ 0 and ≤ 5"),
+    ("organizations", 0, "rating", "A", "must be a number"),
+    ("staff", 0, "org_id", "O9", "no such org_id in organizations"),
+    ("staff", 0, "role", "boss", "must be one or more of head"),
+    ("staff", 0, "role", "head|boss", "must be one or more of head"),
+    ("staff", 0, "hired_on", "2020-13-01", "must be a date"),
+    ("staff", 1, "left_on", "2024-01-01", "must not be before hired_on"),
+    ("staff", 1, "staff_id", "S1", "duplicate staff_id"),
+    ("skills", 1, "parent_id", "K9", "no such skill_id in skills"),
+    ("skills", 0, "name", "", "must not be empty"),
+    ("modules", 0, "mode", "tv", "must be one of offline, online, live, blended"),
+    ("modules", 0, "hours", "0", "must be > 0"),
+    ("modules", 0, "hours", "-2", "must be > 0"),
+    ("modules", 0, "tier", "core", "must be one of foundation, elective"),
+    ("modules", 1, "prerequisites", "M1|M7", "names unknown modules"),
+    ("modules", 1, "prerequisites", "M2", "cannot be its own prerequisite"),
+    ("module_skills", 0, "weight", "0", "must be > 0 and ≤ 1"),
+    ("module_skills", 0, "weight", "1.5", "must be > 0 and ≤ 1"),
+    ("module_skills", 0, "skill_id", "K7", "no such skill_id in skills"),
+    ("module_skills", 1, "module_id", "M9", "no such module_id in modules"),
+    ("role_requirements", 0, "role", "cfo", "must be one of head"),
+    ("role_requirements", 0, "level", "0", "must be > 0 and ≤ 1"),
+    ("role_requirements", 0, "skill_id", "K8", "no such skill_id"),
+    ("sessions", 0, "ends_on", "2025-08-01", "must not be before starts_on"),
+    ("sessions", 0, "capacity", "0", "must be ≥ 1"),
+    ("sessions", 0, "capacity", "2.5", "must be a whole number"),
+    ("sessions", 0, "module_id", "M5", "no such module_id"),
+    ("participations", 0, "staff_id", "S9", "no such staff_id in staff"),
+    ("participations", 0, "status", "passed", "must be one of enrolled, completed"),
+    ("participations", 0, "completed_on", "", "must be given when status is completed"),
+    ("participations", 1, "completed_on", "2025-09-03", "must be empty unless status is completed"),
+    ("participations", 0, "completed_on", "2025-01-01", "must not be before enrolled_on"),
+    ("participations", 0, "hours", "-1", "must be ≥ 0"),
+    ("participations", 1, "session_id", "E9", "no such session_id in sessions"),
+    ("participations", 0, "session_id", "E1", "session belongs to another module"),
+    ("participations", 0, "enrolled_on", "yesterday", "must be a date"),
+    ("assessments", 0, "score", "101", "must be ≥ 0 and ≤ 100"),
+    ("assessments", 0, "taken_on", "", "must not be empty"),
+    ("assessments", 1, "module_id", "M0", "no such module_id"),
+    ("outcomes", 0, "kind", "mood", "must be one of satisfaction, pre, post, followup"),
+    ("outcomes", 0, "value", "-3", "must be ≥ 0 and ≤ 100"),
+    ("outcomes", 1, "staff_id", "", "must not be empty"),
+]
+
+
+@pytest.mark.parametrize(("table", "row", "column", "value", "rule"), CASES,
+                         ids=[f"{c[0]}.{c[2]}={c[3]!r}" for c in CASES])
+def test_each_rule_is_reported_and_nothing_written(
+    tmp_path: Path, table: str, row: int, column: str, value: str, rule: str
+) -> None:
+    data = tiny()
+    data[table][row][column] = value
+    folder = write_tiny(tmp_path / "in", data)
+    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    with pytest.raises(ValidationError) as info:
+        ingest(folder, store)
+    problems = info.value.problems
+    hit = [p for p in problems if p.file == f"{table}.csv" and p.row == row + 2
+           and column in p.column and rule in p.rule]
+    assert hit, f"no problem for {table}.csv row {row + 2} {column}: {problems}"
+    # the offending value is quoted (for a list, the offending item of it)
+    assert (hit[0].value != "" and hit[0].value in value) if value else hit[0].value == ""
+    assert sum(store.counts().values()) == 0  # the whole batch was rejected
+
+
+def test_every_problem_in_a_batch_is_reported(tmp_path: Path) -> None:
+    data = tiny()
+    data["organizations"][0]["org_type"] = "club"
+    data["staff"][1]["hired_on"] = "soon"
+    data["assessments"][0]["score"] = "200"
+    data["outcomes"][1]["kind"] = "?"
+    with pytest.raises(ValidationError) as info:
+        ingest(write_tiny(tmp_path / "in", data), Store(f"sqlite:///{tmp_path / 'x.db'}"))
+    where = {(p.file, p.row, p.column) for p in info.value.problems}
+    assert where == {("organizations.csv", 2, "org_type"), ("staff.csv", 3, "hired_on"),
+                     ("assessments.csv", 2, "score"), ("outcomes.csv", 3, "kind")}
+    assert "4 problems" in str(info.value)
+
+
+def test_missing_required_column_names_accepted_headers(tmp_path: Path) -> None:
+    data = tiny()
+    for r in data["modules"]:
+        del r["tier"]
+    with pytest.raises(ValidationError) as info:
+        ingest(write_tiny(tmp_path / "in", data), Store(f"sqlite:///{tmp_path / 'x.db'}"))
+    (p,) = [p for p in info.value.problems if p.column == "tier"]
+    assert p.row == 0 and "required column is missing" in p.rule and "层级" in p.rule
+
+
+def test_prerequisite_cycle_is_named(tmp_path: Path) -> None:
+    data = tiny()
+    data["modules"][0]["prerequisites"] = "M2"  # M1 ← M2 ← M1
+    with pytest.raises(ValidationError) as info:
+        ingest(write_tiny(tmp_path / "in", data), Store(f"sqlite:///{tmp_path / 'x.db'}"))
+    (p,) = [p for p in info.value.problems if "cycle" in p.rule]
+    assert p.file == "modules.csv" and p.column == "prerequisites"
+    assert "M1 → M2 → M1" in p.rule or "M2 → M1 → M2" in p.rule
+
+
+def test_cycle_through_stored_modules_is_rejected(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    ingest(write_tiny(tmp_path / "in"), store)
+    # a later file makes M1 depend on M2, which (in the store) depends on M1
+    data = tiny()
+    (tmp_path / "upd").mkdir()
+    from tests.helpers import write_rows
+    rows = [dict(data["modules"][0], prerequisites="M2")]
+    with pytest.raises(ValidationError) as info:
+        ingest(write_rows(tmp_path / "upd" / "modules.csv", rows), store)
+    assert any("cycle" in p.rule for p in info.value.problems)
+
+
+def test_rejected_batch_leaves_existing_store_unchanged(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    ingest(write_tiny(tmp_path / "good"), store)
+    before = store.load()
+    data = tiny()
+    data["organizations"][0]["name"] = "改名"  # a valid change …
+    data["outcomes"][0]["value"] = "999"  # … in the same batch as an invalid row
+    with pytest.raises(ValidationError):
+        ingest(write_tiny(tmp_path / "bad", data), store)
+    after = store.load()
+    for table in before:
+        assert before[table].equals(after[table]), table
+
+
+def test_foreign_keys_may_point_at_stored_rows(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    ingest(write_tiny(tmp_path / "good"), store)
+    from tests.helpers import write_rows
+    new = [{"staff_id": "S3", "org_id": "O2", "role": "监事", "hired_on": "2024-05-06",
+            "left_on": ""}]
+    ingest(write_rows(tmp_path / "staff.csv", new), store)
+    staff = store.load(["staff"])["staff"].set_index("staff_id")
+    assert staff.loc["S3", "role"] == "supervisor"
