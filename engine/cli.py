@@ -57,8 +57,12 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
 
 def _print_problems(exc: ValidationError, as_json: bool) -> None:
     if as_json:
-        json.dump({"ok": False, "problems": [p.to_dict() for p in exc.problems]}, sys.stdout,
-                  ensure_ascii=False, indent=1)
+        json.dump(
+            {"ok": False, "problems": [p.to_dict() for p in exc.problems]},
+            sys.stdout,
+            ensure_ascii=False,
+            indent=1,
+        )
         print()
         return
     n = len(exc.problems)
@@ -79,9 +83,22 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         return 2
     except InputFileError as exc:
         if args.json:
-            json.dump({"ok": False, "problems": [{"file": str(args.path), "row": 0, "column": "",
-                                                  "value": "", "rule": str(exc)}]},
-                      sys.stdout, ensure_ascii=False)
+            json.dump(
+                {
+                    "ok": False,
+                    "problems": [
+                        {
+                            "file": str(args.path),
+                            "row": 0,
+                            "column": "",
+                            "value": "",
+                            "rule": str(exc),
+                        }
+                    ],
+                },
+                sys.stdout,
+                ensure_ascii=False,
+            )
             print()
         else:
             print(f"rejected: {exc}; nothing was written", file=sys.stderr)
@@ -129,30 +146,51 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("demo-data", help="write a realistic demo dataset (ten CSV files)",
-                       description="Write a complete demo dataset calibrated to the 2025-2027 "
-                       "national plan (about 2,000 offline and 6,500 online completed "
-                       "person-times a year per 2,300 organizations). Deterministic for a seed.")
+    p = sub.add_parser(
+        "demo-data",
+        help="write a realistic demo dataset (ten CSV files)",
+        description="Write a complete demo dataset calibrated to the 2025-2027 "
+        "national plan (about 2,000 offline and 6,500 online completed "
+        "person-times a year per 2,300 organizations). Deterministic for a seed.",
+    )
     p.add_argument("--out", type=Path, required=True, help="directory to write <table>.csv into")
-    p.add_argument("--orgs", type=int, default=2300,
-                   help="number of organizations (default 2300, the national level)")
+    p.add_argument(
+        "--orgs",
+        type=int,
+        default=2300,
+        help="number of organizations (default 2300, the national level)",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--start", type=_date, default=date(2025, 1, 1),
-                   help="first day of activity (default 2025-01-01)")
-    p.add_argument("--end", type=_date, default=date(2027, 12, 31),
-                   help="last day of activity (default 2027-12-31)")
+    p.add_argument(
+        "--start",
+        type=_date,
+        default=date(2025, 1, 1),
+        help="first day of activity (default 2025-01-01)",
+    )
+    p.add_argument(
+        "--end",
+        type=_date,
+        default=date(2027, 12, 31),
+        help="last day of activity (default 2027-12-31)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_demo_data)
 
-    p = sub.add_parser("ingest", help="validate files and load them into the store",
-                       description="Validate a dataset directory (<table>.csv|xlsx|parquet) or "
-                       "one file and upsert it into the store in one transaction. Any "
-                       "invalid row rejects the whole batch (exit status 2, every problem "
-                       "listed with file, row, column, value and rule). Re-ingesting the "
-                       "same data changes nothing.")
+    p = sub.add_parser(
+        "ingest",
+        help="validate files and load them into the store",
+        description="Validate a dataset directory (<table>.csv|xlsx|parquet) or "
+        "one file and upsert it into the store in one transaction. Any "
+        "invalid row rejects the whole batch (exit status 2, every problem "
+        "listed with file, row, column, value and rule). Re-ingesting the "
+        "same data changes nothing.",
+    )
     p.add_argument("path", type=Path, help="dataset directory or a single file")
-    p.add_argument("--table", choices=TABLE_ORDER,
-                   help="the table a single file holds (default: from the file name)")
+    p.add_argument(
+        "--table",
+        choices=TABLE_ORDER,
+        help="the table a single file holds (default: from the file name)",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable result and errors")
     p.set_defaults(func=_cmd_ingest)
 
@@ -176,8 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
         return int(args.func(args))
     except PolicyError as exc:

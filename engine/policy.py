@@ -105,8 +105,11 @@ class Policy(_Strict):
         bad = [r for r in v if r not in ROLES]
         if bad:
             raise ValueError(f"unknown role {bad[0]!r}; roles are {', '.join(ROLES)}")
-        neg = [r for r, q in v.items() if isinstance(q, int | float) and not isinstance(q, bool)
-               and q < 0]
+        neg = [
+            r
+            for r, q in v.items()
+            if isinstance(q, int | float) and not isinstance(q, bool) and q < 0
+        ]
         if neg:
             raise ValueError(f"quota of {neg[0]!r} must not be negative")
         return v

@@ -152,9 +152,7 @@ def read_xlsx(path: Path, table: str | None) -> list[RawTable]:
             continue
         out.append(RawTable(t, f"{path.name}!{name}", _normalize(_to_strings(frame), t)))
     if not out:
-        raise InputFileError(
-            f"{path.name}: no sheet is named after a table ({', '.join(TABLES)})"
-        )
+        raise InputFileError(f"{path.name}: no sheet is named after a table ({', '.join(TABLES)})")
     return out
 
 

@@ -54,8 +54,11 @@ def build_metadata() -> sa.MetaData:
             if c.ref and c.kind != "refs":
                 args.append(sa.ForeignKey(c.ref))
             nullable = c.optional_value or not c.required
-            cols.append(sa.Column(c.name, _sql_type(c), *args, primary_key=c.name in spec.key,
-                                  nullable=nullable))
+            cols.append(
+                sa.Column(
+                    c.name, _sql_type(c), *args, primary_key=c.name in spec.key, nullable=nullable
+                )
+            )
         sa.Table(name, meta, *cols)
     return meta
 
@@ -107,8 +110,9 @@ class Store:
         self._ready = False
 
     # ---- reading -------------------------------------------------------------
-    def load_table(self, name: str, columns: list[str] | None = None,
-                   conn: Connection | None = None) -> pd.DataFrame:
+    def load_table(
+        self, name: str, columns: list[str] | None = None, conn: Connection | None = None
+    ) -> pd.DataFrame:
         self.create()
         table = METADATA.tables[name]
         cols = [table.c[c] for c in columns] if columns else list(table.c)
@@ -133,8 +137,11 @@ class Store:
         self.create()
         with self.engine.connect() as conn:
             return {
-                t: int(conn.execute(sa.select(sa.func.count()).select_from(METADATA.tables[t]))
-                       .scalar_one())
+                t: int(
+                    conn.execute(
+                        sa.select(sa.func.count()).select_from(METADATA.tables[t])
+                    ).scalar_one()
+                )
                 for t in TABLE_ORDER
             }
 
@@ -181,8 +188,9 @@ class Store:
         for start in range(0, len(todo), _CHUNK):
             conn.execute(stmt, _records(todo.iloc[start : start + _CHUNK]))
         count = WriteCount(int(is_new.sum()), int(changed.sum()), len(frame) - int(len(todo)))
-        log.info("%s: %d new, %d updated, %d unchanged", name, count.new, count.updated,
-                 count.unchanged)
+        log.info(
+            "%s: %d new, %d updated, %d unchanged", name, count.new, count.updated, count.unchanged
+        )
         return count
 
 

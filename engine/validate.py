@@ -37,7 +37,12 @@ class _Collector:
         self.problems: list[Problem] = []
 
     def cells(
-        self, raw: RawTable, mask: pd.Series, column: str, rule: str, values: pd.Series | None = None
+        self,
+        raw: RawTable,
+        mask: pd.Series,
+        column: str,
+        rule: str,
+        values: pd.Series | None = None,
     ) -> None:
         if not mask.any():
             return
@@ -116,8 +121,13 @@ def _check_key(raw: RawTable, spec: Table, typed: pd.DataFrame, out: _Collector)
         row = int(rows[idx])
         others = [str(r) for r in groups[val] if r != row]
         out.problems.append(
-            Problem(raw.source, row, label, val,
-                    f"duplicate {label}: also on row {', '.join(others[:5])}")
+            Problem(
+                raw.source,
+                row,
+                label,
+                val,
+                f"duplicate {label}: also on row {', '.join(others[:5])}",
+            )
         )
 
 
@@ -130,12 +140,24 @@ def _check_rows(raw: RawTable, table: str, t: pd.DataFrame, out: _Collector) -> 
         out.cells(raw, bad, "ends_on", "must not be before starts_on")
     elif table == "participations":
         done = t["status"] == "completed"
-        out.cells(raw, done & t["completed_on"].isna(), "completed_on",
-                  "must be given when status is completed")
-        out.cells(raw, ~done & t["status"].notna() & t["completed_on"].notna(), "completed_on",
-                  "must be empty unless status is completed")
-        out.cells(raw, t["completed_on"] < t["enrolled_on"], "completed_on",
-                  "must not be before enrolled_on")
+        out.cells(
+            raw,
+            done & t["completed_on"].isna(),
+            "completed_on",
+            "must be given when status is completed",
+        )
+        out.cells(
+            raw,
+            ~done & t["status"].notna() & t["completed_on"].notna(),
+            "completed_on",
+            "must be empty unless status is completed",
+        )
+        out.cells(
+            raw,
+            t["completed_on"] < t["enrolled_on"],
+            "completed_on",
+            "must not be before enrolled_on",
+        )
     elif table == "modules":
         ids = t["module_id"]
         pre = coerce.explode_list(t["prerequisites"])
@@ -146,8 +168,12 @@ def _check_rows(raw: RawTable, table: str, t: pd.DataFrame, out: _Collector) -> 
 
 
 def _check_refs(
-    raw: RawTable, table: str, t: pd.DataFrame, typed: dict[str, pd.DataFrame],
-    existing: Existing, out: _Collector,
+    raw: RawTable,
+    table: str,
+    t: pd.DataFrame,
+    typed: dict[str, pd.DataFrame],
+    existing: Existing,
+    out: _Collector,
 ) -> None:
     spec = TABLES[table]
     for col in spec.columns:
@@ -172,7 +198,10 @@ def _check_refs(
 
 
 def _check_session_module(
-    raw: RawTable, t: pd.DataFrame, typed: dict[str, pd.DataFrame], existing: Existing,
+    raw: RawTable,
+    t: pd.DataFrame,
+    typed: dict[str, pd.DataFrame],
+    existing: Existing,
     out: _Collector,
 ) -> None:
     sess = existing("sessions", ["session_id", "module_id"])
@@ -186,12 +215,16 @@ def _check_session_module(
 
 
 def _check_acyclic(
-    raw: RawTable, t: pd.DataFrame, id_col: str, ref_col: str, existing: Existing,
-    out: _Collector, what: str,
+    raw: RawTable,
+    t: pd.DataFrame,
+    id_col: str,
+    ref_col: str,
+    existing: Existing,
+    out: _Collector,
+    what: str,
 ) -> None:
     old = existing(raw.table, [id_col, ref_col])
-    both = pd.concat([old[~old[id_col].isin(t[id_col])], t[[id_col, ref_col]]],
-                     ignore_index=True)
+    both = pd.concat([old[~old[id_col].isin(t[id_col])], t[[id_col, ref_col]]], ignore_index=True)
     refs = coerce.explode_list(both[ref_col].fillna("").astype(str))
     graph = nx.DiGraph()
     graph.add_edges_from(zip(both.loc[refs.index, id_col], refs, strict=True))
@@ -202,8 +235,9 @@ def _check_acyclic(
         path = " → ".join([*cycle, cycle[0]])
         first = min(cycle, key=lambda n: rows.get(n, np.inf))
         out.problems.append(
-            Problem(raw.source, int(rows.get(first, 0)), ref_col, first,
-                    f"{what} form a cycle: {path}")
+            Problem(
+                raw.source, int(rows.get(first, 0)), ref_col, first, f"{what} form a cycle: {path}"
+            )
         )
 
 
@@ -239,8 +273,9 @@ def validate_table(
         if raw.table == "participations":
             _check_session_module(raw, result, typed, existing, out)
         if raw.table == "modules":
-            _check_acyclic(raw, result, "module_id", "prerequisites", existing, out,
-                           "prerequisites")
+            _check_acyclic(
+                raw, result, "module_id", "prerequisites", existing, out, "prerequisites"
+            )
         if raw.table == "skills":
             _check_acyclic(raw, result, "skill_id", "parent_id", existing, out, "skill parents")
     if own and out.problems:

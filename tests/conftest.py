@@ -35,8 +35,9 @@ def small_tables() -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="session")
-def small_dir(tmp_path_factory: pytest.TempPathFactory,
-              small_tables: dict[str, pd.DataFrame]) -> Path:
+def small_dir(
+    tmp_path_factory: pytest.TempPathFactory, small_tables: dict[str, pd.DataFrame]
+) -> Path:
     out = tmp_path_factory.mktemp("demo")
     write_dataset(small_tables, out)
     return out

@@ -91,8 +91,9 @@ def generate(spec: DemoSpec = DemoSpec(), progress: bool = False) -> dict[str, p
     rng = np.random.default_rng([spec.seed, 2])
     pop = build_population(rng, spec.orgs, start, end, spec.effects)
     steps.update()
-    act = build_activity(np.random.default_rng([spec.seed, 3]), pop, cat, spec.effects,
-                         start, end, spec.seed)
+    act = build_activity(
+        np.random.default_rng([spec.seed, 3]), pop, cat, spec.effects, start, end, spec.seed
+    )
     steps.update()
     tables = {
         "organizations": pop.orgs,
@@ -125,8 +126,9 @@ def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def write_dataset(tables: dict[str, pd.DataFrame], out: str | Path, progress: bool = False,
-                  chunk: int = 500_000) -> dict[str, int]:
+def write_dataset(
+    tables: dict[str, pd.DataFrame], out: str | Path, progress: bool = False, chunk: int = 500_000
+) -> dict[str, int]:
     """Write tables as ``<table>.csv`` (UTF-8).  Files appear only when complete."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

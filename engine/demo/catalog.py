@@ -21,20 +21,44 @@ from engine.schema import METHODS, ROLES
 
 #: domain key, Chinese name, foundation?, sub-skills
 DOMAINS: tuple[tuple[str, str, bool, tuple[str, ...]], ...] = (
-    ("theory", "政治理论与党建", True,
-     ("新时代中国特色社会主义思想", "党的建设", "党风廉政建设", "意识形态工作")),
-    ("law", "政策法规", True,
-     ("社会组织登记管理", "慈善法与公益规范", "民法典与合同", "税收优惠政策", "数据与个人信息保护")),
-    ("governance", "治理与战略", False,
-     ("法人治理结构", "战略规划", "章程与内部制度", "风险管理", "领导力")),
-    ("finance", "财务管理", False,
-     ("会计核算", "预算管理", "票据与税务", "审计与内部控制", "资产管理")),
-    ("project", "项目管理", False,
-     ("项目设计", "项目执行与监测", "项目评估", "政府购买服务", "筹款与资源动员")),
-    ("membership", "会员服务", False,
-     ("会员发展", "会员服务与权益", "行业自律", "会费管理")),
-    ("hr", "人力资源", False,
-     ("招聘与配置", "薪酬绩效", "劳动法规", "培训与发展", "志愿者管理")),
+    (
+        "theory",
+        "政治理论与党建",
+        True,
+        ("新时代中国特色社会主义思想", "党的建设", "党风廉政建设", "意识形态工作"),
+    ),
+    (
+        "law",
+        "政策法规",
+        True,
+        (
+            "社会组织登记管理",
+            "慈善法与公益规范",
+            "民法典与合同",
+            "税收优惠政策",
+            "数据与个人信息保护",
+        ),
+    ),
+    (
+        "governance",
+        "治理与战略",
+        False,
+        ("法人治理结构", "战略规划", "章程与内部制度", "风险管理", "领导力"),
+    ),
+    (
+        "finance",
+        "财务管理",
+        False,
+        ("会计核算", "预算管理", "票据与税务", "审计与内部控制", "资产管理"),
+    ),
+    (
+        "project",
+        "项目管理",
+        False,
+        ("项目设计", "项目执行与监测", "项目评估", "政府购买服务", "筹款与资源动员"),
+    ),
+    ("membership", "会员服务", False, ("会员发展", "会员服务与权益", "行业自律", "会费管理")),
+    ("hr", "人力资源", False, ("招聘与配置", "薪酬绩效", "劳动法规", "培训与发展", "志愿者管理")),
     ("comms", "新闻宣传与舆情", False, ("新闻发布", "舆情应对", "新媒体运营", "品牌传播")),
     ("oversight", "监督与合规", False, ("监事履职", "信息公开", "合规审查", "年检与评估")),
     ("branch", "分支机构管理", False, ("分支机构设立与管理", "代表机构管理", "属地协调")),
@@ -119,13 +143,23 @@ def build_catalog(seed: int) -> Catalog:
                     prereq.append(by_skill_level[(sid, level - 1)])
                 by_skill_level[(sid, level)] = mid
                 method = str(rng.choice(METHODS, p=(0.45, 0.15, 0.2, 0.2)))
-                modules.append((mid, f"{names[sid]}{suffix}", mode, _hours(rng, mode),
-                                "foundation" if foundation else "elective", "|".join(prereq),
-                                method))
+                modules.append(
+                    (
+                        mid,
+                        f"{names[sid]}{suffix}",
+                        mode,
+                        _hours(rng, mode),
+                        "foundation" if foundation else "elective",
+                        "|".join(prereq),
+                        method,
+                    )
+                )
                 links.append((mid, sid, 1.0))
                 if rng.random() < 0.4:
                     other = [s for s in subs[key] if s != sid]
-                    links.append((mid, str(rng.choice(other)), round(float(rng.uniform(0.3, 0.6)), 2)))
+                    links.append(
+                        (mid, str(rng.choice(other)), round(float(rng.uniform(0.3, 0.6)), 2))
+                    )
     # cross-domain workshops joining two sub-skills of different elective domains
     electives = [s for k, _, f, _ in DOMAINS if not f for s in subs[k]]
     for _ in range(20):
@@ -134,11 +168,21 @@ def build_catalog(seed: int) -> Catalog:
         mid = f"M{n:03d}"
         mode = str(rng.choice(("offline", "blended", "live"), p=(0.5, 0.3, 0.2)))
         prereq = [by_skill_level[(str(a), 1)]] if rng.random() < 0.3 else []
-        modules.append((mid, f"{names[str(a)]}与{names[str(b)]}工作坊", mode, _hours(rng, mode),
-                        "elective", "|".join(prereq), "case"))
+        modules.append(
+            (
+                mid,
+                f"{names[str(a)]}与{names[str(b)]}工作坊",
+                mode,
+                _hours(rng, mode),
+                "elective",
+                "|".join(prereq),
+                "case",
+            )
+        )
         links += [(mid, str(a), 0.6), (mid, str(b), 0.6)]
-    mod = pd.DataFrame(modules, columns=["module_id", "title", "mode", "hours", "tier",
-                                         "prerequisites", "method"])
+    mod = pd.DataFrame(
+        modules, columns=["module_id", "title", "mode", "hours", "tier", "prerequisites", "method"]
+    )
     reqs = []
     for role in ROLES:
         for need in ROLE_NEEDS[role]:
@@ -147,8 +191,10 @@ def build_catalog(seed: int) -> Catalog:
             else:
                 reqs.append((role, subs[need[0]][need[1]], need[2]))
     req = pd.DataFrame(reqs, columns=["role", "skill_id", "level"]).drop_duplicates(
-        ["role", "skill_id"])
+        ["role", "skill_id"]
+    )
     ms = pd.DataFrame(links, columns=["module_id", "skill_id", "weight"]).drop_duplicates(
-        ["module_id", "skill_id"])
+        ["module_id", "skill_id"]
+    )
     quality = rng.normal(0.0, 1.0, size=len(mod))
     return Catalog(skills, mod, ms, req.reset_index(drop=True), quality)

@@ -37,6 +37,16 @@ class Effects:
     score_noise: float = 6.0
 
 
-NO_EFFECTS = Effects(culture_sd=0.0, rating_culture=0.0, region_access=0.0, diligence_sd=0.0,
-                     role_focus=0.0, mastery_sd=0.0, prereq_bonus=0.0, training_gain=0.0,
-                     offline_gain_extra=0.0, retention=0.0, quality_sd=0.0)
+NO_EFFECTS = Effects(
+    culture_sd=0.0,
+    rating_culture=0.0,
+    region_access=0.0,
+    diligence_sd=0.0,
+    role_focus=0.0,
+    mastery_sd=0.0,
+    prereq_bonus=0.0,
+    training_gain=0.0,
+    offline_gain_extra=0.0,
+    retention=0.0,
+    quality_sd=0.0,
+)

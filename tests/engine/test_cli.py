@@ -19,14 +19,26 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return url
 
 
-def test_demo_data_ingest_and_info(tmp_path: Path, db: str,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_data_ingest_and_info(
+    tmp_path: Path, db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "demo"
     assert main(["demo-data", "--out", str(out), "--orgs", "40", "--seed", "2"]) == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        f"{t}.csv" for t in ("organizations", "staff", "skills", "modules", "module_skills",
-                             "role_requirements", "sessions", "participations", "assessments",
-                             "outcomes"))
+        f"{t}.csv"
+        for t in (
+            "organizations",
+            "staff",
+            "skills",
+            "modules",
+            "module_skills",
+            "role_requirements",
+            "sessions",
+            "participations",
+            "assessments",
+            "outcomes",
+        )
+    )
     assert main(["ingest", str(out)]) == 0
     capsys.readouterr()
     assert main(["db", "info", "--json"]) == 0
@@ -35,8 +47,9 @@ def test_demo_data_ingest_and_info(tmp_path: Path, db: str,
     assert info["counts"]["participations"] > 100
 
 
-def test_bad_input_exits_2_with_every_error(tmp_path: Path, db: str,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_exits_2_with_every_error(
+    tmp_path: Path, db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = tiny()
     data["staff"][0]["role"] = "boss"
     data["modules"][1]["hours"] = "zero"
@@ -49,7 +62,9 @@ def test_bad_input_exits_2_with_every_error(tmp_path: Path, db: str,
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is False
     assert {(p["file"], p["row"], p["column"], p["value"]) for p in report["problems"]} == {
-        ("staff.csv", 2, "role", "boss"), ("modules.csv", 3, "hours", "zero")}
+        ("staff.csv", 2, "role", "boss"),
+        ("modules.csv", 3, "hours", "zero"),
+    }
     assert main(["db", "info", "--json"]) == 0
     assert sum(json.loads(capsys.readouterr().out)["counts"].values()) == 0
 

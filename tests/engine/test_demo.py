@@ -45,11 +45,12 @@ def test_yearly_volumes_match_the_plan(national: Tables) -> None:
 def test_plan_volume_is_far_below_full_quota_coverage(national: Tables) -> None:
     quotas = load_policy("national-2025").quotas
     staff = national["staff"].merge(national["organizations"], on="org_id")
+
     def need(row: pd.Series) -> float:
         roles = row["role"].split("|")
-        q = [quotas.get(r, 0) for r in roles
-             if r != "party_worker" or row["ministry_managed"]]
+        q = [quotas.get(r, 0) for r in roles if r != "party_worker" or row["ministry_managed"]]
         return max(q, default=0)
+
     required = staff.apply(need, axis=1).sum()
     supplied = len(completed(national))
     assert 1.4 * supplied < required, (supplied, required)
@@ -156,8 +157,9 @@ def test_effect_individual_diligence(national: Tables) -> None:
 
 def role_focus_ratio(t: Tables) -> float:
     fin_skills = set(t["skills"].loc[t["skills"]["parent_id"] == "SK18", "skill_id"])
-    fin_mods = set(t["module_skills"].loc[t["module_skills"]["skill_id"].isin(fin_skills),
-                                          "module_id"])
+    fin_mods = set(
+        t["module_skills"].loc[t["module_skills"]["skill_id"].isin(fin_skills), "module_id"]
+    )
     p = t["participations"].merge(t["staff"][["staff_id", "role"]], on="staff_id")
     is_fin = p["role"].str.split("|").str[0] == "finance"
     share = p["module_id"].isin(fin_mods)
@@ -177,10 +179,16 @@ def mastery_gap(t: Tables) -> float:
     pairs = a.merge(a, on="staff_id")
     pairs = pairs[pairs["module_id_x"] < pairs["module_id_y"]]
     ms = t["module_skills"].groupby("module_id")["skill_id"].agg(frozenset)
-    shared = np.array([bool(ms[x] & ms[y]) for x, y in
-                       zip(pairs["module_id_x"], pairs["module_id_y"], strict=True)])
+    shared = np.array(
+        [
+            bool(ms[x] & ms[y])
+            for x, y in zip(pairs["module_id_x"], pairs["module_id_y"], strict=True)
+        ]
+    )
+
     def corr(mask: np.ndarray) -> float:
         return float(np.corrcoef(pairs.loc[mask, "score_x"], pairs.loc[mask, "score_y"])[0, 1])
+
     assert shared.sum() > 200
     return corr(shared) - corr(~shared)
 
@@ -198,14 +206,17 @@ def prereq_gap(t: Tables) -> float:
     pre = pre[pre["pre"].notna() & (pre["pre"] != "")][["module_id", "pre"]]
     done = completed(t)[["staff_id", "module_id", "enrolled_on", "completed_on"]]
     rows = done.merge(pre, on="module_id")
-    first = done.rename(columns={"module_id": "pre", "completed_on": "pre_done",
-                                 "enrolled_on": "_"})[["staff_id", "pre", "pre_done"]]
+    first = done.rename(
+        columns={"module_id": "pre", "completed_on": "pre_done", "enrolled_on": "_"}
+    )[["staff_id", "pre", "pre_done"]]
     rows = rows.merge(first, on=["staff_id", "pre"], how="left")
     rows["ok"] = rows["pre_done"] < rows["enrolled_on"]
     ok = rows.groupby(["staff_id", "module_id"])["ok"].all().rename("ok").reset_index()
     scored = t["assessments"].merge(ok, on=["staff_id", "module_id"])
     assert scored["ok"].sum() > 30 and (~scored["ok"]).sum() > 30
-    return float(scored.loc[scored["ok"], "score"].mean() - scored.loc[~scored["ok"], "score"].mean())
+    return float(
+        scored.loc[scored["ok"], "score"].mean() - scored.loc[~scored["ok"], "score"].mean()
+    )
 
 
 def test_effect_prerequisites_raise_later_scores(national: Tables) -> None:
@@ -214,8 +225,9 @@ def test_effect_prerequisites_raise_later_scores(national: Tables) -> None:
 
 
 def gains(t: Tables) -> tuple[float, float, float]:
-    o = t["outcomes"].pivot_table(index=["staff_id", "module_id"], columns="kind",
-                                  values="value", aggfunc="first")
+    o = t["outcomes"].pivot_table(
+        index=["staff_id", "module_id"], columns="kind", values="value", aggfunc="first"
+    )
     mods = t["modules"].set_index("module_id")["mode"]
     off = o.index.get_level_values("module_id").map(mods).isin(OFFLINE_MODES)
     gain = o["post"] - o["pre"]

@@ -15,9 +15,17 @@ def test_national_plan_quotas() -> None:
     p = load_policy("national-2025")
     assert p.kind == "person_times"
     assert (p.start, p.end) == (date(2025, 1, 1), date(2027, 12, 31))
-    assert p.quotas == {"head": 3, "branch_manager": 2, "spokesperson": 1, "supervisor": 5,
-                        "project_manager": 5, "finance": 5, "membership": 5, "hr": 5,
-                        "party_worker": 2}
+    assert p.quotas == {
+        "head": 3,
+        "branch_manager": 2,
+        "spokesperson": 1,
+        "supervisor": 5,
+        "project_manager": 5,
+        "finance": 5,
+        "membership": 5,
+        "hr": 5,
+        "party_worker": 2,
+    }
     assert p.ministry_managed_only == {"party_worker": True}
     assert p.prorate == "ceil_min1"
 
@@ -35,25 +43,39 @@ def test_hours_and_credit_presets() -> None:
 
 def test_user_policy_file(tmp_path: Path) -> None:
     f = tmp_path / "mine.toml"
-    f.write_text('name = "mine"\nkind = "person_times"\nstart = 2026-01-01\n'
-                 'end = 2026-12-31\n[quotas]\nhead = 1\nother = 2\n', encoding="utf-8")
+    f.write_text(
+        'name = "mine"\nkind = "person_times"\nstart = 2026-01-01\n'
+        "end = 2026-12-31\n[quotas]\nhead = 1\nother = 2\n",
+        encoding="utf-8",
+    )
     p = load_policy(f)
     assert p.quotas == {"head": 1, "other": 2} and p.years == [2026]
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ('name="x"\nkind="person_times"\nstart=2025-01-01\nend=2027-12-31\n[quotas]\nboss=3\n',
-     "unknown role 'boss'"),
-    ('name="x"\nkind="person_times"\nstart=2025-01-01\nend=2024-12-31\n[quotas]\nhead=3\n',
-     "is before start"),
-    ('name="x"\nkind="hours"\nstart=2025-01-01\nend=2027-12-31\n', "needs an [hours] table"),
-    ('name="x"\nkind="person_times"\nstart=2025-01-01\nend=2027-12-31\n[quotas]\nhead=-1\n',
-     "must not be negative"),
-    ('name="x"\nkind="weekly"\nstart=2025-01-01\nend=2027-12-31\n', "kind"),
-    ('name="x"\nkind="credits"\nstart=2025-01-01\nend=2027-12-31\n[credits]\nanual=60\n',
-     "credits.anual"),
-    ('name = "x\n', "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            'name="x"\nkind="person_times"\nstart=2025-01-01\nend=2027-12-31\n[quotas]\nboss=3\n',
+            "unknown role 'boss'",
+        ),
+        (
+            'name="x"\nkind="person_times"\nstart=2025-01-01\nend=2024-12-31\n[quotas]\nhead=3\n',
+            "is before start",
+        ),
+        ('name="x"\nkind="hours"\nstart=2025-01-01\nend=2027-12-31\n', "needs an [hours] table"),
+        (
+            'name="x"\nkind="person_times"\nstart=2025-01-01\nend=2027-12-31\n[quotas]\nhead=-1\n',
+            "must not be negative",
+        ),
+        ('name="x"\nkind="weekly"\nstart=2025-01-01\nend=2027-12-31\n', "kind"),
+        (
+            'name="x"\nkind="credits"\nstart=2025-01-01\nend=2027-12-31\n[credits]\nanual=60\n',
+            "credits.anual",
+        ),
+        ('name = "x\n', "not valid TOML"),
+    ],
+)
 def test_malformed_policy_files_get_clear_errors(tmp_path: Path, body: str, message: str) -> None:
     f = tmp_path / "broken.toml"
     f.write_text(body, encoding="utf-8")

@@ -27,7 +27,9 @@ def test_gbk_csv_with_chinese_headers_and_labels(tmp_path: Path) -> None:
     ingest(tmp_path, store)
     t = store.load(["organizations", "staff"])
     orgs = t["organizations"].set_index("org_id")
-    assert orgs.loc["O1", "org_type"] == "social_group" and orgs.loc["O2", "org_type"] == "foundation"
+    assert (
+        orgs.loc["O1", "org_type"] == "social_group" and orgs.loc["O2", "org_type"] == "foundation"
+    )
     assert bool(orgs.loc["O1", "ministry_managed"]) and not bool(orgs.loc["O2", "ministry_managed"])
     assert orgs.loc["O1", "name"] == "中国教育协会" and pd.isna(orgs.loc["O2", "rating"])
     staff = t["staff"].set_index("staff_id")
@@ -91,10 +93,15 @@ def test_xlsx_one_sheet_per_table(tmp_path: Path) -> None:
 def test_xlsx_first_sheet_with_real_dates_and_numbers(tmp_path: Path) -> None:
     write_tiny(tmp_path / "d")
     (tmp_path / "d" / "staff.csv").unlink()
-    staff = pd.DataFrame({"人员编号": ["S1", "S2"], "机构编号": ["O1", "O2"],
-                          "岗位": ["负责人", "监事"],
-                          "入职日期": pd.to_datetime(["2020-01-01", "2021-02-03"]),
-                          "离职日期": [pd.NaT, pd.Timestamp("2026-01-31")]})
+    staff = pd.DataFrame(
+        {
+            "人员编号": ["S1", "S2"],
+            "机构编号": ["O1", "O2"],
+            "岗位": ["负责人", "监事"],
+            "入职日期": pd.to_datetime(["2020-01-01", "2021-02-03"]),
+            "离职日期": [pd.NaT, pd.Timestamp("2026-01-31")],
+        }
+    )
     staff.to_excel(tmp_path / "d" / "staff.xlsx", index=False)
     store = Store(f"sqlite:///{tmp_path / 'x.db'}")
     ingest(tmp_path / "d", store)
@@ -107,8 +114,15 @@ def test_xlsx_first_sheet_with_real_dates_and_numbers(tmp_path: Path) -> None:
 def test_parquet(tmp_path: Path) -> None:
     write_tiny(tmp_path / "d")
     (tmp_path / "d" / "assessments.csv").unlink()
-    frame = pd.DataFrame({"assessment_id": ["A1"], "staff_id": ["S1"], "module_id": ["M1"],
-                          "taken_on": pd.to_datetime(["2025-02-10"]), "score": [77.5]})
+    frame = pd.DataFrame(
+        {
+            "assessment_id": ["A1"],
+            "staff_id": ["S1"],
+            "module_id": ["M1"],
+            "taken_on": pd.to_datetime(["2025-02-10"]),
+            "score": [77.5],
+        }
+    )
     frame.to_parquet(tmp_path / "d" / "assessments.parquet")
     store = Store(f"sqlite:///{tmp_path / 'x.db'}")
     ingest(tmp_path / "d", store)

@@ -27,7 +27,8 @@ def test_reingest_leaves_store_identical(store: Store, small_dir: Path) -> None:
     for t in snapshot:
         pd.testing.assert_frame_equal(
             snapshot[t].sort_values(list(TABLES[t].key)).reset_index(drop=True),
-            again[t].sort_values(list(TABLES[t].key)).reset_index(drop=True))
+            again[t].sort_values(list(TABLES[t].key)).reset_index(drop=True),
+        )
 
 
 def test_load_round_trips_validated_frames(store: Store, small_dir: Path) -> None:
@@ -42,9 +43,12 @@ def test_load_round_trips_validated_frames(store: Store, small_dir: Path) -> Non
         for col in a.columns:
             if pd.api.types.is_datetime64_any_dtype(a[col]):
                 assert pd.api.types.is_datetime64_any_dtype(b[col]), (table, col)
-            pd.testing.assert_series_equal(a[col].astype(object).where(a[col].notna(), None),
-                                           b[col].astype(object).where(b[col].notna(), None),
-                                           check_names=False, obj=f"{table}.{col}")
+            pd.testing.assert_series_equal(
+                a[col].astype(object).where(a[col].notna(), None),
+                b[col].astype(object).where(b[col].notna(), None),
+                check_names=False,
+                obj=f"{table}.{col}",
+            )
 
 
 def test_changed_record_with_same_id_is_an_update(store: Store, tmp_path: Path) -> None:
@@ -58,8 +62,9 @@ def test_changed_record_with_same_id_is_an_update(store: Store, tmp_path: Path) 
     assert len(p) == 2
 
 
-def test_failed_write_rolls_back_everything(store: Store, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_write_rolls_back_everything(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     typed = validate_dataset(read_dataset(write_tiny(tmp_path / "a")))
     original = Store._write_table
 

@@ -65,8 +65,11 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("table", "row", "column", "value", "rule"), CASES,
-                         ids=[f"{c[0]}.{c[2]}={c[3]!r}" for c in CASES])
+@pytest.mark.parametrize(
+    ("table", "row", "column", "value", "rule"),
+    CASES,
+    ids=[f"{c[0]}.{c[2]}={c[3]!r}" for c in CASES],
+)
 def test_each_rule_is_reported_and_nothing_written(
     tmp_path: Path, table: str, row: int, column: str, value: str, rule: str
 ) -> None:
@@ -77,8 +80,11 @@ def test_each_rule_is_reported_and_nothing_written(
     with pytest.raises(ValidationError) as info:
         ingest(folder, store)
     problems = info.value.problems
-    hit = [p for p in problems if p.file == f"{table}.csv" and p.row == row + 2
-           and column in p.column and rule in p.rule]
+    hit = [
+        p
+        for p in problems
+        if p.file == f"{table}.csv" and p.row == row + 2 and column in p.column and rule in p.rule
+    ]
     assert hit, f"no problem for {table}.csv row {row + 2} {column}: {problems}"
     # the offending value is quoted (for a list, the offending item of it)
     assert (hit[0].value != "" and hit[0].value in value) if value else hit[0].value == ""
@@ -94,8 +100,12 @@ def test_every_problem_in_a_batch_is_reported(tmp_path: Path) -> None:
     with pytest.raises(ValidationError) as info:
         ingest(write_tiny(tmp_path / "in", data), Store(f"sqlite:///{tmp_path / 'x.db'}"))
     where = {(p.file, p.row, p.column) for p in info.value.problems}
-    assert where == {("organizations.csv", 2, "org_type"), ("staff.csv", 3, "hired_on"),
-                     ("assessments.csv", 2, "score"), ("outcomes.csv", 3, "kind")}
+    assert where == {
+        ("organizations.csv", 2, "org_type"),
+        ("staff.csv", 3, "hired_on"),
+        ("assessments.csv", 2, "score"),
+        ("outcomes.csv", 3, "kind"),
+    }
     assert "4 problems" in str(info.value)
 
 
@@ -126,6 +136,7 @@ def test_cycle_through_stored_modules_is_rejected(tmp_path: Path) -> None:
     data = tiny()
     (tmp_path / "upd").mkdir()
     from tests.helpers import write_rows
+
     rows = [dict(data["modules"][0], prerequisites="M2")]
     with pytest.raises(ValidationError) as info:
         ingest(write_rows(tmp_path / "upd" / "modules.csv", rows), store)
@@ -150,8 +161,10 @@ def test_foreign_keys_may_point_at_stored_rows(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'x.db'}")
     ingest(write_tiny(tmp_path / "good"), store)
     from tests.helpers import write_rows
-    new = [{"staff_id": "S3", "org_id": "O2", "role": "监事", "hired_on": "2024-05-06",
-            "left_on": ""}]
+
+    new = [
+        {"staff_id": "S3", "org_id": "O2", "role": "监事", "hired_on": "2024-05-06", "left_on": ""}
+    ]
     ingest(write_rows(tmp_path / "staff.csv", new), store)
     staff = store.load(["staff"])["staff"].set_index("staff_id")
     assert staff.loc["S3", "role"] == "supervisor"
