@@ -1,2 +1,251 @@
-def register(sub):
-    pass
+"""Feature commands added to ``learnmap``: profile, status, learning-map, report.
+
+All read the store (``LEARNMAP_DATABASE_URL``) and work as of a date (default today).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from engine.errors import LearnmapError
+from engine.policy import load_policy
+from engine.store import Store
+
+
+def _as_of(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
+
+
+def _snapshot(as_of: date):  # noqa: ANN202
+    from features.snapshot import snapshot
+
+    tables = Store().load()
+    if tables["staff"].empty:
+        raise LearnmapError("the store is empty: run `learnmap ingest DIR` first")
+    return snapshot(tables, as_of)
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return None
+    if hasattr(value, "item"):
+        return value.item()  # numpy scalar
+    return value
+
+
+def _cmd_profile(args: argparse.Namespace) -> int:
+    from features.compliance import compliance
+    from features.graph import learning_map
+    from features.mastery import skill_mastery
+    from features.profile import learner_profiles
+
+    snap = _snapshot(args.as_of)
+    mastery = skill_mastery(snap)
+    prof = learner_profiles(snap, mastery=mastery)
+    hit = prof[prof["staff_id"] == args.staff_id]
+    if hit.empty:
+        print(f"error: no staff member {args.staff_id!r} as of {args.as_of}", file=sys.stderr)
+        return 2
+    status = compliance(snap, load_policy(args.policy))
+    st = status[status["staff_id"] == args.staff_id].iloc[0]
+    lm = learning_map(snap, args.staff_id, mastery)
+    gaps = sorted(
+        (
+            (d["gap"], d["label"], d["mastery"], d["level"])
+            for n, d in lm.nodes(data=True)
+            if d["kind"] == "skill"
+        ),
+        reverse=True,
+    )
+    record = {k: _jsonable(v) for k, v in hit.iloc[0].items()}
+    record["status"] = {
+        k: _jsonable(st[k])
+        for k in ("policy", "required", "done", "remaining", "deadline", "status")
+    }
+    record["skill_gaps"] = [
+        {"skill": lbl, "mastery": mi, "target": lv, "gap": gp} for gp, lbl, mi, lv in gaps if gp > 0
+    ]
+    if args.json:
+        print(json.dumps(record, ensure_ascii=False, indent=1))
+        return 0
+    s = record["status"]
+    print(f"{args.staff_id}  org {record['org_id']}  role {record['role']}  as of {args.as_of}")
+    print(
+        f"  {s['policy']}: {s['status']} — {s['done']} of {s['required']} done, "
+        f"{s['remaining']} remaining by {s['deadline']}"
+    )
+    skip = {"staff_id", "org_id", "role", "status", "skill_gaps"}
+    for k, v in record.items():
+        if k not in skip:
+            print(f"  {k:<22} {v}")
+    if record["skill_gaps"]:
+        print("  largest skill gaps (mastery / target):")
+        for gap in record["skill_gaps"][:5]:
+            print(f"    {gap['skill']}  {gap['mastery']:.2f} / {gap['target']:.2f}")
+    return 0
+
+
+def _write_table(frame: pd.DataFrame, out: Path) -> None:
+    suffix = out.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise LearnmapError(f"{out.name}: --out must end in .csv or .parquet")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=suffix, dir=out.parent)
+    os.close(fd)
+    try:
+        if suffix == ".csv":
+            frame.to_csv(tmp, index=False, date_format="%Y-%m-%d")
+        else:
+            frame.to_parquet(tmp, index=False)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from features.compliance import compliance
+
+    policy = load_policy(args.policy)
+    snap = _snapshot(args.as_of)
+    status = compliance(snap, policy)
+    if args.org:
+        status = status[status["org_id"] == args.org]
+        if status.empty:
+            print(f"error: no staff in organization {args.org!r}", file=sys.stderr)
+            return 2
+    _write_table(status, args.out)
+    counts = status["status"].value_counts()
+    summary = ", ".join(
+        f"{k} {counts.get(k, 0):,}" for k in ("met", "on_track", "at_risk", "overdue")
+    )
+    print(
+        f"wrote {args.out}: {len(status):,} staff under {policy.name} as of {args.as_of} "
+        f"({summary})"
+    )
+    return 0
+
+
+def _cmd_learning_map(args: argparse.Namespace) -> int:
+    from features.graph import draw, learning_map, to_json
+
+    suffix = args.out.suffix.lower()
+    if suffix not in (".json", ".png"):
+        print(f"error: {args.out.name}: --out must end in .json or .png", file=sys.stderr)
+        return 2
+    g = learning_map(_snapshot(args.as_of), args.staff_id)
+    if suffix == ".png":
+        draw(g, args.out)
+    else:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = args.out.with_suffix(".json.tmp")
+        tmp.write_text(
+            json.dumps(to_json(g), ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+        )
+        tmp.replace(args.out)
+    skills = sum(1 for _, d in g.nodes(data=True) if d["kind"] == "skill")
+    mods = sum(1 for _, d in g.nodes(data=True) if d["kind"] == "module")
+    print(f"wrote {args.out}: {skills} required skills, {mods} modules that teach them")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from features.compliance import compliance
+    from features.org import org_profiles
+    from features.report import programme_report, write_report
+
+    policy = load_policy(args.policy)
+    snap = _snapshot(args.as_of)
+    status = compliance(snap, policy)
+    report = programme_report(snap, status, policy)
+    files = write_report(report, args.out, snap.as_of, policy)
+    _write_table(org_profiles(snap, status), args.out / "organizations.csv")
+    files.append(args.out / "organizations.csv")
+    v = report.volume
+    print(f"programme report as of {args.as_of} under {policy.name} → {args.out}")
+    for row in v.itertuples(index=False):
+        print(
+            f"  {row.year} {row.mode:<8} {row.person_times:>9,} person-times "
+            f"({row.share_of_target:.0%} of {row.target:,})"
+        )
+    owing = status[status["required"] > 0]
+    shares = owing["status"].value_counts(normalize=True)
+    print(
+        "  staff owing training: "
+        + ", ".join(
+            f"{k} {shares.get(k, 0):.0%}" for k in ("met", "on_track", "at_risk", "overdue")
+        )
+    )
+    print(f"  person-times still needed for full coverage: {int(owing['remaining'].sum()):,}")
+    print(f"  files: {', '.join(f.name for f in files)}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the feature commands to the ``learnmap`` parser."""
+    today = date.today()
+    p = sub.add_parser(
+        "profile",
+        help="one staff member's learner profile and status",
+        description="Person-times, hours, credits, engagement, scores, skill "
+        "mastery, coverage and outcome gains of one staff member as of a date, "
+        "with their status under a policy and their largest skill gaps.",
+    )
+    p.add_argument("staff_id")
+    p.add_argument("--as-of", type=_as_of, default=today, help="date (default today)")
+    p.add_argument("--policy", default="national-2025", help="preset name or policy file")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_profile)
+
+    p = sub.add_parser(
+        "status",
+        help="compliance status of every staff member (CSV/Parquet)",
+        description="One row per staff member with required, done, remaining, "
+        "deadline and status (met, on_track, at_risk, overdue) under a policy "
+        "as of a date.",
+    )
+    p.add_argument("--as-of", type=_as_of, default=today, help="date (default today)")
+    p.add_argument(
+        "--policy",
+        default="national-2025",
+        help="preset (national-2025, cadre-hours, credits) or a policy file",
+    )
+    p.add_argument("--org", help="only this organization's staff")
+    p.add_argument("--out", type=Path, required=True, help="output .csv or .parquet")
+    p.set_defaults(func=_cmd_status)
+
+    p = sub.add_parser(
+        "learning-map",
+        help="a staff member's learning map as JSON or PNG",
+        description="The skills a person's roles require, their mastery of "
+        "each, and the modules that teach them (done / enrolled / not taken).",
+    )
+    p.add_argument("staff_id")
+    p.add_argument("--as-of", type=_as_of, default=today, help="date (default today)")
+    p.add_argument("--out", type=Path, required=True, help="output .json (node-link) or .png")
+    p.set_defaults(func=_cmd_learning_map)
+
+    p = sub.add_parser(
+        "report",
+        help="programme report: tables and PNG charts",
+        description="Person-times per year and mode against the plan's "
+        "targets, and coverage by role, organization type and region, as CSV "
+        "tables and PNG charts, plus organization profiles.",
+    )
+    p.add_argument("--as-of", type=_as_of, default=today, help="date (default today)")
+    p.add_argument("--policy", default="national-2025", help="preset name or policy file")
+    p.add_argument("--out", type=Path, required=True, help="directory to write into")
+    p.set_defaults(func=_cmd_report)

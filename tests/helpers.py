@@ -163,3 +163,23 @@ def write_tiny(folder: Path, data: dict[str, list[dict[str, str]]] | None = None
     for table, rows in (data or TINY).items():
         write_rows(folder / f"{table}.csv", rows)
     return folder
+
+
+def typed_tables(data: dict[str, list[dict[str, str]]]):  # noqa: ANN201
+    """Validate in-memory rows into typed canonical frames (the path every file takes)."""
+    import pandas as pd
+
+    from engine.readers import ROW, RawTable
+    from engine.schema import TABLES
+    from engine.validate import validate_dataset
+
+    raws = {}
+    for table, rows in data.items():
+        cols = TABLES[table].names
+        frame = pd.DataFrame(rows, columns=cols if not rows else None).fillna("")
+        for c in cols:
+            if c not in frame.columns:
+                frame[c] = ""
+        frame[ROW] = range(2, len(frame) + 2)
+        raws[table] = RawTable(table, f"{table}.csv", frame)
+    return validate_dataset(raws)

@@ -1,0 +1,113 @@
+"""Matplotlib helpers shared by the report and the learning map.
+
+Chinese labels need a CJK font; where none is installed (matplotlib ships none) the
+charts fall back to ids or pinyin for province names instead of drawing empty boxes.
+Install e.g. Debian's ``fonts-noto-cjk`` to get Chinese labels.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+
+log = logging.getLogger(__name__)
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+
+_CJK_NAMES = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Heiti SC",
+    "AR PL UMing CN",
+    "Droid Sans Fallback",
+)
+PINYIN = {
+    "北京": "Beijing",
+    "天津": "Tianjin",
+    "河北": "Hebei",
+    "上海": "Shanghai",
+    "江苏": "Jiangsu",
+    "浙江": "Zhejiang",
+    "广东": "Guangdong",
+    "山东": "Shandong",
+    "福建": "Fujian",
+    "湖北": "Hubei",
+    "湖南": "Hunan",
+    "河南": "Henan",
+    "安徽": "Anhui",
+    "江西": "Jiangxi",
+    "四川": "Sichuan",
+    "重庆": "Chongqing",
+    "陕西": "Shaanxi",
+    "山西": "Shanxi",
+    "辽宁": "Liaoning",
+    "吉林": "Jilin",
+    "黑龙江": "Heilongjiang",
+    "广西": "Guangxi",
+    "云南": "Yunnan",
+    "贵州": "Guizhou",
+    "海南": "Hainan",
+    "内蒙古": "Inner Mongolia",
+    "甘肃": "Gansu",
+    "宁夏": "Ningxia",
+    "青海": "Qinghai",
+    "新疆": "Xinjiang",
+    "西藏": "Tibet",
+    "香港": "Hong Kong",
+    "澳门": "Macao",
+    "台湾": "Taiwan",
+}
+
+
+@lru_cache(maxsize=1)
+def cjk_font() -> str | None:
+    """Name of an installed font that can draw Chinese, or None."""
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    for name in _CJK_NAMES:
+        if name in installed:
+            return name
+    return None
+
+
+def setup() -> None:
+    font = cjk_font()
+    if font:
+        plt.rcParams["font.sans-serif"] = [font, "DejaVu Sans"]
+        plt.rcParams["axes.unicode_minus"] = False
+
+
+def label(text: str, fallback: str | None = None) -> str:
+    """``text`` if it can be drawn, else pinyin (provinces), ``fallback`` or ``text``."""
+    if text.isascii() or cjk_font():
+        return text
+    return PINYIN.get(text, fallback if fallback is not None else text)
+
+
+def save(fig: plt.Figure, path: str | Path) -> Path:
+    """Write a PNG atomically (a reader never sees half a file) and close the figure."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".png", dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight")
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

@@ -1,0 +1,163 @@
+"""The programme report: how the plan is progressing, as tables and PNG charts.
+
+- ``volume``: completed person-times per year and mode (offline = offline/blended,
+  online = online/live) against the plan's yearly targets (source 001: about 2,000
+  offline and 6,500 online a year, about 25,500 over the three years), up to the
+  as-of date;
+- ``coverage_by_role`` / ``_by_org_type`` / ``_by_region``: staff employed on the date
+  who owe something, their status shares, the share trained at least once in the
+  window, and the person-times still needed for full coverage — the equity view the
+  source documents ask for (regional imbalance, classification by organization type).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from engine.policy import Policy
+from features import plotting
+from features.compliance import STATUSES
+from features.org import employed_mask
+from features.snapshot import Snapshot
+
+#: The plan's yearly volumes (source 001).
+TARGETS = {"offline": 2000, "online": 6500}
+STATUS_COLORS = {
+    "met": "#2e7d32",
+    "on_track": "#9ccc65",
+    "at_risk": "#ffb300",
+    "overdue": "#c62828",
+}
+
+
+@dataclass
+class Report:
+    volume: pd.DataFrame
+    coverage_by_role: pd.DataFrame
+    coverage_by_org_type: pd.DataFrame
+    coverage_by_region: pd.DataFrame
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {
+            k: getattr(self, k)
+            for k in ("volume", "coverage_by_role", "coverage_by_org_type", "coverage_by_region")
+        }
+
+
+def volume(snap: Snapshot, policy: Policy, targets: dict[str, int] = TARGETS) -> pd.DataFrame:
+    done = snap.done()
+    years = policy.years
+    c = done["completed_on"]
+    inwin = (c >= pd.Timestamp(policy.start)) & (c <= pd.Timestamp(policy.end))
+    done = done[inwin.to_numpy()]
+    mode = np.where(done["offline"].to_numpy(), "offline", "online")
+    got = pd.crosstab(done["completed_on"].dt.year.to_numpy(), mode)
+    rows = []
+    for y in years:
+        for m in ("offline", "online"):
+            n = int(got.at[y, m]) if (y in got.index and m in got.columns) else 0
+            rows.append(
+                {
+                    "year": y,
+                    "mode": m,
+                    "person_times": n,
+                    "target": targets[m],
+                    "share_of_target": round(n / targets[m], 4),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _coverage(status: pd.DataFrame, group: pd.Series, employed: np.ndarray) -> pd.DataFrame:
+    """Status shares per group over employed staff who owe something."""
+    st = status.assign(_group=group.to_numpy())[employed]
+    st = st[st["required"] > 0]
+    counts = st.groupby(["_group", "status"], observed=True).size().unstack(fill_value=0)
+    counts = counts.reindex(columns=list(STATUSES), fill_value=0)
+    out = pd.DataFrame({"staff": counts.sum(axis=1)})
+    for s in STATUSES:
+        out[f"share_{s}"] = (counts[s] / out["staff"]).round(4)
+    out["share_trained"] = (st["done"] > 0).groupby(st["_group"]).mean().round(4)
+    out["remaining"] = st.groupby("_group")["remaining"].sum()
+    return out.reset_index().rename(columns={"_group": group.name})
+
+
+def programme_report(snap: Snapshot, status: pd.DataFrame, policy: Policy) -> Report:
+    emp = employed_mask(snap)
+    roles = status["role"].str.split("|")
+    # a person with several roles is counted under each of them
+    per_role = status.loc[status.index.repeat(roles.str.len())]
+    role = pd.Series(np.concatenate(roles.to_numpy()), name="role")
+    org = snap.orgs.set_index("org_id")
+    org_type = status["org_id"].map(org["org_type"]).rename("org_type")
+    region = status["org_id"].map(org["region"]).rename("region")
+    return Report(
+        volume=volume(snap, policy),
+        coverage_by_role=_coverage(per_role, role, emp[per_role.index.to_numpy()]),
+        coverage_by_org_type=_coverage(status, org_type, emp),
+        coverage_by_region=_coverage(status, region, emp).sort_values("share_met"),
+    )
+
+
+def _stacked(ax, frame: pd.DataFrame, key: str, labels: list[str]) -> None:  # noqa: ANN001
+    left = np.zeros(len(frame))
+    for s in STATUSES:
+        vals = frame[f"share_{s}"].fillna(0).to_numpy()
+        ax.barh(labels, vals, left=left, color=STATUS_COLORS[s], label=s)
+        left += vals
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of staff")
+    ax.legend(loc="lower right", fontsize=8)
+
+
+def write_report(
+    report: Report, out: str | Path, as_of: pd.Timestamp, policy: Policy
+) -> list[Path]:
+    """Write the tables as CSV and four PNG charts into ``out``; returns the files."""
+    import matplotlib.pyplot as plt
+
+    plotting.setup()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+    for name, frame in report.tables().items():
+        path = out / f"{name}.csv"
+        tmp = path.with_suffix(".csv.tmp")
+        frame.to_csv(tmp, index=False)
+        tmp.replace(path)
+        files.append(path)
+    day = as_of.date().isoformat()
+
+    v = report.volume.pivot(index="year", columns="mode", values="person_times")
+    fig, ax = plt.subplots(figsize=(7, 4))
+    x = np.arange(len(v.index))
+    for i, (m, color) in enumerate((("offline", "#1565c0"), ("online", "#90caf9"))):
+        ax.bar(x + (i - 0.5) * 0.4, v[m], width=0.4, color=color, label=f"{m} person-times")
+        ax.axhline(
+            TARGETS[m],
+            color=color,
+            linestyle="--",
+            linewidth=1,
+            label=f"{m} target {TARGETS[m]:,}/year",
+        )
+    ax.set_xticks(x, [str(y) for y in v.index])
+    ax.set_title(f"Completed person-times per year vs plan (as of {day})")
+    ax.legend(fontsize=8)
+    files.append(plotting.save(fig, out / "volume_by_year.png"))
+
+    for name, key in (
+        ("coverage_by_role", "role"),
+        ("coverage_by_org_type", "org_type"),
+        ("coverage_by_region", "region"),
+    ):
+        frame = getattr(report, name)
+        labels = [plotting.label(str(v)) for v in frame[key]]
+        fig, ax = plt.subplots(figsize=(7, max(2.5, 0.28 * len(frame) + 1)))
+        _stacked(ax, frame, key, labels)
+        ax.set_title(f"{policy.name} status by {key.replace('_', ' ')} (as of {day})")
+        files.append(plotting.save(fig, out / f"status_by_{key}.png"))
+    return files
