@@ -1,0 +1,170 @@
+"""Learner profiles, the mastery estimator and the learning map on hand-built data with
+known answers; the skills graph's typed and learned edges; the prerequisite-cycle error."""
+
+from __future__ import annotations
+
+import json
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.graph import draw, learning_map, skills_graph, to_json
+from features.mastery import HALF_LIFE_DAYS, PRIOR_STRENGTH, skill_mastery
+from features.profile import learner_profiles
+from features.snapshot import snapshot
+from tests.features.world import world
+
+AS_OF = "2026-06-30"
+
+
+@pytest.fixture
+def tables() -> dict[str, pd.DataFrame]:
+    staff = [
+        ("F", "O2", "finance", "2020-01-01", ""),
+        ("G", "O2", "finance", "2020-01-01", ""),
+        ("N", "O2", "head", "2026-01-01", ""),
+        ("Q", "O2", "other", "2019-01-01", ""),
+    ]
+    parts = [
+        ("F", "ON2", "2025-03-01", "completed"),
+        ("F", "OFF5D", "2026-05-31", "completed"),
+        ("F", "ON10", "2025-09-01", "dropped"),
+        ("F", "LIVE", "2026-06-01", "enrolled"),
+        ("G", "ON6", "2025-02-01", "completed"),
+        ("G", "ON2", "2025-04-01", "no_show"),
+        ("Q", "ON2", "2025-01-10", "completed"),
+    ]
+    scores = [
+        ("F", "ON2", "2025-03-01", "60"),
+        ("F", "OFF5D", "2026-05-31", "90"),
+        ("G", "ON6", "2025-02-01", "70"),
+    ]
+    return world(staff, parts, scores)
+
+
+def test_learner_profile_known_answers(tables: dict[str, pd.DataFrame]) -> None:
+    prof = learner_profiles(snapshot(tables, AS_OF)).set_index("staff_id")
+    f = prof.loc["F"]
+    assert (f["person_times"], f["person_times_offline"], f["person_times_online"]) == (2, 1, 1)
+    assert (f["hours_window"], f["hours_12m"], f["hours_2025"], f["hours_2026"]) == (42, 40, 2, 40)
+    assert (f["enrolments"], f["completions"], f["drops"], f["no_shows"]) == (4, 2, 1, 0)
+    assert f["completion_rate"] == pytest.approx(2 / 3, abs=1e-4)
+    assert f["days_since_last"] == 30 and not f["long_untrained"]
+    assert f["score_mean"] == 75 and f["n_scores"] == 2
+    years = (pd.Timestamp("2026-05-31") - pd.Timestamp("2025-03-01")).days / 365.25
+    assert f["score_trend"] == pytest.approx(30 / years, abs=0.05)
+    # credits: 5 days offline × 5 + a 2-hour online course (5) in the cycle; 2026 has 25
+    assert f["credits_window"] == 30 and f["credits_available"] == 25
+    q = prof.loc["Q"]
+    assert q["long_untrained"] and q["days_since_last"] == 536
+    n = prof.loc["N"]  # hired half a year ago: not long untrained, nothing known yet
+    assert not n["long_untrained"] and pd.isna(n["days_since_last"])
+    assert pd.isna(n["completion_rate"]) and pd.isna(n["score_mean"])
+    assert prof.loc["G", "completion_rate"] == 0.5
+
+
+def test_mastery_estimator_matches_its_formula(tables: dict[str, pd.DataFrame]) -> None:
+    snap = snapshot(tables, AS_OF)
+    table = skill_mastery(snap)
+    long = table.long(snap.staff["staff_id"].to_numpy()).set_index(["staff_id", "skill_id"])
+    asof = pd.Timestamp(AS_OF)
+
+    def decay(d: str) -> float:
+        return 0.5 ** ((asof - pd.Timestamp(d)).days / HALF_LIFE_DAYS)
+
+    # skill K1 is taught by ON2 (w 1) and ON6 (w 0.5): prior = weighted mean of its scores
+    prior_k1 = (1 * 0.60 + 0.5 * 0.70) / 1.5
+    e = decay("2025-03-01")
+    expected = (PRIOR_STRENGTH * prior_k1 + e * 0.60) / (PRIOR_STRENGTH + e)
+    assert long.loc[("F", "K1"), "mastery"] == pytest.approx(expected, abs=1e-4)
+    assert long.loc[("F", "K1"), "evidence"] == pytest.approx(e, abs=1e-4)
+    # K2 for F: one fresh 90 (OFF5D, w 1) → pulled a third of the way from the prior
+    prior_k2 = (1 * 0.70 + 1 * 0.90) / 2
+    e2 = decay("2026-05-31")
+    assert long.loc[("F", "K2"), "mastery"] == pytest.approx(
+        (PRIOR_STRENGTH * prior_k2 + e2 * 0.9) / (PRIOR_STRENGTH + e2), abs=1e-4
+    )
+    assert ("N", "K1") not in long.index  # no evidence: not listed (mastery = prior)
+    # older evidence counts less: the same score a year older moves mastery less
+    assert decay("2025-06-30") == pytest.approx(0.5, abs=1e-3)
+
+
+def test_learning_map_content(tables: dict[str, pd.DataFrame]) -> None:
+    snap = snapshot(tables, AS_OF)
+    g = learning_map(snap, "F")
+    kinds = {n: d["kind"] for n, d in g.nodes(data=True)}
+    assert {n for n, k in kinds.items() if k == "role"} == {"role:finance"}
+    assert {n for n, k in kinds.items() if k == "skill"} == {"skill:K1", "skill:K2"}
+    # the modules that teach K1 or K2, each with the person's status
+    assert {n for n, k in kinds.items() if k == "module"} == {
+        "module:ON2",
+        "module:ON6",
+        "module:OFF5D",
+    }
+    on2, on6, off = (g.nodes[f"module:{m}"] for m in ("ON2", "ON6", "OFF5D"))
+    assert on2["status"] == "completed" and on2["completed_on"] == "2025-03-01"
+    assert on2["score"] == 60 and on6["status"] == "not_taken" and on6["score"] is None
+    assert off["status"] == "completed" and off["mode"] == "offline"
+    k2 = g.nodes["skill:K2"]
+    assert k2["level"] == 0.8 and k2["parent"] == "K0" and k2["label"] == "会计核算"
+    assert k2["gap"] == pytest.approx(max(0.8 - k2["mastery"], 0), abs=1e-4)
+    assert g.edges["role:finance", "skill:K1"]["level"] == 0.7
+    assert g.edges["module:ON6", "skill:K1"]["weight"] == 0.5
+    # the head N: the skill K3 and modules teaching it, prerequisite state of LIVE
+    h = learning_map(snap, "N")
+    live = h.nodes["module:LIVE"]
+    assert live["prerequisites"] == ["ON2"] and live["prerequisites_done"] is False
+    data = json.loads(json.dumps(to_json(g), default=str))
+    assert {n["id"] for n in data["nodes"]} == set(g.nodes) and len(
+        data["links"]
+    ) == g.number_of_edges()
+
+
+def test_learning_map_png_and_unknown_staff(tables: dict[str, pd.DataFrame], tmp_path) -> None:  # noqa: ANN001
+    snap = snapshot(tables, AS_OF)
+    path = draw(learning_map(snap, "F"), tmp_path / "map.png")
+    assert path.read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(LookupError, match="no staff member 'ZZ'"):
+        learning_map(snap, "ZZ")
+
+
+def test_skills_graph_typed_and_learned_edges(tables: dict[str, pd.DataFrame]) -> None:
+    g = skills_graph(snapshot(tables, AS_OF), min_support=1)
+    assert g.nodes["skill:K1"]["kind"] == "skill" and g.nodes["role:head"]["kind"] == "role"
+    assert g.has_edge("skill:K1", "skill:K0", key="parent")
+    assert g.has_edge("module:ON2", "module:LIVE", key="prerequisite")
+    assert g.edges["module:ON6", "skill:K2", "teaches"]["weight"] == 1.0
+    assert g.edges["role:finance", "skill:K2", "requires"]["level"] == 0.8
+    # F enrolled in ON2, OFF5D, ON10 and LIVE; G in ON6 and ON2 → co-enrolment ON2–ON6
+    assert g.edges["module:ON2", "module:ON6", "co_enrolled"]["weight"] == 1
+    assert g.edges["module:ON6", "module:ON2", "co_enrolled"]["weight"] == 1
+    # F completed ON2 and then OFF5D: the order is learned, not its reverse
+    assert g.has_edge("module:ON2", "module:OFF5D", key="followed_by")
+    assert not g.has_edge("module:OFF5D", "module:ON2", key="followed_by")
+    assert not skills_graph(snapshot(tables, AS_OF)).has_edge(
+        "module:ON2", "module:ON6", key="co_enrolled"
+    )  # below the default support of 3
+
+
+def test_prerequisite_cycle_is_named_by_the_graph(tables: dict[str, pd.DataFrame]) -> None:
+    t = dict(tables)
+    m = t["modules"].copy()
+    m.loc[m["module_id"] == "ON2", "prerequisites"] = "LIVE"  # LIVE already needs ON2
+    t["modules"] = m
+    with pytest.raises(ValueError, match="cycle: (ON2 → LIVE → ON2|LIVE → ON2 → LIVE)"):
+        skills_graph(snapshot(t, AS_OF))
+
+
+def test_demo_graph_learns_real_sequences(small_tables: dict[str, pd.DataFrame]) -> None:
+    g = skills_graph(snapshot(small_tables, "2027-12-31"), min_support=2)
+    kinds = {k for _, _, k in g.edges(keys=True)}
+    assert kinds == {"teaches", "parent", "prerequisite", "requires", "co_enrolled", "followed_by"}
+    assert nx.is_directed_acyclic_graph(
+        nx.DiGraph([(u, v) for u, v, k in g.edges(keys=True) if k == "prerequisite"])
+    )
+    weights = np.array(
+        [d["weight"] for *_, d in g.edges(keys=True, data=True) if d["kind"] == "co_enrolled"]
+    )
+    assert (weights >= 2).all()
