@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from engine.policy import Policy, load_policy
+from engine.schema import PARTICIPATION_STATUSES
 from features.compliance import credits_status
 from features.mastery import MasteryTable, skill_mastery
 from features.snapshot import Snapshot
@@ -148,12 +149,11 @@ def learner_profiles(
     out["days_since_last"] = pd.array(np.where(np.isnat(last), np.nan, days)).astype("Int64")
     tenure = (as_of - snap.staff["hired_on"].to_numpy()) / DAY
     out["long_untrained"] = out["employed"] & (tenure >= 365) & ~(days < 365)
-    status = p["status"].to_numpy()
+    code = p["status"].cat.codes.to_numpy()
     ps = p["s"].to_numpy()
     out["enrolments"] = _bincount(ps, n).astype(int)
-    out["completions"] = _bincount(ps[status == "completed"], n).astype(int)
-    out["drops"] = _bincount(ps[status == "dropped"], n).astype(int)
-    out["no_shows"] = _bincount(ps[status == "no_show"], n).astype(int)
+    for col, name in (("completions", "completed"), ("drops", "dropped"), ("no_shows", "no_show")):
+        out[col] = _bincount(ps[code == PARTICIPATION_STATUSES.index(name)], n).astype(int)
     resolved = out["completions"] + out["drops"] + out["no_shows"]
     out["completion_rate"] = np.round(out["completions"] / resolved.where(resolved > 0), 4)
     mean, slope, cnt = _score_stats(snap)

@@ -20,8 +20,10 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from engine.schema import MODES, OFFLINE_MODES
+from engine.schema import MODES, OFFLINE_MODES, PARTICIPATION_STATUSES
 
 Tables = dict[str, pd.DataFrame]
 
@@ -47,7 +49,7 @@ class Snapshot:
 
     def done(self) -> pd.DataFrame:
         """Completed participations (person-times) as of the snapshot date."""
-        return self.part[self.part["status"].to_numpy() == "completed"]
+        return self.part[(self.part["status"] == "completed").to_numpy()]
 
 
 def to_timestamp(value: date | str | pd.Timestamp) -> pd.Timestamp:
@@ -58,7 +60,13 @@ def to_timestamp(value: date | str | pd.Timestamp) -> pd.Timestamp:
 
 
 def _codes(index: pd.Index, values: pd.Series) -> np.ndarray:
-    return index.get_indexer(values.to_numpy())
+    """Position of each value in ``index`` (−1 where absent).  Arrow's hash lookup is
+    several times faster than ``Index.get_indexer`` on tens of millions of strings."""
+    try:
+        found = pc.index_in(pa.array(values), value_set=pa.array(index))
+        return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return index.get_indexer(values.to_numpy()).astype(np.int32)
 
 
 def snapshot(tables: Tables, as_of: date | str | pd.Timestamp) -> Snapshot:
@@ -74,24 +82,25 @@ def snapshot(tables: Tables, as_of: date | str | pd.Timestamp) -> Snapshot:
     offline_mode = np.isin(np.asarray(MODES), OFFLINE_MODES)
 
     p = tables["participations"]
-    p = p[p["enrolled_on"].to_numpy() <= t.to_datetime64()]
+    # arrays, not a filtered copy of the whole frame: this table can have 10⁷–10⁸ rows
     s, m = _codes(sidx, p["staff_id"]), _codes(midx, p["module_id"])
-    keep = (s >= 0) & (m >= 0)
-    completed_on = p["completed_on"].to_numpy()
+    keep = (p["enrolled_on"].to_numpy() <= t.to_datetime64()) & (s >= 0) & (m >= 0)
+    completed_on = p["completed_on"].to_numpy()[keep]
     late = completed_on > t.to_datetime64()
-    status = p["status"].to_numpy().astype(object)
-    status = np.where(late, "enrolled", status)
+    status = pd.Categorical(p["status"], categories=PARTICIPATION_STATUSES).codes[keep]
+    codes = np.where(late, PARTICIPATION_STATUSES.index("enrolled"), status)
+    m = m[keep]
     part = pd.DataFrame(
         {
-            "s": s,
+            "s": s[keep],
             "m": m,
-            "enrolled_on": p["enrolled_on"].to_numpy(),
+            "enrolled_on": p["enrolled_on"].to_numpy()[keep],
             "completed_on": np.where(late, np.datetime64("NaT"), completed_on),
-            "status": status,
-            "hours": np.where(late, 0.0, p["hours"].to_numpy(dtype=float)),
+            "status": pd.Categorical.from_codes(codes, categories=PARTICIPATION_STATUSES),
+            "hours": np.where(late, 0.0, p["hours"].to_numpy(dtype=float)[keep]),
+            "offline": offline_mode[mode_code[m]],
         }
-    )[keep].reset_index(drop=True)
-    part["offline"] = offline_mode[mode_code[part["m"].to_numpy()]]
+    )
 
     a = tables["assessments"]
     a = a[a["taken_on"].to_numpy() <= t.to_datetime64()]
