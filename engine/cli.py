@@ -77,7 +77,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     try:
-        counts = ingest(args.path, Store(), table=args.table)
+        counts = ingest(args.path, Store(), table=args.table, progress=not args.json)
     except ValidationError as exc:
         _print_problems(exc, args.json)
         return 2

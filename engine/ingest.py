@@ -12,7 +12,9 @@ from engine.validate import validate_dataset
 log = logging.getLogger(__name__)
 
 
-def ingest(path: str | Path, store: Store, table: str | None = None) -> dict[str, WriteCount]:
+def ingest(
+    path: str | Path, store: Store, table: str | None = None, progress: bool = False
+) -> dict[str, WriteCount]:
     """Ingest a dataset directory or one file into ``store``.
 
     Raises ``ValidationError`` listing every problem (nothing written), or
@@ -21,4 +23,4 @@ def ingest(path: str | Path, store: Store, table: str | None = None) -> dict[str
     """
     raws = read_dataset(Path(path), table)
     typed = validate_dataset(raws, existing=store.existing)
-    return store.write(typed)
+    return store.write(typed, progress=progress)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+from tqdm.auto import tqdm
 
 from engine.errors import StoreError
 from engine.schema import TABLE_ORDER, TABLES, Column
@@ -146,20 +147,28 @@ class Store:
             }
 
     # ---- writing -------------------------------------------------------------
-    def write(self, typed: dict[str, pd.DataFrame]) -> dict[str, WriteCount]:
+    def write(
+        self, typed: dict[str, pd.DataFrame], progress: bool = False
+    ) -> dict[str, WriteCount]:
         """Upsert validated frames in one transaction; all or nothing."""
         self.create()
         result: dict[str, WriteCount] = {}
+        total = sum(len(f) for f in typed.values())
+        bar = tqdm(total=total, desc="writing", unit="row", unit_scale=True, disable=not progress)
         try:
             with self.engine.begin() as conn:
                 for name in TABLE_ORDER:
                     if name in typed:
-                        result[name] = self._write_table(conn, name, typed[name])
+                        result[name] = self._write_table(conn, name, typed[name], bar)
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(f"write to {self.url!r} failed, nothing was written: {exc}") from exc
+        finally:
+            bar.close()
         return result
 
-    def _write_table(self, conn: Connection, name: str, frame: pd.DataFrame) -> WriteCount:
+    def _write_table(
+        self, conn: Connection, name: str, frame: pd.DataFrame, bar: tqdm | None = None
+    ) -> WriteCount:
         spec = TABLES[name]
         key = list(spec.key)
         old = self.load_table(name, conn=conn)
@@ -185,13 +194,23 @@ class Store:
         stmt = stmt.on_conflict_do_update(
             index_elements=key, set_={c: stmt.excluded[c] for c in spec.names if c not in key}
         )
+        if bar is not None:
+            bar.update(len(frame) - len(todo))  # unchanged rows need no writing
         for start in range(0, len(todo), _CHUNK):
-            conn.execute(stmt, _records(todo.iloc[start : start + _CHUNK]))
+            chunk = todo.iloc[start : start + _CHUNK]
+            conn.execute(stmt, _records(chunk))
+            if bar is not None:
+                bar.update(len(chunk))
         count = WriteCount(int(is_new.sum()), int(changed.sum()), len(frame) - int(len(todo)))
         log.info(
             "%s: %d new, %d updated, %d unchanged", name, count.new, count.updated, count.unchanged
         )
         return count
+
+
+def load_tables(url: str | None = None) -> dict[str, pd.DataFrame]:
+    """All canonical tables of the store at ``url`` (default as ``Store``) as pandas frames."""
+    return Store(url).load()
 
 
 def _depths(all_skills: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:

@@ -289,9 +289,18 @@ def validate_dataset(
     """Validate every table of a batch; raise one ``ValidationError`` with all problems."""
     out = _Collector()
     typed: dict[str, pd.DataFrame] = {}
+    cache: dict[tuple[str, tuple[str, ...]], pd.DataFrame] = {}
+
+    def cached(table: str, columns: list[str]) -> pd.DataFrame:
+        key = (table, tuple(columns))
+        if key not in cache:  # e.g. staff ids are checked by three tables
+            cache[key] = existing(table, columns)
+        return cache[key]
+
+    existing_cached: Existing = cached
     for name in TABLE_ORDER:
         if name in raws:
-            typed[name] = validate_table(raws[name], typed, existing, out)
+            typed[name] = validate_table(raws[name], typed, existing_cached, out)
     if out.problems:
         raise ValidationError(out.problems)
     return typed

@@ -68,10 +68,10 @@ def test_failed_write_rolls_back_everything(
     typed = validate_dataset(read_dataset(write_tiny(tmp_path / "a")))
     original = Store._write_table
 
-    def explode(self: Store, conn, name: str, frame: pd.DataFrame):  # noqa: ANN001
+    def explode(self: Store, conn, name: str, frame: pd.DataFrame, bar=None):  # noqa: ANN001
         if name == "outcomes":
             raise __import__("sqlalchemy").exc.OperationalError("disk full", {}, Exception())
-        return original(self, conn, name, frame)
+        return original(self, conn, name, frame, bar)
 
     monkeypatch.setattr(Store, "_write_table", explode)
     with pytest.raises(StoreError, match="nothing was written"):
