@@ -34,7 +34,8 @@ environment:
 """
 
 
-def _date(text: str) -> date:
+def parse_date(text: str) -> date:
+    """argparse type for ISO dates, with a message a newcomer understands."""
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -163,13 +164,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument(
         "--start",
-        type=_date,
+        type=parse_date,
         default=date(2025, 1, 1),
         help="first day of activity (default 2025-01-01)",
     )
     p.add_argument(
         "--end",
-        type=_date,
+        type=parse_date,
         default=date(2027, 12, 31),
         help="last day of activity (default 2027-12-31)",
     )

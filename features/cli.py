@@ -15,16 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from engine.cli import parse_date
 from engine.errors import LearnmapError
 from engine.policy import load_policy
 from engine.store import Store
-
-
-def _as_of(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
 
 
 def _snapshot(as_of: date):  # noqa: ANN202
@@ -164,7 +158,7 @@ def _cmd_learning_map(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from features.compliance import compliance
-    from features.org import org_profiles
+    from features.org import org_profiles, role_status
     from features.report import programme_report, write_report
 
     policy = load_policy(args.policy)
@@ -173,7 +167,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     report = programme_report(snap, status, policy)
     files = write_report(report, args.out, snap.as_of, policy)
     _write_table(org_profiles(snap, status), args.out / "organizations.csv")
-    files.append(args.out / "organizations.csv")
+    _write_table(role_status(snap, status), args.out / "organizations_by_role.csv")
+    files += [args.out / "organizations.csv", args.out / "organizations_by_role.csv"]
     v = report.volume
     print(f"programme report as of {args.as_of} under {policy.name} → {args.out}")
     for row in v.itertuples(index=False):
@@ -205,7 +200,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "with their status under a policy and their largest skill gaps.",
     )
     p.add_argument("staff_id")
-    p.add_argument("--as-of", type=_as_of, default=today, help="date (default today)")
+    p.add_argument("--as-of", type=parse_date, default=today, help="date (default today)")
     p.add_argument("--policy", default="national-2025", help="preset name or policy file")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_profile)
@@ -217,7 +212,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "deadline and status (met, on_track, at_risk, overdue) under a policy "
         "as of a date.",
     )
-    p.add_argument("--as-of", type=_as_of, default=today, help="date (default today)")
+    p.add_argument("--as-of", type=parse_date, default=today, help="date (default today)")
     p.add_argument(
         "--policy",
         default="national-2025",
@@ -234,7 +229,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "each, and the modules that teach them (done / enrolled / not taken).",
     )
     p.add_argument("staff_id")
-    p.add_argument("--as-of", type=_as_of, default=today, help="date (default today)")
+    p.add_argument("--as-of", type=parse_date, default=today, help="date (default today)")
     p.add_argument("--out", type=Path, required=True, help="output .json (node-link) or .png")
     p.set_defaults(func=_cmd_learning_map)
 
@@ -245,7 +240,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "targets, and coverage by role, organization type and region, as CSV "
         "tables and PNG charts, plus organization profiles.",
     )
-    p.add_argument("--as-of", type=_as_of, default=today, help="date (default today)")
+    p.add_argument("--as-of", type=parse_date, default=today, help="date (default today)")
     p.add_argument("--policy", default="national-2025", help="preset name or policy file")
     p.add_argument("--out", type=Path, required=True, help="directory to write into")
     p.set_defaults(func=_cmd_report)

@@ -117,6 +117,7 @@ def _base(snap: Snapshot, policy: Policy) -> pd.DataFrame:
             "staff_id": snap.staff["staff_id"].to_numpy(),
             "org_id": snap.staff["org_id"].to_numpy(),
             "role": snap.staff["role"].to_numpy(),
+            "employed": snap.employed,
             "policy": policy.name,
         }
     )

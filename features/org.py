@@ -19,14 +19,9 @@ from features.snapshot import Snapshot
 ORG_COLUMNS = ["org_id", "name", "org_type", "region", "ministry_managed", "rating"]
 
 
-def employed_mask(snap: Snapshot) -> np.ndarray:
-    left = snap.staff["left_on"]
-    return (left.isna() | (left > snap.as_of)).to_numpy()
-
-
 def role_status(snap: Snapshot, status: pd.DataFrame) -> pd.DataFrame:
     """Long table: org_id, role, n, and the count and share of each status."""
-    st = status[employed_mask(snap)]
+    st = status[snap.employed]
     st = st[st["required"] > 0]
     roles = st.assign(role=st["role"].str.split("|")).explode("role")
     counts = roles.groupby(["org_id", "role", "status"], observed=True).size().unstack(fill_value=0)
@@ -40,7 +35,7 @@ def role_status(snap: Snapshot, status: pd.DataFrame) -> pd.DataFrame:
 
 def org_profiles(snap: Snapshot, status: pd.DataFrame, unit_share: float = 1 / 3) -> pd.DataFrame:
     """One row per organization (see the module docstring)."""
-    emp = employed_mask(snap)
+    emp = snap.employed
     st = status[emp]
     out = snap.orgs[ORG_COLUMNS].copy().set_index("org_id")
     out["n_staff"] = st.groupby("org_id").size().reindex(out.index, fill_value=0)

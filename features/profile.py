@@ -123,9 +123,7 @@ def learner_profiles(
             "staff_id": snap.staff["staff_id"].to_numpy(),
             "org_id": snap.staff["org_id"].to_numpy(),
             "role": snap.staff["role"].to_numpy(),
-            "employed": (
-                snap.staff["left_on"].isna() | (snap.staff["left_on"] > snap.as_of)
-            ).to_numpy(),
+            "employed": snap.employed,
         }
     )
     out["person_times"] = _bincount(s[in_win], n).astype(int)

@@ -21,7 +21,6 @@ import pandas as pd
 from engine.policy import Policy
 from features import plotting
 from features.compliance import STATUSES
-from features.org import employed_mask
 from features.snapshot import Snapshot
 
 #: The plan's yearly volumes (source 001).
@@ -87,7 +86,7 @@ def _coverage(status: pd.DataFrame, group: pd.Series, employed: np.ndarray) -> p
 
 
 def programme_report(snap: Snapshot, status: pd.DataFrame, policy: Policy) -> Report:
-    emp = employed_mask(snap)
+    emp = snap.employed
     roles = status["role"].str.split("|")
     # a person with several roles is counted under each of them
     per_role = status.loc[status.index.repeat(roles.str.len())]

@@ -47,6 +47,12 @@ class Snapshot:
     def n_staff(self) -> int:
         return len(self.staff)
 
+    @property
+    def employed(self) -> np.ndarray:
+        """Per staff code: still employed on the snapshot date."""
+        left = self.staff["left_on"]
+        return (left.isna() | (left > self.as_of)).to_numpy()
+
     def done(self) -> pd.DataFrame:
         """Completed participations (person-times) as of the snapshot date."""
         return self.part[(self.part["status"] == "completed").to_numpy()]
@@ -67,6 +73,28 @@ def _codes(index: pd.Index, values: pd.Series) -> np.ndarray:
         return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return index.get_indexer(values.to_numpy()).astype(np.int32)
+
+
+def _dated(
+    frame: pd.DataFrame,
+    date_col: str,
+    cols: list[str],
+    t: pd.Timestamp,
+    sidx: pd.Index,
+    midx: pd.Index,
+) -> pd.DataFrame:
+    """Rows dated on or before ``t`` of a staff × module table, with codes ``s``, ``m``."""
+    frame = frame[frame[date_col].to_numpy() <= t.to_datetime64()]
+    out = pd.DataFrame(
+        {
+            "s": _codes(sidx, frame["staff_id"]),
+            "m": _codes(midx, frame["module_id"]),
+            date_col: frame[date_col].to_numpy(),
+        }
+    )
+    for c in cols:
+        out[c] = frame[c].to_numpy()
+    return out[(out["s"] >= 0) & (out["m"] >= 0)].reset_index(drop=True)
 
 
 def snapshot(tables: Tables, as_of: date | str | pd.Timestamp) -> Snapshot:
@@ -102,30 +130,8 @@ def snapshot(tables: Tables, as_of: date | str | pd.Timestamp) -> Snapshot:
         }
     )
 
-    a = tables["assessments"]
-    a = a[a["taken_on"].to_numpy() <= t.to_datetime64()]
-    assess = pd.DataFrame(
-        {
-            "s": _codes(sidx, a["staff_id"]),
-            "m": _codes(midx, a["module_id"]),
-            "taken_on": a["taken_on"].to_numpy(),
-            "score": a["score"].to_numpy(dtype=float),
-        }
-    )
-    assess = assess[(assess["s"] >= 0) & (assess["m"] >= 0)].reset_index(drop=True)
-
-    o = tables["outcomes"]
-    o = o[o["measured_on"].to_numpy() <= t.to_datetime64()]
-    outcomes = pd.DataFrame(
-        {
-            "s": _codes(sidx, o["staff_id"]),
-            "m": _codes(midx, o["module_id"]),
-            "measured_on": o["measured_on"].to_numpy(),
-            "kind": o["kind"].to_numpy(),
-            "value": o["value"].to_numpy(dtype=float),
-        }
-    )
-    outcomes = outcomes[(outcomes["s"] >= 0) & (outcomes["m"] >= 0)].reset_index(drop=True)
+    assess = _dated(tables["assessments"], "taken_on", ["score"], t, sidx, midx)
+    outcomes = _dated(tables["outcomes"], "measured_on", ["kind", "value"], t, sidx, midx)
     return Snapshot(
         as_of=t,
         orgs=orgs,

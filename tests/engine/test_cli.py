@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main
+from engine.schema import TABLE_ORDER
 from tests.helpers import tiny, write_tiny
 
 
@@ -24,21 +25,7 @@ def test_demo_data_ingest_and_info(
 ) -> None:
     out = tmp_path / "demo"
     assert main(["demo-data", "--out", str(out), "--orgs", "40", "--seed", "2"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == sorted(
-        f"{t}.csv"
-        for t in (
-            "organizations",
-            "staff",
-            "skills",
-            "modules",
-            "module_skills",
-            "role_requirements",
-            "sessions",
-            "participations",
-            "assessments",
-            "outcomes",
-        )
-    )
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{t}.csv" for t in TABLE_ORDER)
     assert main(["ingest", str(out)]) == 0
     capsys.readouterr()
     assert main(["db", "info", "--json"]) == 0

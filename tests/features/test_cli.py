@@ -71,6 +71,7 @@ def test_profile_learning_map_and_report(loaded: Path, capsys) -> None:  # noqa:
         "volume_by_year.png",
         "organizations.csv",
         "status_by_role.png",
+        "organizations_by_role.csv",
     } <= names
     assert "person-times still needed for full coverage" in capsys.readouterr().out
 
