@@ -176,6 +176,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
             f"  {row.year} {row.mode:<8} {row.person_times:>9,} person-times "
             f"({row.share_of_target:.0%} of {row.target:,})"
         )
+    total = report.volume_total.set_index("mode").loc["all"]
+    print(
+        f"  window total {int(total['person_times']):,} person-times "
+        f"({total['share_of_target']:.0%} of {int(total['target']):,})"
+    )
     owing = status[status["required"] > 0]
     shares = owing["status"].value_counts(normalize=True)
     print(

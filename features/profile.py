@@ -27,6 +27,8 @@ mastery_required, required_coverage
     ``MIN_EVIDENCE`` of evidence (a person never assessed on a skill has not shown it).
 gain_post_pre, gain_followup
     mean self-assessed gain post − pre, and follow-up − pre, over modules with both.
+satisfaction_mean
+    mean satisfaction the person gave (effect evaluation, source 004 §6.3).
 """
 
 from __future__ import annotations
@@ -173,4 +175,9 @@ def learner_profiles(
     gain, follow = _gains(snap)
     out["gain_post_pre"] = np.round(gain, 2)
     out["gain_followup"] = np.round(follow, 2)
+    sat = snap.outcomes[(snap.outcomes["kind"] == "satisfaction").to_numpy()]
+    n_sat = _bincount(sat["s"].to_numpy(), n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total = _bincount(sat["s"].to_numpy(), n, sat["value"].to_numpy(float))
+        out["satisfaction_mean"] = np.round(np.where(n_sat > 0, total / n_sat, np.nan), 2)
     return out

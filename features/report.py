@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -36,15 +36,13 @@ STATUS_COLORS = {
 @dataclass
 class Report:
     volume: pd.DataFrame
+    volume_total: pd.DataFrame
     coverage_by_role: pd.DataFrame
     coverage_by_org_type: pd.DataFrame
     coverage_by_region: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {
-            k: getattr(self, k)
-            for k in ("volume", "coverage_by_role", "coverage_by_org_type", "coverage_by_region")
-        }
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def volume(snap: Snapshot, policy: Policy, targets: dict[str, int] = TARGETS) -> pd.DataFrame:
@@ -71,6 +69,21 @@ def volume(snap: Snapshot, policy: Policy, targets: dict[str, int] = TARGETS) ->
     return pd.DataFrame(rows)
 
 
+def volume_total(volume: pd.DataFrame) -> pd.DataFrame:
+    """Window totals per mode and overall (the plan: about 25,500 over three years)."""
+    per_mode = volume.groupby("mode", as_index=False)[["person_times", "target"]].sum()
+    both = pd.DataFrame(
+        {
+            "mode": ["all"],
+            "person_times": [per_mode["person_times"].sum()],
+            "target": [per_mode["target"].sum()],
+        }
+    )
+    out = pd.concat([per_mode, both], ignore_index=True)
+    out["share_of_target"] = (out["person_times"] / out["target"]).round(4)
+    return out
+
+
 def _coverage(status: pd.DataFrame, group: pd.Series, employed: np.ndarray) -> pd.DataFrame:
     """Status shares per group over employed staff who owe something."""
     st = status.assign(_group=group.to_numpy())[employed]
@@ -94,8 +107,10 @@ def programme_report(snap: Snapshot, status: pd.DataFrame, policy: Policy) -> Re
     org = snap.orgs.set_index("org_id")
     org_type = status["org_id"].map(org["org_type"]).rename("org_type")
     region = status["org_id"].map(org["region"]).rename("region")
+    vol = volume(snap, policy)
     return Report(
-        volume=volume(snap, policy),
+        volume=vol,
+        volume_total=volume_total(vol),
         coverage_by_role=_coverage(per_role, role, emp[per_role.index.to_numpy()]),
         coverage_by_org_type=_coverage(status, org_type, emp),
         coverage_by_region=_coverage(status, region, emp).sort_values("share_met"),

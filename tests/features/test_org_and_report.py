@@ -93,3 +93,6 @@ def test_programme_report_tables_and_charts(tmp_path: Path, national) -> None:  
     for f in pngs:
         assert f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f.stat().st_size > 10_000
     assert pd.read_csv(tmp_path / "volume.csv").shape == (6, 5)
+    total = pd.read_csv(tmp_path / "volume_total.csv").set_index("mode")
+    assert total.loc["all", "target"] == 25_500  # the plan's three-year volume
+    assert total.loc["all", "person_times"] == rep.volume["person_times"].sum()

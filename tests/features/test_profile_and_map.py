@@ -41,7 +41,17 @@ def tables() -> dict[str, pd.DataFrame]:
         ("F", "OFF5D", "2026-05-31", "90"),
         ("G", "ON6", "2025-02-01", "70"),
     ]
-    return world(staff, parts, scores)
+    outcomes = [
+        ("F", "ON2", "2025-02-26", "pre", "40"),
+        ("F", "ON2", "2025-03-01", "post", "60"),
+        ("F", "ON2", "2026-03-01", "followup", "50"),
+        ("F", "OFF5D", "2026-05-28", "pre", "50"),
+        ("F", "OFF5D", "2026-05-31", "post", "80"),
+        ("F", "OFF5D", "2026-05-31", "satisfaction", "90"),
+        ("F", "ON2", "2025-03-01", "satisfaction", "70"),
+        ("F", "ON2", "2026-07-01", "satisfaction", "10"),
+    ]  # after the as-of date
+    return world(staff, parts, scores, outcomes)
 
 
 def test_learner_profile_known_answers(tables: dict[str, pd.DataFrame]) -> None:
@@ -63,6 +73,9 @@ def test_learner_profile_known_answers(tables: dict[str, pd.DataFrame]) -> None:
     assert not n["long_untrained"] and pd.isna(n["days_since_last"])
     assert pd.isna(n["completion_rate"]) and pd.isna(n["score_mean"])
     assert prof.loc["G", "completion_rate"] == 0.5
+    # outcomes: gains (20 and 30) → 25; follow-up − pre only where measured (10)
+    assert (f["gain_post_pre"], f["gain_followup"], f["satisfaction_mean"]) == (25, 10, 80)
+    assert pd.isna(prof.loc["G", "gain_post_pre"]) and pd.isna(prof.loc["G", "satisfaction_mean"])
 
 
 def test_mastery_estimator_matches_its_formula(tables: dict[str, pd.DataFrame]) -> None:

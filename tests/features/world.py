@@ -21,10 +21,11 @@ def world(
     staff: list[tuple[str, str, str, str, str]],
     parts: list[tuple[str, str, str, str]],
     scores: list[tuple[str, str, str, str]] = (),
+    outcomes: list[tuple[str, str, str, str, str]] = (),
 ) -> dict[str, pd.DataFrame]:
     """staff: (id, org, role, hired_on, left_on); parts: (staff, module, date, status) —
     the date is completed_on for completed records, enrolled_on otherwise;
-    scores: (staff, module, taken_on, score).  O1 is ministry-managed, O2 and O3 not."""
+    scores: (staff, module, taken_on, score); outcomes: (staff, module, date, kind, value).  O1 is ministry-managed, O2 and O3 not."""
     data = {
         "organizations": [
             {
@@ -83,7 +84,17 @@ def world(
             {"assessment_id": f"A{i}", "staff_id": s, "module_id": m, "taken_on": d, "score": sc}
             for i, (s, m, d, sc) in enumerate(scores)
         ],
-        "outcomes": [],
+        "outcomes": [
+            {
+                "outcome_id": f"X{i}",
+                "staff_id": st,
+                "module_id": m,
+                "measured_on": d,
+                "kind": k,
+                "value": v,
+            }
+            for i, (st, m, d, k, v) in enumerate(outcomes)
+        ],
     }
     for i, (s, m, d, st) in enumerate(parts):
         done = st == "completed"
