@@ -14,7 +14,7 @@ Column kinds
 ``ref``     id of a row in another table (``Column.ref``)
 ``opt_ref`` optional reference
 ``refs``    ``|``-separated list of references (may be empty)
-``enum``    one value of ``Column.enum``
+``enum``    one value of ``Column.enum`` (``opt_enum``: may be empty)
 ``enums``   one or more values of ``Column.enum`` separated by ``|`` (or 、 ， ; ,)
 ``date``    ISO date ``YYYY-MM-DD`` (``YYYY/MM/DD`` and Excel's ``… 00:00:00`` accepted)
 ``opt_date`` optional date
