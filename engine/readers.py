@@ -24,7 +24,19 @@ log = logging.getLogger(__name__)
 ROW = "_row"
 DATA_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq")
 _SAMPLE = 4 << 20  # bytes looked at to detect a CSV's encoding
-_CHINESE = ("gb2312", "gbk", "gb18030", "hz", "big5", "cp936")
+_CJK = (
+    "gb",
+    "hz",
+    "cp936",
+    "cp949",
+    "euckr",
+    "eucjp",
+    "shiftjis",
+    "cp932",
+    "iso2022",
+    "johab",
+    "big5",
+)
 
 
 @dataclass
@@ -36,34 +48,42 @@ class RawTable:
     frame: pd.DataFrame
 
 
-def detect_encoding(path: Path) -> str:
-    """Return the encoding of a text file: utf-8-sig, utf-8, gb18030 or a detected one.
+def _decodes(sample: bytes, encoding: str) -> bool:
+    try:
+        codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
 
-    UTF-8 is tried first (strictly, on the first 4 MB); otherwise charset-normalizer
-    decides, and any Chinese national encoding is read as GB18030, the superset of
-    GB2312 and GBK that Chinese office software exports.
+
+def detect_encoding(path: Path) -> str:
+    """Return the encoding of a text file (looking at its first 4 MB).
+
+    In order: a UTF-8 BOM; strict UTF-8; strict GB2312 (two high bytes per character —
+    Western single-byte text almost never passes) read as GB18030, the superset that
+    Chinese office software exports; otherwise charset-normalizer's guess, where any
+    East-Asian double-byte guess (GBK, Korean, Japanese — short Chinese files are often
+    mistaken for them) is read as GB18030 if it decodes, and Big5 as Big5.
     """
     with open(path, "rb") as fh:
         sample = fh.read(_SAMPLE)
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    if _decodes(sample, "utf-8"):
         return "utf-8"
-    except UnicodeDecodeError:
-        pass
+    if _decodes(sample, "gb2312"):
+        return "gb18030"
     best = from_bytes(sample).best()
-    guess = best.encoding.lower().replace("_", "") if best is not None else ""
-    if not guess or any(guess.startswith(c.replace("_", "")) for c in _CHINESE):
-        try:
-            codecs.getincrementaldecoder("gb18030")().decode(sample, final=False)
-            return "gb18030"
-        except UnicodeDecodeError as exc:
-            if not guess or guess.startswith(_CHINESE):
-                raise InputFileError(
-                    f"{path.name}: cannot tell the text encoding (not UTF-8, not GBK/GB18030); "
-                    "save the file as UTF-8 CSV"
-                ) from exc
+    guess = best.encoding.lower().replace("_", "").replace("-", "") if best else ""
+    if guess.startswith("big5") and _decodes(sample, "big5"):
+        return "big5"
+    if (not guess or guess.startswith(_CJK)) and _decodes(sample, "gb18030"):
+        return "gb18030"
+    if not guess or guess.startswith(_CJK):
+        raise InputFileError(
+            f"{path.name}: cannot tell the text encoding (not UTF-8, not GBK/GB18030); "
+            "save the file as UTF-8 CSV"
+        )
     return best.encoding  # type: ignore[union-attr]
 
 

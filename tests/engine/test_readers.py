@@ -139,3 +139,21 @@ def test_unreadable_inputs_get_clear_errors(tmp_path: Path) -> None:
     (tmp_path / "staff.xlsx").write_bytes(b"not a zip")
     with pytest.raises(InputFileError, match="not a readable Excel workbook"):
         read_dataset(tmp_path / "staff.xlsx")
+
+
+def test_short_gbk_files_are_not_mistaken_for_korean(tmp_path: Path) -> None:
+    # a few Chinese words are too little for statistical detectors (they guess cp949)
+    f = tmp_path / "staff.csv"
+    f.write_bytes("人员编号,岗位\nS1,负责人\n".encode("gb2312"))
+    assert detect_encoding(f) == "gb18030"
+    f.write_bytes("人员编号,姓名\nS1,朱镕基\n".encode("gbk"))  # 镕 is GBK, not GB2312
+    assert detect_encoding(f) == "gb18030"
+    f.write_bytes("org_id,name\nO1,Café société\n".encode("cp1252"))
+    assert detect_encoding(f).startswith("cp125")
+
+
+def test_undecodable_bytes_are_a_clear_error(tmp_path: Path) -> None:
+    f = tmp_path / "staff.csv"
+    f.write_bytes(bytes(range(128, 256)) * 20)
+    with pytest.raises(InputFileError, match="cannot tell the text encoding"):
+        read_dataset(f)
