@@ -123,22 +123,10 @@ def skills_graph(
     ids = mods["module_id"].to_numpy()
     co = co_enrolment(snap, min_support)
     both = pd.concat([co, co.rename(columns={"a": "b", "b": "a"})], ignore_index=True)
-    for a, b, w in _top_k(both, top_k).itertuples(index=False):
-        g.add_edge(
-            f"module:{ids[a]}",
-            f"module:{ids[b]}",
-            key="co_enrolled",
-            kind="co_enrolled",
-            weight=int(w),
-        )
-    for a, b, w in _top_k(sequences(snap, min_support), top_k).itertuples(index=False):
-        g.add_edge(
-            f"module:{ids[a]}",
-            f"module:{ids[b]}",
-            key="followed_by",
-            kind="followed_by",
-            weight=int(w),
-        )
+    learned = (("co_enrolled", both), ("followed_by", sequences(snap, min_support)))
+    for kind, edges in learned:
+        for a, b, w in _top_k(edges, top_k).itertuples(index=False):
+            g.add_edge(f"module:{ids[a]}", f"module:{ids[b]}", key=kind, kind=kind, weight=int(w))
     return g
 
 
