@@ -84,6 +84,7 @@ _CJK = (
     "big5",
 )
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
+_NON_ASCII_TEXT = re.compile(r"[^\x00-\x7f]")
 _NOTE = re.compile(r"[(\[【][^()\[\]【】]*[)\]】]$")  # a trailing note: (必填), 【选填】
 _MARKS = "*※★☆"
 
@@ -122,6 +123,27 @@ def _sample(data: bytes) -> tuple[bytes, int]:
     return data[start : start + _SAMPLE], min(len(data), start + _SAMPLE)
 
 
+_bad_offsets = threading.local()
+
+
+def _record_bad(exc: UnicodeError) -> tuple[str, int]:
+    assert isinstance(exc, UnicodeDecodeError)
+    _bad_offsets.found.append(exc.start)
+    return "\ufffd", exc.end
+
+
+codecs.register_error("learnmap-record", _record_bad)
+
+
+def _mostly_utf8(sample: bytes) -> bool:
+    """At least 10 valid UTF-8 characters per invalid byte (GBK text reaches about 0.2)."""
+    _bad_offsets.found = []
+    text = sample.decode("utf-8", errors="learnmap-record")
+    bad, _bad_offsets.found = len(_bad_offsets.found), []
+    good = len(_NON_ASCII_TEXT.findall(text)) - bad
+    return good >= 10 * max(bad, 1)
+
+
 def _detect(sample: bytes, name: str) -> str:
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
@@ -131,12 +153,16 @@ def _detect(sample: bytes, name: str) -> str:
         return "utf-8"
     if _decodes(sample, "gb2312"):
         return "gb18030"
+    if _mostly_utf8(sample):
+        return "utf-8"  # a UTF-8 file with a few bad bytes: those rows are reported
     best = from_bytes(sample).best()
     guess = best.encoding.lower().replace("_", "").replace("-", "") if best else ""
     if guess.startswith("big5") and _decodes(sample, "big5"):
         return "big5"
     if (not guess or guess.startswith(_CJK)) and _decodes(sample, "gb18030"):
         return "gb18030"
+    if (not guess or guess.startswith(_CJK)) and len(_NON_ASCII.findall(sample)) * 2 < len(sample):
+        return "utf-8"  # mostly ASCII, nothing fits: read as UTF-8 and list the bad rows
     if not guess or guess.startswith(_CJK):
         raise InputFileError(
             f"{name}: cannot tell the text encoding (not UTF-8, not GBK/GB18030); "
@@ -154,24 +180,14 @@ def detect_encoding(path: Path) -> str:
     Western single-byte text almost never passes) read as GB18030, the superset that
     Chinese office software exports; otherwise charset-normalizer's guess, where any
     East-Asian double-byte guess (GBK, Korean, Japanese — short Chinese files are often
-    mistaken for them) is read as GB18030 if it decodes, and Big5 as Big5.
+    mistaken for them) is read as GB18030 if it decodes, and Big5 as Big5.  When nothing
+    fits and the text is mostly ASCII, UTF-8 — reading then lists the rows that are not valid
+    UTF-8; otherwise an ``InputFileError``.
     """
     data = Path(path).read_bytes()
     if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _detect(data[:4], Path(path).name)
     return _detect(_sample(data)[0], Path(path).name)
-
-
-_bad_offsets = threading.local()
-
-
-def _record_bad(exc: UnicodeError) -> tuple[str, int]:
-    assert isinstance(exc, UnicodeDecodeError)
-    _bad_offsets.found.append(exc.start)
-    return "\ufffd", exc.end
-
-
-codecs.register_error("learnmap-record", _record_bad)
 
 
 def _undecodable_rows(data: bytes, enc: str, name: str) -> list[Problem]:
@@ -526,7 +542,9 @@ _SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
 
 def _formulas_without_values(archive: zipfile.ZipFile, part: str) -> dict[tuple[int, int], str]:
-    """Cells holding a formula but no saved value (``<f>`` without ``<v>``)."""
+    """Cells holding a formula but no saved value (``<f>`` with no or an empty ``<v>``,
+    as programs that do not calculate write them; an empty *string* result is
+    ``t="str"``)."""
     from openpyxl.utils.cell import coordinate_to_tuple
 
     with archive.open(part) as fh:
@@ -537,7 +555,9 @@ def _formulas_without_values(archive: zipfile.ZipFile, part: str) -> dict[tuple[
     for _, el in ElementTree.iterparse(io.BytesIO(raw)):
         if el.tag == f"{_SHEET_NS}c":
             f = el.find(f"{_SHEET_NS}f")
-            if f is not None and el.find(f"{_SHEET_NS}v") is None and el.get("r"):
+            v = el.find(f"{_SHEET_NS}v")
+            saved = v is not None and (v.text or el.get("t") == "str")  # "" result: t="str"
+            if f is not None and not saved and el.get("r"):
                 out[coordinate_to_tuple(el.get("r"))] = "=" + (f.text or "")
             el.clear()
     return out

@@ -115,13 +115,11 @@ def _merge(data: dict[str, object], source: str, into: Synonyms, override: bool)
 
 
 @functools.cache
-def _load(user_files: tuple[str, ...]) -> Synonyms:
+def _load(user_files: tuple[tuple[str, int, int], ...]) -> Synonyms:
     syn = Synonyms({c: {label_key(k): k for k in keys} for c, keys in ENUM_COLUMNS.items()}, {}, {})
     _merge(_read("synonyms.toml", "engine/synonyms.toml"), "engine/synonyms.toml", syn, False)
-    for name in user_files:
-        path = Path(name).expanduser()
-        if not path.is_file():
-            raise InputFileError(f"synonyms file {path} (from ${ENV_SYNONYMS}): no such file")
+    for name, _, _ in user_files:
+        path = Path(name)
         _merge(_read(path, str(path)), str(path), syn, True)
     return syn
 
@@ -129,4 +127,13 @@ def _load(user_files: tuple[str, ...]) -> Synonyms:
 def synonyms() -> Synonyms:
     """The packaged synonyms plus those of the files named by ``LEARNMAP_SYNONYMS``."""
     env = os.environ.get(ENV_SYNONYMS, "")
-    return _load(tuple(p for p in env.split(os.pathsep) if p.strip()))
+    files = []
+    for name in (p.strip() for p in env.split(os.pathsep)):
+        if not name:
+            continue
+        path = Path(name).expanduser()
+        if not path.is_file():
+            raise InputFileError(f"synonyms file {path} (from ${ENV_SYNONYMS}): no such file")
+        st = path.stat()
+        files.append((str(path), st.st_mtime_ns, st.st_size))  # an edited file is re-read
+    return _load(tuple(files))
