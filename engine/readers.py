@@ -603,9 +603,10 @@ def _sheet_table(sheet: _Sheet, table: str, source: str, epoch: object) -> RawTa
             if i in date_cols and isinstance(v, int | float) and not isinstance(v, bool):
                 try:
                     d = from_excel(v, epoch)
-                    v = d if 1950 <= d.year <= 2099 else v
                 except (ValueError, OverflowError, TypeError):
-                    pass
+                    d = None
+                if isinstance(d, datetime) and 1950 <= d.year <= 2099:
+                    v = d
             columns[i].append(_cell_text(v))
     frame = pd.DataFrame({i: pd.Series(col, dtype=object) for i, col in enumerate(columns)})
     rows = np.arange(idx + 2, idx + 2 + len(body))

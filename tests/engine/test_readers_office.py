@@ -255,7 +255,7 @@ def test_xlsx_serials_datetimes_and_numeric_ids(tmp_path: Path) -> None:
         {
             "Sheet1": [
                 HEADER,
-                [10001, "O1", "会长", 45662, None],  # a General-format serial number
+                [10001, "O1", "负责人", 45662, None],  # a General-format serial number
                 [10002, "O2", "财务", datetime(2025, 1, 5, 9, 30), 45900.5],
             ]
         },
@@ -278,7 +278,7 @@ def test_xlsx_title_row_in_a_merged_cell(tmp_path: Path) -> None:
                 ["2025年度从业人员名册"],
                 [],
                 HEADER,
-                ["S1", "O1", "理事长", "2020-01-01", None],
+                ["S1", "O1", "负责人", "2020-01-01", None],
             ]
         },
     )
@@ -311,7 +311,7 @@ def test_xlsx_instructions_sheet_first(tmp_path: Path) -> None:
         folder / "staff.xlsx",
         {
             "填表说明": [["填表说明"], ["1. 人员编号必填"], ["2. 日期格式 2025-01-01"]],
-            "人员名单": [HEADER, ["S1", "O1", "秘书长", "2020-01-01", None]],
+            "人员名单": [HEADER, ["S1", "O1", "负责人", "2020-01-01", None]],
         },
     )
     raw = read_dataset(folder)["staff"]

@@ -1,0 +1,188 @@
+"""Property: whatever bytes arrive, ``ingest`` either loads them or raises a clean error
+(``ValidationError`` with problems naming file/row/column/value/rule, or
+``InputFileError``) — never another exception, and never writes anything on error.
+
+Inputs: staff files of random shape (title and blank rows, header spellings and order,
+delimiters, quoting, trailing delimiters, line endings, encodings, office-style and
+arbitrary values), the same with random bytes spliced in, raw random bytes, and
+workbooks with random cell types (numbers, dates, formulas, text).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.errors import InputFileError, ValidationError
+from engine.ingest import ingest
+from engine.store import Store
+from tests.helpers import TINY, write_rows
+
+#: Examples per property (bounded so the suite stays fast); raise it to hunt, e.g.
+#: ``LEARNMAP_PROP_EXAMPLES=1000 pytest tests/engine/test_ingest_props.py``.
+EXAMPLES = int(os.environ.get("LEARNMAP_PROP_EXAMPLES", "40"))
+SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+HEADERS = {
+    "staff_id": ["staff_id", "人员编号", "*人员编号", "工号（必填）", "ＳＴＡＦＦ＿ＩＤ"],
+    "org_id": ["org_id", "机构编号", "组织编号*"],
+    "role": ["role", "岗位", "岗位（必填）", "职务"],
+    "hired_on": ["hired_on", "入职日期", "入职日期(yyyy-mm-dd)"],
+    "left_on": ["left_on", "离职日期", "离职日期（选填）"],
+    "name": ["name", "姓名"],
+    "备注": ["备注", "remark", ""],
+}
+VALUES = {
+    "staff_id": ["S1", "S2", "Ｓ３", " S4 ", "10001", ""],
+    "org_id": ["O1", "O2", "Ｏ１", "O9", ""],
+    "role": ["head", "会长", "财务、人力资源", "会长/新闻发言人", "司机", "head|finance", ""],
+    "hired_on": [
+        "2020-01-01",
+        "2025/1/5",
+        "2025/1/5 0:00",
+        "2025年1月5日",
+        "20250105",
+        "45662",
+        "2025-02-30",
+        "",
+    ],
+    "left_on": ["", "2026-06-30", "2019-01-01", "１９９９－０１－０１"],
+    "name": ["张三", "Li, Si", 'A "quoted" name', "", "李\n四"],
+    "备注": ["", "x", "第一行;第二行", "a\tb"],
+}
+ENCODINGS = ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"]
+TITLES = ["2025年度从业人员名册", "", "填报单位：甲协会", "单位：人"]
+
+
+def _template() -> Path:
+    """A store holding the tiny dataset's organizations, copied for each example."""
+    folder = Path(tempfile.mkdtemp(prefix="learnmap-props-"))
+    write_rows(folder / "organizations.csv", TINY["organizations"])
+    ingest(folder / "organizations.csv", Store(f"sqlite:///{folder / 'base.db'}"))
+    return folder / "base.db"
+
+
+@pytest.fixture(scope="module")
+def template() -> Path:
+    path = _template()
+    yield path
+    shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def _check(template: Path, name: str, payload: bytes) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "x.db"
+        shutil.copy(template, db)
+        store = Store(f"sqlite:///{db}")
+        before = store.counts()
+        (Path(tmp) / name).write_bytes(payload)
+        try:
+            counts = ingest(Path(tmp) / name, store)
+        except ValidationError as exc:
+            assert exc.problems, "a ValidationError must list its problems"
+            for p in exc.problems:
+                assert p.file.startswith(name) and isinstance(p.row, int) and p.row >= 0
+                assert isinstance(p.column, str) and isinstance(p.value, str) and p.rule
+            assert store.counts() == before, "nothing may be written on error"
+        except InputFileError as exc:
+            assert str(exc)
+            assert store.counts() == before, "nothing may be written on error"
+        else:
+            after = store.counts()
+            assert after["staff"] - before["staff"] == counts["staff"].new
+            assert after["organizations"] == before["organizations"]
+        finally:
+            store.engine.dispose()
+
+
+@st.composite
+def staff_csv(draw: st.DrawFn) -> bytes:
+    cols = draw(st.permutations(list(HEADERS)))
+    cols = cols[: draw(st.integers(3, len(cols)))]
+    header = [draw(st.sampled_from(HEADERS[c])) for c in cols]
+    n = draw(st.integers(0, 4))
+    free = st.text(max_size=8)
+    rows = [[draw(st.one_of(st.sampled_from(VALUES[c]), free)) for c in cols] for _ in range(n)]
+    delim = draw(st.sampled_from([",", ";", "\t"]))
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delim, lineterminator=draw(st.sampled_from(["\n", "\r\n"])))
+    for _ in range(draw(st.integers(0, 3))):
+        title = draw(st.sampled_from(TITLES))
+        writer.writerow([title] + [""] * draw(st.integers(0, len(cols))))
+    writer.writerow(header)
+    trailing = draw(st.booleans())
+    for r in rows:
+        writer.writerow(r + ([""] if trailing else []))
+    enc = draw(st.sampled_from(ENCODINGS))
+    return out.getvalue().encode(enc, errors="replace")
+
+
+@SETTINGS
+@given(payload=staff_csv())
+def test_csv_shapes_and_encodings_load_or_fail_cleanly(template: Path, payload: bytes) -> None:
+    _check(template, "staff.csv", payload)
+
+
+@SETTINGS
+@given(payload=staff_csv(), noise=st.binary(min_size=1, max_size=12), where=st.floats(0, 1))
+def test_csv_with_spliced_bytes_loads_or_fails_cleanly(
+    template: Path, payload: bytes, noise: bytes, where: float
+) -> None:
+    at = int(where * len(payload))
+    _check(template, "staff.csv", payload[:at] + noise + payload[at:])
+
+
+@SETTINGS
+@given(payload=st.binary(max_size=600))
+def test_raw_bytes_load_or_fail_cleanly(template: Path, payload: bytes) -> None:
+    _check(template, "staff.csv", payload)
+
+
+CELLS = st.one_of(
+    st.none(),
+    st.sampled_from(["S1", "O1", "O2", "会长", "财务", "2025/1/5", "=1+1", "=A1", "#N/A"]),
+    st.integers(-10, 100_000),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.dates(min_value=date(1900, 3, 1), max_value=date(2200, 1, 1)),
+    st.datetimes(min_value=datetime(1900, 3, 1), max_value=datetime(2200, 1, 1)),
+    st.booleans(),
+    st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=6).filter(
+        lambda s: not s.startswith("=")
+    ),
+)
+
+
+@st.composite
+def staff_book(draw: st.DrawFn) -> bytes:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = draw(st.sampled_from(["Sheet1", "填表说明", "staff"]))
+    for _ in range(draw(st.integers(0, 2))):
+        ws.append([draw(st.sampled_from(TITLES))])
+    cols = draw(st.permutations(list(HEADERS)))[: draw(st.integers(3, len(HEADERS)))]
+    ws.append([draw(st.sampled_from(HEADERS[c])) for c in cols])
+    for _ in range(draw(st.integers(0, 3))):
+        ws.append([draw(st.one_of(st.sampled_from(VALUES[c]), CELLS)) for c in cols])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+@settings(SETTINGS, max_examples=max(1, EXAMPLES * 5 // 8))
+@given(payload=staff_book())
+def test_workbooks_with_random_cells_load_or_fail_cleanly(template: Path, payload: bytes) -> None:
+    _check(template, "staff.xlsx", payload)
