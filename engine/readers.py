@@ -118,7 +118,7 @@ def _decodes(sample: bytes, encoding: str) -> bool:
 def _sample(data: bytes) -> tuple[bytes, int]:
     """Up to 4 MB from the start of the line holding the first non-ASCII byte, and the
     offset just past it (the ASCII before it says nothing about the encoding)."""
-    m = _NON_ASCII.search(data)
+    m = None if data.isascii() else _NON_ASCII.search(data)
     start = 0 if m is None else data.rfind(b"\n", 0, m.start()) + 1
     return data[start : start + _SAMPLE], min(len(data), start + _SAMPLE)
 
