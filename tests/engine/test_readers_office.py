@@ -119,6 +119,20 @@ def test_gbk_file_whose_first_chinese_character_is_past_4_mb(tmp_path: Path) -> 
     assert _staff(store).loc["S2", "name"] == "张三丰"
 
 
+def test_encoding_falls_back_when_the_file_turns_out_gbk_later(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # 小 in GBK (D0 A1) happens to be valid UTF-8; the first 4 MB from it decide "UTF-8"
+    note = "x" * (5 << 20)
+    text = f"staff_id,org_id,role,hired_on,left_on,note,name\nS1,O1,head,2020-01-01,,,小\nS2,O1,head,2020-01-01,,{note},\nS3,O2,finance,2021-02-03,,,张三丰\n"
+    store = _store(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="engine.readers"):
+        ingest(_dataset(tmp_path, text.encode("gbk")), store)
+    staff = _staff(store)
+    assert staff.loc["S1", "name"] == "小" and staff.loc["S3", "name"] == "张三丰"
+    assert "read as gb18030" in caplog.text and "row 4" in caplog.text
+
+
 def test_undecodable_bytes_are_reported_by_row(tmp_path: Path) -> None:
     good = "staff_id,org_id,role,hired_on,left_on,name\nS1,O1,head,2020-01-01,,中华人民共和国张三\n"
     bad = b"S2,O2,finance,2021-02-03,," + "李四".encode("gbk") + b"\n"
