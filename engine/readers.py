@@ -44,6 +44,7 @@ import csv
 import io
 import logging
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -75,34 +76,63 @@ _DELIMITERS = (",", "\t", ";")
 # ---- CSV ---------------------------------------------------------------------------
 
 
-def _head_records(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
-    """Records of the first lines and, for each, the number of lines read up to its end."""
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
-    records, ends = [], []
+class _Lines:
+    """Lines of ``text`` (any of \\n, \\r\\n, \\r ends them), counting the characters handed out,
+    so the offset where the rows after the header start is known exactly."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = io.StringIO(text, newline="")
+        self.chars = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.chars += len(line)
+        return line
+
+
+def _head_records(text: str, delimiter: str) -> tuple[list[list[str]], list[int], list[int]]:
+    """Records of the first lines and, for each, the lines and the characters read up to
+    its end."""
+    lines = _Lines(text)
+    reader = csv.reader(lines, delimiter=delimiter, skipinitialspace=True)
+    records, ends, chars = [], [], []
     try:
         for rec in reader:
             records.append(rec)
             ends.append(reader.line_num)
+            chars.append(lines.chars)
             if len(records) >= HEADER_SCAN + 200:
                 break
     except csv.Error:
         pass  # a malformed line in the sample: pandas reports it with context
-    return records, ends
+    return records, ends, chars
 
 
-def _sniff(text: str, lookup: dict[str, str]) -> tuple[str, list[list[str]], list[int], int]:
-    """(delimiter, head records, their line ends, header index): the delimiter under
-    which some row reads as the header naming the most columns (ties: more cells)."""
-    best: tuple[tuple[int, int, int], str, list[list[str]], list[int], int] | None = None
+@dataclass
+class _Head:
+    delimiter: str
+    records: list[list[str]]
+    line_ends: list[int]  # lines read up to the end of each record
+    char_ends: list[int]  # characters read up to the end of each record
+    header: int  # index of the header record
+
+
+def _sniff(text: str, lookup: dict[str, str]) -> _Head:
+    """The delimiter under which some row reads as the header naming the most columns
+    (ties: more cells), with the records of ``text`` under it."""
+    best: tuple[tuple[int, int, int], _Head] | None = None
     for rank, delim in enumerate(_DELIMITERS):
-        records, ends = _head_records(text, delim)
+        records, ends, chars = _head_records(text, delim)
         idx, score = find_header(records, lookup)
         width = len(records[idx]) if records else 0
         key = (score, width if score else _consistent_width(records), -rank)
         if best is None or key > best[0]:
-            best = (key, delim, records, ends, idx)
+            best = (key, _Head(delim, records, ends, chars, idx))
     assert best is not None
-    return best[1], best[2], best[3], best[4]
+    return best[1]
 
 
 def _consistent_width(records: list[list[str]]) -> int:
@@ -112,26 +142,37 @@ def _consistent_width(records: list[list[str]]) -> int:
 
 
 def _csv_width(text: str, delimiter: str) -> int:
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
     try:
         return max((len(r) for r in reader), default=0)
     except csv.Error as exc:
         raise InputFileError(f"malformed CSV: {exc}") from exc
 
 
-def _read_body(data: bytes, enc: str, delim: str, skip: int, width: int) -> pd.DataFrame:
+def _body_encoding(data: bytes, enc: str) -> str:
+    """The codec for the bytes after the header (no BOM there)."""
+    if enc == "utf-8-sig":
+        return "utf-8"
+    if enc == "utf-16":
+        return "utf-16-be" if data.startswith(codecs.BOM_UTF16_BE) else "utf-16-le"
+    return enc
+
+
+def _read_body(data: bytes, enc: str, delim: str, offset: int, width: int) -> pd.DataFrame:
+    """The rows from byte ``offset`` on, as ``width`` string columns named 0, 1, …"""
+    fh = io.BytesIO(data)
+    fh.seek(offset)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         frame = pd.read_csv(
-            io.BytesIO(data),
+            fh,
             sep=delim,
             header=None,
             names=list(range(width)),
-            skiprows=skip,
             index_col=False,
             dtype=str,
             keep_default_na=False,
-            encoding=enc,
+            encoding=_body_encoding(data, enc),
             skip_blank_lines=False,
             skipinitialspace=True,
         )
@@ -152,24 +193,31 @@ def read_csv(path: Path, table: str) -> RawTable:
         data[:_HEAD], final=len(data) <= _HEAD
     )
     if len(data) > _HEAD:
-        head = head[: head.rfind("\n") + 1]  # whole lines only
+        head = head[: max(head.rfind("\n"), head.rfind("\r")) + 1]  # whole lines only
     if not head.strip():
         raise InputFileError(f"{path.name}: the file is empty (no header row)")
     lookup = header_lookup(table)
-    delim, records, ends, idx = _sniff(head, lookup)
+    sniffed = _sniff(head, lookup)
+    delim, records, ends, idx = (
+        sniffed.delimiter,
+        sniffed.records,
+        sniffed.line_ends,
+        sniffed.header,
+    )
     if not records:
         raise InputFileError(f"{path.name}: malformed CSV (no row could be read)")
     header = records[idx]
-    skip = ends[idx]
+    skip = ends[idx]  # lines up to the end of the header
+    offset = len(codecs.getincrementalencoder(enc)().encode(head[: sniffed.char_ends[idx]]))
     body = records[idx + 1 :]
     width = max([len(header), *(len(r) for r in body)])
     try:
         try:
-            frame = _read_body(data, enc, delim, skip, width)
+            frame = _read_body(data, enc, delim, offset, width)
         except _TooWide:
             text = data.decode(enc)
             width = _csv_width(text, delim)
-            frame = _read_body(data, enc, delim, skip, width)
+            frame = _read_body(data, enc, delim, offset, width)
     except pd.errors.ParserError as exc:
         raise InputFileError(f"{path.name}: malformed CSV: {exc}") from exc
     except pd.errors.EmptyDataError:

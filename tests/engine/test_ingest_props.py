@@ -20,7 +20,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from engine.errors import InputFileError, ValidationError
@@ -83,7 +83,11 @@ def template() -> Path:
     shutil.rmtree(path.parent, ignore_errors=True)
 
 
-def _check(template: Path, name: str, payload: bytes) -> None:
+def _check(
+    template: Path, name: str, payload: bytes, rows: int | None = None, must_load: bool = False
+) -> None:
+    """Ingest ``payload`` as ``name`` into a copy of the template store; ``rows``: how many
+    non-blank data rows it holds, all of which must arrive when it loads."""
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "x.db"
         shutil.copy(template, db)
@@ -93,33 +97,75 @@ def _check(template: Path, name: str, payload: bytes) -> None:
         try:
             counts = ingest(Path(tmp) / name, store)
         except ValidationError as exc:
+            event("rejected: problems")
+            assert not must_load, f"a valid file was rejected: {exc}"
             assert exc.problems, "a ValidationError must list its problems"
             for p in exc.problems:
                 assert p.file.startswith(name) and isinstance(p.row, int) and p.row >= 0
                 assert isinstance(p.column, str) and isinstance(p.value, str) and p.rule
             assert store.counts() == before, "nothing may be written on error"
         except InputFileError as exc:
+            event("rejected: unreadable file")
+            assert not must_load, f"a valid file was rejected: {exc}"
             assert str(exc)
             assert store.counts() == before, "nothing may be written on error"
         else:
+            event("loaded")
             after = store.counts()
             assert after["staff"] - before["staff"] == counts["staff"].new
+            if rows is not None:
+                assert counts["staff"].new == rows, "a row was lost or invented"
             assert after["organizations"] == before["organizations"]
         finally:
             store.engine.dispose()
 
 
+VALID = {
+    "org_id": ["O1", "O2", "Ｏ１", " O2 "],
+    "role": ["head", "会长", "理事长", "财务、人力资源", "会长/新闻发言人", "head|finance"],
+    "hired_on": ["2020-01-01", "2025/1/5", "2025/1/5 0:00", "2025年1月5日", "20250105", "45662"],
+    "left_on": ["", "2026-06-30", "２０２６－０６－３０"],
+}
+REQUIRED = ["staff_id", "org_id", "role", "hired_on", "left_on"]
+
+
+def _valid_row(draw: st.DrawFn, cols: list[str], i: int) -> list[str]:
+    """A row that must load (unique id, valid values; free text anywhere it is allowed)."""
+    row = []
+    for c in cols:
+        if c == "staff_id":
+            row.append(draw(st.sampled_from([f"S{i}", f"ST-{i:04d}", f"Ｓ{i}", f" {i}号 "])))
+        elif c in VALID:
+            row.append(draw(st.sampled_from(VALID[c])))
+        else:
+            row.append(draw(st.text(max_size=8)))
+    return row
+
+
 @st.composite
-def staff_csv(draw: st.DrawFn) -> bytes:
-    cols = draw(st.permutations(list(HEADERS)))
-    cols = cols[: draw(st.integers(3, len(cols)))]
-    header = [draw(st.sampled_from(HEADERS[c])) for c in cols]
+def staff_csv(draw: st.DrawFn) -> tuple[bytes, int, bool]:
+    """A staff file and the number of non-blank data rows in it: either of random shape
+    and values, or one that must load (all required columns, valid values)."""
     n = draw(st.integers(0, 4))
-    free = st.text(max_size=8)
-    rows = [[draw(st.one_of(st.sampled_from(VALUES[c]), free)) for c in cols] for _ in range(n)]
+    valid = draw(st.booleans())
+    if valid:
+        cols = draw(
+            st.permutations(REQUIRED + sorted(draw(st.sets(st.sampled_from(["name", "备注"])))))
+        )
+        rows = [
+            _valid_row(draw, cols, i) if draw(st.integers(0, 5)) else [""] * len(cols)
+            for i in range(n)
+        ]
+    else:
+        cols = draw(st.permutations(list(HEADERS)))
+        cols = cols[: draw(st.integers(3, len(cols)))]
+        free = st.text(max_size=8)
+        rows = [[draw(st.one_of(st.sampled_from(VALUES[c]), free)) for c in cols] for _ in range(n)]
+    header = [draw(st.sampled_from(HEADERS[c])) for c in cols]
     delim = draw(st.sampled_from([",", ";", "\t"]))
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=delim, lineterminator=draw(st.sampled_from(["\n", "\r\n"])))
+    ending = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    writer = csv.writer(out, delimiter=delim, lineterminator=ending)
     for _ in range(draw(st.integers(0, 3))):
         title = draw(st.sampled_from(TITLES))
         writer.writerow([title] + [""] * draw(st.integers(0, len(cols))))
@@ -128,20 +174,28 @@ def staff_csv(draw: st.DrawFn) -> bytes:
     for r in rows:
         writer.writerow(r + ([""] if trailing else []))
     enc = draw(st.sampled_from(ENCODINGS))
-    return out.getvalue().encode(enc, errors="replace")
+
+    def kept(cell: str) -> str:  # the cell as the file holds it
+        return cell.encode(enc, errors="replace").decode(enc).strip()
+
+    filled = sum(any(kept(c) for c in r) for r in rows)
+    return out.getvalue().encode(enc, errors="replace"), filled, valid
 
 
 @SETTINGS
-@given(payload=staff_csv())
-def test_csv_shapes_and_encodings_load_or_fail_cleanly(template: Path, payload: bytes) -> None:
-    _check(template, "staff.csv", payload)
-
-
-@SETTINGS
-@given(payload=staff_csv(), noise=st.binary(min_size=1, max_size=12), where=st.floats(0, 1))
-def test_csv_with_spliced_bytes_loads_or_fails_cleanly(
-    template: Path, payload: bytes, noise: bytes, where: float
+@given(shaped=staff_csv())
+def test_csv_shapes_and_encodings_load_or_fail_cleanly(
+    template: Path, shaped: tuple[bytes, int, bool]
 ) -> None:
+    _check(template, "staff.csv", *shaped)
+
+
+@SETTINGS
+@given(shaped=staff_csv(), noise=st.binary(min_size=1, max_size=12), where=st.floats(0, 1))
+def test_csv_with_spliced_bytes_loads_or_fails_cleanly(
+    template: Path, shaped: tuple[bytes, int, bool], noise: bytes, where: float
+) -> None:
+    payload = shaped[0]
     at = int(where * len(payload))
     _check(template, "staff.csv", payload[:at] + noise + payload[at:])
 
@@ -166,23 +220,43 @@ CELLS = st.one_of(
 )
 
 
+HIRED = [datetime(2020, 1, 1), datetime(2025, 1, 5, 9, 30), 45662, 45662.5, "2025/1/5"]
+
+
 @st.composite
-def staff_book(draw: st.DrawFn) -> bytes:
+def staff_book(draw: st.DrawFn) -> tuple[bytes, bool]:
+    """A workbook and whether it must load (valid values as Excel types) or is random."""
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = draw(st.sampled_from(["Sheet1", "填表说明", "staff"]))
     for _ in range(draw(st.integers(0, 2))):
         ws.append([draw(st.sampled_from(TITLES))])
-    cols = draw(st.permutations(list(HEADERS)))[: draw(st.integers(3, len(HEADERS)))]
-    ws.append([draw(st.sampled_from(HEADERS[c])) for c in cols])
-    for _ in range(draw(st.integers(0, 3))):
-        ws.append([draw(st.one_of(st.sampled_from(VALUES[c]), CELLS)) for c in cols])
+    valid = draw(st.booleans())
+    if valid:
+        cols = draw(st.permutations(REQUIRED))
+        ws.append([draw(st.sampled_from(HEADERS[c])) for c in cols])
+        for i in range(draw(st.integers(0, 3))):
+            cell = {
+                "staff_id": draw(st.sampled_from([10000 + i, f"S{i}"])),
+                "org_id": draw(st.sampled_from(VALID["org_id"])),
+                "role": draw(st.sampled_from(VALID["role"])),
+                "hired_on": draw(st.sampled_from(HIRED)),
+                "left_on": draw(st.sampled_from([None, date(2026, 6, 30), 46203])),
+            }
+            ws.append([cell[c] for c in cols])
+    else:
+        cols = draw(st.permutations(list(HEADERS)))[: draw(st.integers(3, len(HEADERS)))]
+        ws.append([draw(st.sampled_from(HEADERS[c])) for c in cols])
+        for _ in range(draw(st.integers(0, 3))):
+            ws.append([draw(st.one_of(st.sampled_from(VALUES[c]), CELLS)) for c in cols])
     out = io.BytesIO()
     wb.save(out)
-    return out.getvalue()
+    return out.getvalue(), valid
 
 
 @settings(SETTINGS, max_examples=max(1, EXAMPLES * 5 // 8))
-@given(payload=staff_book())
-def test_workbooks_with_random_cells_load_or_fail_cleanly(template: Path, payload: bytes) -> None:
-    _check(template, "staff.xlsx", payload)
+@given(book=staff_book())
+def test_workbooks_with_random_cells_load_or_fail_cleanly(
+    template: Path, book: tuple[bytes, bool]
+) -> None:
+    _check(template, "staff.xlsx", book[0], must_load=book[1])

@@ -81,6 +81,14 @@ def test_trailing_delimiters_and_an_empty_trailing_column(tmp_path: Path) -> Non
     ingest(_dataset(tmp_path, text.encode()), store)
 
 
+def test_old_mac_line_endings_with_a_title_row(tmp_path: Path) -> None:
+    # Excel for Mac's "CSV (Macintosh)" ends lines with a bare CR
+    text = "2025年度从业人员名册\r\rstaff_id,org_id,role,hired_on,left_on\rS1,O1,head,2020-01-01,\rS2,O2,hr,x,\r"
+    with pytest.raises(ValidationError) as info:
+        ingest(_dataset(tmp_path, text.encode()), _store(tmp_path))
+    assert [(p.row, p.column) for p in info.value.problems] == [(5, "hired_on")]
+
+
 def test_a_value_beyond_the_header_is_an_error_naming_its_row(tmp_path: Path) -> None:
     text = "staff_id,org_id,role,hired_on,left_on\nS1,O1,head,2020-01-01,\nS2,O2,财务,人力资源,2021-02-03,2026-01-01\n"
     store = _store(tmp_path)
