@@ -10,7 +10,6 @@ workbooks with random cell types (numbers, dates, formulas, text).
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import shutil
@@ -120,6 +119,22 @@ def _check(
             store.engine.dispose()
 
 
+class _Writer:
+    """CSV as office software writes it: a cell is quoted when it holds the delimiter, a
+    quote or any line break (``csv.writer`` leaves a bare LF unquoted in CR files)."""
+
+    def __init__(self, out: io.StringIO, delimiter: str, ending: str) -> None:
+        self.out, self.delimiter, self.ending = out, delimiter, ending
+
+    def _cell(self, cell: str) -> str:
+        if any(ch in cell for ch in (self.delimiter, '"', "\r", "\n")):
+            return '"' + cell.replace('"', '""') + '"'
+        return cell
+
+    def writerow(self, cells: list[str]) -> None:
+        self.out.write(self.delimiter.join(map(self._cell, cells)) + self.ending)
+
+
 VALID = {
     "org_id": ["O1", "O2", "Ｏ１", " O2 "],
     "role": ["head", "会长", "理事长", "财务、人力资源", "会长/新闻发言人", "head|finance"],
@@ -165,7 +180,7 @@ def staff_csv(draw: st.DrawFn) -> tuple[bytes, int, bool]:
     delim = draw(st.sampled_from([",", ";", "\t"]))
     out = io.StringIO()
     ending = draw(st.sampled_from(["\n", "\r\n", "\r"]))
-    writer = csv.writer(out, delimiter=delim, lineterminator=ending)
+    writer = _Writer(out, delim, ending)
     for _ in range(draw(st.integers(0, 3))):
         title = draw(st.sampled_from(TITLES))
         writer.writerow([title] + [""] * draw(st.integers(0, len(cols))))
