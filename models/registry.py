@@ -28,14 +28,15 @@ class ModelSpec:
     extra: str | None = None  # optional-dependency group needed, e.g. "peers"
 
 
-_MODELS: dict[str, ModelSpec] = {}
+#: (task, name) → spec: one name may serve several tasks (``oracle``).
+_MODELS: dict[tuple[str, str], ModelSpec] = {}
 
 
 def register(name: str, target: str, task: str = "recommend", extra: str | None = None) -> None:
-    """Add (or replace) the model ``name`` built by ``target`` (``"module:Class"``)."""
+    """Add (or replace) the model ``name`` of ``task`` built by ``target`` ("module:Class")."""
     if ":" not in target:
         raise ValueError(f"target must look like 'module:Class', got {target!r}")
-    _MODELS[name] = ModelSpec(name, task, target, extra)
+    _MODELS[(task, name)] = ModelSpec(name, task, target, extra)
 
 
 register("popularity", "models.popularity:Popularity")
@@ -43,22 +44,20 @@ register("ease", "models.ease:EASE")
 register("risk", "models.risk:StaffRisk", task="risk")
 
 
-def available(task: str | None = None) -> list[str]:
-    return sorted(n for n, s in _MODELS.items() if task is None or s.task == task)
+def available(task: str = "recommend") -> list[str]:
+    return sorted(n for t, n in _MODELS if t == task)
 
 
-def spec(name: str, task: str | None = None) -> ModelSpec:
-    s = _MODELS.get(name)
-    if s is None or (task is not None and s.task != task):
+def spec(name: str, task: str = "recommend") -> ModelSpec:
+    s = _MODELS.get((task, name))
+    if s is None:
         raise LearnmapError(
-            f"unknown model {name!r}"
-            + (f" for task {task!r}" if task else "")
-            + f"; known: {', '.join(available(task))}"
+            f"unknown model {name!r} for task {task!r}; known: {', '.join(available(task))}"
         )
     return s
 
 
-def create(name: str, task: str | None = None, **params: object) -> object:
+def create(name: str, task: str = "recommend", **params: object) -> object:
     """A new, unfitted estimator ``name`` with ``params``; a clear error if the model's
     optional dependency is missing or a parameter is unknown."""
     s = spec(name, task)

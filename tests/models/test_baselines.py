@@ -188,7 +188,7 @@ def test_tables_as_of_drops_and_masks_later_records() -> None:
 
 def test_registry_names_and_errors() -> None:
     assert isinstance(create("ease", l2=5.0), EASE)
-    with pytest.raises(LearnmapError, match="unknown model 'nope'"):
+    with pytest.raises(LearnmapError, match="unknown model .nope. for task"):
         create("nope")
     with pytest.raises(LearnmapError, match="bad parameters"):
         create("popularity", alpha=1)
