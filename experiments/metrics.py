@@ -75,7 +75,7 @@ def ranking_metrics(
     # precision@i at each hit = (hits so far) / i
     cum = top.assign(c=top.groupby("staff_id")["hit"].cumsum())
     ap_terms = pd.Series(np.where(hit, cum["c"].to_numpy() / rank, 0.0), index=top["staff_id"])
-    ap = ap_terms.groupby(level=0).sum() / np.minimum(n_true, k)
+    ap = ap_terms.groupby(level=0).sum().reindex(users, fill_value=0.0) / np.minimum(n_true, k)
     first = top[hit].groupby("staff_id")["rank"].min()
     rr = 1.0 / first
 

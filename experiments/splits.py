@@ -36,6 +36,9 @@ from features.snapshot import snapshot
 from models.base import Tables, tables_as_of
 
 DAY = pd.Timedelta(days=1)
+#: Risk labels need data up to the deadline; the last record may fall a little short of
+#: it (nobody happened to complete on the final days), so a month of slack is allowed.
+SLACK = pd.Timedelta(days=31)
 
 
 @dataclass
@@ -157,7 +160,7 @@ def risk_backtest(tables: Tables, as_of: str | pd.Timestamp, policy: Policy) -> 
     )
     pieces = []
     for deadline, group in now.groupby("deadline", observed=True):
-        if deadline > last:
+        if deadline - SLACK > last:
             raise ValueError(
                 f"risk split: the data end on {last.date()}, before the deadline "
                 f"{deadline.date()}: labels are unknown; choose an earlier split.as_of or policy"
