@@ -84,8 +84,9 @@ class ImplicitALS(_ImplicitPeer):
             random_state=self.random_state,
         )
         model.fit(x, show_progress=False)
-        self.user_factors_ = np.asarray(model.user_factors)
-        self.item_factors_ = np.asarray(model.item_factors)
+        # float64: a float32 product's rounding depends on the batch shape (batch ≠ single)
+        self.user_factors_ = np.asarray(model.user_factors, dtype=np.float64)
+        self.item_factors_ = np.asarray(model.item_factors, dtype=np.float64)
 
     def _scores(self, batch: Batch) -> np.ndarray:
         return self._factor_scores(batch)
@@ -119,8 +120,9 @@ class ImplicitBPR(_ImplicitPeer):
             random_state=self.random_state,
         )
         model.fit(x, show_progress=False)
-        self.user_factors_ = np.asarray(model.user_factors)
-        self.item_factors_ = np.asarray(model.item_factors)
+        # float64: a float32 product's rounding depends on the batch shape (batch ≠ single)
+        self.user_factors_ = np.asarray(model.user_factors, dtype=np.float64)
+        self.item_factors_ = np.asarray(model.item_factors, dtype=np.float64)
 
     def _scores(self, batch: Batch) -> np.ndarray:
         return self._factor_scores(batch)

@@ -90,6 +90,16 @@ def checkerboard() -> dict:
 
 
 RECOMMENDERS = [Popularity(), Popularity(window_days=30), EASE(l2=1.0)]
+try:  # the implicit peers (``peers`` extra) must honour the same contract
+    from experiments.peers import ImplicitALS, ImplicitBPR, ImplicitCosine
+
+    RECOMMENDERS += [
+        ImplicitALS(factors=2),
+        ImplicitBPR(factors=2, iterations=20),
+        ImplicitCosine(),
+    ]
+except ImportError:  # pragma: no cover
+    pass
 
 
 @pytest.fixture(scope="module")
