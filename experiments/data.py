@@ -2,9 +2,9 @@
 
 ``[data] path = DIR`` reads and validates a canonical dataset directory (the same
 checks as ``learnmap ingest``); ``DIR/_truth/`` (demo data written with ``--truth``)
-gives the oracle.  ``[data] demo = {...}`` generates the demo dataset in memory from
-its spec (deterministic) and, for the oracle, writes it once with its truth under
-``RUN_DIR/data/`` through the same code path as ``learnmap demo-data --truth``.
+gives the oracle.  ``[data] demo = {...}`` generates the demo dataset and its truth in memory
+from the spec (deterministic: the same tables ``learnmap demo-data`` writes for those
+options).
 """
 
 from __future__ import annotations
@@ -62,41 +62,18 @@ def demo_spec(demo: dict[str, Any]):  # noqa: ANN201
     return DemoSpec(**kw)
 
 
-def _write_demo_with_truth(demo: dict[str, Any], out: Path) -> Path | None:
-    """Write the demo dataset with ``_truth/`` under ``out`` (once); None if unsupported."""
-    if (out / "_truth").is_dir():
-        return out
-    try:
-        from engine.demo import truth as _truth  # noqa: F401
-    except ImportError:
-        return None
-    from engine.cli import main as cli_main
-
-    argv = ["demo-data", "--out", str(out), "--truth", "-q"]
-    for key in ("scenario", "orgs", "seed", "start", "end"):
-        if key in demo:
-            v = demo[key]
-            argv += [f"--{key}", v.isoformat() if isinstance(v, date) else str(v)]
-    if cli_main(argv) != 0:
-        raise LearnmapError(f"could not write the demo dataset with its truth to {out}")
-    return out
-
-
-def load_data(data: dict[str, Any], run_dir: Path | None) -> tuple[Tables, object | None]:
+def load_data(data: dict[str, Any], run_dir: Path | None = None) -> tuple[Tables, object | None]:
     """The tables and the truth (or None) an experiment's ``[data]`` names."""
     if "path" in data:
         path = Path(data["path"])
         return _read_dir(path), _load_truth(path)
     if "demo" in data:
-        from engine.demo import generate
+        import engine.demo as demo
 
         spec = demo_spec(data["demo"])
-        truth = None
-        if run_dir is not None:
-            written = _write_demo_with_truth(data["demo"], run_dir / "data")
-            if written is not None:
-                truth = _load_truth(written)
-        return generate(spec), truth
+        if hasattr(demo, "generate_with_truth"):
+            return demo.generate_with_truth(spec)
+        return demo.generate(spec), None
     raise LearnmapError(f"[data] {data!r}: give path or demo")
 
 
