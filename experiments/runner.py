@@ -148,13 +148,7 @@ def run_experiment(
     cfg = _coerce(config)
     run_dir = Path(out) if out is not None else None
     if cfg.data.get("format") == "oulad":
-        try:
-            from experiments.oulad import run_oulad  # provided by the risk work (issue 10)
-        except ImportError as exc:
-            raise LearnmapError(
-                f"{cfg.source}: format = 'oulad' needs experiments/oulad.py (not in this build)"
-            ) from exc
-        return run_oulad(cfg, run_dir, progress=progress, fresh=fresh)
+        return _run_oulad(cfg, run_dir, progress, fresh)
     check_models(cfg)
     if run_dir is not None:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -182,7 +176,7 @@ def run_experiment(
             results.append(cached)
             continue
         t0 = time.perf_counter()
-        with tqdm(desc=m.label, disable=not progress, unit="fit", leave=True) as bar:
+        with tqdm(desc=m.label, disable=not progress, unit="fit", delay=0.2) as bar:
             res = run_effect(cfg, tables, bar) if runner is None else runner(ctx, m, bar)
         res.seconds = round(time.perf_counter() - t0, 1)
         if run_dir is not None:
@@ -192,6 +186,24 @@ def run_experiment(
     if run_dir is not None:
         _write_outputs(run_dir, cfg, results, metrics, tables)
     return metrics
+
+
+def _run_oulad(
+    cfg: ExperimentConfig, run_dir: Path | None, progress: bool, fresh: bool
+) -> pd.DataFrame:
+    """OULAD runs live in ``experiments/oulad.py`` (the risk work, issue 10)."""
+    try:
+        import experiments.oulad as oulad
+    except ImportError as exc:
+        raise LearnmapError(
+            f"{cfg.source}: format = 'oulad' needs experiments/oulad.py (not in this build)"
+        ) from exc
+    if hasattr(oulad, "run_oulad"):
+        return oulad.run_oulad(cfg, run_dir, progress=progress, fresh=fresh)
+    if run_dir is None or cfg.source == "<dict>":
+        raise LearnmapError("OULAD experiments run from a config file with an output directory")
+    records = oulad.run_config(cfg.source, run_dir, progress=progress)
+    return _with_means([r for r in records if r.get("seed") != "mean"])
 
 
 def _write_outputs(

@@ -189,10 +189,12 @@ class RiskContext:
         self.y = self.fold.labels["label"].to_numpy()
 
 
-def _risk_estimator(name: str, params: dict[str, Any], truth: object) -> Any:
+def _risk_estimator(
+    name: str, params: dict[str, Any], truth: object, seed: int | None = None
+) -> Any:
     from experiments.risk_models import StaffRiskAdapter
 
-    est = _build(name, "risk", params, None, truth)
+    est = _build(name, "risk", params, seed, truth)
     return est if hasattr(est, "predict_fold") else StaffRiskAdapter(est)
 
 
@@ -200,7 +202,7 @@ def run_risk_model(ctx: RiskContext, m: ModelConfig, bar: Any) -> ModelResult:
     cfg, fold = ctx.cfg, ctx.fold
     est = _risk_estimator(m.name, m.params, ctx.truth)
     labelled = getattr(est, "needs_labels", False)
-    bar.total = len(cfg.seeds) * (cfg.folds if labelled else 1)
+    bar.total = len(cfg.seeds) * (cfg.folds if labelled else 1)  # one tick per fit
     bar.refresh()
     records, preds = [], []
     once: np.ndarray | None = None
@@ -212,10 +214,12 @@ def run_risk_model(ctx: RiskContext, m: ModelConfig, bar: Any) -> ModelResult:
                 fitted = _risk_estimator(m.name, m.params, ctx.truth).fit_fold(fold, folds != k)
                 p[folds == k] = fitted.predict_fold(fold)[folds == k]
                 bar.update()
-        else:
-            if once is None:
+        else:  # learns without our labels: once, or once per seed if it has a random_state
+            inner = getattr(est, "model", est)
+            if once is None or _seeded(inner):
+                est = _risk_estimator(m.name, m.params, ctx.truth, seed)
                 once = np.asarray(est.predict_fold(fold), dtype=float)
-                bar.update()
+            bar.update()
             p = once
         records += _records(m.label, seed, risk_metrics(ctx.y, p, ctx.units))
         preds.append(

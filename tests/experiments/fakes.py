@@ -43,3 +43,35 @@ class FutureTruth:
         g = d.groupby("staff_id").agg(completions=("module_id", "size"), hours=("hours", "sum"))
         g = g.reindex(list(staff_ids), fill_value=0).rename_axis("staff_id").reset_index()
         return g.astype({"completions": float, "hours": float})
+
+
+class ShortfallRisk:
+    """A ``StaffRisk``-shaped model (fit(tables, as_of, policy) / predict(tables, as_of)):
+    p_miss grows with the share of the requirement still open on as_of."""
+
+    def __init__(self, random_state: int = 0) -> None:
+        self.random_state = random_state
+
+    def fit(self, tables, as_of, policy):  # noqa: ANN001, ANN201
+        from features.compliance import compliance
+        from features.snapshot import snapshot
+
+        # learns only from records on or before as_of (the harness passes as-of tables)
+        latest = tables["participations"]["enrolled_on"].max()
+        assert latest <= pd.Timestamp(as_of), "a record after as_of reached the model"
+        self.status_ = compliance(snapshot(tables, as_of), policy)
+        return self
+
+    def predict(self, tables, as_of) -> pd.DataFrame:  # noqa: ANN001
+        s = self.status_
+        open_share = s["remaining"] / s["required"].where(s["required"] > 0, 1)
+        return pd.DataFrame(
+            {
+                "staff_id": s["staff_id"],
+                "org_id": s["org_id"],
+                "p_miss": (0.1 + 0.8 * open_share).clip(0, 1),
+                "expected_shortfall": s["remaining"],
+                "status": s["status"],
+                "drivers": "",
+            }
+        )

@@ -241,3 +241,19 @@ def test_cli_runs_a_config_and_rejects_a_bad_one(tmp_path: Path, small_dir: Path
     err = capsys.readouterr().err
     assert "bad.toml" in err and "no-such-model" in err
     assert not (tmp_path / "b").exists()  # nothing written
+
+
+def test_a_staffrisk_model_plugs_in_with_one_registration(small_dir: Path) -> None:
+    from models.registry import register
+
+    register("shortfall", "tests.experiments.fakes:ShortfallRisk", task="risk")
+    cfg = {
+        "task": "risk",
+        "seeds": [0],
+        "data": {"path": str(small_dir)},
+        "split": {"as_of": "2026-06-30"},
+        "models": [{"name": "shortfall"}],
+    }
+    m = run_experiment(cfg)
+    auc = m[(m.metric == "roc_auc") & (m.seed == 0)]["value"].item()
+    assert 0.6 < auc <= 1.0
