@@ -47,10 +47,10 @@ log = logging.getLogger(__name__)
 #: Small tuning grids, searched on the validation cut (see the module docstring).
 DEFAULT_GRIDS: dict[str, dict[str, list[Any]]] = {
     "popularity": {"window_days": [None, 90, 365]},
-    "ease": {"l2": [10.0, 50.0, 200.0, 1000.0]},
-    "implicit-als": {"factors": [32, 64], "regularization": [0.01, 0.1], "alpha": [1.0, 10.0]},
-    "implicit-bpr": {"factors": [32, 64], "learning_rate": [0.01, 0.05]},
-    "implicit-cosine": {"K": [20, 50, 200]},
+    "ease": {"l2": [50.0, 200.0, 1000.0, 5000.0]},
+    "implicit-als": {"factors": [16, 32, 64], "regularization": [0.1, 1.0], "alpha": [1.0, 3.0]},
+    "implicit-bpr": {"factors": [32, 64], "learning_rate": [0.003, 0.01]},
+    "implicit-cosine": {"K": [5, 10, 20, 50]},
 }
 
 
