@@ -214,6 +214,21 @@ def _check_session_module(
     out.cells(raw, mask, "session_id", "session belongs to another module")
 
 
+#: How many members of a cycle group a problem lists before "… and N more".
+CYCLE_MEMBERS_SHOWN = 10
+
+
+def _example_cycle(graph: nx.DiGraph, members: set[str], start: str) -> list[str]:
+    """A shortest cycle through ``start`` inside one strongly connected component."""
+    if graph.has_edge(start, start):
+        return [start]
+    sub = graph.subgraph(members)
+    back = {p for p in sub.predecessors(start)}
+    paths = nx.single_source_shortest_path(sub, start)
+    end = min(back, key=lambda p: (len(paths[p]), p))
+    return paths[end]
+
+
 def _check_acyclic(
     raw: RawTable,
     t: pd.DataFrame,
@@ -222,23 +237,35 @@ def _check_acyclic(
     existing: Existing,
     out: _Collector,
     what: str,
+    self_rule: str | None,
 ) -> None:
+    """Report each cycle group (strongly connected component) once, with one example
+    cycle and its members — never every cycle, which grows factorially.
+
+    ``self_rule``: the rule for a record that names itself (None when ``_check_rows``
+    already reports those row by row).
+    """
     old = existing(raw.table, [id_col, ref_col])
     both = pd.concat([old[~old[id_col].isin(t[id_col])], t[[id_col, ref_col]]], ignore_index=True)
     refs = coerce.explode_list(both[ref_col].fillna("").astype(str))
     graph = nx.DiGraph()
     graph.add_edges_from(zip(both.loc[refs.index, id_col], refs, strict=True))
     rows = dict(zip(t[id_col], raw.frame[ROW], strict=True))
-    for cycle in nx.simple_cycles(graph):
-        if len(cycle) == 1:
-            continue  # self-references are reported row by row
+    for comp in nx.strongly_connected_components(graph):
+        first = min(comp, key=lambda n: (rows.get(n, np.inf), n))
+        row = int(rows.get(first, 0))
+        if len(comp) == 1:
+            if self_rule is not None and graph.has_edge(first, first):
+                out.problems.append(Problem(raw.source, row, ref_col, first, self_rule))
+            continue
+        cycle = _example_cycle(graph, comp, first)
         path = " → ".join([*cycle, cycle[0]])
-        first = min(cycle, key=lambda n: rows.get(n, np.inf))
-        out.problems.append(
-            Problem(
-                raw.source, int(rows.get(first, 0)), ref_col, first, f"{what} form a cycle: {path}"
-            )
-        )
+        ordered = sorted(comp, key=lambda n: (rows.get(n, np.inf), n))
+        shown = ", ".join(ordered[:CYCLE_MEMBERS_SHOWN])
+        more = len(ordered) - CYCLE_MEMBERS_SHOWN
+        shown += f" … and {more} more" if more > 0 else ""
+        rule = f"{what} form a cycle: {path} (all {len(comp)} in this cycle: {shown})"
+        out.problems.append(Problem(raw.source, row, ref_col, first, rule))
 
 
 def validate_table(
@@ -274,10 +301,19 @@ def validate_table(
             _check_session_module(raw, result, typed, existing, out)
         if raw.table == "modules":
             _check_acyclic(
-                raw, result, "module_id", "prerequisites", existing, out, "prerequisites"
+                raw, result, "module_id", "prerequisites", existing, out, "prerequisites", None
             )
         if raw.table == "skills":
-            _check_acyclic(raw, result, "skill_id", "parent_id", existing, out, "skill parents")
+            _check_acyclic(
+                raw,
+                result,
+                "skill_id",
+                "parent_id",
+                existing,
+                out,
+                "skill parents",
+                "a skill cannot be its own parent",
+            )
     if own and out.problems:
         raise ValidationError(out.problems)
     return result[spec.names].reset_index(drop=True)

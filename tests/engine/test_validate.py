@@ -3,6 +3,9 @@ row, column, value and rule — and a rejected batch writes nothing."""
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -168,3 +171,83 @@ def test_foreign_keys_may_point_at_stored_rows(tmp_path: Path) -> None:
     ingest(write_rows(tmp_path / "staff.csv", new), store)
     staff = store.load(["staff"])["staff"].set_index("staff_id")
     assert staff.loc["S3", "role"] == "supervisor"
+
+
+@contextmanager
+def _deadline(seconds: int) -> Iterator[None]:
+    """Fail (instead of hanging the suite) when the block runs past ``seconds``."""
+
+    def expire(*_: object) -> None:
+        raise TimeoutError(f"still running after {seconds}s")
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _modules(n: int, prereqs: Callable[[int], list[int]], prefix: str = "C") -> list[dict]:
+    base = tiny()["modules"][0]
+    return [
+        dict(
+            base,
+            module_id=f"{prefix}{i}",
+            prerequisites="|".join(f"{prefix}{j}" for j in prereqs(i)),
+        )
+        for i in range(n)
+    ]
+
+
+def _problems(tmp_path: Path, data: dict) -> list:
+    with _deadline(30), pytest.raises(ValidationError) as info:
+        ingest(write_tiny(tmp_path / "in", data), Store(f"sqlite:///{tmp_path / 'x.db'}"))
+    return info.value.problems
+
+
+def test_mutually_listing_modules_are_one_problem_not_every_cycle(tmp_path: Path) -> None:
+    # 13 modules that all list each other hold ~10^9 simple cycles; report the group once
+    data = tiny()
+    data["modules"] += _modules(13, lambda i: [j for j in range(13) if j != i])
+    problems = _problems(tmp_path, data)
+    (p,) = [p for p in problems if "cycle" in p.rule]
+    assert (p.file, p.row, p.column, p.value) == ("modules.csv", 4, "prerequisites", "C0")
+    path = p.rule.split("cycle: ")[1].split(" (")[0].split(" → ")
+    assert path[0] == path[-1] == "C0" and len(path) == 3  # a shortest example cycle
+    assert "all 13 in this cycle" in p.rule and "… and 3 more" in p.rule
+
+
+def test_two_separate_cycles_are_two_problems(tmp_path: Path) -> None:
+    data = tiny()
+    ring = _modules(4, lambda i: [(i + 1) % 4], "R")  # R0 → R1 → R2 → R3 → R0
+    pair = _modules(2, lambda i: [1 - i], "Q")
+    data["modules"] += ring + pair
+    cycles = sorted((p for p in _problems(tmp_path, data) if "cycle" in p.rule), key=str)
+    assert [(p.row, p.value) for p in cycles] == [(4, "R0"), (8, "Q0")]
+    assert "R0 → R1 → R2 → R3 → R0" in cycles[0].rule
+    assert "Q0 → Q1 → Q0" in cycles[1].rule
+
+
+def test_self_loops_are_reported_once(tmp_path: Path) -> None:
+    data = tiny()
+    data["modules"][1]["prerequisites"] = "M1|M2"
+    data["skills"][0]["parent_id"] = "K1"  # a skill that is its own parent
+    problems = _problems(tmp_path, data)
+    modules = [p for p in problems if p.file == "modules.csv"]
+    assert [(p.row, p.rule) for p in modules] == [(3, "a module cannot be its own prerequisite")]
+    skills = [p for p in problems if p.file == "skills.csv"]
+    assert [(p.row, p.value, p.rule) for p in skills] == [
+        (2, "K1", "a skill cannot be its own parent")
+    ]
+
+
+def test_skill_parent_cycle_is_one_problem(tmp_path: Path) -> None:
+    data = tiny()
+    data["skills"] += [
+        {"skill_id": f"K{i}", "name": f"能力{i}", "parent_id": f"K{3 + (i - 2) % 12}"}
+        for i in range(3, 15)
+    ]
+    (p,) = [p for p in _problems(tmp_path, data) if "cycle" in p.rule]
+    assert p.file == "skills.csv" and p.row == 4 and "all 12 in this cycle" in p.rule
