@@ -22,5 +22,6 @@ def ingest(
     rows already in the store, so a dataset can arrive one table at a time.
     """
     raws = read_dataset(Path(path), table)
-    typed = validate_dataset(raws, existing=store.existing)
+    typed = validate_dataset(raws, existing=store)
+    del raws  # the raw text is no longer needed: keep the write's peak memory low
     return store.write(typed, progress=progress)
