@@ -128,43 +128,53 @@ class Plan:
         return WriteCount(n_new, n_changed, len(self.frame) - n_new - n_changed)
 
 
-def _hashable(col: Column, s: pd.Series) -> np.ndarray | pd.Series:
-    """A column as a numpy array whose hash depends only on the canonical values."""
+def _siphash(values: np.ndarray) -> np.ndarray:
+    return pd.util.hash_array(values, categorize=False)
+
+
+def _text_hash(s: pd.Series, missing: str, unique: bool) -> np.ndarray:
+    """SipHash of each text value (``missing`` stands for an empty cell), whatever the
+    dtype; repeated values are hashed once."""
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        arr = pa.array(s)
+        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    else:
+        arr = pa.array(s.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
+    if unique:
+        return _siphash(pc.fill_null(arr, missing).to_numpy(zero_copy_only=False))
+    enc = pc.dictionary_encode(arr)
+    words = np.append(enc.dictionary.to_numpy(zero_copy_only=False), missing).astype(object)
+    codes = pc.fill_null(enc.indices, len(words) - 1).to_numpy(zero_copy_only=False)
+    return _siphash(words)[codes]
+
+
+def _column_hash(col: Column, s: pd.Series, unique: bool) -> np.ndarray:
+    """A column's values hashed so that only the canonical values matter."""
     kind = col.kind.removeprefix("opt_")
     missing = s.isna().to_numpy()
     if kind == "date":
-        return pd.to_datetime(s).to_numpy("datetime64[ns]").view("i8")
+        return _siphash(pd.to_datetime(s).to_numpy("datetime64[ns]").view("i8"))
     if kind in ("float", "int"):
         v = s.to_numpy(dtype="float64", na_value=np.nan) + 0.0  # -0.0 → 0.0
         bits = v.view("i8").copy()
         bits[missing | np.isnan(v)] = -1
-        return bits
+        return _siphash(bits)
     if kind == "bool":
-        return s.to_numpy(dtype=bool, na_value=False).astype("i8") + missing
-    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
-        arr = pa.array(s)
-    else:
-        arr = pa.array(s.astype(pd.StringDtype("pyarrow")))
-    arr = pc.fill_null(arr.cast(pa.large_string()), "" if kind == "refs" else "\x00")
-    return pd.Series(arr, dtype=pd.ArrowDtype(pa.large_string()), copy=False)
+        return _siphash(s.to_numpy(dtype=bool, na_value=False).astype("i8") + missing)
+    return _text_hash(s, "" if kind == "refs" else "\x00", unique)
 
 
 def row_hashes(name: str, frame: pd.DataFrame) -> np.ndarray:
     """64-bit hash (as int64) of each record's canonical values, key included.
 
-    Stable across processes (pandas' keyed SipHash) and across the dtypes a column may
-    arrive in (``str``, object, Arrow strings).
+    Stable across processes (pandas' keyed SipHash of each value, mixed in column
+    order) and across the dtypes a column may arrive in (``str``, object, Arrow).
     """
     spec = TABLES[name]
     h = np.zeros(len(frame), dtype=np.uint64)
     for col in spec.columns:
-        values = _hashable(col, frame[col.name])
-        cat = col.name not in spec.key
-        if isinstance(values, pd.Series):
-            col_h = pd.util.hash_pandas_object(values, index=False, categorize=cat).to_numpy()
-        else:
-            col_h = pd.util.hash_array(values, categorize=cat)
-        h = (h * _MULT) ^ col_h
+        unique = spec.key == (col.name,)
+        h = (h * _MULT) ^ _column_hash(col, frame[col.name], unique)
     return h.view(np.int64)
 
 
@@ -189,7 +199,9 @@ def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
 
 def _key_strings(frame: pd.DataFrame, key: list[str]) -> pa.Array:
     if len(key) == 1:
-        return pa.array(frame[key[0]].astype(str)).cast(pa.large_string())
+        arr = pa.array(frame[key[0]].astype(str))
+        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        return arr.cast(pa.large_string())
     joined = frame[key].astype(str).agg("\x1f".join, axis=1)
     return pa.array(joined.to_numpy(dtype=object), type=pa.large_string())
 
@@ -234,14 +246,17 @@ class Store:
         self, name: str, columns: list[str] | None = None, conn: Connection | None = None
     ) -> pd.DataFrame:
         self.create()
-        table = METADATA.tables[name]
-        cols = [table.c[c] for c in (columns or TABLES[name].names)]
-        query = sa.select(*cols)
+        cols = list(columns or TABLES[name].names)
+        for c in cols:
+            METADATA.tables[name].c[c]  # unknown columns raise KeyError, as before
+        sql = f"SELECT {', '.join(cols)} FROM {name}"  # names come from the schema only
         if conn is None:
             with self.engine.connect() as own:
-                frame = pd.read_sql(query, own)
+                rows = _fetch(own, sql)
         else:
-            frame = pd.read_sql(query, conn)
+            rows = _fetch(conn, sql)
+        data = dict(zip(cols, zip(*rows, strict=True), strict=True)) if rows else {}
+        frame = pd.DataFrame({c: pd.Series(data.get(c, ()), dtype=object) for c in cols})
         return _restore_types(name, frame)
 
     def load(self, tables: list[str] | None = None) -> dict[str, pd.DataFrame]:
@@ -342,20 +357,24 @@ class Store:
         hash is missing (NULL)."""
         key = list(TABLES[name].key)
         hcol = HASH if self._hashed.get(name) else "NULL"
-        cur = conn.exec_driver_sql(f"SELECT {', '.join(key)}, {hcol} FROM {name}")
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cur.execute(f"SELECT {', '.join(key)}, {hcol} FROM {name}")
         keys: list[pa.Array] = []
         hashes: list[np.ndarray] = []
         nulls: list[np.ndarray] = []
-        while batch := cur.fetchmany(200_000):
-            cols = list(zip(*batch, strict=True))
-            if len(key) == 1:
-                k = cols[0]
-            else:
-                k = ["\x1f".join(map(str, parts)) for parts in zip(*cols[:-1], strict=True)]
-            keys.append(pa.array(k, type=pa.large_string()))
-            null = np.array([v is None for v in cols[-1]], dtype=bool)
-            hashes.append(np.array([0 if v is None else v for v in cols[-1]], dtype=np.int64))
-            nulls.append(null)
+        try:
+            while batch := cur.fetchmany(200_000):
+                cols = list(zip(*batch, strict=True))
+                if len(key) == 1:
+                    k = cols[0]
+                else:
+                    k = ["\x1f".join(map(str, parts)) for parts in zip(*cols[:-1], strict=True)]
+                keys.append(pa.array(k, type=pa.large_string()))
+                null = np.array([v is None for v in cols[-1]], dtype=bool)
+                hashes.append(np.array([0 if v is None else v for v in cols[-1]], dtype=np.int64))
+                nulls.append(null)
+        finally:
+            cur.close()
         if not keys:
             empty = np.zeros(0, dtype=np.int64)
             return pa.array([], type=pa.large_string()), empty, empty.astype(bool)
@@ -502,6 +521,17 @@ class Store:
             "%s: %d new, %d updated, %d unchanged", name, count.new, count.updated, count.unchanged
         )
         return count
+
+
+def _fetch(conn: Connection, sql: str) -> list[tuple[object, ...]]:
+    """All rows of a query as plain tuples, through the driver's own cursor (several
+    times faster than SQLAlchemy rows for a few hundred thousand of them)."""
+    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.execute(sql)
+        return cur.fetchall()
+    finally:
+        cur.close()
 
 
 def _dbapi_columns(frame: pd.DataFrame, dialect: str) -> list[tuple[object, ...]]:

@@ -116,7 +116,9 @@ def _isin(values: pd.Series, *known: pd.Series) -> np.ndarray:
 def _arrow_text(values: pd.Series) -> pa.Array:
     """Text as an Arrow array (missing values as nulls)."""
     if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
-        return pa.array(values).cast(pa.large_string())
+        arr = pa.array(values)
+        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        return arr.cast(pa.large_string())
     return pa.array(values.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
 
 
@@ -420,6 +422,12 @@ def validate_table(
     return result[spec.names].reset_index(drop=True)
 
 
+def _positions(values: pd.Series, ref: pd.Series) -> np.ndarray:
+    """Position in ``ref`` of each value (first match), -1 where absent."""
+    pos = pc.index_in(_arrow_text(values), value_set=_arrow_text(ref))
+    return pc.fill_null(pos, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def _dated(
     raws: dict[str, RawTable],
     typed: dict[str, pd.DataFrame],
@@ -428,23 +436,33 @@ def _dated(
     dates: list[str],
     ids: pd.Series,
 ) -> pd.DataFrame:
-    """``dates`` of the ``table`` records named by ``ids`` (index: id), with ``where``
-    naming each record: its file and row in the batch, or the store."""
+    """``dates`` of the ``table`` record each of ``ids`` names (aligned with ``ids``),
+    and ``_row``: its row in the batch's file, 0 when it comes from the store, -1 when
+    unknown.  The batch's version of a record replaces the stored one."""
     id_col = TABLES[table].key[0]
-    wanted = pd.Index(ids.dropna().unique())
-    parts = []
+    n = len(ids)
+    cols = {d: np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]") for d in dates}
+    src = np.full(n, -1, dtype=np.int64)
     if table in typed:
-        t = typed[table].assign(
-            where=[f"{raws[table].source} row {r}" for r in raws[table].frame[ROW]]
-        )
-        t = t.drop_duplicates(id_col).set_index(id_col)
-        parts.append(t.loc[t.index.intersection(wanted), [*dates, "where"]])
-        wanted = wanted.difference(t.index)
-    if len(wanted):
-        stored = store.lookup(table, [id_col, *dates], id_col, wanted)
-        parts.append(stored.set_index(id_col).assign(where="already in the store"))
-    frame = pd.concat(parts) if parts else pd.DataFrame(columns=[*dates, "where"])
-    return frame[~frame.index.duplicated()]
+        t = typed[table]
+        pos = _positions(ids, t[id_col])
+        hit = pos >= 0
+        for d in dates:
+            cols[d][hit] = t[d].to_numpy(dtype="datetime64[ns]")[pos[hit]]
+        src[hit] = raws[table].frame[ROW].to_numpy()[pos[hit]]
+    rest = (src < 0) & ids.notna().to_numpy()
+    if rest.any():
+        stored = store.lookup(table, [id_col, *dates], id_col, ids[rest].unique())
+        pos = np.where(rest, _positions(ids, stored[id_col]), -1)
+        hit = pos >= 0
+        for d in dates:
+            cols[d][hit] = stored[d].to_numpy(dtype="datetime64[ns]")[pos[hit]]
+        src[hit] = 0
+    return pd.DataFrame({**cols, ROW: src}, index=ids.index)
+
+
+def _where(raws: dict[str, RawTable], table: str, row: int) -> str:
+    return f"{raws[table].source} row {row}" if row > 0 else "already in the store"
 
 
 def _day(value: object) -> str:
@@ -460,37 +478,28 @@ def _check_dates_across(
         raw = raws["participations"]
         done = (part["status"] == "completed").to_numpy() & part["completed_on"].notna().to_numpy()
         sub = part.loc[done].assign(_row=raw.frame[ROW].to_numpy()[done])
-        people = _dated(raws, typed, store, "staff", ["hired_on", "left_on"], sub["staff_id"])
-        m = people.reindex(sub["staff_id"]).set_axis(sub.index)
-        for i in np.flatnonzero((sub["completed_on"] < m["hired_on"]).to_numpy()):
-            r = sub.iloc[i]
-            out.problems.append(
-                Problem(
-                    raw.source,
-                    int(r[ROW]),
-                    "completed_on",
-                    _day(r["completed_on"]),
-                    f"completed before staff {r['staff_id']} was hired: hired_on "
-                    f"{_day(m['hired_on'].iloc[i])} ({m['where'].iloc[i]})",
+        m = _dated(raws, typed, store, "staff", ["hired_on", "left_on"], sub["staff_id"])
+        checks = (
+            ("hired_on", sub["completed_on"] < m["hired_on"], "before", "was hired"),
+            ("left_on", sub["completed_on"] > m["left_on"], "after", "left"),
+        )
+        for col, bad, word, verb in checks:
+            for i in np.flatnonzero(bad.to_numpy(dtype=bool)):
+                r = sub.iloc[i]
+                out.problems.append(
+                    Problem(
+                        raw.source,
+                        int(r[ROW]),
+                        "completed_on",
+                        _day(r["completed_on"]),
+                        f"completed {word} staff {r['staff_id']} {verb}: {col} "
+                        f"{_day(m[col].iloc[i])} ({_where(raws, 'staff', m[ROW].iloc[i])})",
+                    )
                 )
-            )
-        for i in np.flatnonzero((sub["completed_on"] > m["left_on"]).to_numpy()):
-            r = sub.iloc[i]
-            out.problems.append(
-                Problem(
-                    raw.source,
-                    int(r[ROW]),
-                    "completed_on",
-                    _day(r["completed_on"]),
-                    f"completed after staff {r['staff_id']} left: left_on "
-                    f"{_day(m['left_on'].iloc[i])} ({m['where'].iloc[i]})",
-                )
-            )
-        bound = sub[sub["session_id"].notna()]
-        ses = _dated(raws, typed, store, "sessions", ["starts_on", "ends_on"], bound["session_id"])
-        m = ses.reindex(bound["session_id"]).set_axis(bound.index)
+        bound = sub[sub["session_id"].notna().to_numpy()]
+        m = _dated(raws, typed, store, "sessions", ["starts_on", "ends_on"], bound["session_id"])
         c = bound["completed_on"]
-        outside = ((c < m["starts_on"]) | (c > m["ends_on"])).to_numpy()
+        outside = ((c < m["starts_on"]) | (c > m["ends_on"])).to_numpy(dtype=bool)
         for i in np.flatnonzero(outside):
             r = bound.iloc[i]
             out.problems.append(
@@ -501,7 +510,7 @@ def _check_dates_across(
                     _day(r["completed_on"]),
                     f"completed outside its session {r['session_id']}, which runs "
                     f"{_day(m['starts_on'].iloc[i])} to {_day(m['ends_on'].iloc[i])} "
-                    f"({m['where'].iloc[i]})",
+                    f"({_where(raws, 'sessions', m[ROW].iloc[i])})",
                 )
             )
     _check_stored_completions(raws, typed, store, out, "staff", "hired_on", "left_on")
