@@ -213,6 +213,10 @@ def _coerce_column(raw: RawTable, col: Column, out: _Collector) -> pd.Series:
 
 def _check_key(raw: RawTable, spec: Table, typed: pd.DataFrame, out: _Collector) -> None:
     key = list(spec.key)
+    if len(key) == 1:  # fast path: distinct hashes mean distinct keys
+        h = np.sort(pd.util.hash_array(typed[key[0]].to_numpy(dtype=object), categorize=False))
+        if not (h[1:] == h[:-1]).any():
+            return
     dup = typed.duplicated(key, keep=False) & typed[key].notna().all(axis=1)
     if not dup.any():
         return
@@ -275,28 +279,35 @@ def _check_refs(
     table: str,
     t: pd.DataFrame,
     typed: dict[str, pd.DataFrame],
-    existing: Existing,
+    stored_ids: Callable[[str, str, pd.Series], pd.Series],
     out: _Collector,
 ) -> None:
+    """Foreign keys: each reference names a record of the batch or of the store (the
+    store is asked only about the values the batch does not hold)."""
     spec = TABLES[table]
+
+    def known(values: pd.Series, ptable: str, pcol: str) -> np.ndarray:
+        parent = t if ptable == table else typed.get(ptable)
+        found = _isin(values, parent[pcol]) if parent is not None else np.zeros(len(values), bool)
+        rest = ~found & values.notna().to_numpy()
+        if rest.any():
+            found[rest] = _isin(values[rest], stored_ids(ptable, pcol, values[rest].unique()))
+        return found
+
     for col in spec.columns:
         if col.ref is None or col.name not in t.columns:
             continue
         ptable, pcol = col.ref.split(".")
-        known = [existing(ptable, [pcol])[pcol]]
-        parent = t if ptable == table else typed.get(ptable)
-        if parent is not None:
-            known.append(parent[pcol])
         if col.kind == "refs":
             items = coerce.explode_list(t[col.name])
-            missing = items[~_isin(items, *known)]
+            missing = items[~known(items, ptable, pcol)]
             mask = pd.Series(False, index=t.index)
             mask[missing.index.unique()] = True
             vals = missing.groupby(level=0).agg("|".join).reindex(t.index)
             out.cells(raw, mask, col.name, f"names unknown {ptable} (not in {ptable}.{pcol})", vals)
         else:
             s = t[col.name]
-            mask = pd.Series(~_isin(s, *known), index=s.index) & s.notna()
+            mask = pd.Series(~known(s, ptable, pcol), index=s.index) & s.notna()
             out.cells(raw, mask, col.name, f"no such {pcol} in {ptable}")
 
 
@@ -376,8 +387,13 @@ def validate_table(
     typed: dict[str, pd.DataFrame] | None = None,
     existing: Existing = _no_existing,
     out: _Collector | None = None,
+    store: StoreView | None = None,
 ) -> pd.DataFrame:
-    """Type one raw table; problems go to ``out`` (or raise if ``out`` is None)."""
+    """Type one raw table; problems go to ``out`` (or raise if ``out`` is None).
+
+    ``store`` (optional) answers foreign-key questions about a few ids without reading
+    whole columns through ``existing``.
+    """
     own = out is None
     out = out or _Collector()
     typed = typed if typed is not None else {}
@@ -399,7 +415,16 @@ def validate_table(
         _check_key(raw, spec, result, out)
     if all(c.name in frame.columns for c in spec.columns if c.required):
         _check_rows(raw, raw.table, result, out)
-        _check_refs(raw, raw.table, result, typed, existing, out)
+        if store is not None:
+
+            def stored_ids(table: str, col: str, values: pd.Series) -> pd.Series:
+                return store.lookup(table, [col], col, values)[col]
+        else:
+
+            def stored_ids(table: str, col: str, values: pd.Series) -> pd.Series:
+                return existing(table, [col])[col]
+
+        _check_refs(raw, raw.table, result, typed, stored_ids, out)
         if raw.table == "participations":
             _check_session_module(raw, result, typed, existing, out)
         if raw.table == "modules":
@@ -615,7 +640,7 @@ def validate_dataset(
     existing_cached: Existing = cached
     for name in TABLE_ORDER:
         if name in raws:
-            typed[name] = validate_table(raws[name], typed, existing_cached, out)
+            typed[name] = validate_table(raws[name], typed, existing_cached, out, store)
     cache.clear()
     _check_dates_across(raws, typed, store, out)
     _check_conflicts(raws, typed, store, out)
