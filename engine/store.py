@@ -344,9 +344,10 @@ class Store:
         return Plan(frame, hashes, new, changed, stale, old)
 
     def _stored_fingerprint(self, conn: Connection, name: str) -> tuple[int, int, int, int]:
+        mod = "%%" if self.engine.dialect.paramstyle in ("format", "pyformat") else "%"
         row = conn.exec_driver_sql(
             f"SELECT count(*), count({HASH}), sum({HASH} / 4294967296), "
-            f"sum({HASH} % 4294967296) FROM {name}"
+            f"sum({HASH} {mod} 4294967296) FROM {name}"
         ).one()
         return tuple(int(v or 0) for v in row)  # type: ignore[return-value]
 
