@@ -57,7 +57,8 @@ HASH = "row_hash"  # the one non-canonical column of every table
 _CHUNK = 20_000
 _IN_CHUNK = 5_000  # keys per ``WHERE key IN (…)`` query
 _FETCH_ALL_ABOVE = 20_000  # fetch a whole table rather than this many rows by key
-_MULT = np.uint64(0x100000001B3)  # FNV prime: mixes column hashes in order
+_MULT = np.uint64(0x100000001B3)
+_HASH_SLICE = 65_536  # values hashed per slice (bounds the temporary Python strings)  # FNV prime: mixes column hashes in order
 
 
 def database_url(url: str | None = None) -> str:
@@ -132,6 +133,11 @@ def _siphash(values: np.ndarray) -> np.ndarray:
     return pd.util.hash_array(values, categorize=False)
 
 
+def text_hashes(s: pd.Series, unique: bool = True) -> np.ndarray:
+    """SipHash (uint64) of each text value of ``s``; missing values hash as U+0000."""
+    return _text_hash(s, "\x00", unique)
+
+
 def _text_hash(s: pd.Series, missing: str, unique: bool) -> np.ndarray:
     """SipHash of each text value (``missing`` stands for an empty cell), whatever the
     dtype; repeated values are hashed once."""
@@ -140,8 +146,13 @@ def _text_hash(s: pd.Series, missing: str, unique: bool) -> np.ndarray:
         arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
     else:
         arr = pa.array(s.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
-    if unique:
-        return _siphash(pc.fill_null(arr, missing).to_numpy(zero_copy_only=False))
+    if unique:  # in slices: a million Python strings at once would cost ~60 MB
+        arr = pc.fill_null(arr, missing)
+        parts = [
+            _siphash(arr.slice(i, _HASH_SLICE).to_numpy(zero_copy_only=False))
+            for i in range(0, len(arr), _HASH_SLICE)
+        ]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
     enc = pc.dictionary_encode(arr)
     words = np.append(enc.dictionary.to_numpy(zero_copy_only=False), missing).astype(object)
     codes = pc.fill_null(enc.indices, len(words) - 1).to_numpy(zero_copy_only=False)
@@ -310,6 +321,10 @@ class Store:
             plan = self._plan(conn, name, frame)
         self._plans[name] = plan
         return plan
+
+    def forget_plans(self) -> None:
+        """Drop cached comparisons (and the frames they hold)."""
+        self._plans.clear()
 
     def _plan(self, conn: Connection, name: str, frame: pd.DataFrame) -> Plan:
         hashes = row_hashes(name, frame)
@@ -501,12 +516,15 @@ class Store:
             step("unchanged")
             if bar is not None:
                 bar.update(count.unchanged)
-        rows = frame.assign(**{HASH: plan.hashes})
+
+        def rows(mask: np.ndarray) -> pd.DataFrame:
+            return frame.loc[mask].assign(**{HASH: plan.hashes[mask]})
+
         if plan.stale.any():
             step("refreshing row hashes")
-            self._refresh_hashes(conn, name, rows.loc[plan.stale])
+            self._refresh_hashes(conn, name, rows(plan.stale))
         if name == "skills":  # parents before children for the self foreign key
-            todo = rows.loc[plan.new | plan.changed]
+            todo = rows(plan.new | plan.changed)
             todo = todo.iloc[np.argsort(_depths(frame, todo), kind="stable")]
             if len(todo):
                 step("inserting" if not count.updated else "writing")
@@ -514,10 +532,10 @@ class Store:
         else:
             if count.new:
                 step("inserting")
-            self._insert(conn, name, rows.loc[plan.new], bar)
+                self._insert(conn, name, rows(plan.new), bar)
             if count.updated:
                 step("updating")
-            self._upsert(conn, name, rows.loc[plan.changed], bar)
+                self._upsert(conn, name, rows(plan.changed), bar)
         log.info(
             "%s: %d new, %d updated, %d unchanged", name, count.new, count.updated, count.unchanged
         )

@@ -45,6 +45,7 @@ from engine import coerce
 from engine.errors import Problem, ValidationError
 from engine.readers import ROW, RawTable
 from engine.schema import TABLE_ORDER, TABLES, Column, Table
+from engine.store import text_hashes
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +215,7 @@ def _coerce_column(raw: RawTable, col: Column, out: _Collector) -> pd.Series:
 def _check_key(raw: RawTable, spec: Table, typed: pd.DataFrame, out: _Collector) -> None:
     key = list(spec.key)
     if len(key) == 1:  # fast path: distinct hashes mean distinct keys
-        h = np.sort(pd.util.hash_array(typed[key[0]].to_numpy(dtype=object), categorize=False))
+        h = np.sort(text_hashes(typed[key[0]]))
         if not (h[1:] == h[:-1]).any():
             return
     dup = typed.duplicated(key, keep=False) & typed[key].notna().all(axis=1)
@@ -619,12 +620,16 @@ def _check_conflicts(
 
 
 def validate_dataset(
-    raws: dict[str, RawTable], existing: Existing | StoreView = _no_existing
+    raws: dict[str, RawTable],
+    existing: Existing | StoreView = _no_existing,
+    release: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """Validate every table of a batch; raise one ``ValidationError`` with all problems.
 
     ``existing`` is the store (``engine.store.Store``) or a plain function returning
     stored columns (then every stored id of a re-sent event is compared).
+    ``release=True`` replaces each entry of ``raws`` by its row numbers alone once the
+    table is typed, so the raw text can be freed early (less peak memory).
     """
     store: StoreView = existing if hasattr(existing, "plan") else _FromCallable(existing)  # type: ignore[arg-type,assignment]
     out = _Collector()
@@ -641,6 +646,9 @@ def validate_dataset(
     for name in TABLE_ORDER:
         if name in raws:
             typed[name] = validate_table(raws[name], typed, existing_cached, out, store)
+            if release:
+                raw = raws[name]
+                raws[name] = RawTable(raw.table, raw.source, raw.frame[[ROW]].copy())
     cache.clear()
     _check_dates_across(raws, typed, store, out)
     _check_conflicts(raws, typed, store, out)
