@@ -133,30 +133,70 @@ def _siphash(values: np.ndarray) -> np.ndarray:
     return pd.util.hash_array(values, categorize=False)
 
 
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+
+
+def _fmix(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finalizer: spreads every input bit over the output."""
+    h = h ^ (h >> np.uint64(33))
+    h = h * np.uint64(0xFF51AFD7ED558CCD)
+    h = h ^ (h >> np.uint64(33))
+    h = h * np.uint64(0xC4CEB93FE53A8DB9)
+    return h ^ (h >> np.uint64(33))
+
+
+def _bytes_hash(arr: pa.Array) -> np.ndarray:
+    """FNV-1a over each string's UTF-8 bytes, then a finalizer mixing in the length:
+    vectorized over all strings of one length at a time, no Python objects."""
+    arr = arr.cast(pa.large_string())
+    if arr.null_count:
+        raise ValueError("fill missing values before hashing")
+    n = len(arr)
+    out = np.empty(n, dtype=np.uint64)
+    if n == 0:
+        return out
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    buf = arr.buffers()[2]
+    data = np.frombuffer(buf, dtype=np.uint8) if buf is not None else np.zeros(0, np.uint8)
+    lengths = np.diff(offsets)
+    order = np.argsort(lengths, kind="stable")
+    bounds = np.flatnonzero(np.diff(lengths[order])) + 1
+    with np.errstate(over="ignore"):
+        for group in np.split(order, bounds):
+            size = int(lengths[group[0]])
+            for i in range(0, len(group), _HASH_SLICE):
+                rows = group[i : i + _HASH_SLICE]
+                h = np.full(len(rows), _FNV_OFFSET, dtype=np.uint64)
+                if size:
+                    cells = data[offsets[rows][:, None] + np.arange(size)]
+                    for j in range(size):
+                        h = (h ^ cells[:, j]) * _FNV_PRIME
+                out[rows] = _fmix(h ^ np.uint64(size))
+    return out
+
+
 def text_hashes(s: pd.Series, unique: bool = True) -> np.ndarray:
-    """SipHash (uint64) of each text value of ``s``; missing values hash as U+0000."""
+    """64-bit hash (uint64) of each text value of ``s``; missing values hash as U+0000."""
     return _text_hash(s, "\x00", unique)
 
 
 def _text_hash(s: pd.Series, missing: str, unique: bool) -> np.ndarray:
-    """SipHash of each text value (``missing`` stands for an empty cell), whatever the
-    dtype; repeated values are hashed once."""
+    """Hash of each text value (``missing`` stands for an empty cell), whatever the
+    dtype; with ``unique=False`` repeated values are hashed once."""
     if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
         arr = pa.array(s)
         arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
     else:
         arr = pa.array(s.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
-    if unique:  # in slices: a million Python strings at once would cost ~60 MB
-        arr = pc.fill_null(arr, missing)
-        parts = [
-            _siphash(arr.slice(i, _HASH_SLICE).to_numpy(zero_copy_only=False))
-            for i in range(0, len(arr), _HASH_SLICE)
-        ]
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+    if unique:
+        return _bytes_hash(pc.fill_null(arr, missing))
     enc = pc.dictionary_encode(arr)
-    words = np.append(enc.dictionary.to_numpy(zero_copy_only=False), missing).astype(object)
+    words = pa.concat_arrays(
+        [enc.dictionary.cast(pa.large_string()), pa.array([missing], pa.large_string())]
+    )
     codes = pc.fill_null(enc.indices, len(words) - 1).to_numpy(zero_copy_only=False)
-    return _siphash(words)[codes]
+    return _bytes_hash(words)[codes]
 
 
 def _column_hash(col: Column, s: pd.Series, unique: bool) -> np.ndarray:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -215,3 +216,19 @@ def test_row_hash_depends_on_values_not_dtypes(store: Store, small_dir: Path) ->
     changed.loc[0, "left_on"] = pd.Timestamp("2030-01-01")
     h0, h1 = row_hashes("staff", typed["staff"]), row_hashes("staff", changed)
     assert h0[0] != h1[0] and (h0[1:] == h1[1:]).all()
+
+
+def test_text_hash_separates_values_of_any_length_and_script() -> None:
+    from engine.store import text_hashes
+
+    rng = np.random.default_rng(3)
+    alphabet = list("abcXYZ019 -|,") + list("预算管理财务人员会长") + ["\x00", "é"]
+    words = ["", "a", "aa", "ab", "ba", "a\x00", "\x00a"] + [
+        "".join(rng.choice(alphabet, size=rng.integers(0, 40))) for _ in range(20_000)
+    ]
+    distinct = list(dict.fromkeys(words))
+    h = text_hashes(pd.Series(distinct, dtype=object))
+    assert len(np.unique(h)) == len(distinct)  # no two different values collide
+    again = pd.Series(distinct * 2, dtype="string[pyarrow]")  # same values, other dtype
+    assert (text_hashes(again) == np.tile(h, 2)).all()
+    assert (text_hashes(again, unique=False) == np.tile(h, 2)).all()
