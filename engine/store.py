@@ -58,6 +58,7 @@ _CHUNK = 20_000
 _IN_CHUNK = 5_000  # keys per ``WHERE key IN (…)`` query
 _FETCH_ALL_ABOVE = 20_000  # fetch a whole table rather than this many rows by key
 _MULT = np.uint64(0x100000001B3)
+_ROW_SLICE = 131_072  # rows hashed at a time
 _HASH_SLICE = 65_536  # values hashed per slice (bounds the temporary Python strings)  # FNV prime: mixes column hashes in order
 
 
@@ -129,7 +130,7 @@ class Plan:
         return WriteCount(n_new, n_changed, len(self.frame) - n_new - n_changed)
 
 
-def _siphash(values: np.ndarray) -> np.ndarray:
+def _number_hash(values: np.ndarray) -> np.ndarray:
     return pd.util.hash_array(values, categorize=False)
 
 
@@ -204,29 +205,37 @@ def _column_hash(col: Column, s: pd.Series, unique: bool) -> np.ndarray:
     kind = col.kind.removeprefix("opt_")
     missing = s.isna().to_numpy()
     if kind == "date":
-        return _siphash(pd.to_datetime(s).to_numpy("datetime64[ns]").view("i8"))
+        return _number_hash(pd.to_datetime(s).to_numpy("datetime64[ns]").view("i8"))
     if kind in ("float", "int"):
         v = s.to_numpy(dtype="float64", na_value=np.nan) + 0.0  # -0.0 → 0.0
         bits = v.view("i8").copy()
         bits[missing | np.isnan(v)] = -1
-        return _siphash(bits)
+        return _number_hash(bits)
     if kind == "bool":
-        return _siphash(s.to_numpy(dtype=bool, na_value=False).astype("i8") + missing)
+        return _number_hash(s.to_numpy(dtype=bool, na_value=False).astype("i8") + missing)
     return _text_hash(s, "" if kind == "refs" else "\x00", unique)
 
 
 def row_hashes(name: str, frame: pd.DataFrame) -> np.ndarray:
     """64-bit hash (as int64) of each record's canonical values, key included.
 
-    Stable across processes (pandas' keyed SipHash of each value, mixed in column
-    order) and across the dtypes a column may arrive in (``str``, object, Arrow).
+    Deterministic across processes and platforms: text is hashed from its UTF-8 bytes
+    (FNV-1a with a MurmurHash3 finalizer), numbers and dates by pandas' ``hash_array``
+    of their 64-bit values; column hashes are mixed in column order.  The same values
+    hash alike whatever dtype a column arrives in (``str``, object, Arrow).  A change
+    of this function only costs one slower ingest: rows whose stored hash differs are
+    compared by value and their hashes refreshed (see the module docstring).
     """
     spec = TABLES[name]
-    h = np.zeros(len(frame), dtype=np.uint64)
-    for col in spec.columns:
-        unique = spec.key == (col.name,)
-        h = (h * _MULT) ^ _column_hash(col, frame[col.name], unique)
-    return h.view(np.int64)
+    out = np.empty(len(frame), dtype=np.uint64)
+    for start in range(0, len(frame), _ROW_SLICE):  # bounded temporaries
+        part = frame.iloc[start : start + _ROW_SLICE]
+        h = np.zeros(len(part), dtype=np.uint64)
+        for col in spec.columns:
+            unique = spec.key == (col.name,)
+            h = (h * _MULT) ^ _column_hash(col, part[col.name], unique)
+        out[start : start + len(part)] = h
+    return out.view(np.int64)
 
 
 def _fingerprint(hashes: np.ndarray) -> tuple[int, int, int, int]:
