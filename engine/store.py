@@ -28,7 +28,9 @@ Older stores (created before ``row_hash`` existed) are upgraded by the first wri
 ingested again its hash is NULL, which step 3 handles (slower, never wrong).  Reads
 never need the column.  ``Store.plan`` results are cached for the frame they were
 computed on, so validation (which needs them to find conflicting re-sent events)
-and the write share one comparison.
+and the write share one comparison.  That assumes no other writer in between: a row
+another process inserted meanwhile makes the write fail as a whole (nothing written);
+``learnmap ingest`` is meant to be the one writer of a store.
 """
 
 from __future__ import annotations
@@ -200,7 +202,7 @@ def _text_hash(s: pd.Series, missing: str, unique: bool) -> np.ndarray:
     return _bytes_hash(words)[codes]
 
 
-def _column_hash(col: Column, s: pd.Series, unique: bool) -> np.ndarray:
+def _column_hash(col: Column, s: pd.Series) -> np.ndarray:
     """A column's values hashed so that only the canonical values matter."""
     kind = col.kind.removeprefix("opt_")
     missing = s.isna().to_numpy()
@@ -213,7 +215,9 @@ def _column_hash(col: Column, s: pd.Series, unique: bool) -> np.ndarray:
         return _number_hash(bits)
     if kind == "bool":
         return _number_hash(s.to_numpy(dtype=bool, na_value=False).astype("i8") + missing)
-    return _text_hash(s, "" if kind == "refs" else "\x00", unique)
+    # enumerations repeat a handful of values: hash those once; ids and free text
+    # (mostly distinct, or many distinct) are hashed directly
+    return _text_hash(s, "" if kind == "refs" else "\x00", kind not in ("enum", "enums"))
 
 
 def row_hashes(name: str, frame: pd.DataFrame) -> np.ndarray:
@@ -232,8 +236,7 @@ def row_hashes(name: str, frame: pd.DataFrame) -> np.ndarray:
         part = frame.iloc[start : start + _ROW_SLICE]
         h = np.zeros(len(part), dtype=np.uint64)
         for col in spec.columns:
-            unique = spec.key == (col.name,)
-            h = (h * _MULT) ^ _column_hash(col, part[col.name], unique)
+            h = (h * _MULT) ^ _column_hash(col, part[col.name])
         out[start : start + len(part)] = h
     return out.view(np.int64)
 
