@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from engine.errors import ValidationError
 from engine.readers import read_dataset
 from engine.store import Store, WriteCount
 from engine.validate import validate_dataset
@@ -22,5 +23,10 @@ def ingest(
     rows already in the store, so a dataset can arrive one table at a time.
     """
     raws = read_dataset(Path(path), table)
-    typed = validate_dataset(raws, existing=store.existing)
+    try:
+        typed = validate_dataset(raws, existing=store, release=True)
+    except ValidationError:
+        store.forget_plans()  # comparisons made for a rejected batch
+        raise
+    del raws  # the raw text is no longer needed: keep the write's peak memory low
     return store.write(typed, progress=progress)

@@ -6,17 +6,44 @@ one transaction, keyed by each table's id columns: a new id is inserted, a chang
 record with a known id is updated, an identical record is left alone — so ingesting
 the same dataset twice leaves the store identical.  ``Store.load`` returns every
 table as pandas frames with the same dtypes ``engine.validate`` produces.
+
+Change detection without reading the store back
+------------------------------------------------
+Every table has one column beyond the canonical ones, ``row_hash``: a 64-bit hash of
+the record's canonical values (``row_hashes``), written with the row.  ``Store.plan``
+decides what writing a frame would do:
+
+1. *Whole table identical* — one aggregate query: when the stored row count, the count
+   of stored hashes and the two 32-bit halves' sums of ``row_hash`` equal the batch's,
+   every batch row is unchanged (the hashes cover the key too).  Nothing else is read.
+2. *Otherwise* the stored keys and hashes only are read (not the rows) and matched
+   with the batch by key: unknown key → new; equal hash → unchanged.
+3. Rows whose hash differs (or is missing) are checked against their stored values,
+   fetched by key, so a count of "updated" rows is always a true difference: a row
+   whose values are equal but whose hash is missing or was computed by another
+   version of the hash gets its hash refreshed and counts as unchanged.
+
+Older stores (created before ``row_hash`` existed) are upgraded by the first write:
+``ALTER TABLE … ADD COLUMN row_hash`` in the write's transaction; until a row is
+ingested again its hash is NULL, which step 3 handles (slower, never wrong).  Reads
+never need the column.  ``Store.plan`` results are cached for the frame they were
+computed on, so validation (which needs them to find conflicting re-sent events)
+and the write share one comparison.  That assumes no other writer in between: a row
+another process inserted meanwhile makes the write fail as a whole (nothing written);
+``learnmap ingest`` is meant to be the one writer of a store.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from tqdm.auto import tqdm
@@ -28,7 +55,13 @@ log = logging.getLogger(__name__)
 
 DEFAULT_URL = "sqlite:///var/learnmap.db"
 ENV_URL = "LEARNMAP_DATABASE_URL"
+HASH = "row_hash"  # the one non-canonical column of every table
 _CHUNK = 20_000
+_IN_CHUNK = 5_000  # keys per ``WHERE key IN (…)`` query
+_FETCH_ALL_ABOVE = 20_000  # fetch a whole table rather than this many rows by key
+_MULT = np.uint64(0x100000001B3)
+_ROW_SLICE = 131_072  # rows hashed at a time
+_HASH_SLICE = 65_536  # values hashed per slice (bounds the temporary Python strings)  # FNV prime: mixes column hashes in order
 
 
 def database_url(url: str | None = None) -> str:
@@ -45,7 +78,8 @@ def _sql_type(col: Column) -> sa.types.TypeEngine:
     }.get(kind, sa.Text())
 
 
-def build_metadata() -> sa.MetaData:
+def build_metadata(row_hash: bool = True) -> sa.MetaData:
+    """The store's tables (``row_hash=False``: as stores before the hash column)."""
     meta = sa.MetaData()
     for name in TABLE_ORDER:
         spec = TABLES[name]
@@ -60,6 +94,8 @@ def build_metadata() -> sa.MetaData:
                     c.name, _sql_type(c), *args, primary_key=c.name in spec.key, nullable=nullable
                 )
             )
+        if row_hash:
+            cols.append(sa.Column(HASH, sa.BigInteger(), nullable=True))
         sa.Table(name, meta, *cols)
     return meta
 
@@ -76,10 +112,161 @@ class WriteCount:
     unchanged: int = 0
 
 
+@dataclass
+class Plan:
+    """What writing ``frame`` into its table would do, row by row (see module docstring).
+
+    ``old`` holds the stored version of the ``changed`` rows, in their batch order.
+    """
+
+    frame: pd.DataFrame
+    hashes: np.ndarray
+    new: np.ndarray
+    changed: np.ndarray
+    stale: np.ndarray  # equal values, stored hash missing or different: refresh the hash
+    old: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def count(self) -> WriteCount:
+        n_new, n_changed = int(self.new.sum()), int(self.changed.sum())
+        return WriteCount(n_new, n_changed, len(self.frame) - n_new - n_changed)
+
+
+def _number_hash(values: np.ndarray) -> np.ndarray:
+    return pd.util.hash_array(values, categorize=False)
+
+
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+
+
+def _fmix(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finalizer: spreads every input bit over the output."""
+    h = h ^ (h >> np.uint64(33))
+    h = h * np.uint64(0xFF51AFD7ED558CCD)
+    h = h ^ (h >> np.uint64(33))
+    h = h * np.uint64(0xC4CEB93FE53A8DB9)
+    return h ^ (h >> np.uint64(33))
+
+
+def _bytes_hash(arr: pa.Array) -> np.ndarray:
+    """FNV-1a over each string's UTF-8 bytes, then a finalizer mixing in the length:
+    vectorized over all strings of one length at a time, no Python objects."""
+    arr = arr.cast(pa.large_string())
+    if arr.null_count:
+        raise ValueError("fill missing values before hashing")
+    n = len(arr)
+    out = np.empty(n, dtype=np.uint64)
+    if n == 0:
+        return out
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    buf = arr.buffers()[2]
+    data = np.frombuffer(buf, dtype=np.uint8) if buf is not None else np.zeros(0, np.uint8)
+    lengths = np.diff(offsets)
+    order = np.argsort(lengths, kind="stable")
+    bounds = np.flatnonzero(np.diff(lengths[order])) + 1
+    with np.errstate(over="ignore"):
+        for group in np.split(order, bounds):
+            size = int(lengths[group[0]])
+            for i in range(0, len(group), _HASH_SLICE):
+                rows = group[i : i + _HASH_SLICE]
+                h = np.full(len(rows), _FNV_OFFSET, dtype=np.uint64)
+                if size:
+                    cells = data[offsets[rows][:, None] + np.arange(size)]
+                    for j in range(size):
+                        h = (h ^ cells[:, j]) * _FNV_PRIME
+                out[rows] = _fmix(h ^ np.uint64(size))
+    return out
+
+
+def text_hashes(s: pd.Series, unique: bool = True) -> np.ndarray:
+    """64-bit hash (uint64) of each text value of ``s``; missing values hash as U+0000."""
+    return _text_hash(s, "\x00", unique)
+
+
+def _text_hash(s: pd.Series, missing: str, unique: bool) -> np.ndarray:
+    """Hash of each text value (``missing`` stands for an empty cell), whatever the
+    dtype; with ``unique=False`` repeated values are hashed once."""
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        arr = pa.array(s)
+        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    else:
+        arr = pa.array(s.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
+    if unique:
+        return _bytes_hash(pc.fill_null(arr, missing))
+    enc = pc.dictionary_encode(arr)
+    words = pa.concat_arrays(
+        [enc.dictionary.cast(pa.large_string()), pa.array([missing], pa.large_string())]
+    )
+    codes = pc.fill_null(enc.indices, len(words) - 1).to_numpy(zero_copy_only=False)
+    return _bytes_hash(words)[codes]
+
+
+def _column_hash(col: Column, s: pd.Series) -> np.ndarray:
+    """A column's values hashed so that only the canonical values matter."""
+    kind = col.kind.removeprefix("opt_")
+    missing = s.isna().to_numpy()
+    if kind == "date":
+        return _number_hash(pd.to_datetime(s).to_numpy("datetime64[ns]").view("i8"))
+    if kind in ("float", "int"):
+        v = s.to_numpy(dtype="float64", na_value=np.nan) + 0.0  # -0.0 → 0.0
+        bits = v.view("i8").copy()
+        bits[missing | np.isnan(v)] = -1
+        return _number_hash(bits)
+    if kind == "bool":
+        return _number_hash(s.to_numpy(dtype=bool, na_value=False).astype("i8") + missing)
+    # enumerations repeat a handful of values: hash those once; ids and free text
+    # (mostly distinct, or many distinct) are hashed directly
+    return _text_hash(s, "" if kind == "refs" else "\x00", kind not in ("enum", "enums"))
+
+
+def row_hashes(name: str, frame: pd.DataFrame) -> np.ndarray:
+    """64-bit hash (as int64) of each record's canonical values, key included.
+
+    Deterministic across processes and platforms: text is hashed from its UTF-8 bytes
+    (FNV-1a with a MurmurHash3 finalizer), numbers and dates by pandas' ``hash_array``
+    of their 64-bit values; column hashes are mixed in column order.  The same values
+    hash alike whatever dtype a column arrives in (``str``, object, Arrow).  A change
+    of this function only costs one slower ingest: rows whose stored hash differs are
+    compared by value and their hashes refreshed (see the module docstring).
+    """
+    spec = TABLES[name]
+    out = np.empty(len(frame), dtype=np.uint64)
+    for start in range(0, len(frame), _ROW_SLICE):  # bounded temporaries
+        part = frame.iloc[start : start + _ROW_SLICE]
+        h = np.zeros(len(part), dtype=np.uint64)
+        for col in spec.columns:
+            h = (h * _MULT) ^ _column_hash(col, part[col.name])
+        out[start : start + len(part)] = h
+    return out.view(np.int64)
+
+
+def _fingerprint(hashes: np.ndarray) -> tuple[int, int, int, int]:
+    """(rows, hashed rows, sum of high halves, sum of low halves), as SQL computes them
+    (integer division and remainder truncate toward zero on SQLite and PostgreSQL)."""
+    low = np.fmod(hashes, np.int64(1 << 32))
+    high = (hashes - low) >> 32
+    return len(hashes), len(hashes), int(high.sum()), int(low.sum())
+
+
 def _sqlite_fk_on(dbapi_conn: object, _record: object) -> None:
     cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
+    same = (a == b).fillna(False).to_numpy(dtype=bool)
+    return same | (a.isna() & b.isna()).to_numpy()
+
+
+def _key_strings(frame: pd.DataFrame, key: list[str]) -> pa.Array:
+    if len(key) == 1:
+        arr = pa.array(frame[key[0]].astype(str))
+        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        return arr.cast(pa.large_string())
+    joined = frame[key].astype(str).agg("\x1f".join, axis=1)
+    return pa.array(joined.to_numpy(dtype=object), type=pa.large_string())
 
 
 class Store:
@@ -96,11 +283,17 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_fk_on)
         self._ready = False
+        self._hashed: dict[str, bool] = {}  # table → has the row_hash column
+        self._plans: dict[str, Plan] = {}
 
     def create(self) -> None:
         if not self._ready:
             try:
                 METADATA.create_all(self.engine)
+                inspector = sa.inspect(self.engine)
+                self._hashed = {
+                    t: HASH in {c["name"] for c in inspector.get_columns(t)} for t in TABLE_ORDER
+                }
             except sa.exc.OperationalError as exc:
                 raise StoreError(f"cannot reach database {self.url!r}: {exc.orig}") from exc
             self._ready = True
@@ -109,20 +302,24 @@ class Store:
         """Remove every learnmap table (used by tests and ``db reset``)."""
         METADATA.drop_all(self.engine)
         self._ready = False
+        self._plans.clear()
 
     # ---- reading -------------------------------------------------------------
     def load_table(
         self, name: str, columns: list[str] | None = None, conn: Connection | None = None
     ) -> pd.DataFrame:
         self.create()
-        table = METADATA.tables[name]
-        cols = [table.c[c] for c in columns] if columns else list(table.c)
-        query = sa.select(*cols)
+        cols = list(columns or TABLES[name].names)
+        for c in cols:
+            METADATA.tables[name].c[c]  # unknown columns raise KeyError, as before
+        sql = f"SELECT {', '.join(cols)} FROM {name}"  # names come from the schema only
         if conn is None:
             with self.engine.connect() as own:
-                frame = pd.read_sql(query, own)
+                rows = _fetch(own, sql)
         else:
-            frame = pd.read_sql(query, conn)
+            rows = _fetch(conn, sql)
+        data = dict(zip(cols, zip(*rows, strict=True), strict=True)) if rows else {}
+        frame = pd.DataFrame({c: pd.Series(data.get(c, ()), dtype=object) for c in cols})
         return _restore_types(name, frame)
 
     def load(self, tables: list[str] | None = None) -> dict[str, pd.DataFrame]:
@@ -133,6 +330,25 @@ class Store:
     def existing(self, table: str, columns: list[str]) -> pd.DataFrame:
         """Stored rows of ``table`` (only ``columns``): what validation checks keys against."""
         return self.load_table(table, columns)
+
+    def lookup(self, table: str, columns: list[str], by: str, values: object) -> pd.DataFrame:
+        """Stored rows of ``table`` whose ``by`` is one of ``values`` (only ``columns``)."""
+        self.create()
+        wanted = pd.unique(pd.Series(list(values), dtype=object).dropna())
+        t = METADATA.tables[table]
+        if len(wanted) > _FETCH_ALL_ABOVE:
+            frame = self.load_table(table, columns)
+            return frame[frame[by].isin(wanted)].reset_index(drop=True)
+        parts = []
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), _IN_CHUNK):
+                query = sa.select(*[t.c[c] for c in columns]).where(
+                    t.c[by].in_(list(wanted[i : i + _IN_CHUNK]))
+                )
+                parts.append(pd.read_sql(query, conn))
+        if not parts:
+            return _restore_types(table, pd.DataFrame({c: [] for c in columns}))
+        return _restore_types(table, pd.concat(parts, ignore_index=True))
 
     def counts(self) -> dict[str, int]:
         self.create()
@@ -146,24 +362,136 @@ class Store:
                 for t in TABLE_ORDER
             }
 
+    # ---- comparing -----------------------------------------------------------
+    def plan(self, name: str, frame: pd.DataFrame) -> Plan:
+        """What writing ``frame`` (validated) into ``name`` would do; cached per frame."""
+        cached = self._plans.get(name)
+        if cached is not None and cached.frame is frame:
+            return cached
+        self.create()
+        with self.engine.connect() as conn:
+            plan = self._plan(conn, name, frame)
+        self._plans[name] = plan
+        return plan
+
+    def forget_plans(self) -> None:
+        """Drop cached comparisons (and the frames they hold)."""
+        self._plans.clear()
+
+    def _plan(self, conn: Connection, name: str, frame: pd.DataFrame) -> Plan:
+        hashes = row_hashes(name, frame)
+        n = len(frame)
+        none = np.zeros(n, dtype=bool)
+        if self._hashed.get(name) and self._stored_fingerprint(conn, name) == _fingerprint(hashes):
+            return Plan(frame, hashes, none, none, none.copy())
+        key = list(TABLES[name].key)
+        stored_keys, stored_hashes, stored_null = self._stored_hashes(conn, name)
+        pos = pc.index_in(_key_strings(frame, key), value_set=stored_keys)
+        pos = pos.to_numpy(zero_copy_only=False)
+        new = np.isnan(pos) if pos.dtype.kind == "f" else pos < 0
+        at = np.where(new, 0, np.nan_to_num(pos, nan=0)).astype(np.int64)
+        if len(stored_hashes) == 0:
+            return Plan(frame, hashes, np.ones(n, dtype=bool), none, none.copy())
+        suspect = ~new & ((stored_hashes[at] != hashes) | stored_null[at])
+        changed, stale = none.copy(), none.copy()
+        old = pd.DataFrame(columns=TABLES[name].names)
+        if suspect.any():
+            rows = frame.loc[suspect]
+            stored = self._stored_rows(conn, name, rows)
+            both = rows.merge(stored, on=key, how="left", suffixes=("", "__old"))
+            diff = np.zeros(len(both), dtype=bool)
+            for c in TABLES[name].names:
+                if c not in key:
+                    diff |= ~_same(both[c], both[c + "__old"])
+            idx = np.flatnonzero(suspect)
+            changed[idx[diff]] = True
+            stale[idx[~diff]] = True
+            old = both.loc[diff, key + [c + "__old" for c in TABLES[name].names if c not in key]]
+            old = old.rename(columns=lambda c: c.removesuffix("__old")).reset_index(drop=True)
+        return Plan(frame, hashes, new, changed, stale, old)
+
+    def _stored_fingerprint(self, conn: Connection, name: str) -> tuple[int, int, int, int]:
+        mod = "%%" if self.engine.dialect.paramstyle in ("format", "pyformat") else "%"
+        row = conn.exec_driver_sql(
+            f"SELECT count(*), count({HASH}), sum({HASH} / 4294967296), "
+            f"sum({HASH} {mod} 4294967296) FROM {name}"
+        ).one()
+        return tuple(int(v or 0) for v in row)  # type: ignore[return-value]
+
+    def _stored_hashes(
+        self, conn: Connection, name: str
+    ) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+        """Every stored key (joined by U+001F when composite), its hash, and whether the
+        hash is missing (NULL)."""
+        key = list(TABLES[name].key)
+        hcol = HASH if self._hashed.get(name) else "NULL"
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cur.execute(f"SELECT {', '.join(key)}, {hcol} FROM {name}")
+        keys: list[pa.Array] = []
+        hashes: list[np.ndarray] = []
+        nulls: list[np.ndarray] = []
+        try:
+            while batch := cur.fetchmany(200_000):
+                cols = list(zip(*batch, strict=True))
+                if len(key) == 1:
+                    k = cols[0]
+                else:
+                    k = ["\x1f".join(map(str, parts)) for parts in zip(*cols[:-1], strict=True)]
+                keys.append(pa.array(k, type=pa.large_string()))
+                null = np.array([v is None for v in cols[-1]], dtype=bool)
+                hashes.append(np.array([0 if v is None else v for v in cols[-1]], dtype=np.int64))
+                nulls.append(null)
+        finally:
+            cur.close()
+        if not keys:
+            empty = np.zeros(0, dtype=np.int64)
+            return pa.array([], type=pa.large_string()), empty, empty.astype(bool)
+        return pa.concat_arrays(keys), np.concatenate(hashes), np.concatenate(nulls)
+
+    def _stored_rows(self, conn: Connection, name: str, rows: pd.DataFrame) -> pd.DataFrame:
+        """The stored version of ``rows`` (by key), every canonical column."""
+        key = list(TABLES[name].key)
+        if len(key) > 1 or len(rows) > _FETCH_ALL_ABOVE:
+            return self.load_table(name, conn=conn)
+        t = METADATA.tables[name]
+        cols = [t.c[c] for c in TABLES[name].names]
+        ids = rows[key[0]].astype(str).tolist()
+        parts = [
+            pd.read_sql(sa.select(*cols).where(t.c[key[0]].in_(ids[i : i + _IN_CHUNK])), conn)
+            for i in range(0, len(ids), _IN_CHUNK)
+        ]
+        return _restore_types(name, pd.concat(parts, ignore_index=True))
+
     # ---- writing -------------------------------------------------------------
     def write(
         self, typed: dict[str, pd.DataFrame], progress: bool = False
     ) -> dict[str, WriteCount]:
-        """Upsert validated frames in one transaction; all or nothing."""
+        """Upsert validated frames in one transaction; all or nothing.
+
+        The progress bar names the step it counts: ``comparing``, ``unchanged`` (rows
+        skipped), ``inserting``, ``updating``.
+        """
         self.create()
         result: dict[str, WriteCount] = {}
         total = sum(len(f) for f in typed.values())
-        bar = tqdm(total=total, desc="writing", unit="row", unit_scale=True, disable=not progress)
+        bar = tqdm(total=total, desc="store", unit="row", unit_scale=True, disable=not progress)
         try:
             with self.engine.begin() as conn:
                 for name in TABLE_ORDER:
                     if name in typed:
                         result[name] = self._write_table(conn, name, typed[name], bar)
+                new, updated, same = (
+                    sum(getattr(c, f) for c in result.values()) for f in vars(WriteCount())
+                )
+                bar.set_description("stored")
+                bar.set_postfix_str(f"{new:,} new, {updated:,} updated, {same:,} unchanged")
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(f"write to {self.url!r} failed, nothing was written: {exc}") from exc
         finally:
             bar.close()
+            self._plans.clear()
+        if result.keys() - {n for n, ok in self._hashed.items() if ok}:
+            self._ready = False  # columns added in the transaction: look again
         return result
 
     def _insert(self, conn: Connection, name: str, rows: pd.DataFrame, bar: tqdm | None) -> None:
@@ -171,7 +499,7 @@ class Store:
         times faster than the upsert path for first loads)."""
         if rows.empty:
             return
-        cols = TABLES[name].names
+        cols = [*TABLES[name].names, HASH]
         mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         sql = f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
         dialect = self.engine.dialect.name
@@ -193,7 +521,8 @@ class Store:
             from sqlalchemy.dialects.sqlite import insert
         stmt = insert(METADATA.tables[name])
         stmt = stmt.on_conflict_do_update(
-            index_elements=key, set_={c: stmt.excluded[c] for c in spec.names if c not in key}
+            index_elements=key,
+            set_={c: stmt.excluded[c] for c in [*spec.names, HASH] if c not in key},
         )
         for start in range(0, len(rows), _CHUNK):
             chunk = rows.iloc[start : start + _CHUNK]
@@ -201,37 +530,79 @@ class Store:
             if bar is not None:
                 bar.update(len(chunk))
 
+    def _refresh_hashes(self, conn: Connection, name: str, rows: pd.DataFrame) -> None:
+        """Set ``row_hash`` of stored rows whose values are already equal."""
+        if rows.empty:
+            return
+        key = list(TABLES[name].key)
+        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        where = " AND ".join(f"{k} = {mark}" for k in key)
+        sql = f"UPDATE {name} SET {HASH} = {mark} WHERE {where}"
+        cols = [HASH, *key]
+        for start in range(0, len(rows), _CHUNK):
+            chunk = rows.iloc[start : start + _CHUNK][cols]
+            conn.exec_driver_sql(sql, _dbapi_columns(chunk, self.engine.dialect.name))
+
+    def _add_hash_column(self, conn: Connection, name: str) -> None:
+        """Upgrade a table of an older store (no ``row_hash``) in the write's transaction."""
+        log.warning("%s: upgrading the store: adding column %s", name, HASH)
+        conn.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN {HASH} BIGINT")
+
     def _write_table(
         self, conn: Connection, name: str, frame: pd.DataFrame, bar: tqdm | None = None
     ) -> WriteCount:
-        spec = TABLES[name]
-        key = list(spec.key)
-        old = self.load_table(name, conn=conn)
-        merged = frame.merge(old, on=key, how="left", suffixes=("", "__old"), indicator=True)
-        is_new = (merged["_merge"] == "left_only").to_numpy()
-        changed = np.zeros(len(merged), dtype=bool)
-        for c in spec.names:
-            if c in key:
-                continue
-            a, b = merged[c], merged[c + "__old"]
-            same = (a == b).fillna(False).to_numpy(dtype=bool) | (a.isna() & b.isna()).to_numpy()
-            changed |= ~same
-        changed &= ~is_new
-        todo = frame.loc[is_new | changed]
-        if bar is not None:
-            bar.update(len(frame) - len(todo))  # unchanged rows need no writing
-        if name == "skills":  # parents before children for the self foreign key
-            todo = todo.iloc[np.argsort(_depths(frame, todo), kind="stable")]
-            fresh, upsert = todo.iloc[:0], todo
+        def step(what: str) -> None:
+            if bar is not None:
+                bar.set_description(f"{name}: {what}")
+
+        cached = self._plans.get(name)
+        if cached is not None and cached.frame is frame:
+            plan = cached
         else:
-            fresh, upsert = frame.loc[is_new], frame.loc[changed]
-        self._insert(conn, name, fresh, bar)
-        self._upsert(conn, name, upsert, bar)
-        count = WriteCount(int(is_new.sum()), int(changed.sum()), len(frame) - int(len(todo)))
+            step("comparing")
+            plan = self._plan(conn, name, frame)
+        if not self._hashed.get(name):
+            self._add_hash_column(conn, name)
+        count = plan.count
+        if count.unchanged:
+            step("unchanged")
+            if bar is not None:
+                bar.update(count.unchanged)
+
+        def rows(mask: np.ndarray) -> pd.DataFrame:
+            return frame.loc[mask].assign(**{HASH: plan.hashes[mask]})
+
+        if plan.stale.any():
+            step("refreshing row hashes")
+            self._refresh_hashes(conn, name, rows(plan.stale))
+        if name == "skills":  # parents before children for the self foreign key
+            todo = rows(plan.new | plan.changed)
+            todo = todo.iloc[np.argsort(_depths(frame, todo), kind="stable")]
+            if len(todo):
+                step("inserting" if not count.updated else "writing")
+            self._upsert(conn, name, todo, bar)
+        else:
+            if count.new:
+                step("inserting")
+                self._insert(conn, name, rows(plan.new), bar)
+            if count.updated:
+                step("updating")
+                self._upsert(conn, name, rows(plan.changed), bar)
         log.info(
             "%s: %d new, %d updated, %d unchanged", name, count.new, count.updated, count.unchanged
         )
         return count
+
+
+def _fetch(conn: Connection, sql: str) -> list[tuple[object, ...]]:
+    """All rows of a query as plain tuples, through the driver's own cursor (several
+    times faster than SQLAlchemy rows for a few hundred thousand of them)."""
+    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.execute(sql)
+        return cur.fetchall()
+    finally:
+        cur.close()
 
 
 def _dbapi_columns(frame: pd.DataFrame, dialect: str) -> list[tuple[object, ...]]:

@@ -3,6 +3,9 @@ row, column, value and rule — and a rejected batch writes nothing."""
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -10,7 +13,7 @@ import pytest
 from engine.errors import ValidationError
 from engine.ingest import ingest
 from engine.store import Store
-from tests.helpers import tiny, write_tiny
+from tests.helpers import tiny, write_rows, write_tiny
 
 # (table, data row index, column, bad value, words the rule must contain)
 CASES = [
@@ -168,3 +171,176 @@ def test_foreign_keys_may_point_at_stored_rows(tmp_path: Path) -> None:
     ingest(write_rows(tmp_path / "staff.csv", new), store)
     staff = store.load(["staff"])["staff"].set_index("staff_id")
     assert staff.loc["S3", "role"] == "supervisor"
+
+
+@contextmanager
+def _deadline(seconds: int) -> Iterator[None]:
+    """Fail (instead of hanging the suite) when the block runs past ``seconds``."""
+
+    def expire(*_: object) -> None:
+        raise TimeoutError(f"still running after {seconds}s")
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _modules(n: int, prereqs: Callable[[int], list[int]], prefix: str = "C") -> list[dict]:
+    base = tiny()["modules"][0]
+    return [
+        dict(
+            base,
+            module_id=f"{prefix}{i}",
+            prerequisites="|".join(f"{prefix}{j}" for j in prereqs(i)),
+        )
+        for i in range(n)
+    ]
+
+
+def _problems(tmp_path: Path, data: dict) -> list:
+    with _deadline(30), pytest.raises(ValidationError) as info:
+        ingest(write_tiny(tmp_path / "in", data), Store(f"sqlite:///{tmp_path / 'x.db'}"))
+    return info.value.problems
+
+
+def test_mutually_listing_modules_are_one_problem_not_every_cycle(tmp_path: Path) -> None:
+    # 13 modules that all list each other hold ~10^9 simple cycles; report the group once
+    data = tiny()
+    data["modules"] += _modules(13, lambda i: [j for j in range(13) if j != i])
+    problems = _problems(tmp_path, data)
+    (p,) = [p for p in problems if "cycle" in p.rule]
+    assert (p.file, p.row, p.column, p.value) == ("modules.csv", 4, "prerequisites", "C0")
+    path = p.rule.split("cycle: ")[1].split(" (")[0].split(" → ")
+    assert path[0] == path[-1] == "C0" and len(path) == 3  # a shortest example cycle
+    assert "all 13 in this cycle" in p.rule and "… and 3 more" in p.rule
+
+
+def test_two_separate_cycles_are_two_problems(tmp_path: Path) -> None:
+    data = tiny()
+    ring = _modules(4, lambda i: [(i + 1) % 4], "R")  # R0 → R1 → R2 → R3 → R0
+    pair = _modules(2, lambda i: [1 - i], "Q")
+    data["modules"] += ring + pair
+    cycles = sorted((p for p in _problems(tmp_path, data) if "cycle" in p.rule), key=str)
+    assert [(p.row, p.value) for p in cycles] == [(4, "R0"), (8, "Q0")]
+    assert "R0 → R1 → R2 → R3 → R0" in cycles[0].rule
+    assert "Q0 → Q1 → Q0" in cycles[1].rule
+
+
+def test_self_loops_are_reported_once(tmp_path: Path) -> None:
+    data = tiny()
+    data["modules"][1]["prerequisites"] = "M1|M2"
+    data["skills"][0]["parent_id"] = "K1"  # a skill that is its own parent
+    problems = _problems(tmp_path, data)
+    modules = [p for p in problems if p.file == "modules.csv"]
+    assert [(p.row, p.rule) for p in modules] == [(3, "a module cannot be its own prerequisite")]
+    skills = [p for p in problems if p.file == "skills.csv"]
+    assert [(p.row, p.value, p.rule) for p in skills] == [
+        (2, "K1", "a skill cannot be its own parent")
+    ]
+
+
+def test_skill_parent_cycle_is_one_problem(tmp_path: Path) -> None:
+    data = tiny()
+    data["skills"] += [
+        {"skill_id": f"K{i}", "name": f"能力{i}", "parent_id": f"K{3 + (i - 2) % 12}"}
+        for i in range(3, 15)
+    ]
+    (p,) = [p for p in _problems(tmp_path, data) if "cycle" in p.rule]
+    assert p.file == "skills.csv" and p.row == 4 and "all 12 in this cycle" in p.rule
+
+
+# ---- across tables and against the store ----------------------------------------
+def _rejects(folder: Path, store: Store) -> list:
+    with pytest.raises(ValidationError) as info:
+        ingest(folder, store)
+    return info.value.problems
+
+
+def test_completion_before_hire_names_both_rows(store: Store, tmp_path: Path) -> None:
+    data = tiny()
+    data["staff"][0]["hired_on"] = "2025-02-05"  # P1 was enrolled before (fine) …
+    data["participations"][0]["completed_on"] = "2025-02-04"  # … and completed before: not
+    (p,) = _rejects(write_tiny(tmp_path / "in", data), store)
+    assert (p.file, p.row, p.column, p.value) == (
+        "participations.csv",
+        2,
+        "completed_on",
+        "2025-02-04",
+    )
+    assert "before staff S1 was hired" in p.rule and "2025-02-05 (staff.csv row 2)" in p.rule
+    assert sum(store.counts().values()) == 0
+    data["participations"][0]["completed_on"] = "2025-02-05"  # the hiring day itself is fine
+    ingest(write_tiny(tmp_path / "ok", data), store)
+
+
+def test_completion_after_leaving_names_the_stored_person(store: Store, tmp_path: Path) -> None:
+    ingest(write_tiny(tmp_path / "a"), store)
+    base = dict(tiny()["participations"][0], staff_id="S2", session_id="", status="completed")
+    rows = [
+        dict(base, participation_id="P3", enrolled_on="2026-06-01", completed_on="2026-07-01"),
+        dict(base, participation_id="P4", enrolled_on="2026-06-01", completed_on="2026-06-30"),
+    ]
+    (tmp_path / "b").mkdir()
+    (p,) = _rejects(write_rows(tmp_path / "b" / "participations.csv", rows), store)
+    assert (p.row, p.column, p.value) == (2, "completed_on", "2026-07-01")
+    assert "after staff S2 left: left_on 2026-06-30 (already in the store)" in p.rule
+    assert store.counts()["participations"] == 2
+
+
+def test_session_bound_completion_outside_its_session(store: Store, tmp_path: Path) -> None:
+    data = tiny()
+    data["participations"][1].update(status="completed", completed_on="2025-09-05", hours="24")
+    (p,) = _rejects(write_tiny(tmp_path / "in", data), store)
+    assert (p.file, p.row, p.column) == ("participations.csv", 3, "completed_on")
+    assert "outside its session E1, which runs 2025-09-01 to 2025-09-03 (sessions.csv row 2)" in (
+        p.rule
+    )
+    data["participations"][1]["completed_on"] = "2025-09-03"  # the last day is fine
+    ingest(write_tiny(tmp_path / "ok", data), store)
+
+
+def test_resent_dates_must_still_cover_stored_completions(store: Store, tmp_path: Path) -> None:
+    data = tiny()
+    data["participations"][1].update(status="completed", completed_on="2025-09-03", hours="24")
+    ingest(write_tiny(tmp_path / "a", data), store)
+    before = store.load()
+    (tmp_path / "b").mkdir()
+    staff = [dict(data["staff"][0], left_on="2025-01-31"), data["staff"][1]]
+    sessions = [dict(data["sessions"][0], starts_on="2025-10-01", ends_on="2025-10-03")]
+    write_rows(tmp_path / "b" / "staff.csv", staff)
+    write_rows(tmp_path / "b" / "sessions.csv", sessions)
+    problems = {(p.file, p.row, p.column): p.rule for p in _rejects(tmp_path / "b", store)}
+    assert set(problems) == {("staff.csv", 2, "left_on"), ("sessions.csv", 2, "starts_on")}
+    assert (
+        "participation P1 (already in the store) was completed on 2025-02-10, after"
+        in (problems["staff.csv", 2, "left_on"])
+    )
+    assert "P2" in problems["sessions.csv", 2, "starts_on"]
+    after = store.load()
+    assert all(before[t].equals(after[t]) for t in before)
+
+
+def test_resent_event_moved_to_another_person_is_a_conflict(store: Store, tmp_path: Path) -> None:
+    ingest(write_tiny(tmp_path / "a"), store)
+    data = tiny()
+    data["assessments"][0]["staff_id"] = "S2"  # A1 was S1's
+    data["participations"][0]["module_id"] = "M2"  # P1 was about M1
+    data["participations"][0]["hours"] = "3"
+    data["outcomes"][0]["value"] = "95"  # an ordinary update, alone it would pass
+    problems = _rejects(write_tiny(tmp_path / "b", data), store)
+    got = {(p.file, p.row, p.column, p.value) for p in problems if "conflicts" in p.rule}
+    assert got == {
+        ("assessments.csv", 2, "staff_id", "S2"),
+        ("participations.csv", 2, "module_id", "M2"),
+    }
+    (a,) = [p for p in problems if p.file == "assessments.csv"]
+    assert "stored assessment A1: staff_id stored S1, new S2" in a.rule
+    assert store.load(["assessments"])["assessments"]["staff_id"].tolist() == ["S1", "S2"]
+    fix = tiny()
+    fix["outcomes"][0]["value"] = "95"
+    counts = ingest(write_tiny(tmp_path / "c", fix), store)
+    assert (counts["outcomes"].updated, counts["assessments"].updated) == (1, 0)
