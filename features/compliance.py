@@ -12,16 +12,25 @@ Rules (``person_times`` policies; hours and credits follow the same scheme):
   rounded up, at least 1);
 - ``met``: done ≥ required; ``overdue``: ``as_of`` is after the deadline and not met
   (the deadline day itself still counts as in time); ``on_track``: not met, not past
-  the deadline, and done ≥ required × elapsed fraction of the person's employed part
-  of the window; ``at_risk``: otherwise.
+  the deadline, and done ≥ what is due by now — policy option ``pace``: ``floor``
+  (default) = floor(required × elapsed) in whole units, ``exact`` = required × elapsed,
+  with elapsed the share of the person's employed part of the period up to and
+  including ``as_of``; ``at_risk``: otherwise.
 
 The deadline is the end of the policy window (person-times, leaders' hour cycle), or
 the end of the current year within the window (yearly hours and credits).  For
-``hours`` the yearly status is that of the as-of year; leader roles are held to the
-cycle instead.  For ``credits`` the status is that of the as-of year, with credits
-carried over from earlier years; ``cycle_*`` columns give the 5-year cycle, and
-``credits_<year>`` / ``qualified_<year>`` the years already ended.  Hours and credits
-count completed participations only.
+``hours`` the yearly status is that of the as-of year; ``leader_roles`` are held to the
+cycle instead, and their ``qualified_<year>`` columns say whether, at the end of that
+year, their hours since the window opened had reached what the cycle had due by then
+(the same ``pace`` rule), not the annual minimum.  For ``credits`` (see
+``features.credits`` for what earns them) the status is that of the as-of year, with
+credits carried over from earlier years; ``cycle_*`` columns give the 5-year cycle,
+and ``credits_<year>`` / ``qualified_<year>`` the years already ended.  Hours and
+credits count completed participations only.
+
+``qualified_<year>`` is empty (not applicable) for a year the person was not employed
+in and for a year that ended before the data starts — the earliest completion recorded
+in the data — since nothing can be known about it.
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from engine.policy import Policy
-from engine.schema import OFFLINE_MODES
+from features.credits import earned_credits
 from features.snapshot import Snapshot
 
 STATUSES = ("met", "on_track", "at_risk", "overdue")
@@ -63,6 +72,22 @@ def prorate(required: np.ndarray, frac: np.ndarray, how: str) -> np.ndarray:
     return np.where(frac >= 1.0, required, np.where((frac > 0) & (required > 0), part, 0.0))
 
 
+def due(
+    required: np.ndarray,
+    e0: np.ndarray,
+    e1: np.ndarray,
+    day: np.datetime64 | np.ndarray,
+    pace: str = "floor",
+) -> np.ndarray:
+    """What is due by ``day`` (included) of a requirement spread over [e0, e1]."""
+    span = (e1 - e0) / DAY + 1
+    elapsed = np.where(
+        span > 0, np.clip(((np.minimum(day, e1) - e0) / DAY + 1) / np.maximum(span, 1), 0, 1), 1
+    )
+    amount = np.asarray(required, dtype=float) * elapsed
+    return np.floor(amount + _EPS) if pace == "floor" else amount
+
+
 def classify(
     required: np.ndarray,
     done: np.ndarray,
@@ -70,16 +95,27 @@ def classify(
     as_of: np.datetime64,
     e0: np.ndarray,
     e1: np.ndarray,
+    pace: str = "floor",
 ) -> np.ndarray:
     """met / on_track / at_risk / overdue (see the module docstring)."""
-    span = (e1 - e0) / DAY + 1
-    elapsed = np.where(
-        span > 0, np.clip(((np.minimum(as_of, e1) - e0) / DAY + 1) / np.maximum(span, 1), 0, 1), 1
-    )
     met = done >= required - _EPS
     past = as_of > deadline
-    on_track = done >= required * elapsed - _EPS
+    on_track = done >= due(required, e0, e1, as_of, pace) - _EPS
     return np.select([met, past, on_track], ["met", "overdue", "on_track"], "at_risk")
+
+
+def data_start(snap: Snapshot) -> np.datetime64:
+    """The first day the records cover: the earliest completion (NaT without any).
+    Enrolments are not used: a course that starts in January is often enrolled in
+    December, which says nothing about the training completed that December."""
+    completed = snap.part["completed_on"]
+    return _d(completed.min()) if completed.notna().any() else np.datetime64("NaT", "D")
+
+
+def _applicable(frac: np.ndarray, year_end: np.datetime64, first: np.datetime64) -> np.ndarray:
+    """Whether a year can be judged: the person was employed and the data covers it."""
+    covered = np.isnat(first) or year_end >= first
+    return (frac > 0) & covered
 
 
 def role_requirement(snap: Snapshot, policy: Policy) -> np.ndarray:
@@ -151,7 +187,7 @@ def person_time_status(snap: Snapshot, policy: Policy) -> pd.DataFrame:
     if policy.prorate != "exact":
         required = required.astype(int)
     deadline = np.full(snap.n_staff, end)
-    status = classify(required, done, deadline, as_of, e0, e1)
+    status = classify(required, done, deadline, as_of, e0, e1, policy.pace)
     out = _finish(_base(snap, policy), required, done, deadline, status, frac)
     out["done_offline"] = offline.astype(int)
     out["done_online"] = done - out["done_offline"]
@@ -166,12 +202,14 @@ def _year_bounds(policy: Policy) -> list[tuple[int, np.datetime64, np.datetime64
     ]
 
 
-def _per_year(snap: Snapshot, rows: pd.DataFrame, values: np.ndarray, policy: Policy) -> np.ndarray:
-    """staff × window years: sum of ``values`` by completion year."""
+def _per_year(
+    snap: Snapshot, s: np.ndarray, on: pd.Series, values: np.ndarray, policy: Policy
+) -> np.ndarray:
+    """staff × window years: sum of ``values`` by the year of ``on``."""
     years = policy.years
-    yi = rows["completed_on"].dt.year.to_numpy() - years[0]
+    yi = pd.DatetimeIndex(on).year.to_numpy() - years[0]
     ok = (yi >= 0) & (yi < len(years))
-    flat = rows["s"].to_numpy()[ok] * len(years) + yi[ok]
+    flat = s[ok] * len(years) + yi[ok]
     sums = np.bincount(flat, weights=values[ok], minlength=snap.n_staff * len(years))
     return sums.reshape(snap.n_staff, len(years))
 
@@ -181,12 +219,19 @@ def _current_year(policy: Policy, as_of: np.datetime64) -> int:
     return int(np.clip(y, policy.years[0], policy.years[-1])) - policy.years[0]
 
 
+def _qualified(met: np.ndarray, applicable: np.ndarray) -> pd.Series:
+    """Whether a year's requirement was met; empty where the year does not apply."""
+    return pd.Series(met, dtype="boolean").where(applicable, pd.NA)
+
+
 def hours_status(snap: Snapshot, policy: Policy) -> pd.DataFrame:
     rule = policy.hours
     assert rule is not None
     start, end, as_of = _d(policy.start), _d(policy.end), _d(snap.as_of)
     rows = _counted(snap, policy, start, min(end, as_of))
-    hours = _per_year(snap, rows, rows["hours"].to_numpy(float), policy)
+    hours = _per_year(
+        snap, rows["s"].to_numpy(), rows["completed_on"], rows["hours"].to_numpy(float), policy
+    )
     bounds = _year_bounds(policy)
     cy = _current_year(policy, as_of)
     _, y0, y1 = bounds[cy]
@@ -194,63 +239,63 @@ def hours_status(snap: Snapshot, policy: Policy) -> pd.DataFrame:
     we0, we1, wfrac = employment(snap, start, end)
     roles = snap.staff["role"].str.split("|")
     leader = roles.map(lambda rs: any(r in rule.leader_roles for r in rs)).to_numpy(bool)
+    cycle_req = prorate(np.full(snap.n_staff, rule.cycle), wfrac, policy.prorate)
     required = np.where(
-        leader,
-        prorate(np.full(snap.n_staff, rule.cycle), wfrac, policy.prorate),
-        prorate(np.full(snap.n_staff, rule.annual), yfrac, policy.prorate),
+        leader, cycle_req, prorate(np.full(snap.n_staff, rule.annual), yfrac, policy.prorate)
     )
     done = np.where(leader, hours.sum(axis=1), hours[:, cy])
     deadline = np.where(leader, end, y1)
     status = classify(
-        required, done, deadline, as_of, np.where(leader, we0, ye0), np.where(leader, we1, ye1)
+        required,
+        done,
+        deadline,
+        as_of,
+        np.where(leader, we0, ye0),
+        np.where(leader, we1, ye1),
+        policy.pace,
     )
     out = _finish(_base(snap, policy), required, np.round(done, 2), deadline, status, wfrac)
     out["leader"] = leader
+    first = data_start(snap)
+    so_far = np.cumsum(hours, axis=1)
     for i, (y, a, b) in enumerate(bounds):
         out[f"hours_{y}"] = np.round(hours[:, i], 2)
         if b < as_of:
             frac = employment(snap, a, b)[2]
-            req = prorate(np.full(snap.n_staff, rule.annual), frac, policy.prorate)
-            out[f"qualified_{y}"] = _qualified(hours[:, i], req, frac)
+            annual = prorate(np.full(snap.n_staff, rule.annual), frac, policy.prorate)
+            # leaders: had they done, by the end of the year, what the cycle had due then?
+            cycle_due = due(cycle_req, we0, we1, b, policy.pace)
+            ok = np.where(leader, so_far[:, i] >= cycle_due - _EPS, hours[:, i] >= annual - _EPS)
+            out[f"qualified_{y}"] = _qualified(ok, _applicable(frac, b, first))
     return out
 
 
-def participation_credits(snap: Snapshot, rows: pd.DataFrame, policy: Policy) -> np.ndarray:
-    """Credits each completed participation earns under the credits rule (source 002)."""
+def _carry(available: np.ndarray, required: np.ndarray, earned: np.ndarray, policy: Policy):  # noqa: ANN202
+    """Credits carried from a year into the next (第十五条; policy ``carry_over_horizon``)."""
     rule = policy.credits
     assert rule is not None
-    m = rows["m"].to_numpy()
-    mods = snap.modules
-    hours = mods["hours"].to_numpy(float)[m]
-    offline = mods["mode"].isin(OFFLINE_MODES).to_numpy()[m]
-    days = np.ceil(hours / rule.hours_per_day - _EPS)
-    per_day = np.where(
-        days >= rule.offline_min_days, rule.offline_per_day, rule.offline_short_per_day
-    )
-    online = np.clip(hours * rule.online_per_hour, rule.online_min, rule.online_max)
-    fails = snap.assess[snap.assess["score"] < rule.pass_score]
-    failed_pairs = pd.MultiIndex.from_arrays([fails["s"], fails["m"]])
-    failed = pd.MultiIndex.from_arrays([rows["s"], rows["m"]]).isin(failed_pairs)
-    credits = np.where(offline, days * per_day, np.where(failed, 0.0, online))
-    if "credits" in mods.columns:
-        given = mods["credits"].to_numpy(dtype=float, na_value=np.nan)[m]
-        credits = np.where(np.isnan(given), credits, np.where(failed & ~offline, 0.0, given))
-    return credits
-
-
-def _qualified(done: np.ndarray, required: np.ndarray, frac: np.ndarray) -> pd.Series:
-    """Whether a year's requirement was met; empty for years the person was not employed."""
-    return pd.Series(done >= required - _EPS, dtype="boolean").where(frac > 0, pd.NA)
+    if not rule.carry_over:
+        return np.zeros_like(available)
+    surplus = np.maximum(available - required, 0.0)
+    if rule.carry_over_horizon == "next_year":
+        # credits carried in are used first; only this year's own surplus moves on
+        surplus = np.minimum(surplus, earned)
+    return surplus
 
 
 def credits_status(snap: Snapshot, policy: Policy) -> pd.DataFrame:
     rule = policy.credits
     assert rule is not None
     start, end, as_of = _d(policy.start), _d(policy.end), _d(snap.as_of)
-    rows = _counted(snap, policy, start, min(end, as_of))
-    earned = _per_year(snap, rows, participation_credits(snap, rows, policy), policy)
+    ev = earned_credits(snap, policy)
+    on = ev["earned_on"].to_numpy().astype("datetime64[D]")
+    ev = ev[(on >= start) & (on <= end)]
+    earned = _per_year(
+        snap, ev["s"].to_numpy(), ev["earned_on"], ev["credits"].to_numpy(float), policy
+    )
     bounds = _year_bounds(policy)
     cy = _current_year(policy, as_of)
+    first = data_start(snap)
     out = _base(snap, policy)
     carry = np.zeros(snap.n_staff)
     for i, (y, a, b) in enumerate(bounds):
@@ -258,14 +303,15 @@ def credits_status(snap: Snapshot, policy: Policy) -> pd.DataFrame:
         req = prorate(np.full(snap.n_staff, rule.annual), frac, policy.prorate)
         available = earned[:, i] + carry
         if i == cy:
-            status = classify(req, available, np.full(snap.n_staff, b), as_of, e0, e1)
+            status = classify(req, available, np.full(snap.n_staff, b), as_of, e0, e1, policy.pace)
             current = (req, available, b, status)
         if b < as_of:
             out[f"credits_{y}"] = np.round(earned[:, i], 2)
-            out[f"qualified_{y}"] = _qualified(available, req, frac)
+            met = available >= req - _EPS
+            out[f"qualified_{y}"] = _qualified(met, _applicable(frac, b, first))
         if i >= cy:
             break
-        carry = np.maximum(available - req, 0.0) if rule.carry_over else np.zeros(snap.n_staff)
+        carry = _carry(available, req, earned[:, i], policy)
     we0, we1, wfrac = employment(snap, start, end)
     req, available, b, status = current
     out = _finish(out, req, np.round(available, 2), np.full(snap.n_staff, b), status, wfrac)
@@ -275,7 +321,7 @@ def credits_status(snap: Snapshot, policy: Policy) -> pd.DataFrame:
     out["cycle_required"] = cycle_req
     out["cycle_done"] = np.round(cycle_done, 2)
     out["cycle_status"] = pd.Categorical(
-        classify(cycle_req, cycle_done, np.full(snap.n_staff, end), as_of, we0, we1),
+        classify(cycle_req, cycle_done, np.full(snap.n_staff, end), as_of, we0, we1, policy.pace),
         categories=STATUSES,
     )
     return out
@@ -285,7 +331,9 @@ def compliance(snap: Snapshot, policy: Policy) -> pd.DataFrame:
     """One row per staff member (hired by the snapshot date) with ``staff_id``,
     ``org_id``, ``required``, ``done``, ``remaining``, ``deadline``, ``status``."""
     if policy.kind == "person_times":
-        return person_time_status(snap, policy)
-    if policy.kind == "hours":
-        return hours_status(snap, policy)
-    return credits_status(snap, policy)
+        out = person_time_status(snap, policy)
+    elif policy.kind == "hours":
+        out = hours_status(snap, policy)
+    else:
+        out = credits_status(snap, policy)
+    return out
