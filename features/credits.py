@@ -1,4 +1,6 @@
-"""Credits earned by completed participations under a ``credits`` policy (source 002).
+"""Credits under a ``credits`` policy (source 002): what each completed participation
+earns (``earned_credits``) and the status per person (``credits_status``; the status
+rules are those of ``features.compliance``).
 
 The rules, their options and the reading of the source are documented with the policy
 (``engine.policy``, ``[credits]``).  In short: offline training earns a rate per
@@ -19,17 +21,31 @@ import pandas as pd
 
 from engine.policy import CreditsRule, Policy
 from engine.schema import OFFLINE_MODES
+from features.periods import (
+    EPS,
+    STATUSES,
+    applicable,
+    base_frame,
+    classify,
+    current_year,
+    data_start,
+    day_of,
+    employment,
+    finish,
+    per_year,
+    prorate,
+    qualified,
+    year_bounds,
+)
 from features.snapshot import Snapshot
-
-_EPS = 1e-9
 
 
 def training_days(hours: np.ndarray, rule: CreditsRule) -> np.ndarray:
     """Training days of offline modules of ``hours`` under ``rule.day_rule``."""
     days = np.asarray(hours, dtype=float) / rule.hours_per_day
     if rule.day_rule == "started":
-        return np.ceil(days - _EPS)
-    return np.floor(days + _EPS)
+        return np.ceil(days - EPS)
+    return np.floor(days + EPS)
 
 
 def module_credits(snap: Snapshot, rule: CreditsRule) -> np.ndarray:
@@ -134,3 +150,62 @@ def earned_credits(snap: Snapshot, policy: Policy) -> pd.DataFrame:
         }
     )
     return out[~np.isnat(on)].reset_index(drop=True)
+
+
+def _carry(available: np.ndarray, required: np.ndarray, earned: np.ndarray, policy: Policy):  # noqa: ANN202
+    """Credits carried from a year into the next (第十五条; policy ``carry_over_horizon``)."""
+    rule = policy.credits
+    assert rule is not None
+    if not rule.carry_over:
+        return np.zeros_like(available)
+    surplus = np.maximum(available - required, 0.0)
+    if rule.carry_over_horizon == "next_year":
+        # credits carried in are used first; only this year's own surplus moves on
+        surplus = np.minimum(surplus, earned)
+    return surplus
+
+
+def credits_status(snap: Snapshot, policy: Policy) -> pd.DataFrame:
+    """This year's credits (with carry-over) against the yearly target, the ended years'
+    ``credits_<year>`` / ``qualified_<year>``, and the ``cycle_*`` columns."""
+    rule = policy.credits
+    assert rule is not None
+    start, end, as_of = day_of(policy.start), day_of(policy.end), day_of(snap.as_of)
+    ev = earned_credits(snap, policy)
+    on = ev["earned_on"].to_numpy().astype("datetime64[D]")
+    ev = ev[(on >= start) & (on <= end)]
+    earned = per_year(
+        snap, ev["s"].to_numpy(), ev["earned_on"], ev["credits"].to_numpy(float), policy
+    )
+    bounds = year_bounds(policy)
+    cy = current_year(policy, as_of)
+    first = data_start(snap)
+    out = base_frame(snap, policy)
+    carry = np.zeros(snap.n_staff)
+    for i, (y, a, b) in enumerate(bounds):
+        e0, e1, frac = employment(snap, a, b)
+        req = prorate(np.full(snap.n_staff, rule.annual), frac, policy.prorate)
+        available = earned[:, i] + carry
+        if i == cy:
+            status = classify(req, available, np.full(snap.n_staff, b), as_of, e0, e1, policy.pace)
+            current = (req, available, b, status)
+        if b < as_of:
+            out[f"credits_{y}"] = np.round(earned[:, i], 2)
+            met = available >= req - EPS
+            out[f"qualified_{y}"] = qualified(met, applicable(frac, b, first))
+        if i >= cy:
+            break
+        carry = _carry(available, req, earned[:, i], policy)
+    we0, we1, wfrac = employment(snap, start, end)
+    req, available, b, status = current
+    out = finish(out, req, np.round(available, 2), np.full(snap.n_staff, b), status, wfrac)
+    out["carried_in"] = np.round(available - earned[:, cy], 2)
+    cycle_req = prorate(np.full(snap.n_staff, rule.cycle), wfrac, policy.prorate)
+    cycle_done = earned.sum(axis=1)
+    out["cycle_required"] = cycle_req
+    out["cycle_done"] = np.round(cycle_done, 2)
+    out["cycle_status"] = pd.Categorical(
+        classify(cycle_req, cycle_done, np.full(snap.n_staff, end), as_of, we0, we1, policy.pace),
+        categories=STATUSES,
+    )
+    return out
