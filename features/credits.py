@@ -65,65 +65,65 @@ def module_credits(snap: Snapshot, rule: CreditsRule) -> np.ndarray:
     return credits
 
 
+def _days(values: pd.Series | np.ndarray) -> np.ndarray:
+    return np.asarray(values).astype("datetime64[D]").astype(np.int64)
+
+
+def _attempt_of(p_key: np.ndarray, p_day: np.ndarray, a_key: np.ndarray, a_day: np.ndarray):  # noqa: ANN202
+    """Per assessment (person-module ``a_key``, day ``a_day``): the index of the attempt
+    it belongs to among the enrolments (``p_key``, ``p_day``) — the latest enrolment in
+    the module on or before it, or the first one if it came before any (−1: none)."""
+    lo = min(p_day.min(), a_day.min())
+    span = max(p_day.max(), a_day.max()) - lo + 1
+    if (int(p_key.max()) + 1) * int(span) >= 2**62:
+        raise ValueError("too many staff × modules × days to index attempts")
+    # one sortable number per (person, module, day)
+    p_code, a_code = p_key * span + (p_day - lo), a_key * span + (a_day - lo)
+    order = np.argsort(p_code, kind="stable")
+    sorted_code, sorted_key = p_code[order], p_key[order]
+    q = np.argsort(a_code)  # sorted queries: numpy's binary search reuses its last bound
+    at = np.empty(len(a_code), dtype=np.int64)
+    at[q] = np.searchsorted(sorted_code, a_code[q], side="right") - 1
+    same = (at >= 0) & (sorted_key[np.maximum(at, 0)] == a_key)
+    nxt = np.minimum(at + 1, len(order) - 1)
+    early = ~same & (sorted_key[nxt] == a_key)
+    at = np.where(same, at, np.where(early, nxt, -1))
+    return np.where(at >= 0, order[np.maximum(at, 0)], -1)
+
+
 def _earned_on(snap: Snapshot, done: pd.DataFrame, pass_score: float) -> np.ndarray:
-    """Per completed participation: the day its credits are earned (NaT: failed)."""
+    """Per completed participation of an online module: the day its credits are earned
+    (NaT: failed)."""
     completed = done["completed_on"].to_numpy().astype("datetime64[D]")
+    online = ~snap.modules["mode"].isin(OFFLINE_MODES).to_numpy()
     a = snap.assess
+    a = a[online[a["m"].to_numpy()]]
     if a.empty or done.empty:
         return completed
     part = snap.part
-    attempts = pd.DataFrame(
-        {
-            "s": part["s"].to_numpy(),
-            "m": part["m"].to_numpy(),
-            "enrolled_on": part["enrolled_on"].to_numpy().astype("datetime64[ns]"),
-            "pid": part.index.to_numpy(),
-        }
-    ).sort_values("enrolled_on", kind="stable")
-    scores = pd.DataFrame(
-        {
-            "s": a["s"].to_numpy(),
-            "m": a["m"].to_numpy(),
-            "taken_on": a["taken_on"].to_numpy().astype("datetime64[ns]"),
-            "score": a["score"].to_numpy(float),
-        }
-    ).sort_values("taken_on", kind="stable")
-    # a score belongs to the latest enrolment in the module on or before it; one taken
-    # before any enrolment, to the first enrolment
-    linked = pd.merge_asof(
-        scores,
-        attempts,
-        left_on="taken_on",
-        right_on="enrolled_on",
-        by=["s", "m"],
-        direction="backward",
-    )
-    early = linked["pid"].isna().to_numpy()
-    if early.any():
-        first = pd.merge_asof(
-            scores[early],
-            attempts,
-            left_on="taken_on",
-            right_on="enrolled_on",
-            by=["s", "m"],
-            direction="forward",
-        )
-        linked.loc[early, "pid"] = first["pid"].to_numpy()
-    linked = linked.dropna(subset=["pid"])
-    # position of each linked participation among the completed ones
-    row_of = pd.Series(np.arange(len(done)), index=done.index)
-    row = row_of.reindex(linked["pid"].astype(int).to_numpy()).to_numpy()
-    ok = ~np.isnan(row)
-    row = row[ok].astype(int)
-    taken = linked["taken_on"].to_numpy()[ok].astype("datetime64[D]")
-    score = linked["score"].to_numpy()[ok]
-    comp_year = completed[row].astype("datetime64[Y]")
-    passes = score >= pass_score
+    kept = np.flatnonzero(online[part["m"].to_numpy()])  # online enrolments, any status
+    n_mod = np.int64(max(len(snap.modules), 1))
+    p_key = part["s"].to_numpy(np.int64)[kept] * n_mod + part["m"].to_numpy(np.int64)[kept]
+    a_key = a["s"].to_numpy(np.int64) * n_mod + a["m"].to_numpy(np.int64)
+    p_day = _days(part["enrolled_on"].to_numpy()[kept])
+    attempt = _attempt_of(p_key, p_day, a_key, _days(a["taken_on"]))
+    # the position among ``done`` of each assessment's attempt (−1: not a completed one)
+    pos = np.full(len(part), -1, dtype=np.int64)
+    pos[done.index.to_numpy()] = np.arange(len(done))
+    row = np.where(attempt >= 0, pos[kept[np.maximum(attempt, 0)]], -1)
+    ok = row >= 0
+    row = row[ok]
+    taken = a["taken_on"].to_numpy()[ok].astype("datetime64[D]")
+    passes = a["score"].to_numpy(float)[ok] >= pass_score
     failed = np.zeros(len(done), dtype=bool)
-    failed[row[~passes & (taken.astype("datetime64[Y]") <= comp_year)]] = True
+    in_year = taken.astype("datetime64[Y]") <= completed[row].astype("datetime64[Y]")
+    failed[row[~passes & in_year]] = True
+    # the first passing score of each attempt
     first_pass = np.full(len(done), np.datetime64("NaT"), dtype="datetime64[D]")
-    earliest = pd.Series(taken[passes]).groupby(row[passes]).min()
-    first_pass[earliest.index.to_numpy()] = earliest.to_numpy().astype("datetime64[D]")
+    pr, pd_ = row[passes], taken[passes]
+    order = np.lexsort((pd_, pr))
+    rows, first = np.unique(pr[order], return_index=True)
+    first_pass[rows] = pd_[order][first]
     retake = np.where(np.isnat(first_pass), first_pass, np.maximum(completed, first_pass))
     return np.where(failed, retake, completed)
 
@@ -139,8 +139,8 @@ def earned_credits(snap: Snapshot, policy: Policy) -> pd.DataFrame:
     mode_ok = snap.modules["mode"].isin(policy.modes).to_numpy()[m]
     done, m = done[mode_ok], m[mode_ok]
     offline = snap.modules["mode"].isin(OFFLINE_MODES).to_numpy()[m]
-    completed = done["completed_on"].to_numpy().astype("datetime64[D]")
-    on = np.where(offline, completed, _earned_on(snap, done, rule.pass_score))
+    on = done["completed_on"].to_numpy().astype("datetime64[D]")
+    on[~offline] = _earned_on(snap, done[~offline], rule.pass_score)
     out = pd.DataFrame(
         {
             "s": done["s"].to_numpy(),
