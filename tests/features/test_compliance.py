@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 from engine.policy import load_policy
 from features.compliance import compliance
@@ -448,3 +450,77 @@ def test_new_policy_options_are_checked(tmp_path: Path, line: str, new: str, mes
 
     with pytest.raises(PolicyError, match=message):
         _variant(tmp_path, "credits", line, new)
+
+
+_ONE = world([("C", "O2", "finance", "2020-01-01", "")], [])
+_DAY0 = pd.Timestamp("2025-01-01")
+_attempts = hs.lists(
+    hs.tuples(hs.sampled_from(["ON2", "ON6", "ON10"]), hs.integers(0, 540)), max_size=6
+)
+_scores = hs.lists(
+    hs.tuples(hs.sampled_from(["ON2", "ON6", "ON10"]), hs.integers(0, 540), hs.integers(0, 100)),
+    max_size=6,
+)
+
+
+def _person(attempts: list[tuple[str, int]], scores: list[tuple[str, int, int]]) -> dict:
+    """One finance officer's online attempts (module, completion day) and scores
+    (module, day, score), days counted from 2025-01-01."""
+    t = dict(_ONE)
+    done = [_DAY0 + pd.Timedelta(days=d) for _, d in attempts]
+    hours = t["modules"].set_index("module_id")["hours"]
+    t["participations"] = pd.DataFrame(
+        {
+            "participation_id": [f"P{i}" for i in range(len(attempts))],
+            "staff_id": "C",
+            "module_id": [m for m, _ in attempts],
+            "session_id": "",
+            "enrolled_on": [d - pd.Timedelta(days=3) for d in done],
+            "completed_on": done,
+            "status": "completed",
+            "hours": [hours[m] for m, _ in attempts],
+        }
+    ).astype(_ONE["participations"].dtypes.to_dict())
+    t["assessments"] = pd.DataFrame(
+        {
+            "assessment_id": [f"A{i}" for i in range(len(scores))],
+            "staff_id": "C",
+            "module_id": [m for m, _, _ in scores],
+            "taken_on": [_DAY0 + pd.Timedelta(days=d) for _, d, _ in scores],
+            "score": [float(v) for _, _, v in scores],
+        }
+    ).astype(_ONE["assessments"].dtypes.to_dict())
+    return t
+
+
+CREDITS_2025 = load_policy("credits")
+
+
+def _credits(t: dict) -> pd.Series:
+    row = status_of(t, "2026-07-01", CREDITS_2025).loc["C"]
+    return pd.Series({"2025": row["credits_2025"], "window": row["cycle_done"]})
+
+
+@settings(max_examples=25, deadline=None)
+@given(_attempts, _scores, hs.sampled_from(["ON2", "ON6", "ON10"]), hs.integers(365, 540))
+def test_property_a_later_failed_score_never_takes_credits_from_an_earlier_year(
+    attempts,
+    scores,
+    module,
+    day,  # noqa: ANN001
+) -> None:
+    before = _credits(_person(attempts, scores))
+    after = _credits(_person(attempts, [*scores, (module, day, 10)]))  # failed in 2026
+    assert after["2025"] == before["2025"]
+    assert after["window"] <= before["window"]  # it may fail a 2026 course, nothing more
+
+
+@settings(max_examples=25, deadline=None)
+@given(_attempts, _scores, hs.sampled_from(["ON2", "ON6", "ON10"]), hs.integers(0, 540))
+def test_property_a_passing_score_never_lowers_credits(attempts, scores, module, day) -> None:  # noqa: ANN001
+    before = _credits(_person(attempts, scores))
+    after = _credits(_person(attempts, [*scores, (module, day, 95)]))
+    assert after["window"] >= before["window"]
+    # and nobody earns more than every completion passed would give
+    most = sum({"ON2": 5, "ON6": 15, "ON10": 20}[m] for m, _ in attempts)
+    assert 0 <= after["window"] <= most
