@@ -496,7 +496,7 @@ def _person(attempts: list[tuple[str, int]], scores: list[tuple[str, int, int]])
 CREDITS_2025 = load_policy("credits")
 
 
-def _credits(t: dict) -> pd.Series:
+def _credits_by_year(t: dict) -> pd.Series:
     row = status_of(t, "2026-07-01", CREDITS_2025).loc["C"]
     return pd.Series({"2025": row["credits_2025"], "window": row["cycle_done"]})
 
@@ -509,8 +509,8 @@ def test_property_a_later_failed_score_never_takes_credits_from_an_earlier_year(
     module,
     day,  # noqa: ANN001
 ) -> None:
-    before = _credits(_person(attempts, scores))
-    after = _credits(_person(attempts, [*scores, (module, day, 10)]))  # failed in 2026
+    before = _credits_by_year(_person(attempts, scores))
+    after = _credits_by_year(_person(attempts, [*scores, (module, day, 10)]))  # failed in 2026
     assert after["2025"] == before["2025"]
     assert after["window"] <= before["window"]  # it may fail a 2026 course, nothing more
 
@@ -518,8 +518,8 @@ def test_property_a_later_failed_score_never_takes_credits_from_an_earlier_year(
 @settings(max_examples=25, deadline=None)
 @given(_attempts, _scores, hs.sampled_from(["ON2", "ON6", "ON10"]), hs.integers(0, 540))
 def test_property_a_passing_score_never_lowers_credits(attempts, scores, module, day) -> None:  # noqa: ANN001
-    before = _credits(_person(attempts, scores))
-    after = _credits(_person(attempts, [*scores, (module, day, 95)]))
+    before = _credits_by_year(_person(attempts, scores))
+    after = _credits_by_year(_person(attempts, [*scores, (module, day, 95)]))
     assert after["window"] >= before["window"]
     # and nobody earns more than every completion passed would give
     most = sum({"ON2": 5, "ON6": 15, "ON10": 20}[m] for m, _ in attempts)
