@@ -114,8 +114,10 @@ def _coverage(status: pd.DataFrame, group: pd.Series, employed: np.ndarray) -> p
 def summary(status: pd.DataFrame, employed: np.ndarray, policy: Policy) -> pd.DataFrame:
     """The headline: status shares and the amount still needed, over everyone."""
     everyone = pd.Series("all", index=status.index, name="scope")
-    out = _coverage(status, everyone, employed)
-    out["remaining"] = out["remaining"].round(2)
+    out = _coverage(status, everyone, employed).set_index("scope").reindex(["all"])
+    out["staff"] = out["staff"].fillna(0).astype(int)  # a row even when nobody owes
+    out["remaining"] = out["remaining"].fillna(0).round(2)
+    out = out.reset_index().rename(columns={"index": "scope"})
     out.insert(1, "unit", UNITS[policy.kind])
     return out
 

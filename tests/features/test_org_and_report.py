@@ -129,6 +129,10 @@ def test_report_headline_is_what_employed_staff_still_need(tmp_path: Path) -> No
     assert rep.coverage_by_role["remaining"].sum() == 2 + 2 + 3
     write_report(rep, tmp_path, snap.as_of, PLAN)
     assert pd.read_csv(tmp_path / "summary.csv").loc[0, "remaining"] == 5
+    # nobody owing anything: still one headline row, with nothing needed
+    snap, st, _ = _orgs([("OT", "O1", "other", "2020-01-01", "")], [])
+    head = programme_report(snap, st, PLAN).summary
+    assert len(head) == 1 and (head.loc[0, "staff"], head.loc[0, "remaining"]) == (0, 0)
 
 
 def test_programme_report_tables_and_charts(tmp_path: Path, national) -> None:  # noqa: ANN001
