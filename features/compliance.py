@@ -95,6 +95,7 @@ def role_requirement(snap: Snapshot, policy: Policy) -> np.ndarray:
 
 
 def person_time_status(snap: Snapshot, policy: Policy) -> pd.DataFrame:
+    """Person-times done in the window against the role quota (with ``done_offline``)."""
     start, end, as_of = day_of(policy.start), day_of(policy.end), day_of(snap.as_of)
     e0, e1, frac = employment(snap, start, end)
     done_rows = counted(snap, policy, start, min(end, as_of))
@@ -113,6 +114,7 @@ def person_time_status(snap: Snapshot, policy: Policy) -> pd.DataFrame:
 
 
 def hours_status(snap: Snapshot, policy: Policy) -> pd.DataFrame:
+    """This year's hours (leaders: the cycle's), ``hours_<year>`` and ``qualified_<year>``."""
     rule = policy.hours
     assert rule is not None
     start, end, as_of = day_of(policy.start), day_of(policy.end), day_of(snap.as_of)
@@ -162,9 +164,7 @@ def compliance(snap: Snapshot, policy: Policy) -> pd.DataFrame:
     """One row per staff member (hired by the snapshot date) with ``staff_id``,
     ``org_id``, ``required``, ``done``, ``remaining``, ``deadline``, ``status``."""
     if policy.kind == "person_times":
-        out = person_time_status(snap, policy)
-    elif policy.kind == "hours":
-        out = hours_status(snap, policy)
-    else:
-        out = credits_status(snap, policy)
-    return out
+        return person_time_status(snap, policy)
+    if policy.kind == "hours":
+        return hours_status(snap, policy)
+    return credits_status(snap, policy)
