@@ -73,6 +73,8 @@ def _attempt_of(p_key: np.ndarray, p_day: np.ndarray, a_key: np.ndarray, a_day: 
     """Per assessment (person-module ``a_key``, day ``a_day``): the index of the attempt
     it belongs to among the enrolments (``p_key``, ``p_day``) — the latest enrolment in
     the module on or before it, or the first one if it came before any (−1: none)."""
+    if len(p_key) == 0 or len(a_key) == 0:
+        return np.full(len(a_key), -1, dtype=np.int64)
     lo = min(p_day.min(), a_day.min())
     span = max(p_day.max(), a_day.max()) - lo + 1
     if (int(p_key.max()) + 1) * int(span) >= 2**62:
@@ -97,24 +99,29 @@ def _earned_on(snap: Snapshot, done: pd.DataFrame, pass_score: float) -> np.ndar
     completed = done["completed_on"].to_numpy().astype("datetime64[D]")
     online = ~snap.modules["mode"].isin(OFFLINE_MODES).to_numpy()
     a = snap.assess
-    a = a[online[a["m"].to_numpy()]]
-    if a.empty or done.empty:
-        return completed
-    part = snap.part
-    kept = np.flatnonzero(online[part["m"].to_numpy()])  # online enrolments, any status
     n_mod = np.int64(max(len(snap.modules), 1))
-    p_key = part["s"].to_numpy(np.int64)[kept] * n_mod + part["m"].to_numpy(np.int64)[kept]
     a_key = a["s"].to_numpy(np.int64) * n_mod + a["m"].to_numpy(np.int64)
+    score = a["score"].to_numpy(float)
+    # only a person-module with a failed score can have a course that earns late or never
+    doubt = np.unique(a_key[(score < pass_score) & online[a["m"].to_numpy()]])
+    if len(doubt) == 0 or done.empty:
+        return completed
+    a_sel = np.flatnonzero(pd.Series(a_key).isin(doubt).to_numpy())
+    part = snap.part
+    p_all = part["s"].to_numpy(np.int64) * n_mod + part["m"].to_numpy(np.int64)
+    kept = np.flatnonzero(pd.Series(p_all).isin(doubt).to_numpy())  # enrolments, any status
+    if len(kept) == 0:
+        return completed
+    a_key, score = a_key[a_sel], score[a_sel]
+    taken = a["taken_on"].to_numpy()[a_sel].astype("datetime64[D]")
     p_day = _days(part["enrolled_on"].to_numpy()[kept])
-    attempt = _attempt_of(p_key, p_day, a_key, _days(a["taken_on"]))
+    attempt = _attempt_of(p_all[kept], p_day, a_key, taken.astype(np.int64))
     # the position among ``done`` of each assessment's attempt (−1: not a completed one)
     pos = np.full(len(part), -1, dtype=np.int64)
     pos[done.index.to_numpy()] = np.arange(len(done))
     row = np.where(attempt >= 0, pos[kept[np.maximum(attempt, 0)]], -1)
     ok = row >= 0
-    row = row[ok]
-    taken = a["taken_on"].to_numpy()[ok].astype("datetime64[D]")
-    passes = a["score"].to_numpy(float)[ok] >= pass_score
+    row, taken, passes = row[ok], taken[ok], score[ok] >= pass_score
     failed = np.zeros(len(done), dtype=bool)
     in_year = taken.astype("datetime64[Y]") <= completed[row].astype("datetime64[Y]")
     failed[row[~passes & in_year]] = True

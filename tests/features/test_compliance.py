@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as hs
 
 from engine.policy import load_policy
@@ -517,6 +517,7 @@ def test_property_a_later_failed_score_never_takes_credits_from_an_earlier_year(
 
 @settings(max_examples=25, deadline=None)
 @given(_attempts, _scores, hs.sampled_from(["ON2", "ON6", "ON10"]), hs.integers(0, 540))
+@example([("ON2", 0)], [("ON6", 0, 0)], "ON2", 0)  # a failed score of a module never taken
 def test_property_a_passing_score_never_lowers_credits(attempts, scores, module, day) -> None:  # noqa: ANN001
     before = _credits_by_year(_person(attempts, scores))
     after = _credits_by_year(_person(attempts, [*scores, (module, day, 95)]))
