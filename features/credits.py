@@ -93,44 +93,54 @@ def _attempt_of(p_key: np.ndarray, p_day: np.ndarray, a_key: np.ndarray, a_day: 
     return np.where(at >= 0, order[np.maximum(at, 0)], -1)
 
 
-def _earned_on(snap: Snapshot, done: pd.DataFrame, pass_score: float) -> np.ndarray:
-    """Per completed participation of an online module: the day its credits are earned
-    (NaT: failed)."""
-    completed = done["completed_on"].to_numpy().astype("datetime64[D]")
+def _earned_on(
+    snap: Snapshot, rows: np.ndarray, completed: np.ndarray, pass_score: float
+) -> np.ndarray:
+    """For completed participations ``rows`` (positions in ``snap.part``) of online
+    modules, completed on ``completed``: the day their credits are earned (NaT: failed)."""
     online = ~snap.modules["mode"].isin(OFFLINE_MODES).to_numpy()
     a = snap.assess
-    n_mod = np.int64(max(len(snap.modules), 1))
-    a_key = a["s"].to_numpy(np.int64) * n_mod + a["m"].to_numpy(np.int64)
+    a_s, a_m = a["s"].to_numpy(), a["m"].to_numpy()
     score = a["score"].to_numpy(float)
-    # only a person-module with a failed score can have a course that earns late or never
-    doubt = np.unique(a_key[(score < pass_score) & online[a["m"].to_numpy()]])
-    if len(doubt) == 0 or done.empty:
+    fail = (score < pass_score) & online[a_m]
+    if not fail.any() or len(rows) == 0:
         return completed
-    a_sel = np.flatnonzero(pd.Series(a_key).isin(doubt).to_numpy())
+    # only a person-module with a failed score can have a course that earns late or never
+    n_mod = np.int64(max(len(snap.modules), 1))
+    doubt = pd.Index(a_s[fail].astype(np.int64) * n_mod + a_m[fail])
+    who = np.zeros(snap.n_staff, dtype=bool)
+    who[a_s[fail]] = True
+
+    def select(s: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        cand = np.flatnonzero(who[s])
+        key = s[cand].astype(np.int64) * n_mod + m[cand]
+        hit = pd.Series(key).isin(doubt).to_numpy()
+        return cand[hit], key[hit]
+
+    a_sel, a_key = select(a_s, a_m)
     part = snap.part
-    p_all = part["s"].to_numpy(np.int64) * n_mod + part["m"].to_numpy(np.int64)
-    kept = np.flatnonzero(pd.Series(p_all).isin(doubt).to_numpy())  # enrolments, any status
+    kept, p_key = select(part["s"].to_numpy(), part["m"].to_numpy())  # enrolments, any status
     if len(kept) == 0:
         return completed
-    a_key, score = a_key[a_sel], score[a_sel]
+    score = score[a_sel]
     taken = a["taken_on"].to_numpy()[a_sel].astype("datetime64[D]")
     p_day = _days(part["enrolled_on"].to_numpy()[kept])
-    attempt = _attempt_of(p_all[kept], p_day, a_key, taken.astype(np.int64))
-    # the position among ``done`` of each assessment's attempt (−1: not a completed one)
+    attempt = _attempt_of(p_key, p_day, a_key, taken.astype(np.int64))
+    # the position among ``rows`` of each assessment's attempt (−1: not one of them)
     pos = np.full(len(part), -1, dtype=np.int64)
-    pos[done.index.to_numpy()] = np.arange(len(done))
+    pos[rows] = np.arange(len(rows))
     row = np.where(attempt >= 0, pos[kept[np.maximum(attempt, 0)]], -1)
     ok = row >= 0
     row, taken, passes = row[ok], taken[ok], score[ok] >= pass_score
-    failed = np.zeros(len(done), dtype=bool)
+    failed = np.zeros(len(rows), dtype=bool)
     in_year = taken.astype("datetime64[Y]") <= completed[row].astype("datetime64[Y]")
     failed[row[~passes & in_year]] = True
     # the first passing score of each attempt
-    first_pass = np.full(len(done), np.datetime64("NaT"), dtype="datetime64[D]")
+    first_pass = np.full(len(rows), np.datetime64("NaT"), dtype="datetime64[D]")
     pr, pd_ = row[passes], taken[passes]
     order = np.lexsort((pd_, pr))
-    rows, first = np.unique(pr[order], return_index=True)
-    first_pass[rows] = pd_[order][first]
+    uniq, first = np.unique(pr[order], return_index=True)
+    first_pass[uniq] = pd_[order][first]
     retake = np.where(np.isnat(first_pass), first_pass, np.maximum(completed, first_pass))
     return np.where(failed, retake, completed)
 
@@ -141,22 +151,25 @@ def earned_credits(snap: Snapshot, policy: Policy) -> pd.DataFrame:
     rule = policy.credits
     if rule is None:
         raise ValueError(f"policy {policy.name!r} has no [credits] table")
-    done = snap.done()
-    m = done["m"].to_numpy()
-    mode_ok = snap.modules["mode"].isin(policy.modes).to_numpy()[m]
-    done, m = done[mode_ok], m[mode_ok]
+    part = snap.part
+    status = part["status"]
+    m_all = part["m"].to_numpy()
+    mode_ok = snap.modules["mode"].isin(policy.modes).to_numpy()
+    completed_code = status.cat.categories.get_loc("completed")
+    rows = np.flatnonzero((status.cat.codes.to_numpy() == completed_code) & mode_ok[m_all])
+    m = m_all[rows]
     offline = snap.modules["mode"].isin(OFFLINE_MODES).to_numpy()[m]
-    on = done["completed_on"].to_numpy().astype("datetime64[D]")
-    on[~offline] = _earned_on(snap, done[~offline], rule.pass_score)
-    out = pd.DataFrame(
+    on = part["completed_on"].to_numpy()[rows].astype("datetime64[D]")
+    on[~offline] = _earned_on(snap, rows[~offline], on[~offline], rule.pass_score)
+    keep = ~np.isnat(on)
+    return pd.DataFrame(
         {
-            "s": done["s"].to_numpy(),
-            "m": m,
-            "earned_on": pd.to_datetime(on),
-            "credits": module_credits(snap, rule)[m],
+            "s": part["s"].to_numpy()[rows[keep]],
+            "m": m[keep],
+            "earned_on": on[keep].astype("datetime64[ns]"),
+            "credits": module_credits(snap, rule)[m[keep]],
         }
     )
-    return out[~np.isnat(on)].reset_index(drop=True)
 
 
 def _carry(available: np.ndarray, required: np.ndarray, earned: np.ndarray, policy: Policy):  # noqa: ANN202
