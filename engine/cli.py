@@ -43,13 +43,20 @@ def parse_date(text: str) -> date:
 
 
 def _cmd_demo_data(args: argparse.Namespace) -> int:
-    from engine.demo import DemoSpec, generate, write_dataset
+    from engine.demo import DemoSpec, generate_with_truth, write_dataset, write_truth
 
     t0 = time.perf_counter()
-    spec = DemoSpec(orgs=args.orgs, seed=args.seed, start=args.start, end=args.end)
-    progress = not args.quiet and spec.orgs >= 20_000
-    tables = generate(spec, progress=progress)
+    spec = DemoSpec(
+        orgs=args.orgs, seed=args.seed, start=args.start, end=args.end, scenario=args.scenario
+    ).resolved()
+    assert spec.orgs is not None
+    big = spec.orgs >= (20_000 if spec.scenario == "national" else 1_000)
+    progress = not args.quiet and big
+    tables, truth = generate_with_truth(spec, progress=progress)
     counts = write_dataset(tables, args.out, progress=progress)
+    if args.truth:
+        folder = write_truth(truth, args.out)
+        print(f"wrote the ground truth to {folder} (see its README.md)")
     print(f"wrote {args.out} in {time.perf_counter() - t0:.1f}s")
     for name, n in counts.items():
         print(f"  {name:<18} {n:>12,}")
@@ -150,28 +157,42 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "demo-data",
         help="write a realistic demo dataset (ten CSV files)",
-        description="Write a complete demo dataset calibrated to the 2025-2027 "
-        "national plan (about 2,000 offline and 6,500 online completed "
-        "person-times a year per 2,300 organizations). Deterministic for a seed.",
+        description="Write a complete demo dataset. Scenario national (default): "
+        "the 2025-2027 national plan (about 2,000 offline and 6,500 online completed "
+        "person-times a year per 2,300 organizations). Scenario cadre: a provincial "
+        "cadre network academy, 2023-2027, hours and credits (sources 002, 004). "
+        "Deterministic for a seed.",
+    )
+    p.add_argument(
+        "--scenario",
+        choices=("national", "cadre"),
+        default="national",
+        help="national (default) or cadre",
+    )
+    p.add_argument(
+        "--truth",
+        action="store_true",
+        help="also write the generator's ground truth to OUT/_truth/ (never ingested)",
     )
     p.add_argument("--out", type=Path, required=True, help="directory to write <table>.csv into")
     p.add_argument(
         "--orgs",
         type=int,
-        default=2300,
-        help="number of organizations (default 2300, the national level)",
+        default=None,
+        help="national: organizations (default 2300, the national level); cadre: units "
+        "of about 33 cadres each (default 600, about 20,000 cadres)",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument(
         "--start",
         type=parse_date,
-        default=date(2025, 1, 1),
-        help="first day of activity (default 2025-01-01)",
+        default=None,
+        help="first day of activity (default 2025-01-01; cadre 2023-01-01)",
     )
     p.add_argument(
         "--end",
         type=parse_date,
-        default=date(2027, 12, 31),
+        default=None,
         help="last day of activity (default 2027-12-31)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

@@ -2,9 +2,12 @@
 
 This module is the single definition of every table and column name the rest of
 the code uses (see ``../shared/DESIGN.md``, "Canonical tables").  Input files may
-use the English column names or the Chinese headers listed in ``HEADER_ALIASES``;
-enumeration values may be the English keys or the Chinese labels of the source
-documents (``ENUM_LABELS``).
+use the English column names or the Chinese headers listed as each column's aliases
+(matched after NFKC normalisation, ignoring case, whitespace, form markers such as a
+leading ``*`` and a trailing note in brackets: ``*人员编号``, ``岗位（必填）``,
+``入职日期(yyyy-mm-dd)``); enumeration values may be the English keys or the Chinese
+labels of ``engine/synonyms.toml`` (``ENUM_COLUMNS``; users add their own, see
+``engine.synonyms``).
 
 Column kinds
 ------------
@@ -16,9 +19,14 @@ Column kinds
 ``refs``    ``|``-separated list of references (may be empty)
 ``enum``    one value of ``Column.enum`` (``opt_enum``: may be empty)
 ``enums``   one or more values of ``Column.enum`` separated by ``|`` (or 、 ， ; ,)
-``date``    ISO date ``YYYY-MM-DD`` (``YYYY/MM/DD`` and Excel's ``… 00:00:00`` accepted)
+``date``    a calendar date: ISO ``YYYY-MM-DD``; also as office software writes it —
+            ``2025/1/5``, ``2025.01.05``, ``2025-1-5``, ``2025年1月5日``, ``20250105``,
+            any of those followed by a time of day (``2025/1/5 0:00``, ``… 14:30:00``;
+            the time is dropped), and Excel serial day numbers (``45662`` =
+            2025-01-05, 1900 date system) between 1950 and 2099.  Month-first and
+            day-first forms (``1/5/2025``) are rejected as ambiguous.
 ``opt_date`` optional date
-``bool``    true/false, 1/0, yes/no, 是/否
+``bool``    true/false, 1/0, yes/no, 是/否 (``[bool]`` of ``engine/synonyms.toml``)
 ``float``   number, with bounds ``lo``/``hi`` and open/closed ends
 ``opt_float`` optional number
 ``int``     whole number
@@ -52,79 +60,18 @@ METHODS = ("lecture", "heuristic", "participatory", "case")
 OFFLINE_MODES = ("offline", "blended")
 ONLINE_MODES = ("online", "live")
 
-#: Chinese labels of the source documents → enumeration keys.
-ENUM_LABELS: dict[str, str] = {
-    # roles (001)
-    "负责人": "head",
-    "主要负责人": "head",
-    "分支机构负责人": "branch_manager",
-    "负责分支(代表)机构管理的人员": "branch_manager",
-    "负责分支（代表）机构管理的人员": "branch_manager",
-    "代表机构负责人": "branch_manager",
-    "新闻发言人": "spokesperson",
-    "监事": "supervisor",
-    "项目管理": "project_manager",
-    "项目管理人员": "project_manager",
-    "财务": "finance",
-    "财务管理": "finance",
-    "财务人员": "finance",
-    "会员管理": "membership",
-    "会员管理人员": "membership",
-    "人力资源": "hr",
-    "人力资源管理": "hr",
-    "党务工作者": "party_worker",
-    "党务": "party_worker",
-    "其他": "other",
-    # organization types
-    "社会团体": "social_group",
-    "社团": "social_group",
-    "基金会": "foundation",
-    "社会服务机构": "social_service_org",
-    "民办非企业单位": "social_service_org",
-    # modes
-    "线下": "offline",
-    "面授": "offline",
-    "线上": "online",
-    "网络": "online",
-    "直播": "live",
-    "混合": "blended",
-    "线上线下混合": "blended",
-    # tiers
-    "基础": "foundation",
-    "基础课": "foundation",
-    "必修": "foundation",
-    "选修": "elective",
-    "选修课": "elective",
-    # participation statuses
-    "已报名": "enrolled",
-    "报名": "enrolled",
-    "已完成": "completed",
-    "完成": "completed",
-    "结业": "completed",
-    "退出": "dropped",
-    "中途退出": "dropped",
-    "缺席": "no_show",
-    "未到": "no_show",
-    # outcome kinds
-    "满意度": "satisfaction",
-    "训前": "pre",
-    "前测": "pre",
-    "训后": "post",
-    "后测": "post",
-    "跟踪": "followup",
-    "跟踪评估": "followup",
-    # methods
-    "讲授": "lecture",
-    "讲授式": "lecture",
-    "启发式": "heuristic",
-    "研讨式": "participatory",
-    "参与式": "participatory",
-    "案例式": "case",
-    "案例": "case",
+#: Enumerated columns → their allowed keys.  Labels accepted for each (会长 → head, 已结业
+#: → completed, …) live in the data file ``engine/synonyms.toml`` (see ``engine.synonyms``),
+#: which users extend through ``LEARNMAP_SYNONYMS``; sections there are named as here.
+ENUM_COLUMNS: dict[str, tuple[str, ...]] = {
+    "role": ROLES,
+    "org_type": ORG_TYPES,
+    "mode": MODES,
+    "tier": TIERS,
+    "status": PARTICIPATION_STATUSES,
+    "kind": OUTCOME_KINDS,
+    "method": METHODS,
 }
-
-TRUE_VALUES = frozenset({"true", "t", "1", "yes", "y", "是", "对", "√"})
-FALSE_VALUES = frozenset({"false", "f", "0", "no", "n", "否", "不", "×"})
 
 
 @dataclass(frozen=True)
@@ -195,11 +142,28 @@ TABLES: dict[str, Table] = {
         Table(
             "staff",
             (
-                _c("staff_id", "id", "人员编号", "工号", "学员编号"),
-                _c("org_id", "ref", "机构编号", "组织编号", ref="organizations.org_id"),
-                _c("role", "enums", "岗位", "角色", "职务", enum=ROLES),
-                _c("hired_on", "date", "入职日期", "任职日期"),
-                _c("left_on", "opt_date", "离职日期"),
+                _c(
+                    "staff_id",
+                    "id",
+                    "人员编号",
+                    "工号",
+                    "学员编号",
+                    "员工编号",
+                    "职工编号",
+                    "人员id",
+                ),
+                _c(
+                    "org_id",
+                    "ref",
+                    "机构编号",
+                    "组织编号",
+                    "单位编号",
+                    "所属机构编号",
+                    ref="organizations.org_id",
+                ),
+                _c("role", "enums", "岗位", "角色", "职务", "岗位类别", "职位", enum=ROLES),
+                _c("hired_on", "date", "入职日期", "任职日期", "入职时间", "到岗日期"),
+                _c("left_on", "opt_date", "离职日期", "离职时间"),
                 _c("name", "opt_text", "姓名", required=False),
                 _c("gender", "opt_text", "性别", required=False),
             ),
@@ -271,10 +235,19 @@ TABLES: dict[str, Table] = {
                 _c("staff_id", "ref", "人员编号", "学员编号", ref="staff.staff_id"),
                 _c("module_id", "ref", "课程编号", ref="modules.module_id"),
                 _c("session_id", "opt_ref", "班次编号", ref="sessions.session_id"),
-                _c("enrolled_on", "date", "报名日期"),
-                _c("completed_on", "opt_date", "完成日期", "结业日期"),
-                _c("status", "enum", "状态", "参训状态", enum=PARTICIPATION_STATUSES),
-                _c("hours", "float", "学时", lo=0),
+                _c("enrolled_on", "date", "报名日期", "报名时间"),
+                _c("completed_on", "opt_date", "完成日期", "结业日期", "完成时间", "结业时间"),
+                _c(
+                    "status",
+                    "enum",
+                    "状态",
+                    "参训状态",
+                    "学习状态",
+                    "培训状态",
+                    "完成情况",
+                    enum=PARTICIPATION_STATUSES,
+                ),
+                _c("hours", "float", "学时", "学时数", "获得学时", "培训学时", lo=0),
             ),
             key=("participation_id",),
             aliases=("参训", "参训记录"),
@@ -286,7 +259,7 @@ TABLES: dict[str, Table] = {
                 _c("staff_id", "ref", "人员编号", "学员编号", ref="staff.staff_id"),
                 _c("module_id", "ref", "课程编号", ref="modules.module_id"),
                 _c("taken_on", "date", "考核日期", "考试日期"),
-                _c("score", "float", "成绩", "分数", lo=0, hi=100),
+                _c("score", "float", "成绩", "分数", "考试成绩", "考核成绩", lo=0, hi=100),
             ),
             key=("assessment_id",),
             aliases=("考核", "成绩"),

@@ -1,12 +1,18 @@
-"""Matplotlib helpers shared by the report and the learning map.
+"""Matplotlib helpers shared by the report, the learning map and experiment plots.
 
-Chinese labels need a CJK font; where none is installed (matplotlib ships none) the
-charts fall back to ids or pinyin for province names instead of drawing empty boxes.
-Install e.g. Debian's ``fonts-noto-cjk`` to get Chinese labels.
+Chinese labels need a CJK font, and matplotlib ships none.  We bundle one through a
+pinned pip dependency: ``mplfonts`` (PyPI) ships Noto Sans CJK SC
+(``mplfonts/fonts/NotoSansCJKsc-Regular.otf``, SIL Open Font License), so every PNG
+shows Chinese on a fresh machine with no system fonts.  We only read the font file
+from the installed package (``mplfonts``' own helpers, which edit matplotlib's
+configuration, are not used).  A system CJK font is used if the bundled one is
+missing; with neither, charts fall back to ids or pinyin for province names instead of
+drawing empty boxes.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import tempfile
@@ -73,9 +79,28 @@ PINYIN = {
 }
 
 
+BUNDLED_FONT = ("mplfonts", "fonts", "NotoSansCJKsc-Regular.otf")
+
+
+def bundled_font_path() -> str | None:
+    """Path of the CJK font shipped by the ``mplfonts`` package, or None."""
+    spec = importlib.util.find_spec(BUNDLED_FONT[0])
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = os.path.join(spec.submodule_search_locations[0], *BUNDLED_FONT[1:])
+    return path if os.path.isfile(path) else None
+
+
 @lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """Name of an installed font that can draw Chinese, or None."""
+    """Name of a font that can draw Chinese (the bundled one first), or None."""
+    bundled = bundled_font_path()
+    if bundled is not None:
+        try:
+            font_manager.fontManager.addfont(bundled)
+            return font_manager.FontProperties(fname=bundled).get_name()
+        except (OSError, RuntimeError, ValueError):  # pragma: no cover - damaged file
+            log.warning("could not load the bundled CJK font %s", bundled)
     installed = {f.name for f in font_manager.fontManager.ttflist}
     for name in _CJK_NAMES:
         if name in installed:

@@ -51,7 +51,7 @@ import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -60,39 +60,105 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from engine.demo.activity import build_activity, hash_normal
+from engine.demo.cadre import CADRE, build_cadre_catalog, build_cadre_population
 from engine.demo.catalog import build_catalog
 from engine.demo.effects import NO_EFFECTS, Effects
 from engine.demo.population import build_population
+from engine.demo.scenario import NATIONAL, Scenario, build_model
+from engine.demo.truth import Truth, build_truth, write_truth
 from engine.schema import TABLE_ORDER, TABLES
 
-__all__ = ["DemoSpec", "Effects", "NO_EFFECTS", "generate", "hash_normal", "write_dataset"]
+__all__ = [
+    "DemoSpec",
+    "Effects",
+    "NO_EFFECTS",
+    "SCENARIOS",
+    "Truth",
+    "generate",
+    "generate_with_truth",
+    "hash_normal",
+    "write_dataset",
+    "write_truth",
+]
 
 log = logging.getLogger(__name__)
 
 
+SCENARIOS = {"national": NATIONAL, "cadre": CADRE}
+
+
 @dataclass(frozen=True)
 class DemoSpec:
-    orgs: int = 2300
+    """What to generate.  ``orgs``: organizations (national, default 2,300) or units
+    (单位) of the cadre scenario (default 600, ≈ 33 cadres each: ≈ 20,000 cadres);
+    ``start``/``end`` default to the scenario's window (national 2025–2027, cadre
+    2023–2027)."""
+
+    orgs: int | None = None
     seed: int = 0
-    start: date = date(2025, 1, 1)
-    end: date = date(2027, 12, 31)
+    start: date | None = None
+    end: date | None = None
     effects: Effects = Effects()
+    scenario: str = "national"
+
+    @property
+    def params(self) -> Scenario:
+        if self.scenario not in SCENARIOS:
+            raise ValueError(
+                f"unknown scenario {self.scenario!r}; choose one of {', '.join(SCENARIOS)}"
+            )
+        return SCENARIOS[self.scenario]
+
+    def resolved(self) -> DemoSpec:
+        sc = self.params
+        return replace(
+            self,
+            orgs=sc.default_orgs if self.orgs is None else self.orgs,
+            start=self.start or sc.start,
+            end=self.end or sc.end,
+        )
 
 
 def generate(spec: DemoSpec = DemoSpec(), progress: bool = False) -> dict[str, pd.DataFrame]:
     """All ten canonical tables for ``spec`` (dates as datetime64, lists ``|``-joined)."""
+    return generate_with_truth(spec, progress)[0]
+
+
+def generate_with_truth(
+    spec: DemoSpec = DemoSpec(), progress: bool = False
+) -> tuple[dict[str, pd.DataFrame], Truth]:
+    """The ten tables and the generator's ground truth (``engine.demo.truth``)."""
+    sc = spec.params
+    spec = spec.resolved()
+    assert spec.orgs is not None and spec.start is not None and spec.end is not None
     if spec.orgs < 1:
         raise ValueError(f"orgs must be at least 1, got {spec.orgs}")
     if spec.end < spec.start:
         raise ValueError(f"end {spec.end} is before start {spec.start}")
     start, end = np.datetime64(spec.start, "D"), np.datetime64(spec.end, "D")
     steps = tqdm(total=3, desc="generating", disable=not progress, unit="step")
-    cat = build_catalog(spec.seed)
-    rng = np.random.default_rng([spec.seed, 2])
-    pop = build_population(rng, spec.orgs, start, end, spec.effects)
+    fx = spec.effects
+    if sc.name == "cadre":
+        cat = build_cadre_catalog(spec.seed)
+        pop = build_cadre_population(
+            np.random.default_rng([spec.seed, 2]), spec.orgs, start, end, fx, sc
+        )
+    else:
+        cat = build_catalog(spec.seed)
+        pop = build_population(np.random.default_rng([spec.seed, 2]), spec.orgs, start, end, fx)
+    model = build_model(cat, fx, sc, spec.seed)
     steps.update()
-    act = build_activity(
-        np.random.default_rng([spec.seed, 3]), pop, cat, spec.effects, start, end, spec.seed
+    act, rates, callups = build_activity(
+        np.random.default_rng([spec.seed, 3]),
+        pop,
+        cat,
+        model,
+        sc,
+        fx,
+        start,
+        end,
+        spec.seed,
+        progress,
     )
     steps.update()
     tables = {
@@ -107,9 +173,10 @@ def generate(spec: DemoSpec = DemoSpec(), progress: bool = False) -> dict[str, p
         "assessments": act.assessments,
         "outcomes": act.outcomes,
     }
+    truth = build_truth(spec, sc, pop, cat, model, rates, callups)
     steps.update()
     steps.close()
-    return tables
+    return tables, truth
 
 
 def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:

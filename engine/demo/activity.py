@@ -6,34 +6,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit, ndtri
+from scipy.special import ndtr, ndtri
 
 from engine.demo.catalog import Catalog
+from engine.demo.choice import ChoiceModel
 from engine.demo.effects import Effects
 from engine.demo.population import Population
-from engine.schema import OFFLINE_MODES, ROLES
+from engine.demo.scenario import Scenario
+from engine.demo.simulate import Rates, class_dates, class_period, months_of, simulate
+from engine.schema import ROLES
 
-#: Completed person-times a year at the national scale (source 001), per 2,300 orgs.
-OFFLINE_PER_YEAR = 2000.0
-ONLINE_PER_YEAR = 6500.0
-NATIONAL_ORGS = 2300
-#: log enrolment-rate shift by primary role (demand-oriented: specialists train more)
-ROLE_RATE = {
-    "head": 0.1,
-    "branch_manager": 0.0,
-    "spokesperson": -0.2,
-    "supervisor": 0.2,
-    "project_manager": 0.3,
-    "finance": 0.3,
-    "membership": 0.2,
-    "hr": 0.2,
-    "party_worker": 0.1,
-    "other": -0.6,
-}
-#: Allowance for enrolments lost to repeats of a module, leavers and classes past the
-#: window's end, so that *completed* volumes land on the plan's figures.
-LOSS_ALLOWANCE = 1.06
-COMPLETE_LOGIT = {"off": 1.7, "on": 1.1}  # ≈ 85% / 75% completion for an average person
 DAY = np.timedelta64(1, "D")
 
 
@@ -62,15 +44,6 @@ def hash_normal(seed: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return ndtri(u)
 
 
-def _years(start: np.datetime64, end: np.datetime64) -> list[tuple[np.datetime64, np.datetime64]]:
-    out = []
-    for y in range(int(str(start)[:4]), int(str(end)[:4]) + 1):
-        y0 = max(start, np.datetime64(f"{y}-01-01"))
-        y1 = min(end, np.datetime64(f"{y}-12-31"))
-        out.append((y0, y1))
-    return out
-
-
 def _relevance(cat: Catalog) -> np.ndarray:
     """roles × modules: 1 where the module teaches a skill the role requires."""
     req = cat.role_requirements.merge(cat.module_skills, on="skill_id")
@@ -80,166 +53,64 @@ def _relevance(cat: Catalog) -> np.ndarray:
     return rel
 
 
-def _enrolments(
-    rng: np.random.Generator,
-    pop: Population,
-    cat: Catalog,
-    fx: Effects,
-    start: np.datetime64,
-    end: np.datetime64,
-    scale: float,
-) -> pd.DataFrame:
-    """Who enrols in which module in which year (dates and sessions come later)."""
-    hired = pop.staff["hired_on"].to_numpy().astype("datetime64[D]")
-    left = pop.staff["left_on"].to_numpy().astype("datetime64[D]")
-    left = np.where(np.isnat(left), end, left)
-    culture = pop.culture[pop.org_of]
-    role_rate = np.array([ROLE_RATE[r] for r in ROLES])[pop.primary_role]
-    offline_mask = cat.modules["mode"].isin(OFFLINE_MODES).to_numpy()
-    rel = _relevance(cat)
-    popularity = np.exp(0.3 * rng.normal(size=len(cat.modules)))
-    popularity *= np.where(cat.modules["tier"].to_numpy() == "foundation", 1.5, 1.0)
-    frames = []
-    for y0, y1 in _years(start, end):
-        span = int((y1 - y0) / DAY) + 1
-        e0, e1 = np.maximum(hired, y0), np.minimum(left, y1)
-        emp = np.clip((e1 - e0) / DAY + 1, 0, None) / span
-        for pool, target in (("off", OFFLINE_PER_YEAR), ("on", ONLINE_PER_YEAR)):
-            access = pop.access[pop.org_of] if pool == "off" else 0.0
-            rate = np.exp(culture + pop.diligence + role_rate + access) * emp
-            comp = expit(COMPLETE_LOGIT[pool] + 0.8 * culture + pop.diligence)
-            want = target * scale * span / 365.0 * LOSS_ALLOWANCE
-            lam = rate * want / max(float((rate * comp).sum()), 1e-9)
-            n = rng.poisson(lam)
-            who = np.repeat(np.arange(len(n)), n)
-            pool_idx = np.flatnonzero(offline_mask if pool == "off" else ~offline_mask)
-            module = np.empty(len(who), dtype=np.int64)
-            roles = pop.primary_role[who]
-            for r in range(len(ROLES)):
-                sel = roles == r
-                w = popularity[pool_idx] * (1.0 + fx.role_focus * rel[r, pool_idx])
-                module[sel] = rng.choice(pool_idx, size=int(sel.sum()), p=w / w.sum())
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "staff": who,
-                        "module": module,
-                        "y0": y0,
-                        "y1": y1,
-                        "e0": e0[who],
-                        "e1": e1[who],
-                        "comp": comp[who],
-                        "offline": pool == "off",
-                    }
-                )
-            )
-    return pd.concat(frames, ignore_index=True)
-
-
-def _schedule(
-    rng: np.random.Generator, enr: pd.DataFrame, cat: Catalog, end: np.datetime64
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Sessions for offline/blended (with seats) and live (unlimited) modules; dates."""
-    mode = cat.modules["mode"].to_numpy()
-    hours = cat.modules["hours"].to_numpy()
-    capacity = rng.choice((30, 40, 50, 60, 80), size=len(mode))
-    venue = rng.choice(
-        ["北京", "上海", "广州", "成都", "西安", "武汉"],
-        size=len(mode),
-        p=(0.7, 0.06, 0.06, 0.06, 0.06, 0.06),
-    )
-    enrolled = np.full(len(enr), np.datetime64("NaT"), dtype="datetime64[D]")
-    completed = enrolled.copy()
-    session = np.full(len(enr), -1, dtype=np.int64)
-    sessions = []
-    scheduled = np.isin(mode[enr["module"].to_numpy()], ("offline", "blended", "live"))
-    groups = enr[scheduled].groupby(["module", "y0"], sort=True).indices
-    sched_idx = np.flatnonzero(scheduled)
-    y1_all = enr["y1"].to_numpy().astype("datetime64[D]")
-    for (m, y0_key), local in groups.items():
-        rows = sched_idx[local]
-        y0 = np.datetime64(pd.Timestamp(y0_key), "D")
-        y1 = y1_all[rows[0]]
-        live = mode[m] == "live"
-        days = 1 if live else int(np.ceil(hours[m] / 8.0))
-        k = (
-            max(2, int(np.ceil(len(rows) / 150)))
-            if live
-            else int(np.ceil(len(rows) / (0.9 * capacity[m])))
-        )
-        last = max(int((y1 - y0) / DAY) - days - 7, 15)
-        starts = y0 + np.sort(rng.integers(14, last + 1, size=k)) * DAY
-        first = len(sessions)
-        for j, s0 in enumerate(starts):
-            sessions.append(
-                (m, s0, s0 + (days - 1) * DAY, np.nan if live else capacity[m], venue[m], first + j)
-            )
-        pick = rng.permutation(len(rows)) % k
-        session[rows] = first + pick
-        s0 = starts[pick]
-        lead = rng.integers(1, 15, size=len(rows)) if live else rng.integers(5, 41, size=len(rows))
-        enrolled[rows] = s0 - lead * DAY
-        completed[rows] = s0 + (days - 1) * DAY
-    online = ~scheduled
-    e0 = enr["e0"].to_numpy().astype("datetime64[D]")[online]
-    e1 = enr["e1"].to_numpy().astype("datetime64[D]")[online]
-    width = np.maximum((e1 - e0) / DAY, 0).astype(int) + 1
-    enrolled[online] = e0 + (rng.random(online.sum()) * width).astype(int) * DAY
-    completed[online] = enrolled[online] + rng.geometric(0.1, size=online.sum()) * DAY
-    enr = enr.assign(enrolled_on=enrolled, completed_on=completed, session=session)
-    ses = pd.DataFrame(
-        sessions, columns=["module", "starts_on", "ends_on", "capacity", "region", "session"]
-    )
-    return enr, ses
+def mastery_matrix(pop: Population, cat: Catalog, model: ChoiceModel, seed: int) -> np.ndarray:
+    """staff × K latent mastery on the 0..1 role-target scale: Φ(u) of the same standard
+    normal ``u`` (``hash_normal``) that drives assessment scores."""
+    full = pd.Index(cat.skills["skill_id"]).get_indexer(model.skill_ids)
+    n = len(pop.staff)
+    out = np.empty((n, len(full)), dtype=np.float32)
+    for a in range(0, n, 65536):
+        b = min(n, a + 65536)
+        i = np.repeat(np.arange(a, b), len(full))
+        u = hash_normal(seed, i, np.tile(full, b - a)).reshape(b - a, len(full))
+        out[a:b] = ndtr(u)
+    return out
 
 
 def build_activity(
     rng: np.random.Generator,
     pop: Population,
     cat: Catalog,
+    model: ChoiceModel,
+    sc: Scenario,
     fx: Effects,
     start: np.datetime64,
     end: np.datetime64,
     seed: int,
-) -> Activity:
-    scale = len(pop.orgs) / NATIONAL_ORGS
-    enr = _enrolments(rng, pop, cat, fx, start, end, scale)
-    enr, ses = _schedule(rng, enr, cat, end)
-    hired = pop.staff["hired_on"].to_numpy().astype("datetime64[D]")[enr["staff"]]
-    # nobody enrols before being hired; a scheduled class after leaving is not attended
-    enr = enr[enr["enrolled_on"].to_numpy() >= hired].copy()
-    enr = enr.sort_values(["enrolled_on", "staff"], kind="stable")
-    enr = enr.drop_duplicates(["staff", "module"], keep="first").reset_index(drop=True)
-    left = pop.staff["left_on"].to_numpy().astype("datetime64[D]")[enr["staff"]]
-    comp_day = enr["completed_on"].to_numpy().astype("datetime64[D]")
+    progress: bool = False,
+) -> tuple[Activity, Rates, pd.DataFrame]:
+    mastery = mastery_matrix(pop, cat, model, seed)
+    vs = model.v_static(pop.theta, pop.primary_role, pop.org_type_index[pop.org_of], mastery)
+    del mastery
+    enr, rates, callups = simulate(rng, pop, model, sc, fx, vs, start, end, seed, progress)
+    del vs
+    to_row = pd.Index(cat.modules["module_id"]).get_indexer(model.module_ids)
+    enr["module"] = to_row[enr["module"].to_numpy()]
+    enr["offline"] = model.pool[pd.Index(to_row).get_indexer(enr["module"])] == 1
+    enr["org"] = pop.org_of[enr["staff"].to_numpy()]
+    enr = enr.sort_values(["enrolled_on", "staff", "module"], kind="stable").reset_index(drop=True)
     mode = cat.modules["mode"].to_numpy()[enr["module"]]
     hours = cat.modules["hours"].to_numpy()[enr["module"]]
-    succeed = rng.random(len(enr)) < enr["comp"].to_numpy()
-    gone = ~np.isnat(left) & (comp_day > left)
-    pending = comp_day > end
+    done_on = enr["done_on"].to_numpy().astype("datetime64[D]")
+    gone = enr["gone"].to_numpy()
+    pending = (done_on > end) & ~gone
+    done = enr["success"].to_numpy() & ~gone & ~pending
     status = np.where(
-        succeed & ~gone,
-        "completed",
-        np.where(np.isin(mode, ("offline", "live")), "no_show", "dropped"),
+        done, "completed", np.where(np.isin(mode, ("offline", "live")), "no_show", "dropped")
     )
-    status = np.where(pending & ~gone, "enrolled", status)
+    status = np.where(pending, "enrolled", status)
     status = np.where(
-        np.isin(mode, ("offline", "blended"))
-        & (status == "dropped")
-        & (rng.random(len(enr)) < 0.5),
+        (mode == "blended") & (status == "dropped") & (rng.random(len(enr)) < 0.5),
         "no_show",
         status,
     )
-    done = status == "completed"
     part_hours = np.where(
         done,
         hours,
         np.where(status == "dropped", np.round(hours * rng.uniform(0.1, 0.7, len(enr)), 1), 0.0),
     )
-    ses = ses.sort_values(["starts_on", "module"], kind="stable").reset_index(drop=True)
-    ses_ids = np.char.add("SE", np.char.zfill(np.arange(1, len(ses) + 1).astype(str), 6))
-    ses_map = np.full(max(len(ses), 1) + 1, "", dtype=object)
-    ses_map[ses["session"].to_numpy()] = ses_ids
+    enr["completed_on"] = np.where(done, done_on, np.datetime64("NaT"))
+    session, sessions = _sessions(rng, enr, cat, model, sc, start, seed)
     mod_ids = cat.modules["module_id"].to_numpy()
     staff_ids = pop.staff["staff_id"].to_numpy()
     part = pd.DataFrame(
@@ -249,21 +120,11 @@ def build_activity(
             ),
             "staff_id": staff_ids[enr["staff"]],
             "module_id": mod_ids[enr["module"]],
-            "session_id": np.where(enr["session"] >= 0, ses_map[enr["session"].clip(lower=0)], ""),
-            "enrolled_on": enr["enrolled_on"].to_numpy(),
-            "completed_on": np.where(done, comp_day, np.datetime64("NaT")),
+            "session_id": session,
+            "enrolled_on": enr["enrolled_on"].to_numpy().astype("datetime64[ns]"),
+            "completed_on": enr["completed_on"].to_numpy().astype("datetime64[ns]"),
             "status": status,
             "hours": part_hours,
-        }
-    )
-    sessions = pd.DataFrame(
-        {
-            "session_id": ses_ids,
-            "module_id": mod_ids[ses["module"]],
-            "starts_on": ses["starts_on"],
-            "ends_on": ses["ends_on"],
-            "capacity": ses["capacity"].astype("Int64"),
-            "region": ses["region"],
         }
     )
     assessments, outcomes = _measure(
@@ -276,7 +137,61 @@ def build_activity(
         end,
         seed,
     )
-    return Activity(sessions, part, assessments, outcomes)
+    return Activity(sessions, part, assessments, outcomes), rates, callups
+
+
+def _sessions(
+    rng: np.random.Generator,
+    enr: pd.DataFrame,
+    cat: Catalog,
+    model: ChoiceModel,
+    sc: Scenario,
+    start: np.datetime64,
+    seed: int,
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Classes of scheduled modules: one date per (module, month of choice); offline and
+    blended classes split by capacity with colleagues kept together, live ones unlimited."""
+    mode = cat.modules["mode"].to_numpy()
+    capacity = rng.choice(sc.capacities, size=len(mode))
+    venue = rng.choice(list(sc.venues), size=len(mode), p=list(sc.venues.values()))
+    sched = np.flatnonzero(mode[enr["module"].to_numpy()] != "online")
+    sub = enr.iloc[sched][["module", "t", "org"]].copy()
+    sub["row"] = sched
+    sub["period"] = class_period(sub["t"].to_numpy(), sc.class_every)
+    sub = sub.sort_values(["module", "period", "org"], kind="stable")
+    m = sub["module"].to_numpy()
+    live = mode[m] == "live"
+    key = m.astype(np.int64) * 100_000 + sub["period"].to_numpy()
+    first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
+    grp = np.cumsum(first) - 1
+    rank = np.arange(len(key)) - np.flatnonzero(first)[grp] if len(key) else np.zeros(0, int)
+    chunk = np.where(live, 0, rank // np.maximum(capacity[m], 1))
+    skey = grp.astype(np.int64) * 10_000 + chunk
+    firsts = np.r_[True, skey[1:] != skey[:-1]] if len(skey) else np.zeros(0, bool)
+    sid = np.cumsum(firsts) - 1
+    heads = np.flatnonzero(firsts)
+    internal = pd.Index(model.module_ids).get_indexer(cat.modules["module_id"].to_numpy()[m[heads]])
+    s0, s1 = class_dates(
+        model, internal, sub["t"].to_numpy()[heads], months_of(start, start), seed, sc.class_every
+    )
+    order = np.lexsort((m[heads], s0))
+    ids = np.empty(len(heads), dtype=object)
+    ids[order] = np.char.add("SE", np.char.zfill(np.arange(1, len(heads) + 1).astype(str), 6))
+    session = np.full(len(enr), "", dtype=object)
+    session[sub["row"].to_numpy()] = ids[sid]
+    mh = m[heads]
+    sessions = pd.DataFrame(
+        {
+            "session_id": ids[order],
+            "module_id": cat.modules["module_id"].to_numpy()[mh][order],
+            "starts_on": s0[order].astype("datetime64[ns]"),
+            "ends_on": s1[order].astype("datetime64[ns]"),
+            "capacity": pd.array(np.where(live[heads], -1, capacity[mh])[order], dtype="Int64"),
+            "region": venue[mh][order],
+        }
+    )
+    sessions.loc[sessions["capacity"] < 0, "capacity"] = pd.NA
+    return session, sessions
 
 
 def _prereqs_done(cat: Catalog, enr: pd.DataFrame) -> np.ndarray:

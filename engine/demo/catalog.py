@@ -89,6 +89,10 @@ class Catalog:
     module_skills: pd.DataFrame
     role_requirements: pd.DataFrame
     quality: np.ndarray  # latent module quality (satisfaction points), by module row
+    primary: np.ndarray  # module row → its primary skill_id (the skill it is chosen for)
+    series_next: np.ndarray  # module row → row of the next part of its series, or −1
+    domain: dict[str, str]  # sub-skill id → domain key
+    foundation_domains: frozenset[str]
 
 
 def _skills() -> tuple[pd.DataFrame, dict[str, list[str]]]:
@@ -129,7 +133,7 @@ def build_catalog(seed: int) -> Catalog:
     rng = np.random.default_rng([seed, 1])
     skills, subs = _skills()
     names = dict(zip(skills["skill_id"], skills["name"], strict=True))
-    modules, links = [], []
+    modules, links, primary = [], [], []
     by_skill_level: dict[tuple[str, int], str] = {}
     n = 0
     for key, _, foundation, _ in DOMAINS:
@@ -155,6 +159,7 @@ def build_catalog(seed: int) -> Catalog:
                     )
                 )
                 links.append((mid, sid, 1.0))
+                primary.append(sid)
                 if rng.random() < 0.4:
                     other = [s for s in subs[key] if s != sid]
                     links.append(
@@ -180,6 +185,7 @@ def build_catalog(seed: int) -> Catalog:
             )
         )
         links += [(mid, str(a), 0.6), (mid, str(b), 0.6)]
+        primary.append(str(a))
     mod = pd.DataFrame(
         modules, columns=["module_id", "title", "mode", "hours", "tier", "prerequisites", "method"]
     )
@@ -197,4 +203,21 @@ def build_catalog(seed: int) -> Catalog:
         ["module_id", "skill_id"]
     )
     quality = rng.normal(0.0, 1.0, size=len(mod))
-    return Catalog(skills, mod, ms, req.reset_index(drop=True), quality)
+    row = {mid: i for i, mid in enumerate(mod["module_id"])}
+    series_next = np.full(len(mod), -1)
+    for (sid, level), mid in by_skill_level.items():
+        if (sid, level + 1) in by_skill_level:
+            series_next[row[mid]] = row[by_skill_level[(sid, level + 1)]]
+    domain = {s: key for key, children in subs.items() for s in children}
+    found = frozenset(k for k, _, f, _ in DOMAINS if f)
+    return Catalog(
+        skills,
+        mod,
+        ms,
+        req.reset_index(drop=True),
+        quality,
+        np.array(primary),
+        series_next,
+        domain,
+        found,
+    )

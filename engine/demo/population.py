@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
+from engine.demo.choice import INTEREST_RANK
 from engine.demo.effects import Effects
-from engine.schema import ROLES
+from engine.schema import ORG_TYPES, ROLES
 
 #: province, share of national-level organizations, log access to offline sessions.
 #: Most national organizations sit in Beijing, where the service centre runs classes;
@@ -95,6 +97,21 @@ class Population:
     org_of: np.ndarray  # staff → org row
     primary_role: np.ndarray  # staff → index into ROLES
     roles: list[list[str]]
+    theta: np.ndarray  # staff × INTEREST_RANK latent topic preferences
+
+    @cached_property
+    def hired(self) -> np.ndarray:
+        return self.staff["hired_on"].to_numpy().astype("datetime64[D]")
+
+    @cached_property
+    def left(self) -> np.ndarray:
+        """Last employed day; staff who do not leave get a day far past the window."""
+        left = self.staff["left_on"].to_numpy().astype("datetime64[D]")
+        return np.where(np.isnat(left), np.datetime64("2200-01-01"), left)
+
+    @cached_property
+    def org_type_index(self) -> np.ndarray:
+        return pd.Index(ORG_TYPES).get_indexer(self.orgs["org_type"])
 
 
 def build_orgs(
@@ -204,4 +221,5 @@ def build_population(
 ) -> Population:
     orgs, culture, access = build_orgs(rng, n, fx)
     staff, org_of, prim, diligence, roles = build_staff(rng, orgs, start, end, fx)
-    return Population(orgs, staff, culture, access, diligence, org_of, prim, roles)
+    theta = rng.normal(0.0, fx.interest_sd, size=(len(staff), INTEREST_RANK))
+    return Population(orgs, staff, culture, access, diligence, org_of, prim, roles, theta)

@@ -151,8 +151,9 @@ def diligence_stat(t: Tables) -> float:
 
 
 def test_effect_individual_diligence(national: Tables) -> None:
-    assert diligence_stat(national) > 0.1
-    assert diligence_stat(without(diligence_sd=0.0)) < 0.05
+    assert diligence_stat(national) > 0.25
+    # what is left comes from role rates and units' call-ups (≈ 0.05–0.08)
+    assert diligence_stat(without(diligence_sd=0.0)) < 0.12
 
 
 def role_focus_ratio(t: Tables) -> float:
@@ -169,7 +170,7 @@ def role_focus_ratio(t: Tables) -> float:
 def test_effect_role_specific_needs(national: Tables) -> None:
     assert national["skills"].set_index("skill_id").loc["SK18", "name"] == "财务管理"
     assert role_focus_ratio(national) > 2.5
-    assert role_focus_ratio(without(role_focus=0.0)) < 1.3
+    assert role_focus_ratio(without(role_focus=0.0, need=0.0)) < 1.3
 
 
 def mastery_gap(t: Tables) -> float:

@@ -48,13 +48,13 @@ def test_utf8_bom_and_plain_utf8(tmp_path: Path) -> None:
 
 
 def test_gbk_error_row_numbers_and_chinese_values(tmp_path: Path) -> None:
-    bad = CN_STAFF.replace("财务、人力资源", "会计")
+    bad = CN_STAFF.replace("财务、人力资源", "司机")  # a driver: no role of the plan
     (tmp_path / "staff.csv").write_bytes(bad.encode("gbk"))
     (tmp_path / "organizations.csv").write_bytes(CN_ORGS.encode("gbk"))
     with pytest.raises(ValidationError) as info:
         ingest(tmp_path, Store(f"sqlite:///{tmp_path / 'x.db'}"))
     (p,) = info.value.problems
-    assert (p.file, p.row, p.column, p.value) == ("staff.csv", 3, "role", "会计")
+    assert (p.file, p.row, p.column, p.value) == ("staff.csv", 3, "role", "司机")
 
 
 def test_blank_trailing_rows_and_whitespace_are_tolerated(tmp_path: Path) -> None:

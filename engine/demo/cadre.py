@@ -1,0 +1,408 @@
+"""Scenario ``cadre``: a provincial cadre network academy (省干部网络学院) after sources 002
+(Baoji credits) and 004 (Hunan cadre-education plan).
+
+Units and cadres
+  ``orgs`` = number of units (单位); each has ≈ 33 cadres (log-normal size, at least 5),
+  so the default 600 units ≈ 20,000 cadres and 6,000 units ≈ 200,000.  Units are
+  provincial (15%), city (35%) or county (50%) departments of Hunan's 14 cities and
+  prefectures; ``region`` is the city.  The canonical ``org_type`` has only the three
+  social-organization types: party and government organs (党政机关, 群团) are written as
+  ``social_group`` and public institutions (事业单位) as ``social_service_org`` (65% / 35%);
+  ``ministry_managed`` is false and ``rating`` empty.  Roles reuse the canonical keys: the
+  leadership team (领导班子, ≈ 12% of a unit, at least one) are ``head`` — the leader
+  cadres held to 550 hours in 5 years by ``cadre-hours``; the rest (section level and
+  below, held to 90 hours a year) are mostly ``other`` with functional posts (finance,
+  hr, party_worker = 机关党务, supervisor = 纪检, spokesperson = 宣传, project_manager,
+  branch_manager = 派出机构, membership = 群众工作).  5% a year are newly recruited, 3% a
+  year leave (retire or transfer).
+
+Catalogue (≥ 500 modules; 1 学时 = 1 hour, as the platforms count it)
+  10 domains and 42 sub-skills of the cadre curriculum (004 三: theory, party spirit, law
+  and policy foundations; then economy, governance, leadership, digital, ecology, culture,
+  professional skills).  Per sub-skill: a three-part online series "…专题（一/二/三）"
+  (each part lists the previous one as prerequisite with probability 0.7), a two-part
+  case series "…案例精讲（上/下）" (0.5), six single online courses of 0.5–4 hours and a
+  live course (1.5–3 h) — 12 online modules per sub-skill; per domain four offline
+  classes at the provincial party school (省委党校, 3–10 days, 40% with an online
+  prerequisite) and one blended class (网络+面授, 3 days).  Credits (002 appendix 3):
+  offline classes earn the preset's 5 credits a day (credits column empty); online and
+  live courses state their credits in the ``credits`` column, 1 credit per 学时 (the
+  practice of the Nanjing and Yunnan platforms; the preset's computed 5–20 per course
+  was written for long online classes and would give a 0.5-hour micro-course 5 credits).
+
+Calibration (per cadre and year; measured in ``benchmarks/bench_demo.py``)
+  typical cadre ≈ 90–120 hours a year, 10–25% short of 90 hours and of 60 credits,
+  15–40 modules a year: online enrolment rate 30 a year × exp(culture + diligence), units
+  call up ≈ 3 offline classes a year sending 20% of their cadres, and target seeking —
+  once a cadre's completed hours of the year reach the line (90; leaders 110 = 550 / 5),
+  their online rate drops to 0.3×; from November those still short study 3× as much (the
+  year-end rush every platform reports).  Seasonal intensity: low in January–February,
+  high in November–December.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from engine.demo.catalog import Catalog
+from engine.demo.choice import INTEREST_RANK
+from engine.demo.effects import Effects
+from engine.demo.population import Population
+from engine.demo.scenario import Scenario
+from engine.schema import METHODS, ROLES
+
+_SEASON = np.array((0.7, 0.6, 0.9, 1.0, 1.0, 0.9, 0.8, 0.8, 1.0, 1.1, 1.3, 1.6))
+
+CADRE = Scenario(
+    name="cadre",
+    default_orgs=600,
+    start=date(2023, 1, 1),
+    end=date(2027, 12, 31),
+    season=tuple(float(x) for x in _SEASON / _SEASON.mean()),
+    online_per_year=30.0,
+    offline_per_year=0.1,
+    per_person=True,
+    p_send=0.2,
+    callups_per_org=3.0,
+    online_days_p=0.3,
+    complete_logit=(2.3, 2.5),
+    target_hours=90.0,
+    leader_target_hours=110.0,
+    after_target=0.3,
+    catch_up=3.0,
+    catch_up_from=11,
+    culture_scale=0.4,
+    diligence_scale=0.6,
+    role_rate_scale=0.3,
+    emphasis={
+        "social_group": ("governance", "law"),
+        "social_service_org": ("professional", "digital"),
+    },
+    capacities=(40, 50, 60),
+    venues={"长沙": 1.0},
+)
+
+DOMAINS: tuple[tuple[str, str, bool, tuple[str, ...]], ...] = (
+    (
+        "theory",
+        "政治理论",
+        True,
+        (
+            "习近平新时代中国特色社会主义思想",
+            "马克思主义基本原理",
+            "党史与新中国史",
+            "党章党规党纪",
+        ),
+    ),
+    ("party", "党性教育", True, ("理想信念教育", "党性修养", "廉洁自律", "作风建设")),
+    ("law", "法治与政策", True, ("宪法与法治政府", "行政执法规范", "政策解读", "保密与国家安全")),
+    (
+        "economy",
+        "经济发展",
+        False,
+        ("宏观经济形势", "产业发展与招商引资", "乡村振兴", "财政与金融", "营商环境"),
+    ),
+    (
+        "governance",
+        "社会治理",
+        False,
+        ("基层治理", "信访与矛盾化解", "应急管理", "公共服务", "民族宗教工作"),
+    ),
+    (
+        "leadership",
+        "领导能力",
+        False,
+        ("战略思维与决策", "抓落实能力", "沟通协调", "干部选拔与管理"),
+    ),
+    (
+        "digital",
+        "数字素养",
+        False,
+        ("数字政府建设", "数据分析与应用", "网络安全", "人工智能与新技术"),
+    ),
+    ("ecology", "生态文明", False, ("生态环境保护", "双碳与能源转型", "自然资源管理")),
+    ("culture", "历史文化", False, ("中华优秀传统文化", "湖湘文化", "红色文化")),
+    (
+        "professional",
+        "专业能力",
+        False,
+        (
+            "财务与审计",
+            "人力资源与编制",
+            "项目与资金管理",
+            "新闻宣传与舆论引导",
+            "纪检监察业务",
+            "机关党建实务",
+        ),
+    ),
+)
+SINGLES = ("政策要点", "实践路径", "典型案例", "热点问答", "前沿动态", "基础知识")
+ROLE_NEEDS: dict[str, tuple[tuple, ...]] = {
+    "head": (("leadership", 0.8), ("theory", 0, 0.8), ("governance", 0.6)),
+    "branch_manager": (("governance", 0, 0.7), ("leadership", 2, 0.6)),
+    "spokesperson": (("professional", 3, 0.8), ("governance", 1, 0.6)),
+    "supervisor": (("professional", 4, 0.8), ("party", 2, 0.7)),
+    "project_manager": (("professional", 2, 0.7), ("economy", 0.6)),
+    "finance": (("professional", 0, 0.8), ("economy", 3, 0.6)),
+    "membership": (("governance", 3, 0.6), ("governance", 1, 0.6)),
+    "hr": (("professional", 1, 0.8), ("leadership", 3, 0.6)),
+    "party_worker": (("professional", 5, 0.8), ("party", 0.7)),
+    "other": (("law", 1, 0.6), ("digital", 0, 0.5), ("governance", 0, 0.5)),
+}
+CITIES = (
+    ("长沙", 0.2),
+    ("株洲", 0.07),
+    ("湘潭", 0.06),
+    ("衡阳", 0.09),
+    ("邵阳", 0.08),
+    ("岳阳", 0.07),
+    ("常德", 0.07),
+    ("张家界", 0.03),
+    ("益阳", 0.06),
+    ("郴州", 0.06),
+    ("永州", 0.07),
+    ("怀化", 0.07),
+    ("娄底", 0.05),
+    ("湘西", 0.02),
+)
+ORGANS = (
+    "发展和改革委员会",
+    "教育局",
+    "民政局",
+    "财政局",
+    "人力资源和社会保障局",
+    "自然资源局",
+    "生态环境局",
+    "住房和城乡建设局",
+    "交通运输局",
+    "农业农村局",
+    "商务局",
+    "文化和旅游局",
+    "卫生健康委员会",
+    "应急管理局",
+    "审计局",
+    "市场监督管理局",
+    "统计局",
+    "信访局",
+    "组织部",
+    "宣传部",
+    "统战部",
+    "政法委",
+    "纪委监委",
+    "总工会",
+    "妇联",
+)
+INSTITUTIONS = (
+    "党校",
+    "档案馆",
+    "疾病预防控制中心",
+    "社会科学研究中心",
+    "公共资源交易中心",
+    "政务服务中心",
+    "融媒体中心",
+    "农业科学研究所",
+)
+ROLE_SHARES = {
+    "finance": 0.08,
+    "hr": 0.06,
+    "project_manager": 0.10,
+    "party_worker": 0.08,
+    "supervisor": 0.06,
+    "spokesperson": 0.03,
+    "branch_manager": 0.05,
+    "membership": 0.04,
+    "other": 0.50,
+}
+
+
+def _online_hours(rng: np.random.Generator) -> float:
+    return float(rng.choice((0.5, 1, 1.5, 2, 3, 4), p=(0.08, 0.15, 0.12, 0.2, 0.25, 0.2)))
+
+
+def build_cadre_catalog(seed: int) -> Catalog:
+    rng = np.random.default_rng([seed, 11])
+    rows, subs, n = [], {}, 0
+    for key, name, _, children in DOMAINS:
+        n += 1
+        root = f"SK{n:02d}"
+        rows.append((root, name, None))
+        subs[key] = []
+        for child in children:
+            n += 1
+            rows.append((f"SK{n:02d}", child, root))
+            subs[key].append(f"SK{n:02d}")
+    skills = pd.DataFrame(rows, columns=["skill_id", "name", "parent_id"])
+    names = dict(zip(skills["skill_id"], skills["name"], strict=True))
+    mods: list[tuple] = []
+    links, primary, series_next = [], [], []
+
+    def add(title, mode, hours, tier, prereq, method, sid, credits, nxt=-1):  # noqa: ANN001, ANN202
+        mid = f"KC{len(mods) + 1:04d}"
+        mods.append((mid, title, mode, hours, tier, "|".join(prereq), method, credits))
+        links.append((mid, sid, 1.0))
+        primary.append(sid)
+        series_next.append(nxt)
+        return mid, len(mods) - 1
+
+    for key, dname, foundation, _ in DOMAINS:
+        tier = "foundation" if foundation else "elective"
+        for sid in subs[key]:
+            for parts, label, p_req in (
+                (("（一）", "（二）", "（三）"), "专题", 0.7),
+                (("（上）", "（下）"), "案例精讲", 0.5),
+            ):
+                prev = None
+                for part in parts:
+                    h = _online_hours(rng)
+                    req = [prev[0]] if prev and rng.random() < p_req else []
+                    cur = add(
+                        f"{names[sid]}{label}{part}", "online", h, tier, req, "lecture", sid, h
+                    )
+                    if prev:
+                        series_next[prev[1]] = cur[1]
+                    prev = cur
+            for suffix in SINGLES:
+                h = _online_hours(rng)
+                method = str(rng.choice(METHODS, p=(0.6, 0.15, 0.1, 0.15)))
+                add(f"{names[sid]}：{suffix}", "online", h, tier, [], method, sid, h)
+            h = float(rng.choice((1.5, 2, 3)))
+            add(f"{names[sid]}直播课堂", "live", h, tier, [], "heuristic", sid, h)
+        for j in range(4):
+            sid = subs[key][j % len(subs[key])]
+            days = int(rng.choice((3, 4, 5, 7, 10), p=(0.3, 0.2, 0.3, 0.1, 0.1)))
+            first = next(i for i, m in enumerate(mods) if primary[i] == sid)
+            req = [mods[first][0]] if rng.random() < 0.4 else []
+            method = str(rng.choice(("participatory", "case", "heuristic", "lecture")))
+            add(
+                f"省委党校{dname}专题研讨班（第{j + 1}期）",
+                "offline",
+                8.0 * days,
+                tier,
+                req,
+                method,
+                sid,
+                np.nan,
+            )
+        sid = subs[key][-1]
+        add(f"{dname}网络+面授专题班", "blended", 24.0, tier, [], "case", sid, np.nan)
+    modules = pd.DataFrame(
+        mods,
+        columns=[
+            "module_id",
+            "title",
+            "mode",
+            "hours",
+            "tier",
+            "prerequisites",
+            "method",
+            "credits",
+        ],
+    )
+    reqs = []
+    for role in ROLES:
+        for need in ROLE_NEEDS[role]:
+            if len(need) == 2:
+                reqs += [(role, s, need[1]) for s in subs[need[0]]]
+            else:
+                reqs.append((role, subs[need[0]][need[1]], need[2]))
+    req = pd.DataFrame(reqs, columns=["role", "skill_id", "level"]).drop_duplicates(
+        ["role", "skill_id"]
+    )
+    ms = pd.DataFrame(links, columns=["module_id", "skill_id", "weight"])
+    quality = rng.normal(0.0, 1.0, size=len(modules))
+    domain = {s: k for k, children in subs.items() for s in children}
+    found = frozenset(k for k, _, f, _ in DOMAINS if f)
+    return Catalog(
+        skills,
+        modules,
+        ms,
+        req.reset_index(drop=True),
+        quality,
+        np.array(primary),
+        np.array(series_next),
+        domain,
+        found,
+    )
+
+
+def build_cadre_population(
+    rng: np.random.Generator,
+    n_units: int,
+    start: np.datetime64,
+    end: np.datetime64,
+    fx: Effects,
+    sc: Scenario,
+) -> Population:
+    level = rng.choice(3, size=n_units, p=(0.15, 0.35, 0.5))
+    organ = rng.random(n_units) < 0.65
+    city_p = np.array([c[1] for c in CITIES])
+    city = rng.choice(len(CITIES), size=n_units, p=city_p / city_p.sum())
+    names = []
+    seen: dict[str, int] = {}
+    for u in range(n_units):
+        dept = str(rng.choice(ORGANS if organ[u] else INSTITUTIONS))
+        cname = CITIES[city[u]][0]
+        base = (
+            f"湖南省{dept}"
+            if level[u] == 0
+            else f"{cname}市{dept}"
+            if level[u] == 1
+            else f"{cname}第{int(rng.integers(1, 13))}县区{dept}"
+        )
+        seen[base] = seen.get(base, 0) + 1
+        names.append(base if seen[base] == 1 else f"{base}（{seen[base]}）")
+    orgs = pd.DataFrame(
+        {
+            "org_id": np.char.add("DW", np.char.zfill(np.arange(1, n_units + 1).astype(str), 6)),
+            "name": names,
+            "org_type": np.where(organ, "social_group", "social_service_org"),
+            "region": np.where(level == 0, "长沙", np.array([c[0] for c in CITIES])[city]),
+            "ministry_managed": np.zeros(n_units, dtype=bool),
+            "rating": np.full(n_units, np.nan),
+        }
+    )
+    culture = rng.normal(0.0, fx.culture_sd * sc.culture_scale, n_units)
+    access = np.zeros(n_units)
+    size = np.maximum(5, np.round(np.exp(rng.normal(3.3, 0.6, n_units)))).astype(int)
+    org_of = np.repeat(np.arange(n_units), size)
+    s = len(org_of)
+    rank = np.arange(s) - np.repeat(np.cumsum(size) - size, size)
+    leaders = np.maximum(1, np.round(0.12 * size)).astype(int)
+    others = list(ROLE_SHARES)
+    p = np.array(list(ROLE_SHARES.values()))
+    prim = np.where(
+        rank < leaders[org_of],
+        ROLES.index("head"),
+        np.array([ROLES.index(r) for r in others])[rng.choice(len(others), size=s, p=p / p.sum())],
+    )
+    roles = [[ROLES[r]] for r in prim]
+    window = int((end - start).astype(int)) + 1
+    years = window / 365.25
+    new = rng.random(s) < 1 - (1 - 0.05) ** years
+    hired = np.where(
+        new, start + rng.integers(0, window, s), start - rng.integers(30, 25 * 365, s)
+    ).astype("datetime64[D]")
+    leaves = rng.random(s) < 1 - (1 - 0.03) ** years
+    earliest = np.maximum(hired, start) + 30
+    span = np.maximum((end - earliest).astype(int), 1)
+    left = np.where(
+        leaves & (earliest < end),
+        earliest + (rng.random(s) * span).astype(int),
+        np.datetime64("NaT"),
+    ).astype("datetime64[D]")
+    staff = pd.DataFrame(
+        {
+            "staff_id": np.char.add("GB", np.char.zfill(np.arange(1, s + 1).astype(str), 7)),
+            "org_id": orgs["org_id"].to_numpy()[org_of],
+            "role": [r[0] for r in roles],
+            "hired_on": hired,
+            "left_on": left,
+            "gender": np.where(rng.random(s) < 0.45, "女", "男"),
+        }
+    )
+    diligence = rng.normal(0.0, fx.diligence_sd * sc.diligence_scale, s)
+    theta = rng.normal(0.0, fx.interest_sd, size=(s, INTEREST_RANK))
+    return Population(orgs, staff, culture, access, diligence, org_of, prim, roles, theta)

@@ -1,0 +1,409 @@
+"""Month-by-month simulation of enrolments under the choice model (``engine.demo.choice``).
+
+Each month ``t``, for every employed person: ``Poisson`` numbers of online and offline draws
+(rate × employed days × season × target seeking), each draw one module from the choice model
+given the person's state; then units' call-ups (each employed staff member of the unit is
+sent with probability ``p_send`` to the call-up's offline module, unless already enrolled in
+it).  Completion is decided at enrolment (Bernoulli, ``rates``), dated by the module's mode
+(online: enrolment + geometric days; offline/blended/live: the class scheduled the next month
+for that module), and enters the state from the month after it happens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+from tqdm.auto import tqdm
+
+from engine.demo.choice import ChoiceModel, csr, draw_rows, expand
+from engine.demo.effects import Effects
+from engine.demo.population import Population
+from engine.demo.scenario import Scenario
+from engine.schema import ROLES
+
+DAY = np.timedelta64(1, "D")
+NATIONAL_ORGS = 2300
+#: Allowance for enrolments lost to leavers and classes past the window's end.
+LOSS_ALLOWANCE = 1.03
+#: log enrolment-rate shift by primary role (demand-oriented: specialists train more)
+ROLE_RATE = {
+    "head": 0.1,
+    "branch_manager": 0.0,
+    "spokesperson": -0.2,
+    "supervisor": 0.2,
+    "project_manager": 0.3,
+    "finance": 0.3,
+    "membership": 0.2,
+    "hr": 0.2,
+    "party_worker": 0.1,
+    "other": -0.6,
+}
+
+
+@dataclass
+class Months:
+    first: np.ndarray  # datetime64[D] first day (clipped to the window)
+    last: np.ndarray
+    year: np.ndarray  # calendar year
+    year_index: np.ndarray  # 0 for the window's first year
+    month: np.ndarray  # 1..12
+
+
+def months_of(start: np.datetime64, end: np.datetime64) -> Months:
+    m0 = start.astype("datetime64[M]")
+    m1 = end.astype("datetime64[M]")
+    ms = np.arange(m0, m1 + 1)
+    first = np.maximum(ms.astype("datetime64[D]"), start)
+    last = np.minimum((ms + 1).astype("datetime64[D]") - 1, end)
+    year = ms.astype("datetime64[Y]").astype(int) + 1970
+    return Months(first, last, year, year - year[0], ms.astype(int) % 12 + 1)
+
+
+def month_index(days: np.ndarray, start: np.datetime64) -> np.ndarray:
+    """Months since the window's first month (dates as datetime64[D])."""
+    return (days.astype("datetime64[M]") - start.astype("datetime64[M]")).astype(np.int64)
+
+
+def employed_days(
+    hired: np.ndarray, left: np.ndarray, a: np.datetime64, b: np.datetime64
+) -> np.ndarray:
+    e0, e1 = np.maximum(hired, a), np.minimum(left, b)
+    return np.clip((e1 - e0) / DAY + 1, 0, None).astype(float)
+
+
+@dataclass
+class Rates:
+    """Per person and window year: draws per employed day and completion probability."""
+
+    lam: np.ndarray  # persons × years × 2 (pool)
+    p_complete: np.ndarray  # persons × years × 2
+    callup: np.ndarray  # orgs × years: call-ups a year
+
+
+def build_rates(
+    pop: Population, model: ChoiceModel, sc: Scenario, fx: Effects, start, end
+) -> Rates:  # noqa: ANN001
+    n, years = len(pop.staff), sorted(set(months_of(start, end).year))
+    hired, left = pop.hired, pop.left
+    culture = pop.culture[pop.org_of]
+    role_rate = sc.role_rate_scale * np.array([ROLE_RATE[r] for r in ROLES])[pop.primary_role]
+    lam = np.zeros((n, len(years), 2))
+    pc = np.zeros((n, len(years), 2))
+    callup = np.zeros((len(pop.orgs), len(years)))
+    scale = len(pop.orgs) / NATIONAL_ORGS
+    for yi, y in enumerate(years):
+        y0 = max(start, np.datetime64(f"{y}-01-01"))
+        y1 = min(end, np.datetime64(f"{y}-12-31"))
+        span = float((y1 - y0) / DAY + 1)
+        emp = employed_days(hired, left, y0, y1)
+        for p, target in ((0, sc.online_per_year), (1, sc.offline_per_year)):
+            access = pop.access[pop.org_of] if p == 1 else 0.0
+            rate = np.exp(culture + pop.diligence + role_rate + access)
+            pc[:, yi, p] = expit(sc.complete_logit[p] + 0.8 * culture + pop.diligence)
+            if sc.per_person:
+                lam[:, yi, p] = target / 365.0 * rate
+                continue
+            share = 1.0 - fx.callup_share if p == 1 else 1.0
+            want = target * scale * span / 365.0 * LOSS_ALLOWANCE * share
+            lam[:, yi, p] = rate * want / max(float((rate * pc[:, yi, p] * emp).sum()), 1e-9)
+        org_rate = np.exp(pop.culture)
+        if sc.per_person:
+            callup[:, yi] = sc.callups_per_org * (fx.callup_share / 0.35) * org_rate * span / 365
+        elif fx.callup_share > 0:
+            want = sc.offline_per_year * scale * span / 365.0 * LOSS_ALLOWANCE * fx.callup_share
+            per_org = np.bincount(
+                pop.org_of, weights=emp / span * pc[:, yi, 1], minlength=len(pop.orgs)
+            )
+            callup[:, yi] = (
+                org_rate * want / max(float((org_rate * sc.p_send * per_org).sum()), 1e-9)
+            )
+    return Rates(lam, pc, callup)
+
+
+def target_multiplier(sc: Scenario, ytd: np.ndarray, target: np.ndarray, month: int) -> np.ndarray:
+    """Online-rate multiplier of target seeking (1 where the scenario has none)."""
+    if sc.target_hours <= 0:
+        return np.ones_like(ytd)
+    mult = np.where(ytd >= target, sc.after_target, 1.0)
+    if month >= sc.catch_up_from:
+        mult = np.where(ytd < target, sc.catch_up, mult)
+    return mult
+
+
+def person_targets(pop: Population, sc: Scenario) -> np.ndarray:
+    leader = pop.primary_role == ROLES.index("head")
+    return np.where(leader, sc.leader_target_hours, sc.target_hours)
+
+
+def class_period(t: np.ndarray, every: int) -> np.ndarray:
+    return np.asarray(t) // every
+
+
+def class_dates(
+    model: ChoiceModel, m: np.ndarray, t: np.ndarray, mo: Months, seed: int, every: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end of the class of module ``m`` chosen in month ``t``: held in the month
+    after the ``every``-month period of ``t``."""
+    period = class_period(t, every)
+    h = (m * 7919 + period * 104729 + seed * 31) % 9973
+    nxt = (mo.first[0].astype("datetime64[M]") + (period + 1) * every).astype("datetime64[D]")
+    live = model.mode[m] == "live"
+    s0 = nxt + np.where(live, h % 14, h % 20) * DAY
+    days = np.where(live, 1, np.ceil(model.hours[m] / 8.0).astype(int))
+    return s0, s0 + (days - 1) * DAY
+
+
+class Simulation:
+    """Mutable state of the month-by-month draw (persons × modules matrices)."""
+
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        pop: Population,
+        model: ChoiceModel,
+        sc: Scenario,
+        rates: Rates,
+        v_static: np.ndarray,
+        start: np.datetime64,
+        end: np.datetime64,
+        seed: int,
+    ) -> None:
+        self.rng, self.pop, self.model, self.sc, self.rates = rng, pop, model, sc, rates
+        self.vs, self.start, self.end, self.seed = v_static, start, end, seed
+        self.mo = months_of(start, end)
+        n, M = len(pop.staff), len(model.module_ids)
+        self.K = model.n_skills
+        self.gs, self.ge = model.group_start, model.group_end
+        self.gmax = int((self.ge - self.gs).max())
+        self.taken = np.zeros((n, M), dtype=bool)
+        self.cnt = np.zeros((n, M), dtype=np.uint8)
+        self.unmet = np.repeat(model.n_prereq[None, :], n, axis=0)
+        self.c = model.c_year(0)
+        self.W = np.empty((n, M), dtype=np.float32)
+        for a in range(0, n, 65536):
+            b = min(n, a + 65536)
+            self.W[a:b] = model.weights(
+                self.c,
+                np.arange(M)[None, :],
+                self.taken[a:b],
+                self.cnt[a:b] > 0,
+                self.unmet[a:b] > 0,
+            )
+        self.S = self._group_sums(np.arange(n))
+        self.succ = csr(model.successors)
+        self.dep = csr(model.dependents)
+        self.events: dict[int, list[tuple[np.ndarray, ...]]] = {}
+        self.credit: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+        self.ytd = np.zeros(n)
+        self.target = person_targets(pop, sc)
+        self.rows: list[dict[str, np.ndarray]] = []
+
+    def _group_sums(self, persons: np.ndarray) -> np.ndarray:
+        out = np.empty((len(persons), 2 * self.K), dtype=np.float32)
+        nonempty = self.ge > self.gs
+        for a in range(0, len(persons), 65536):
+            w = self.W[persons[a : a + 65536]]
+            sums = np.add.reduceat(w, np.minimum(self.gs, w.shape[1] - 1), axis=1)
+            out[a : a + 65536] = np.where(nonempty, sums, 0.0)
+        return out
+
+    def _refresh(self, i: np.ndarray, m: np.ndarray) -> None:
+        """Recompute W[i, m] and the sums of the groups they belong to."""
+        key = np.unique(i * self.W.shape[1] + m)
+        i, m = key // self.W.shape[1], key % self.W.shape[1]
+        self.W[i, m] = self.model.weights(
+            self.c, m, self.taken[i, m], self.cnt[i, m] > 0, self.unmet[i, m] > 0
+        )
+        g = self.model.group[m]
+        key = np.unique(i * (2 * self.K) + g)
+        i, g = key // (2 * self.K), key % (2 * self.K)
+        idx = self.gs[g][:, None] + np.arange(self.gmax)
+        ok = idx < self.ge[g][:, None]
+        w = self.W[i[:, None], np.minimum(idx, self.W.shape[1] - 1)] * ok
+        self.S[i, g] = w.sum(axis=1)
+
+    def new_year(self, yi: int) -> None:
+        c = self.model.c_year(yi)
+        ratio = (c / self.c).astype(np.float32)
+        for a in range(0, len(self.W), 65536):
+            self.W[a : a + 65536] *= ratio
+        self.c = c
+        self.S = self._group_sums(np.arange(len(self.W)))
+        self.ytd[:] = 0.0
+
+    def apply_events(self, t: int) -> None:
+        for i, h in self.credit.pop(t, []):
+            np.add.at(self.ytd, i, h)
+        ev = self.events.pop(t, [])
+        if not ev:
+            return
+        i = np.concatenate([e[0] for e in ev])
+        m = np.concatenate([e[1] for e in ev])
+        dc = np.concatenate([e[2] for e in ev])
+        du = np.concatenate([e[3] for e in ev])
+        inc, dec = dc > 0, dc < 0
+        np.add.at(self.cnt, (i[inc], m[inc]), 1)
+        np.subtract.at(self.cnt, (i[dec], m[dec]), 1)
+        np.subtract.at(self.unmet, (i[du > 0], m[du > 0]), 1)
+        self._refresh(i, m)
+
+    def draw(self, t: int, persons: np.ndarray, pool: np.ndarray) -> None:
+        """One draw for each person (``pool`` 0 online / 1 offline)."""
+        K, mo = self.K, self.mo
+        tenure = (mo.first[t] - self.pop.hired[persons]) / DAY / 30.44
+        v = self.vs[persons] + self.model.v_tenure(tenure)
+        cols = pool[:, None] * K + np.arange(K)
+        s = self.S[persons[:, None], cols]
+        with np.errstate(divide="ignore"):
+            logit = np.where(s > 0, v + np.log(np.maximum(s, 1e-30)), -np.inf)
+        top = logit.max(axis=1)
+        ok = np.isfinite(top)
+        persons, pool, logit, top = persons[ok], pool[ok], logit[ok], top[ok]
+        if not len(persons):
+            return
+        k = draw_rows(self.rng, np.exp(logit - top[:, None]))
+        g = pool * K + k
+        idx = self.gs[g][:, None] + np.arange(self.gmax)
+        valid = idx < self.ge[g][:, None]
+        idx = np.minimum(idx, self.W.shape[1] - 1)
+        w = self.W[persons[:, None], idx] * valid
+        good = w.sum(axis=1) > 0
+        persons, idx, w = persons[good], idx[good], w[good]
+        m = idx[np.arange(len(persons)), draw_rows(self.rng, w)]
+        self.take(t, persons, m, callup=False)
+
+    def take(self, t: int, persons: np.ndarray, m: np.ndarray, callup: bool) -> None:
+        mo, model, pop = self.mo, self.model, self.pop
+        self.taken[persons, m] = True
+        self._refresh(persons, m)
+        a = np.maximum(pop.hired[persons], mo.first[t])
+        b = np.minimum(pop.left[persons], mo.last[t])
+        width = np.maximum((b - a) / DAY + 1, 1).astype(int)
+        enrolled = a + (self.rng.random(len(persons)) * width).astype(int) * DAY
+        scheduled = model.mode[m] != "online"
+        s0, s1 = class_dates(model, m, np.full(len(m), t), mo, self.seed, self.sc.class_every)
+        online_done = enrolled + self.rng.geometric(self.sc.online_days_p, len(m)) * DAY
+        done_on = np.where(scheduled, s1, online_done)
+        yi = mo.year_index[t]
+        pc = self.rates.p_complete[persons, yi, model.pool[m]]
+        success = self.rng.random(len(m)) < pc
+        gone = done_on > pop.left[persons]
+        completes = success & ~gone
+        self.rows.append(
+            {
+                "staff": persons,
+                "module": m,
+                "t": np.full(len(m), t),
+                "enrolled_on": enrolled,
+                "done_on": done_on,
+                "success": success,
+                "gone": gone,
+                "callup": np.full(len(m), callup),
+            }
+        )
+        cm = month_index(done_on, self.start)
+        c = completes & (cm + 1 < len(mo.first))
+        if not c.any():
+            return
+        i, m, cm = persons[c], m[c], cm[c]
+        same_year = mo.year[np.minimum(cm + 1, len(mo.year) - 1)] == mo.year[cm]
+        for month in np.unique(cm[same_year]):
+            sel = same_year & (cm == month)
+            self.credit.setdefault(int(month) + 1, []).append((i[sel], model.hours[m[sel]]))
+        pos, s = expand(*self.succ, m)
+        on, off = cm[pos] + 1, cm[pos] + 1 + model.fx.seq_months
+        pos_d, d = expand(*self.dep, m)
+        self._schedule(i[pos], s, on, 1, 0)
+        self._schedule(i[pos], s, off, -1, 0)
+        self._schedule(i[pos_d], d, cm[pos_d] + 1, 0, 1)
+
+    def _schedule(self, i: np.ndarray, m: np.ndarray, when: np.ndarray, dc: int, du: int) -> None:
+        keep = when < len(self.mo.first)
+        i, m, when = i[keep], m[keep], when[keep]
+        for month in np.unique(when):
+            sel = when == month
+            n = int(sel.sum())
+            self.events.setdefault(int(month), []).append(
+                (i[sel], m[sel], np.full(n, dc, np.int8), np.full(n, du, np.int8))
+            )
+
+
+def simulate(
+    rng: np.random.Generator,
+    pop: Population,
+    model: ChoiceModel,
+    sc: Scenario,
+    fx: Effects,
+    v_static: np.ndarray,
+    start: np.datetime64,
+    end: np.datetime64,
+    seed: int,
+    progress: bool = False,
+) -> tuple[pd.DataFrame, Rates, pd.DataFrame]:
+    """All enrolments (internal module indices), the rates and the call-ups."""
+    rates = build_rates(pop, model, sc, fx, start, end)
+    sim = Simulation(rng, pop, model, sc, rates, v_static, start, end, seed)
+    mo = sim.mo
+    callups = _callups(rng, pop, model, sc, fx, rates, mo)
+    by_month = callups.groupby("t").indices if len(callups) else {}
+    staff_of_org = pd.Series(np.arange(len(pop.staff))).groupby(pop.org_of).indices
+    offline = model.pool == 1
+    for t in tqdm(range(len(mo.first)), desc="months", disable=not progress, unit="month"):
+        if t and mo.year_index[t] != mo.year_index[t - 1]:
+            sim.new_year(int(mo.year_index[t]))
+        sim.apply_events(t)
+        yi = int(mo.year_index[t])
+        days = employed_days(pop.hired, pop.left, mo.first[t], mo.last[t])
+        season = sc.season[int(mo.month[t]) - 1]
+        mult = target_multiplier(sc, sim.ytd, sim.target, int(mo.month[t]))
+        n_on = rng.poisson(rates.lam[:, yi, 0] * days * season * mult)
+        n_off = rng.poisson(rates.lam[:, yi, 1] * days * season)
+        total = n_on + n_off
+        for r in range(int(total.max(initial=0))):
+            who = np.flatnonzero(total > r)
+            sim.draw(t, who, (r < n_off[who]).astype(int))
+        for j in by_month.get(t, []):
+            o, m = int(callups["org"].iat[j]), int(callups["module"].iat[j])
+            members = staff_of_org.get(o, np.zeros(0, int))
+            members = members[(days[members] > 0) & ~sim.taken[members, m]]
+            sent = members[rng.random(len(members)) < sc.p_send]
+            if len(sent) and offline[m]:
+                sim.take(t, sent, np.full(len(sent), m), callup=True)
+    rows = {k: np.concatenate([r[k] for r in sim.rows]) for k in sim.rows[0]} if sim.rows else {}
+    enr = pd.DataFrame(rows)
+    return enr, rates, callups
+
+
+def _callups(
+    rng: np.random.Generator,
+    pop: Population,
+    model: ChoiceModel,
+    sc: Scenario,
+    fx: Effects,
+    rates: Rates,
+    mo: Months,
+) -> pd.DataFrame:
+    """Each unit's call-ups: (org, month, offline module), the module chosen by the unit's
+    type emphasis and the year's uptake weights."""
+    frames = []
+    offline = np.flatnonzero(model.pool == 1)
+    org_type = pop.org_type_index
+    for yi in range(rates.callup.shape[1]):
+        n = rng.poisson(rates.callup[:, yi])
+        org = np.repeat(np.arange(len(n)), n)
+        if not len(org):
+            continue
+        months = np.flatnonzero(mo.year_index == yi)
+        t = rng.choice(months, size=len(org))
+        c = model.c_year(yi)[offline]
+        w = c[None, :] * np.exp(
+            fx.org_emphasis * model.emphasis[org_type[org]][:, model.skill[offline]]
+        )
+        m = offline[draw_rows(rng, w)]
+        frames.append(pd.DataFrame({"org": org, "t": t, "module": m}))
+    if not frames:
+        return pd.DataFrame({"org": [], "t": [], "module": []}, dtype=np.int64)
+    return pd.concat(frames, ignore_index=True).sort_values(["t", "org"]).reset_index(drop=True)

@@ -1,0 +1,195 @@
+"""Every experiment metric, each defined once here (names as in DESIGN.md).
+
+Ranking (``recommend``), averaged over the people scored (everyone with at least one
+test item; a person given no recommendation scores 0):
+
+- ``ndcg@k``: Σᵢ≤ₖ relᵢ / log₂(i + 1), divided by the ideal for min(|T|, k) hits;
+- ``recall@k``: hits in the top k / |T|;
+- ``precision@k``: hits in the top k / k (k fixed even if fewer were recommended);
+- ``map@k``: Σᵢ≤ₖ precision@i · relᵢ / min(|T|, k);
+- ``mrr``: 1 / rank of the first hit in the top k (0 if none);
+- ``coverage``: distinct modules recommended to anyone / modules in the catalogue;
+- ``admissible``: share of recommended (person, module) pairs whose prerequisites
+  the person had completed and that they had not completed (as of training).
+
+Probabilities (``risk``), ``label`` 1 = the bad outcome:
+
+- ``roc_auc``; ``pr_auc`` = average precision (step-wise area; compare with
+  ``base_rate``, the share of positives, which is what a random score gets);
+- ``brier``: mean (p − y)²;
+- ``ece``: 10 equal-width bins on [0, 1] (the last closed), Σ_b n_b/N·|mean p_b − mean y_b|;
+- ``lift@10%``: positive share among the ⌈10 %⌉ highest scores / base rate; ties at
+  the boundary are broken by input order, so pass rows in a fixed order;
+- ``share_error``: mean over units of |mean predicted p − observed positive share|
+  (each unit counts once, whatever its size).
+
+Effect: ``gains`` per module, post − pre and follow-up − pre, with percentile
+bootstrap 95 % intervals over people.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+RANKING_METRICS = ("ndcg", "recall", "precision", "map", "mrr", "coverage", "admissible")
+RISK_METRICS = ("roc_auc", "pr_auc", "base_rate", "brier", "ece", "lift@10%", "share_error")
+
+
+def _hits(recs: pd.DataFrame, test: pd.DataFrame, k: int) -> tuple[pd.DataFrame, pd.Series]:
+    """Per (person, rank ≤ k) whether the module is a test item; and |T| per person."""
+    n_true = test.drop_duplicates(["staff_id", "module_id"]).groupby("staff_id").size()
+    top = recs[(recs["rank"] <= k) & recs["staff_id"].isin(n_true.index)]
+    truth = set(zip(test["staff_id"], test["module_id"], strict=True))
+    hit = np.fromiter(
+        ((s, m) in truth for s, m in zip(top["staff_id"], top["module_id"], strict=True)),
+        dtype=bool,
+        count=len(top),
+    )
+    return top.assign(hit=hit), n_true
+
+
+def ranking_metrics(
+    recs: pd.DataFrame,
+    test: pd.DataFrame,
+    k: int,
+    n_catalogue: int,
+    admissible_pairs: pd.Series | None = None,
+) -> dict[str, float]:
+    """Ranking metrics of ``recs`` (staff_id, rank, module_id) against ``test``
+    (staff_id, module_id).  ``admissible_pairs``: one bool per row of ``recs``."""
+    top, n_true = _hits(recs, test, k)
+    users = n_true.index
+    if len(users) == 0:
+        raise ValueError("no person has a test item: nothing to score")
+    rank = top["rank"].to_numpy()
+    hit = top["hit"].to_numpy()
+    disc = 1.0 / np.log2(rank + 1.0)
+    dcg = pd.Series(disc * hit, index=top["staff_id"]).groupby(level=0).sum()
+    ideal_disc = np.cumsum(1.0 / np.log2(np.arange(2, k + 2)))
+    idcg = pd.Series(ideal_disc[np.minimum(n_true.to_numpy(), k) - 1], index=users)
+    n_hit = pd.Series(hit.astype(float), index=top["staff_id"]).groupby(level=0).sum()
+    # precision@i at each hit = (hits so far) / i
+    cum = top.assign(c=top.groupby("staff_id")["hit"].cumsum())
+    ap_terms = pd.Series(np.where(hit, cum["c"].to_numpy() / rank, 0.0), index=top["staff_id"])
+    ap = ap_terms.groupby(level=0).sum().reindex(users, fill_value=0.0) / np.minimum(n_true, k)
+    first = top[hit].groupby("staff_id")["rank"].min()
+    rr = 1.0 / first
+
+    def mean(s: pd.Series) -> float:
+        return float(s.reindex(users, fill_value=0.0).mean())
+
+    out = {
+        f"ndcg@{k}": mean(dcg.reindex(users, fill_value=0.0) / idcg),
+        f"recall@{k}": mean(n_hit.reindex(users, fill_value=0.0) / n_true),
+        f"precision@{k}": mean(n_hit / k),
+        f"map@{k}": mean(ap),
+        "mrr": mean(rr),
+        "coverage": recs.loc[recs["rank"] <= k, "module_id"].nunique() / n_catalogue,
+    }
+    if admissible_pairs is not None:
+        sel = (recs["rank"] <= k).to_numpy()
+        vals = np.asarray(admissible_pairs, dtype=bool)[sel]
+        out["admissible"] = float(vals.mean()) if len(vals) else float("nan")
+    return out
+
+
+def _check_probs(y: np.ndarray, p: np.ndarray) -> None:
+    if len(y) != len(p) or len(y) == 0:
+        raise ValueError(f"need equally many labels and scores, got {len(y)} and {len(p)}")
+    if not np.isin(y, (0, 1)).all():
+        raise ValueError(f"labels must be 0 or 1, got {sorted(set(np.unique(y)) - {0, 1})[:3]}")
+    if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
+        raise ValueError("scores must be probabilities in [0, 1]")
+
+
+def brier(y: np.ndarray, p: np.ndarray) -> float:
+    return float(np.mean((np.asarray(p, float) - np.asarray(y, float)) ** 2))
+
+
+def ece(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
+    y, p = np.asarray(y, float), np.asarray(p, float)
+    b = np.minimum((p * bins).astype(int), bins - 1)
+    n = np.bincount(b, minlength=bins)
+    sp = np.bincount(b, weights=p, minlength=bins)
+    sy = np.bincount(b, weights=y, minlength=bins)
+    used = n > 0
+    return float(np.sum(np.abs(sp[used] - sy[used])) / len(y))
+
+
+def lift_at(y: np.ndarray, p: np.ndarray, share: float = 0.10) -> float:
+    y, p = np.asarray(y, float), np.asarray(p, float)
+    base = y.mean()
+    if base == 0:
+        return float("nan")
+    n_top = max(1, math.ceil(share * len(y)))
+    order = np.argsort(-p, kind="stable")
+    return float(y[order[:n_top]].mean() / base)
+
+
+def share_error(y: np.ndarray, p: np.ndarray, unit: np.ndarray) -> float:
+    frame = pd.DataFrame({"y": np.asarray(y, float), "p": np.asarray(p, float), "u": unit})
+    g = frame.groupby("u")[["y", "p"]].mean()
+    return float((g["p"] - g["y"]).abs().mean())
+
+
+def risk_metrics(y: np.ndarray, p: np.ndarray, unit: np.ndarray) -> dict[str, float]:
+    """All probability metrics of scores ``p`` for labels ``y`` (units for share_error)."""
+    y, p = np.asarray(y).astype(int), np.asarray(p, dtype=float)
+    _check_probs(y, p)
+    both = 0 < y.sum() < len(y)
+    return {
+        "roc_auc": float(roc_auc_score(y, p)) if both else float("nan"),
+        "pr_auc": float(average_precision_score(y, p)) if both else float("nan"),
+        "base_rate": float(y.mean()),
+        "brier": brier(y, p),
+        "ece": ece(y, p),
+        "lift@10%": lift_at(y, p),
+        "share_error": share_error(y, p, np.asarray(unit)),
+    }
+
+
+def reliability(y: np.ndarray, p: np.ndarray, bins: int = 10) -> pd.DataFrame:
+    """Per non-empty bin: mean predicted, observed share, count (for the reliability plot)."""
+    y, p = np.asarray(y, float), np.asarray(p, float)
+    b = np.minimum((p * bins).astype(int), bins - 1)
+    frame = pd.DataFrame({"bin": b, "p": p, "y": y})
+    return frame.groupby("bin").agg(
+        predicted=("p", "mean"), observed=("y", "mean"), n=("y", "size")
+    )
+
+
+def bootstrap_mean_ci(
+    values: np.ndarray, rng: np.random.Generator, n_boot: int = 1000
+) -> tuple[float, float, float]:
+    """Mean and percentile-bootstrap 95 % interval of ``values``."""
+    values = np.asarray(values, float)
+    if len(values) == 0:
+        return (float("nan"),) * 3
+    idx = rng.integers(0, len(values), size=(n_boot, len(values)))
+    means = values[idx].mean(axis=1)
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return float(values.mean()), float(lo), float(hi)
+
+
+def gains(outcomes: pd.DataFrame, seed: int, n_boot: int = 1000) -> pd.DataFrame:
+    """Per module: n, mean post − pre and follow-up − pre with bootstrap 95 % intervals.
+
+    ``outcomes``: staff_id, module_id, kind, value.  A person's gain needs both values;
+    repeated measurements of one kind are averaged first."""
+    o = outcomes[outcomes["kind"].isin(["pre", "post", "followup"])]
+    wide = o.pivot_table(index=["module_id", "staff_id"], columns="kind", values="value")
+    rng = np.random.default_rng(seed)
+    rows = []
+    for module, g in wide.groupby(level=0, sort=True):
+        row: dict[str, object] = {"module_id": module}
+        for kind in ("post", "followup"):
+            d = (g[kind] - g["pre"]).dropna() if {kind, "pre"} <= set(g.columns) else []
+            mean, lo, hi = bootstrap_mean_ci(np.asarray(d, float), rng, n_boot)
+            row |= {f"n_{kind}": len(d), f"gain_{kind}": mean, f"gain_{kind}_lo": lo}
+            row[f"gain_{kind}_hi"] = hi
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,102 @@
+"""PNG plots of a run: metric by model with 95 % error bars over seeds; for risk the
+reliability curve and the precision-recall curve.  Labels are bilingual; the CJK font
+comes from ``features.plotting``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import precision_recall_curve
+
+from experiments.config import ExperimentConfig
+from experiments.metrics import reliability
+from experiments.report import summary
+from features import plotting
+
+TITLES = {"recommend": "推荐模型对比 recommenders", "risk": "风险模型对比 risk models"}
+
+
+def metric_plot(path: Path, cfg: ExperimentConfig, metrics: pd.DataFrame) -> Path:
+    import matplotlib.pyplot as plt
+
+    s = summary(metrics)
+    names = [n for n in dict.fromkeys(s["metric"]) if n != "base_rate"]
+    cols = min(4, len(names))
+    rows = int(np.ceil(len(names) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.9 * rows), squeeze=False)
+    for ax, name in zip(axes.ravel(), names, strict=False):
+        g = s[s["metric"] == name]
+        y = g["mean"].to_numpy()
+        err = np.vstack([y - g["lo"].to_numpy(), g["hi"].to_numpy() - y])
+        ax.bar(range(len(g)), y, yerr=np.nan_to_num(err), capsize=3, color="#4C72B0")
+        ax.set_xticks(range(len(g)), g["model"], rotation=40, ha="right", fontsize=8)
+        ax.set_title(name, fontsize=10)
+    for ax in axes.ravel()[len(names) :]:
+        ax.axis("off")
+    fig.suptitle(f"{TITLES.get(cfg.task, cfg.task)} — {cfg.name} (均值与95%区间 mean, 95% CI)")
+    fig.tight_layout()
+    return plotting.save(fig, path)
+
+
+def risk_plots(run_dir: Path, predictions: pd.DataFrame) -> list[Path]:
+    import matplotlib.pyplot as plt
+
+    first = predictions[predictions["seed"] == predictions["seed"].min()]
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="完美校准 perfect")
+    for model, g in first.groupby("model", sort=False):
+        r = reliability(g["label"].to_numpy(), g["score"].to_numpy())
+        ax.plot(r["predicted"], r["observed"], marker="o", label=model)
+    ax.set_xlabel("预测概率 predicted p")
+    ax.set_ylabel("实际比例 observed share")
+    ax.set_title("可靠性曲线 reliability (10 bins)")
+    ax.legend(fontsize=8)
+    out = [plotting.save(fig, run_dir / "reliability.png")]
+    fig, ax = plt.subplots(figsize=(5, 5))
+    base = first.groupby("model", sort=False)["label"].mean().iloc[0]
+    ax.axhline(base, color="grey", lw=1, ls="--", label=f"基准率 base rate {base:.2f}")
+    for model, g in first.groupby("model", sort=False):
+        prec, rec, _ = precision_recall_curve(g["label"].to_numpy(), g["score"].to_numpy())
+        ax.plot(rec, prec, label=model)
+    ax.set_xlabel("召回率 recall")
+    ax.set_ylabel("精确率 precision")
+    ax.set_title("精确率-召回率曲线 precision-recall")
+    ax.legend(fontsize=8)
+    out.append(plotting.save(fig, run_dir / "pr_curve.png"))
+    return out
+
+
+def effect_plot(path: Path, metrics: pd.DataFrame, top: int = 30) -> Path:
+    import matplotlib.pyplot as plt
+
+    m = metrics[(metrics["seed"] == metrics["seed"].iloc[0]) & (metrics["slice"] != "all")]
+    wide = m.pivot_table(index="slice", columns="metric", values="value")
+    wide = wide.sort_values("n_post", ascending=False).head(top).sort_index()
+    fig, ax = plt.subplots(figsize=(max(6, 0.3 * len(wide)), 4))
+    x = np.arange(len(wide))
+    for off, kind, name in (
+        (-0.15, "post", "培训后 post − pre"),
+        (0.15, "followup", "一年随访 follow-up − pre"),
+    ):
+        y = wide[f"gain_{kind}"].to_numpy()
+        err = np.vstack([y - wide[f"gain_{kind}_lo"], wide[f"gain_{kind}_hi"] - y])
+        ax.errorbar(x + off, y, yerr=np.nan_to_num(err), fmt="o", capsize=2, label=name)
+    ax.set_xticks(x, wide.index, rotation=90, fontsize=7)
+    ax.set_ylabel("自评提升 gain (points)")
+    ax.set_title("各模块培训效果 per-module gains (bootstrap 95%)")
+    ax.legend(fontsize=8)
+    return plotting.save(fig, path)
+
+
+def write_plots(
+    run_dir: Path, cfg: ExperimentConfig, metrics: pd.DataFrame, predictions: pd.DataFrame | None
+) -> list[Path]:
+    plotting.setup()
+    if cfg.task == "effect":
+        return [effect_plot(run_dir / "effect.png", metrics)]
+    out = [metric_plot(run_dir / "metrics.png", cfg, metrics)]
+    if predictions is not None and len(predictions):
+        out += risk_plots(run_dir, predictions)
+    return out

@@ -1,0 +1,306 @@
+"""The recommender interface every module recommender implements.
+
+A recommender follows scikit-learn conventions (``__init__`` stores parameters,
+``fit`` returns ``self``, learned state ends in ``_``) and answers one question::
+
+    model.fit(tables, as_of=None)                    # canonical tables (DESIGN.md)
+    model.recommend(staff_ids, k=10, filters=None)   # staff_id, rank, module_id, score, reason
+
+``fit`` uses only records dated on or before ``as_of`` (``tables_as_of``; ``None`` =
+all records).  ``recommend`` scores every module for each person, removes the ones
+``Filters`` excludes (by default: already completed, or prerequisites not completed),
+and returns the ``k`` best per person, ties broken by ``module_id``.  Each person is
+scored independently, so a batch call gives the same rows as one call per person.
+People unknown at fit time get the model's answer for an empty history.
+
+Subclasses implement two hooks:
+
+``_fit(data, tables)``
+    learn from ``data`` (an ``Interactions``: user and item vocabularies and the
+    binary person × module matrix of completions) and the as-of tables;
+``_scores(batch)``
+    a dense ``(len(batch.staff_ids), n_items)`` float array; higher is better,
+    ``-inf`` or NaN = never recommend.
+
+and may set the class attribute ``reason`` (the text of the ``reason`` column) or
+override ``_reasons``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import ClassVar, Self
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+
+from engine.errors import NotFittedError
+
+__all__ = [
+    "RECOMMEND_COLUMNS",
+    "Batch",
+    "Filters",
+    "Interactions",
+    "Recommender",
+    "Tables",
+    "admissible",
+    "build_interactions",
+    "tables_as_of",
+]
+
+Tables = dict[str, pd.DataFrame]
+RECOMMEND_COLUMNS = ["staff_id", "rank", "module_id", "score", "reason"]
+
+#: Per table: the date that says when a record became known.  ``tables_as_of`` keeps
+#: rows dated on or before the as-of date; other dates in a kept row that lie later
+#: are treated as not yet known (see ``tables_as_of``).
+RECORD_DATES = {
+    "staff": "hired_on",
+    "sessions": "starts_on",
+    "participations": "enrolled_on",
+    "assessments": "taken_on",
+    "outcomes": "measured_on",
+}
+_CHUNK = 1024  # people scored per dense block (bounds memory on large catalogues)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which modules a recommendation may contain.
+
+    exclude_completed : drop modules the person has already completed.
+    prerequisites     : keep only modules whose prerequisites the person has completed.
+    modes, tiers      : keep only these modes / tiers (None = any).
+    exclude_modules   : module ids never to recommend (e.g. retired modules).
+    """
+
+    exclude_completed: bool = True
+    prerequisites: bool = True
+    modes: tuple[str, ...] | None = None
+    tiers: tuple[str, ...] | None = None
+    exclude_modules: frozenset[str] = field(default_factory=frozenset)
+
+
+def _as_ts(value: date | str | pd.Timestamp) -> np.datetime64:
+    try:
+        return pd.Timestamp(value).normalize().to_datetime64()
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"as_of is not a date: {value!r}") from exc
+
+
+def tables_as_of(tables: Tables, as_of: date | str | pd.Timestamp) -> Tables:
+    """The canonical tables as they were known on ``as_of`` (same semantics as
+    ``features.snapshot``):
+
+    - staff hired after ``as_of`` are absent; a later ``left_on`` is not yet known (empty);
+    - participations enrolled after ``as_of`` are absent; one completed after it is
+      still ``enrolled`` (no completion date, 0 hours); dropped / no-show records
+      carry no date of their own and count from their enrolment;
+    - sessions starting, assessments taken and outcomes measured after it are absent.
+
+    Catalogue tables (organizations, skills, modules, module_skills,
+    role_requirements) are kept whole: they carry no dates.
+    """
+    t = _as_ts(as_of)
+    out = dict(tables)
+    for name, col in RECORD_DATES.items():
+        if name in tables:
+            frame = tables[name]
+            out[name] = frame[(frame[col].to_numpy() <= t)].reset_index(drop=True)
+    if "staff" in out:
+        staff = out["staff"].copy()
+        left = staff["left_on"]
+        staff["left_on"] = left.where(~(left.to_numpy() > t))
+        out["staff"] = staff
+    if "sessions" in out:
+        ses = out["sessions"].copy()
+        ses["ends_on"] = ses["ends_on"].where(~(ses["ends_on"].to_numpy() > t))
+        out["sessions"] = ses
+    if "participations" in out:
+        p = out["participations"].copy()
+        late = p["completed_on"].to_numpy() > t
+        if late.any():
+            p["status"] = p["status"].astype(object).where(~late, "enrolled")
+            p["completed_on"] = p["completed_on"].where(~late)
+            p["hours"] = p["hours"].astype(float).where(~late, 0.0)
+        out["participations"] = p
+    return out
+
+
+@dataclass
+class Interactions:
+    """Vocabularies and the person × module matrix of completions.
+
+    users    : staff ids (row order of ``matrix``); everyone in ``staff``.
+    items    : module ids (column order), sorted.
+    matrix   : CSR float32, 1 where the person completed the module.
+    prereq   : CSR bool (items × items), ``prereq[j, p]`` = p is a prerequisite of j.
+    modules  : the modules table in ``items`` order.
+    """
+
+    users: pd.Index
+    items: pd.Index
+    matrix: sp.csr_matrix
+    prereq: sp.csr_matrix
+    modules: pd.DataFrame
+
+    def rows(self, staff_ids: Sequence[str]) -> np.ndarray:
+        """Row of each staff id (−1 = unknown)."""
+        return self.users.get_indexer(pd.Index(staff_ids, dtype=object))
+
+    def history(self, rows: np.ndarray) -> sp.csr_matrix:
+        """Completion rows for ``rows`` (empty rows where −1)."""
+        rows = np.asarray(rows)
+        known = rows >= 0
+        out = sp.csr_matrix((len(rows), len(self.items)), dtype=np.float32)
+        if known.any():
+            sel = sp.csr_matrix(self.matrix[rows[known]])
+            scatter = sp.csr_matrix(
+                (np.ones(known.sum(), np.float32), (np.flatnonzero(known), np.arange(known.sum()))),
+                shape=(len(rows), int(known.sum())),
+            )
+            out = sp.csr_matrix(scatter @ sel)
+        return out
+
+
+def _prereq_matrix(items: pd.Index, prerequisites: pd.Series) -> sp.csr_matrix:
+    rows, cols = [], []
+    for j, text in enumerate(prerequisites.fillna("").astype(str)):
+        for pid in filter(None, (x.strip() for x in text.split("|"))):
+            p = items.get_loc(pid) if pid in items else -1
+            if p >= 0:
+                rows.append(j)
+                cols.append(p)
+    n = len(items)
+    return sp.csr_matrix((np.ones(len(rows), bool), (rows, cols)), shape=(n, n), dtype=bool)
+
+
+def build_interactions(tables: Tables) -> Interactions:
+    """The ``Interactions`` of canonical tables (completed participations only)."""
+    modules = tables["modules"].sort_values("module_id").reset_index(drop=True)
+    items = pd.Index(modules["module_id"].astype(str).to_numpy(dtype=object))
+    staff_ids = tables["staff"]["staff_id"].astype(str).to_numpy(dtype=object)
+    users = pd.Index(np.unique(staff_ids))
+    p = tables["participations"]
+    done = p[(p["status"] == "completed").to_numpy()]
+    r = users.get_indexer(done["staff_id"].astype(str).to_numpy(dtype=object))
+    c = items.get_indexer(done["module_id"].astype(str).to_numpy(dtype=object))
+    ok = (r >= 0) & (c >= 0)
+    m = sp.csr_matrix(
+        (np.ones(int(ok.sum()), np.float32), (r[ok], c[ok])), shape=(len(users), len(items))
+    )
+    m.sum_duplicates()
+    m.data[:] = 1.0
+    return Interactions(users, items, m, _prereq_matrix(items, modules["prerequisites"]), modules)
+
+
+def admissible(history: sp.csr_matrix, prereq: sp.csr_matrix) -> np.ndarray:
+    """Dense bool (people × modules): not yet completed and every prerequisite completed."""
+    need = np.asarray(prereq.sum(axis=1)).ravel()
+    have = np.asarray((history @ prereq.T.astype(np.float32)).todense())
+    done = np.asarray(history.todense()) > 0
+    return (have >= need[None, :]) & ~done
+
+
+@dataclass
+class Batch:
+    """One block of people to score: ids, rows in the fitted vocabulary (−1 = unknown)
+    and their completion history (CSR, people × modules)."""
+
+    staff_ids: np.ndarray
+    rows: np.ndarray
+    history: sp.csr_matrix
+
+
+class Recommender(BaseEstimator):
+    """Base class of module recommenders (see the module docstring)."""
+
+    reason: ClassVar[str] = "recommended"
+
+    def fit(self, tables: Tables, as_of: date | str | pd.Timestamp | None = None) -> Self:
+        if as_of is not None:
+            tables = tables_as_of(tables, as_of)
+        self.data_ = build_interactions(tables)
+        self._fit(self.data_, tables)
+        return self
+
+    def recommend(
+        self, staff_ids: Sequence[str], k: int = 10, filters: Filters | None = None
+    ) -> pd.DataFrame:
+        if not hasattr(self, "data_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted: call fit(tables) first")
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        filters = filters or Filters()
+        ids = np.asarray([str(s) for s in staff_ids], dtype=object)
+        static = self._static_mask(filters)
+        parts = []
+        for lo in range(0, len(ids), _CHUNK):
+            chunk = ids[lo : lo + _CHUNK]
+            rows = self.data_.rows(chunk)
+            batch = Batch(chunk, rows, self.data_.history(rows))
+            scores = np.asarray(self._scores(batch), dtype=np.float64)
+            if scores.shape != (len(chunk), len(self.data_.items)):
+                raise ValueError(
+                    f"{type(self).__name__}._scores returned shape {scores.shape}, "
+                    f"expected {(len(chunk), len(self.data_.items))}"
+                )
+            scores = np.where(np.isnan(scores), -np.inf, scores)
+            scores[:, ~static] = -np.inf
+            if filters.prerequisites:
+                scores[~admissible(batch.history, self.data_.prereq)] = -np.inf
+            elif filters.exclude_completed:
+                scores[np.asarray(batch.history.todense()) > 0] = -np.inf
+            parts.append(self._top_k(batch, scores, k))
+        if not parts:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in RECOMMEND_COLUMNS})
+        return pd.concat(parts, ignore_index=True)
+
+    # -- hooks ------------------------------------------------------------------------
+    def _fit(self, data: Interactions, tables: Tables) -> None:
+        raise NotImplementedError
+
+    def _scores(self, batch: Batch) -> np.ndarray:
+        raise NotImplementedError
+
+    def _reasons(self, batch: Batch, person: np.ndarray, item: np.ndarray) -> np.ndarray:
+        return np.full(len(person), self.reason, dtype=object)
+
+    # -- helpers ----------------------------------------------------------------------
+    def _static_mask(self, filters: Filters) -> np.ndarray:
+        mods = self.data_.modules
+        keep = np.ones(len(mods), bool)
+        if filters.modes is not None:
+            keep &= mods["mode"].isin(filters.modes).to_numpy()
+        if filters.tiers is not None:
+            keep &= mods["tier"].isin(filters.tiers).to_numpy()
+        if filters.exclude_modules:
+            keep &= ~self.data_.items.isin(list(filters.exclude_modules))
+        return keep
+
+    def _top_k(self, batch: Batch, scores: np.ndarray, k: int) -> pd.DataFrame:
+        n, n_items = scores.shape
+        kk = min(k, n_items)
+        # order: score descending, then module id (column order) ascending
+        order = np.lexsort((np.broadcast_to(np.arange(n_items), scores.shape), -scores), axis=1)
+        top = order[:, :kk]
+        top_scores = np.take_along_axis(scores, top, axis=1)
+        person = np.repeat(np.arange(n), kk)
+        item = top.ravel()
+        val = top_scores.ravel()
+        ok = np.isfinite(val)
+        person, item, val = person[ok], item[ok], val[ok]
+        rank = (np.tile(np.arange(1, kk + 1), n))[ok]
+        return pd.DataFrame(
+            {
+                "staff_id": batch.staff_ids[person],
+                "rank": rank.astype(np.int64),
+                "module_id": self.data_.items.to_numpy()[item],
+                "score": val,
+                "reason": self._reasons(batch, person, item),
+            }
+        )
