@@ -15,6 +15,40 @@ A policy names a window and what each person owes in it:
 ``ceil_min1`` (default) = ceil(requirement × employed fraction), at least 1;
 ``exact`` = requirement × fraction; ``none`` = the full requirement.
 
+``pace`` says what is *due by now* for the ``on_track`` status, with ``elapsed`` the
+share of the person's employed part of the period that has passed (as-of day
+included): ``floor`` (default) = floor(required × elapsed), what is due in whole units
+(person-times, hours, credits), so nobody is behind before a whole unit falls due —
+e.g. a head owing 3 person-times in 3 years is on track with 0 done until a third of
+the window has passed, with 1 until two thirds; ``exact`` = required × elapsed, the
+plain pro-rata amount.  For hours and credits the floor differs from the pro-rata
+amount by less than one hour or credit.
+
+Credit rules (``[credits]``, source 002 附件3; defaults are the Baoji figures):
+
+- offline training (``offline``/``blended`` modules) earns ``offline_per_day`` credits a
+  training day when it lasts ``offline_min_days`` days or more (3天以上(含3天), 5 学分/天),
+  ``offline_short_per_day`` otherwise.  Days come from the module's hours:
+  ``day_rule = "whole"`` (default) counts completed training days,
+  floor(hours / ``hours_per_day``) — a 16- or 17-hour module is 2 days (0 credits),
+  24 hours is 3 days (15 credits); ``"started"`` counts every started day,
+  ceil(hours / ``hours_per_day``) — 17 hours is then 3 days;
+- an online (``online``/``live``) course passed earns hours × ``online_per_hour``
+  clipped to [``online_min``, ``online_max``] (每科考试合格 5-20 学分);
+- a module's own ``credits`` column, where given, replaces the computed value; an
+  online course that was failed still earns nothing;
+- passing: a course's scores are the person's assessments of that module from its
+  enrolment up to their next enrolment in it.  It counts as failed only if it has a
+  score below ``pass_score`` taken in the year of completion and no passing score; a
+  failed course earns its credits on the day of its first passing retake.  A score in
+  a later year can therefore add credits but never remove them;
+- ``carry_over`` (第十五条: 超额完成当年学分任务的，超额部分计入下一年度学分) with
+  ``carry_over_horizon``: ``next_year`` (default, the literal reading) — a year's
+  surplus counts toward the next year only, credits carried in are used first and
+  what is left of them expires; ``chained`` — surplus keeps rolling forward;
+- ``unit_unqualified_share`` (第十八条): a unit where at least this share of staff
+  failed a year's credits cannot be rated advanced that year (``features.org``).
+
 ``load_policy("national-2025")`` loads a preset; ``load_policy("my.toml")`` a file.
 """
 
@@ -56,11 +90,13 @@ class CreditsRule(_Strict):
     annual: float = 60
     cycle: float = 300
     carry_over: bool = True
+    carry_over_horizon: Literal["next_year", "chained"] = "next_year"
     unit_unqualified_share: float = 1 / 3
     offline_min_days: int = 3
     offline_per_day: float = 5
     offline_short_per_day: float = 0
     hours_per_day: float = 8
+    day_rule: Literal["whole", "started"] = "whole"
     online_per_hour: float = 2.5
     online_min: float = 5
     online_max: float = 20
@@ -70,6 +106,8 @@ class CreditsRule(_Strict):
     def _ranges(self) -> CreditsRule:
         if self.online_min > self.online_max:
             raise ValueError("online_min must not exceed online_max")
+        if self.hours_per_day <= 0:
+            raise ValueError("hours_per_day must be positive")
         if not 0 < self.unit_unqualified_share <= 1:
             raise ValueError("unit_unqualified_share must be in (0, 1]")
         return self
@@ -85,6 +123,7 @@ class Policy(_Strict):
     start: date
     end: date
     prorate: Literal["ceil_min1", "exact", "none"] = "ceil_min1"
+    pace: Literal["floor", "exact"] = "floor"
     modes: tuple[str, ...] = MODES
     quotas: dict[str, float] = {}
     ministry_managed_only: dict[str, bool] = {}

@@ -166,7 +166,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     status = compliance(snap, policy)
     report = programme_report(snap, status, policy)
     files = write_report(report, args.out, snap.as_of, policy)
-    _write_table(org_profiles(snap, status), args.out / "organizations.csv")
+    _write_table(org_profiles(snap, status, policy), args.out / "organizations.csv")
     _write_table(role_status(snap, status), args.out / "organizations_by_role.csv")
     files += [args.out / "organizations.csv", args.out / "organizations_by_role.csv"]
     v = report.volume
@@ -181,15 +181,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
         f"  window total {int(total['person_times']):,} person-times "
         f"({total['share_of_target']:.0%} of {int(total['target']):,})"
     )
-    owing = status[status["required"] > 0]
-    shares = owing["status"].value_counts(normalize=True)
+    head = report.summary.iloc[0]  # the same figures as the coverage tables
     print(
-        "  staff owing training: "
+        f"  staff owing training ({int(head['staff']):,}): "
         + ", ".join(
-            f"{k} {shares.get(k, 0):.0%}" for k in ("met", "on_track", "at_risk", "overdue")
+            f"{k} {head[f'share_{k}']:.0%}" for k in ("met", "on_track", "at_risk", "overdue")
         )
     )
-    print(f"  person-times still needed for full coverage: {int(owing['remaining'].sum()):,}")
+    print(f"  {head['unit']} still needed for full coverage: {round(head['remaining']):,}")
     print(f"  files: {', '.join(f.name for f in files)}")
     return 0
 

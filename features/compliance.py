@@ -12,16 +12,25 @@ Rules (``person_times`` policies; hours and credits follow the same scheme):
   rounded up, at least 1);
 - ``met``: done ≥ required; ``overdue``: ``as_of`` is after the deadline and not met
   (the deadline day itself still counts as in time); ``on_track``: not met, not past
-  the deadline, and done ≥ required × elapsed fraction of the person's employed part
-  of the window; ``at_risk``: otherwise.
+  the deadline, and done ≥ what is due by now — policy option ``pace``: ``floor``
+  (default) = floor(required × elapsed) in whole units, ``exact`` = required × elapsed,
+  with elapsed the share of the person's employed part of the period up to and
+  including ``as_of``; ``at_risk``: otherwise.
 
 The deadline is the end of the policy window (person-times, leaders' hour cycle), or
 the end of the current year within the window (yearly hours and credits).  For
-``hours`` the yearly status is that of the as-of year; leader roles are held to the
-cycle instead.  For ``credits`` the status is that of the as-of year, with credits
-carried over from earlier years; ``cycle_*`` columns give the 5-year cycle, and
-``credits_<year>`` / ``qualified_<year>`` the years already ended.  Hours and credits
-count completed participations only.
+``hours`` the yearly status is that of the as-of year; ``leader_roles`` are held to the
+cycle instead, and their ``qualified_<year>`` columns say whether, at the end of that
+year, their hours since the window opened had reached what the cycle had due by then
+(the same ``pace`` rule), not the annual minimum.  For ``credits`` (see
+``features.credits`` for what earns them) the status is that of the as-of year, with
+credits carried over from earlier years; ``cycle_*`` columns give the 5-year cycle,
+and ``credits_<year>`` / ``qualified_<year>`` the years already ended.  Hours and
+credits count completed participations only.
+
+``qualified_<year>`` is empty (not applicable) for a year the person was not employed
+in and for a year that ended before the data starts — the earliest completion recorded
+in the data — since nothing can be known about it.
 """
 
 from __future__ import annotations
@@ -30,56 +39,39 @@ import numpy as np
 import pandas as pd
 
 from engine.policy import Policy
-from engine.schema import OFFLINE_MODES
+from features.credits import credits_status
+from features.periods import (
+    EPS,
+    STATUSES,
+    applicable,
+    base_frame,
+    classify,
+    counted,
+    current_year,
+    data_start,
+    day_of,
+    due,
+    employment,
+    finish,
+    per_year,
+    prorate,
+    qualified,
+    year_bounds,
+)
 from features.snapshot import Snapshot
 
-STATUSES = ("met", "on_track", "at_risk", "overdue")
-DAY = np.timedelta64(1, "D")
-_EPS = 1e-9
-
-
-def _d(value: object) -> np.datetime64:
-    return np.datetime64(pd.Timestamp(value).date(), "D")
-
-
-def employment(snap: Snapshot, start: np.datetime64, end: np.datetime64):  # noqa: ANN201
-    """Per staff: first and last employed day within [start, end] and the fraction employed."""
-    hired = snap.staff["hired_on"].to_numpy().astype("datetime64[D]")
-    left = snap.staff["left_on"].to_numpy().astype("datetime64[D]")
-    left = np.where(np.isnat(left), end, left)
-    e0, e1 = np.maximum(hired, start), np.minimum(left, end)
-    frac = np.clip(((e1 - e0) / DAY + 1) / ((end - start) / DAY + 1), 0.0, 1.0)
-    return e0, e1, frac
-
-
-def prorate(required: np.ndarray, frac: np.ndarray, how: str) -> np.ndarray:
-    """The requirement of someone employed for ``frac`` of the window."""
-    required = np.asarray(required, dtype=float)
-    if how == "none":
-        return np.where(frac > 0, required, 0.0)
-    if how == "exact":
-        return required * frac
-    part = np.maximum(np.ceil(required * frac - _EPS), 1.0)
-    return np.where(frac >= 1.0, required, np.where((frac > 0) & (required > 0), part, 0.0))
-
-
-def classify(
-    required: np.ndarray,
-    done: np.ndarray,
-    deadline: np.ndarray,
-    as_of: np.datetime64,
-    e0: np.ndarray,
-    e1: np.ndarray,
-) -> np.ndarray:
-    """met / on_track / at_risk / overdue (see the module docstring)."""
-    span = (e1 - e0) / DAY + 1
-    elapsed = np.where(
-        span > 0, np.clip(((np.minimum(as_of, e1) - e0) / DAY + 1) / np.maximum(span, 1), 0, 1), 1
-    )
-    met = done >= required - _EPS
-    past = as_of > deadline
-    on_track = done >= required * elapsed - _EPS
-    return np.select([met, past, on_track], ["met", "overdue", "on_track"], "at_risk")
+__all__ = [
+    "STATUSES",
+    "classify",
+    "compliance",
+    "credits_status",
+    "due",
+    "employment",
+    "hours_status",
+    "person_time_status",
+    "prorate",
+    "role_requirement",
+]
 
 
 def role_requirement(snap: Snapshot, policy: Policy) -> np.ndarray:
@@ -102,48 +94,11 @@ def role_requirement(snap: Snapshot, policy: Policy) -> np.ndarray:
     return out
 
 
-def _counted(snap: Snapshot, policy: Policy, start: np.datetime64, end: np.datetime64):  # noqa: ANN202
-    """Completed participations counted by the policy within [start, end] and ≤ as_of."""
-    done = snap.done()
-    mode_ok = snap.modules["mode"].isin(policy.modes).to_numpy()
-    c = done["completed_on"].to_numpy().astype("datetime64[D]")
-    keep = (c >= start) & (c <= end) & mode_ok[done["m"].to_numpy()]
-    return done[keep]
-
-
-def _base(snap: Snapshot, policy: Policy) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "staff_id": snap.staff["staff_id"].to_numpy(),
-            "org_id": snap.staff["org_id"].to_numpy(),
-            "role": snap.staff["role"].to_numpy(),
-            "employed": snap.employed,
-            "policy": policy.name,
-        }
-    )
-
-
-def _finish(
-    frame: pd.DataFrame,
-    required,
-    done,
-    deadline,
-    status,
-    frac,  # noqa: ANN001
-) -> pd.DataFrame:
-    frame["required"] = required
-    frame["done"] = done
-    frame["remaining"] = np.maximum(np.asarray(required) - np.asarray(done), 0)
-    frame["deadline"] = pd.to_datetime(deadline)
-    frame["status"] = pd.Categorical(status, categories=STATUSES)
-    frame["employed_fraction"] = np.round(frac, 4)
-    return frame
-
-
 def person_time_status(snap: Snapshot, policy: Policy) -> pd.DataFrame:
-    start, end, as_of = _d(policy.start), _d(policy.end), _d(snap.as_of)
+    """Person-times done in the window against the role quota (with ``done_offline``)."""
+    start, end, as_of = day_of(policy.start), day_of(policy.end), day_of(snap.as_of)
     e0, e1, frac = employment(snap, start, end)
-    done_rows = _counted(snap, policy, start, min(end, as_of))
+    done_rows = counted(snap, policy, start, min(end, as_of))
     s = done_rows["s"].to_numpy()
     done = np.bincount(s, minlength=snap.n_staff)
     offline = np.bincount(s, weights=done_rows["offline"].to_numpy(float), minlength=snap.n_staff)
@@ -151,133 +106,57 @@ def person_time_status(snap: Snapshot, policy: Policy) -> pd.DataFrame:
     if policy.prorate != "exact":
         required = required.astype(int)
     deadline = np.full(snap.n_staff, end)
-    status = classify(required, done, deadline, as_of, e0, e1)
-    out = _finish(_base(snap, policy), required, done, deadline, status, frac)
+    status = classify(required, done, deadline, as_of, e0, e1, policy.pace)
+    out = finish(base_frame(snap, policy), required, done, deadline, status, frac)
     out["done_offline"] = offline.astype(int)
     out["done_online"] = done - out["done_offline"]
     return out
 
 
-def _year_bounds(policy: Policy) -> list[tuple[int, np.datetime64, np.datetime64]]:
-    start, end = _d(policy.start), _d(policy.end)
-    return [
-        (y, max(start, np.datetime64(f"{y}-01-01")), min(end, np.datetime64(f"{y}-12-31")))
-        for y in policy.years
-    ]
-
-
-def _per_year(snap: Snapshot, rows: pd.DataFrame, values: np.ndarray, policy: Policy) -> np.ndarray:
-    """staff × window years: sum of ``values`` by completion year."""
-    years = policy.years
-    yi = rows["completed_on"].dt.year.to_numpy() - years[0]
-    ok = (yi >= 0) & (yi < len(years))
-    flat = rows["s"].to_numpy()[ok] * len(years) + yi[ok]
-    sums = np.bincount(flat, weights=values[ok], minlength=snap.n_staff * len(years))
-    return sums.reshape(snap.n_staff, len(years))
-
-
-def _current_year(policy: Policy, as_of: np.datetime64) -> int:
-    y = int(str(as_of)[:4])
-    return int(np.clip(y, policy.years[0], policy.years[-1])) - policy.years[0]
-
-
 def hours_status(snap: Snapshot, policy: Policy) -> pd.DataFrame:
+    """This year's hours (leaders: the cycle's), ``hours_<year>`` and ``qualified_<year>``."""
     rule = policy.hours
     assert rule is not None
-    start, end, as_of = _d(policy.start), _d(policy.end), _d(snap.as_of)
-    rows = _counted(snap, policy, start, min(end, as_of))
-    hours = _per_year(snap, rows, rows["hours"].to_numpy(float), policy)
-    bounds = _year_bounds(policy)
-    cy = _current_year(policy, as_of)
+    start, end, as_of = day_of(policy.start), day_of(policy.end), day_of(snap.as_of)
+    rows = counted(snap, policy, start, min(end, as_of))
+    hours = per_year(
+        snap, rows["s"].to_numpy(), rows["completed_on"], rows["hours"].to_numpy(float), policy
+    )
+    bounds = year_bounds(policy)
+    cy = current_year(policy, as_of)
     _, y0, y1 = bounds[cy]
     ye0, ye1, yfrac = employment(snap, y0, y1)
     we0, we1, wfrac = employment(snap, start, end)
     roles = snap.staff["role"].str.split("|")
     leader = roles.map(lambda rs: any(r in rule.leader_roles for r in rs)).to_numpy(bool)
+    cycle_req = prorate(np.full(snap.n_staff, rule.cycle), wfrac, policy.prorate)
     required = np.where(
-        leader,
-        prorate(np.full(snap.n_staff, rule.cycle), wfrac, policy.prorate),
-        prorate(np.full(snap.n_staff, rule.annual), yfrac, policy.prorate),
+        leader, cycle_req, prorate(np.full(snap.n_staff, rule.annual), yfrac, policy.prorate)
     )
     done = np.where(leader, hours.sum(axis=1), hours[:, cy])
     deadline = np.where(leader, end, y1)
     status = classify(
-        required, done, deadline, as_of, np.where(leader, we0, ye0), np.where(leader, we1, ye1)
+        required,
+        done,
+        deadline,
+        as_of,
+        np.where(leader, we0, ye0),
+        np.where(leader, we1, ye1),
+        policy.pace,
     )
-    out = _finish(_base(snap, policy), required, np.round(done, 2), deadline, status, wfrac)
+    out = finish(base_frame(snap, policy), required, np.round(done, 2), deadline, status, wfrac)
     out["leader"] = leader
+    first = data_start(snap)
+    so_far = np.cumsum(hours, axis=1)
     for i, (y, a, b) in enumerate(bounds):
         out[f"hours_{y}"] = np.round(hours[:, i], 2)
         if b < as_of:
             frac = employment(snap, a, b)[2]
-            req = prorate(np.full(snap.n_staff, rule.annual), frac, policy.prorate)
-            out[f"qualified_{y}"] = _qualified(hours[:, i], req, frac)
-    return out
-
-
-def participation_credits(snap: Snapshot, rows: pd.DataFrame, policy: Policy) -> np.ndarray:
-    """Credits each completed participation earns under the credits rule (source 002)."""
-    rule = policy.credits
-    assert rule is not None
-    m = rows["m"].to_numpy()
-    mods = snap.modules
-    hours = mods["hours"].to_numpy(float)[m]
-    offline = mods["mode"].isin(OFFLINE_MODES).to_numpy()[m]
-    days = np.ceil(hours / rule.hours_per_day - _EPS)
-    per_day = np.where(
-        days >= rule.offline_min_days, rule.offline_per_day, rule.offline_short_per_day
-    )
-    online = np.clip(hours * rule.online_per_hour, rule.online_min, rule.online_max)
-    fails = snap.assess[snap.assess["score"] < rule.pass_score]
-    failed_pairs = pd.MultiIndex.from_arrays([fails["s"], fails["m"]])
-    failed = pd.MultiIndex.from_arrays([rows["s"], rows["m"]]).isin(failed_pairs)
-    credits = np.where(offline, days * per_day, np.where(failed, 0.0, online))
-    if "credits" in mods.columns:
-        given = mods["credits"].to_numpy(dtype=float, na_value=np.nan)[m]
-        credits = np.where(np.isnan(given), credits, np.where(failed & ~offline, 0.0, given))
-    return credits
-
-
-def _qualified(done: np.ndarray, required: np.ndarray, frac: np.ndarray) -> pd.Series:
-    """Whether a year's requirement was met; empty for years the person was not employed."""
-    return pd.Series(done >= required - _EPS, dtype="boolean").where(frac > 0, pd.NA)
-
-
-def credits_status(snap: Snapshot, policy: Policy) -> pd.DataFrame:
-    rule = policy.credits
-    assert rule is not None
-    start, end, as_of = _d(policy.start), _d(policy.end), _d(snap.as_of)
-    rows = _counted(snap, policy, start, min(end, as_of))
-    earned = _per_year(snap, rows, participation_credits(snap, rows, policy), policy)
-    bounds = _year_bounds(policy)
-    cy = _current_year(policy, as_of)
-    out = _base(snap, policy)
-    carry = np.zeros(snap.n_staff)
-    for i, (y, a, b) in enumerate(bounds):
-        e0, e1, frac = employment(snap, a, b)
-        req = prorate(np.full(snap.n_staff, rule.annual), frac, policy.prorate)
-        available = earned[:, i] + carry
-        if i == cy:
-            status = classify(req, available, np.full(snap.n_staff, b), as_of, e0, e1)
-            current = (req, available, b, status)
-        if b < as_of:
-            out[f"credits_{y}"] = np.round(earned[:, i], 2)
-            out[f"qualified_{y}"] = _qualified(available, req, frac)
-        if i >= cy:
-            break
-        carry = np.maximum(available - req, 0.0) if rule.carry_over else np.zeros(snap.n_staff)
-    we0, we1, wfrac = employment(snap, start, end)
-    req, available, b, status = current
-    out = _finish(out, req, np.round(available, 2), np.full(snap.n_staff, b), status, wfrac)
-    out["carried_in"] = np.round(available - earned[:, cy], 2)
-    cycle_req = prorate(np.full(snap.n_staff, rule.cycle), wfrac, policy.prorate)
-    cycle_done = earned.sum(axis=1)
-    out["cycle_required"] = cycle_req
-    out["cycle_done"] = np.round(cycle_done, 2)
-    out["cycle_status"] = pd.Categorical(
-        classify(cycle_req, cycle_done, np.full(snap.n_staff, end), as_of, we0, we1),
-        categories=STATUSES,
-    )
+            annual = prorate(np.full(snap.n_staff, rule.annual), frac, policy.prorate)
+            # leaders: had they done, by the end of the year, what the cycle had due then?
+            cycle_due = due(cycle_req, we0, we1, b, policy.pace)
+            ok = np.where(leader, so_far[:, i] >= cycle_due - EPS, hours[:, i] >= annual - EPS)
+            out[f"qualified_{y}"] = qualified(ok, applicable(frac, b, first))
     return out
 
 

@@ -7,7 +7,12 @@
 - ``coverage_by_role`` / ``_by_org_type`` / ``_by_region``: staff employed on the date
   who owe something, their status shares, the share trained at least once in the
   window, and the person-times still needed for full coverage — the equity view the
-  source documents ask for (regional imbalance, classification by organization type).
+  source documents ask for (regional imbalance, classification by organization type);
+- ``summary``: one row with the same figures over everyone — the report's headline.
+  The amount still needed (``remaining``, in ``unit``) is owed by staff employed on the
+  as-of date only: staff who have left can no longer be trained.  It equals the sum of
+  ``remaining`` over ``coverage_by_org_type`` or ``coverage_by_region`` (the role table
+  counts a person with several roles under each of them, so its sum is larger).
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from features.snapshot import Snapshot
 
 #: The plan's yearly volumes (source 001).
 TARGETS = {"offline": 2000, "online": 6500}
+#: What ``remaining`` counts under each kind of policy.
+UNITS = {"person_times": "person-times", "hours": "hours", "credits": "credits"}
 STATUS_COLORS = {
     "met": "#2e7d32",
     "on_track": "#9ccc65",
@@ -40,6 +47,7 @@ class Report:
     coverage_by_role: pd.DataFrame
     coverage_by_org_type: pd.DataFrame
     coverage_by_region: pd.DataFrame
+    summary: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -84,10 +92,15 @@ def volume_total(volume: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _owing(status: pd.DataFrame, employed: np.ndarray) -> pd.DataFrame:
+    """The staff every coverage figure is about: employed on the date, owing something."""
+    st = status[employed]
+    return st[st["required"] > 0]
+
+
 def _coverage(status: pd.DataFrame, group: pd.Series, employed: np.ndarray) -> pd.DataFrame:
     """Status shares per group over employed staff who owe something."""
-    st = status.assign(_group=group.to_numpy())[employed]
-    st = st[st["required"] > 0]
+    st = _owing(status.assign(_group=group.to_numpy()), employed)
     counts = st.groupby(["_group", "status"], observed=True).size().unstack(fill_value=0)
     counts = counts.reindex(columns=list(STATUSES), fill_value=0)
     out = pd.DataFrame({"staff": counts.sum(axis=1)})
@@ -96,6 +109,17 @@ def _coverage(status: pd.DataFrame, group: pd.Series, employed: np.ndarray) -> p
     out["share_trained"] = (st["done"] > 0).groupby(st["_group"]).mean().round(4)
     out["remaining"] = st.groupby("_group")["remaining"].sum()
     return out.reset_index().rename(columns={"_group": group.name})
+
+
+def summary(status: pd.DataFrame, employed: np.ndarray, policy: Policy) -> pd.DataFrame:
+    """The headline: status shares and the amount still needed, over everyone."""
+    everyone = pd.Series("all", index=status.index, name="scope")
+    out = _coverage(status, everyone, employed).set_index("scope").reindex(["all"])
+    out["staff"] = out["staff"].fillna(0).astype(int)  # a row even when nobody owes
+    out["remaining"] = out["remaining"].fillna(0).round(2)
+    out = out.reset_index().rename(columns={"index": "scope"})
+    out.insert(1, "unit", UNITS[policy.kind])
+    return out
 
 
 def programme_report(snap: Snapshot, status: pd.DataFrame, policy: Policy) -> Report:
@@ -114,6 +138,7 @@ def programme_report(snap: Snapshot, status: pd.DataFrame, policy: Policy) -> Re
         coverage_by_role=_coverage(per_role, role, emp[per_role.index.to_numpy()]),
         coverage_by_org_type=_coverage(status, org_type, emp),
         coverage_by_region=_coverage(status, region, emp).sort_values("share_met"),
+        summary=summary(status, emp, policy),
     )
 
 

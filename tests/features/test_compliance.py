@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as hs
 
 from engine.policy import load_policy
 from features.compliance import compliance
@@ -28,7 +30,8 @@ def head_with(n_done: int) -> dict[str, pd.DataFrame]:
 @pytest.mark.parametrize(
     ("as_of", "done", "expected"),
     [
-        ("2027-12-30", 2, "at_risk"),  # the day before the deadline
+        # with 2 of 3 done the third falls due, in whole units, only on the last day
+        ("2027-12-30", 2, "on_track"),  # the day before the deadline
         ("2027-12-31", 2, "at_risk"),  # the day of the deadline is still in time
         ("2028-01-01", 2, "overdue"),  # the day after
         ("2027-12-31", 3, "met"),
@@ -42,12 +45,49 @@ def test_deadline_boundaries(as_of: str, done: int, expected: str) -> None:
     assert row["deadline"] == pd.Timestamp("2027-12-31")
 
 
-def test_on_track_boundary_is_elapsed_share_of_requirement() -> None:
-    # 2025-12-31 is day 365 of 1,095: a third elapsed, so 1 of 3 is exactly on track
+def _variant(tmp_path: Path, preset: str, old: str, new: str) -> object:
+    """A copy of a preset with one line changed."""
+    text = Path(
+        load_policy.__globals__["resources"].files("engine.policies").joinpath(f"{preset}.toml")
+    ).read_text("utf-8")
+    assert old in text
+    f = tmp_path / f"{preset}-{abs(hash(new))}.toml"
+    f.write_text(text.replace(old, new), "utf-8")
+    return load_policy(f)
+
+
+def test_nobody_is_behind_before_a_whole_person_time_falls_due() -> None:
+    # a head owes 3 in 1,095 days: the first falls due on day 365, the second on day 730
+    nothing, one = head_with(0), head_with(1)
+    assert status_of(nothing, "2025-01-02").loc["H", "status"] == "on_track"  # second day
+    assert status_of(nothing, "2025-12-30").loc["H", "status"] == "on_track"  # day 364
+    assert status_of(nothing, "2025-12-31").loc["H", "status"] == "at_risk"  # day 365: 1 due
+    assert status_of(one, "2026-12-30").loc["H", "status"] == "on_track"  # day 729
+    assert status_of(one, "2026-12-31").loc["H", "status"] == "at_risk"  # day 730: 2 due
+
+
+def test_pace_exact_is_the_plain_pro_rata_amount(tmp_path: Path) -> None:
+    exact = _variant(tmp_path, "national-2025", 'pace = "floor"', 'pace = "exact"')
+    assert exact.pace == "exact" and PLAN.pace == "floor"
+    assert status_of(head_with(0), "2025-01-02", exact).loc["H", "status"] == "at_risk"
     one = head_with(1)
-    assert status_of(one, "2025-12-31").loc["H", "status"] == "on_track"
-    assert status_of(one, "2026-01-01").loc["H", "status"] == "at_risk"  # 366/1095·3 > 1
-    assert status_of(head_with(0), "2025-01-01").loc["H", "status"] == "at_risk"
+    assert status_of(one, "2025-12-31", exact).loc["H", "status"] == "on_track"  # 3·365/1095 = 1
+    assert status_of(one, "2026-01-01", exact).loc["H", "status"] == "at_risk"
+
+
+def test_hours_and_credits_pace_in_whole_units(tmp_path: Path) -> None:
+    t = world([("S", "O2", "finance", "2020-01-01", "")], [("S", "ON2", "2025-03-01", "completed")])
+    hours = load_policy("cadre-hours")
+    # 90 hours a year: less than one whole hour is due on 4 January (90·4/365 = 0.99)
+    assert status_of(t, "2025-01-04", hours).loc["S", "status"] == "on_track"
+    assert status_of(t, "2025-01-05", hours).loc["S", "status"] == "at_risk"
+    assert status_of(t, "2025-03-01", hours).loc["S", "done"] == 2
+    exact = _variant(tmp_path, "cadre-hours", 'pace = "floor"', 'pace = "exact"')
+    assert status_of(t, "2025-01-04", exact).loc["S", "status"] == "at_risk"
+    credits = load_policy("credits")
+    # 60 credits a year: a whole credit falls due on day 7 (60·7/365 = 1.15)
+    assert status_of(t, "2025-01-06", credits).loc["S", "status"] == "on_track"
+    assert status_of(t, "2025-01-07", credits).loc["S", "status"] == "at_risk"
 
 
 def test_only_completed_participations_in_window_count() -> None:
@@ -78,7 +118,7 @@ def test_multiple_roles_take_the_maximum_and_party_worker_rule() -> None:
         ],
         [],
     )
-    st = status_of(t, "2025-06-30")
+    st = status_of(t, "2026-09-30")  # past half the window: 1 of 2 due
     assert st.loc["HF", "required"] == 5
     assert st.loc["PW1", "required"] == 2 and st.loc["PW1", "status"] == "at_risk"
     assert st.loc["PW2", "required"] == 0 and st.loc["PW2", "status"] == "met"
@@ -103,9 +143,11 @@ def test_pro_rating_for_part_of_the_window() -> None:
     assert st.loc["GONE", "required"] == 1
     assert st.loc["FULL", "required"] == 5
     assert st.loc["NEW", "employed_fraction"] == pytest.approx(549 / 1095, abs=1e-4)
-    # elapsed share is of the person's own employed part: 92 of 549 days → 3·0.168 ≈ 0.5 due
-    assert status_of(t, "2026-09-30").loc["NEW", "status"] == "on_track"
-    assert status_of(t, "2026-07-31").loc["NEW", "status"] == "at_risk"  # nothing done yet
+    # the pace is of the person's own employed part (549 days, 3 owed): the first falls
+    # due on day 183, the second on day 366 — and one was done on 2026-08-01
+    assert status_of(t, "2026-07-31").loc["NEW", "status"] == "on_track"  # nothing due yet
+    assert status_of(t, "2027-06-30").loc["NEW", "status"] == "on_track"  # day 365: 1 due
+    assert status_of(t, "2027-07-01").loc["NEW", "status"] == "at_risk"  # day 366: 2 due
     assert "LATE" not in status_of(t, "2027-11-30").index  # not yet hired then
 
 
@@ -201,3 +243,285 @@ def test_hours_policy_yearly_and_leader_cycle() -> None:
     nxt = status_of(t, "2026-02-01", hours)
     assert bool(nxt.loc["S", "qualified_2025"]) and nxt.loc["S", "done"] == 0
     assert bool(nxt.loc["L", "qualified_2024"]) is False
+
+
+def _credits(tmp_path: Path, **options: str) -> object:
+    """The test credits policy (2025-2027, 60 a year) with ``[credits]`` options."""
+    f = tmp_path / ("c-" + "-".join(f"{k}{v}" for k, v in options.items()) + ".toml")
+    extra = "".join(f"{k} = {v}\n" for k, v in options.items())
+    f.write_text(CREDITS.format(carry="true") + extra, "utf-8")
+    return load_policy(f)
+
+
+def test_failed_attempt_then_passing_retake_earns_the_pass_credits(tmp_path: Path) -> None:
+    policy = _credits(tmp_path)
+    # two attempts at ON6 (6 h online: 15 credits): failed in March, passed in June
+    twice = world(
+        [("C", "O2", "finance", "2020-01-01", "")],
+        [("C", "ON6", "2025-03-01", "completed"), ("C", "ON6", "2025-06-01", "completed")],
+        scores=[("C", "ON6", "2025-03-01", "50"), ("C", "ON6", "2025-06-01", "80")],
+    )
+    assert status_of(twice, "2026-01-10", policy).loc["C", "credits_2025"] == 15
+    # one attempt failed in November 2025, retaken and passed in January 2026: the
+    # credits are earned by the pass, in 2026, and not before it
+    retake = world(
+        [("C", "O2", "finance", "2020-01-01", "")],
+        [("C", "ON6", "2025-11-20", "completed")],
+        scores=[("C", "ON6", "2025-11-20", "40"), ("C", "ON6", "2026-01-10", "75")],
+    )
+    assert status_of(retake, "2026-01-09", policy).loc["C", "done"] == 0
+    row = status_of(retake, "2026-01-10", policy).loc["C"]
+    assert (row["credits_2025"], row["done"]) == (0, 15)
+    # failed with no retake: nothing
+    failed = world(
+        [("C", "O2", "finance", "2020-01-01", "")],
+        [("C", "ON6", "2025-11-20", "completed")],
+        scores=[("C", "ON6", "2025-11-20", "40")],
+    )
+    assert status_of(failed, "2026-06-30", policy).loc["C", "cycle_done"] == 0
+
+
+def test_a_failed_score_never_removes_credits_of_another_year(tmp_path: Path) -> None:
+    policy = _credits(tmp_path)
+    t = world(
+        [("C", "O2", "finance", "2020-01-01", "")],
+        [
+            ("C", "ON10", "2025-05-01", "completed"),  # passed: 20 credits in 2025
+            ("C", "ON10", "2026-05-01", "completed"),  # taken again in 2026 and failed
+            ("C", "ON2", "2025-04-01", "completed"),  # no score in 2025: 5 credits
+        ],
+        scores=[
+            ("C", "ON10", "2025-05-01", "90"),
+            ("C", "ON10", "2026-05-01", "30"),
+            ("C", "ON2", "2026-02-01", "20"),  # a failed score a year later
+        ],
+    )
+    row = status_of(t, "2027-01-15", policy).loc["C"]
+    assert row["credits_2025"] == 25 and row["credits_2026"] == 0
+    # within its own year a failed score does remove the course's credits
+    t2 = world(
+        [("C", "O2", "finance", "2020-01-01", "")],
+        [("C", "ON2", "2025-04-01", "completed")],
+        scores=[("C", "ON2", "2025-04-20", "20")],
+    )
+    assert status_of(t2, "2025-04-19", policy).loc["C", "done"] == 5
+    assert status_of(t2, "2025-04-20", policy).loc["C", "done"] == 0
+
+
+def test_module_credits_column_overrides_but_a_failed_online_course_earns_nothing(
+    tmp_path: Path,
+) -> None:
+    policy = _credits(tmp_path)
+    t = world(
+        [("P", "O2", "finance", "2020-01-01", ""), ("F", "O2", "finance", "2020-01-01", "")],
+        [
+            ("P", "ON6", "2025-03-01", "completed"),
+            ("F", "ON6", "2025-03-01", "completed"),
+            ("P", "OFF2D", "2025-04-01", "completed"),
+            ("F", "OFF2D", "2025-04-01", "completed"),
+        ],
+        scores=[
+            ("P", "ON6", "2025-03-01", "85"),
+            ("F", "ON6", "2025-03-01", "35"),
+            ("F", "OFF2D", "2025-04-01", "10"),  # offline credits follow attendance
+        ],
+    )
+    mods = t["modules"].set_index("module_id")
+    mods.loc["ON6", "credits"] = 12  # instead of 6 h × 2.5 = 15
+    mods.loc["OFF2D", "credits"] = 8  # a 2-day module would otherwise earn 0
+    t["modules"] = mods.reset_index()
+    st = status_of(t, "2026-01-10", policy)
+    assert st.loc["P", "credits_2025"] == 12 + 8
+    assert st.loc["F", "credits_2025"] == 8
+
+
+@pytest.mark.parametrize(
+    ("hours", "rule", "credits"),
+    [
+        (16, "whole", 0),  # 2 days: below the 3-day minimum
+        (17, "whole", 0),  # 2 days and an hour: still 2 whole days
+        (23.5, "whole", 0),
+        (24, "whole", 15),  # 3 days × 5
+        (40, "whole", 25),
+        (16, "started", 0),
+        (17, "started", 15),  # 3 started days
+    ],
+)
+def test_offline_training_days(tmp_path: Path, hours: float, rule: str, credits: int) -> None:
+    t = world(
+        [("C", "O2", "finance", "2020-01-01", "")], [("C", "OFF2D", "2025-04-01", "completed")]
+    )
+    t["modules"].loc[t["modules"]["module_id"] == "OFF2D", "hours"] = hours
+    policy = _credits(tmp_path, day_rule=f'"{rule}"')
+    assert status_of(t, "2026-01-10", policy).loc["C", "credits_2025"] == credits
+
+
+def test_carry_over_horizon_next_year_only_or_chained(tmp_path: Path) -> None:
+    # 150 credits in 2025 (6 × 25), nothing after: 90 over the 2025 target
+    t = world(
+        [("C", "O2", "finance", "2020-01-01", "")],
+        [("C", "OFF5D", f"2025-0{i}-10", "completed") for i in range(1, 7)],
+    )
+    literal, chained = _credits(tmp_path), _credits(tmp_path, carry_over_horizon='"chained"')
+    assert literal.credits.carry_over_horizon == "next_year"
+    for policy, carried_2027 in ((literal, 0), (chained, 30)):
+        row = status_of(t, "2027-03-01", policy).loc["C"]
+        assert bool(row["qualified_2026"]) is True  # 90 carried into 2026 ≥ 60
+        assert row["carried_in"] == carried_2027  # the 30 left over from 2025
+    # next-year-only uses what was carried in first: 2026 earns 50 with 90 carried in,
+    # so 2026's own surplus is 50 (all of it) and the 2025 credits expire
+    t2 = world(
+        [("C", "O2", "finance", "2020-01-01", "")],
+        [("C", "OFF5D", f"2025-0{i}-10", "completed") for i in range(1, 7)]
+        + [("C", "OFF5D", "2026-03-10", "completed"), ("C", "ON6", "2026-04-10", "completed")],
+        scores=[("C", "ON6", "2026-04-10", "90")],
+    )
+    assert status_of(t2, "2027-03-01", literal).loc["C", "carried_in"] == 40
+    assert status_of(t2, "2027-03-01", chained).loc["C", "carried_in"] == 70
+
+
+def test_years_before_the_data_starts_are_not_applicable() -> None:
+    credits, hours = load_policy("credits"), load_policy("cadre-hours")  # 2023-2027
+    t = world(
+        [("C", "O2", "finance", "2020-01-01", ""), ("N", "O2", "finance", "2024-06-01", "")],
+        [("C", "OFF5D", "2025-03-10", "completed")],  # the records start in 2025
+    )
+    for policy in (credits, hours):
+        st = status_of(t, "2026-03-01", policy)
+        for y in (2023, 2024):
+            assert st[f"qualified_{y}"].isna().all(), (policy.name, y)
+        assert st.loc["C", "qualified_2025"] == False  # noqa: E712 — known, and not met
+        assert st.loc["N", "qualified_2025"] == False  # noqa: E712
+
+
+def test_leaders_yearly_columns_follow_their_cycle(tmp_path: Path) -> None:
+    hours = load_policy("cadre-hours")  # leaders: 550 h over 2023-2027
+    ahead = [("A", "OFF5D", f"2023-0{i}-10", "completed") for i in range(1, 7)]  # 240 h
+    ahead += [("A", "ON10", "2023-08-10", "completed")]  # 250 h in 2023, none in 2024
+    steady = [
+        ("B", m, f"{y}-0{i}-10", "completed")
+        for y in (2023, 2024)
+        for i, m in enumerate(("OFF5D", "OFF5D", "ON10", "ON10"), start=1)
+    ]  # 100 h a year
+    t = world(
+        [
+            ("A", "O2", "head", "2020-01-01", ""),
+            ("B", "O2", "head", "2020-01-01", ""),
+            ("S", "O2", "finance", "2020-01-01", ""),
+        ],
+        ahead + steady + [("S", "OFF5D", "2023-02-10", "completed")],
+    )
+    st = status_of(t, "2025-01-15", hours)
+    # by the end of 2024 the cycle had floor(550 · 731/1826) = 220 h due
+    assert (st.loc["A", "hours_2024"], bool(st.loc["A", "qualified_2024"])) == (0, True)
+    assert (st.loc["B", "hours_2024"], bool(st.loc["B", "qualified_2024"])) == (100, False)
+    assert bool(st.loc["A", "qualified_2023"]) and not bool(st.loc["B", "qualified_2023"])
+    # everyone else keeps the yearly minimum
+    assert not bool(st.loc["S", "qualified_2023"]) and st.loc["S", "hours_2023"] == 40
+
+
+def test_a_course_finishing_after_the_date_counts_nowhere_yet() -> None:
+    t = world(
+        [("H", "O2", "head", "2020-01-01", "")],
+        [("H", "OFF5D", "2025-06-10", "completed"), ("H", "ON6", "2025-03-01", "completed")],
+        scores=[("H", "ON6", "2025-03-01", "90")],
+    )
+    as_of = "2025-06-08"  # OFF5D was enrolled on 06-07 and finishes on 06-10
+    snap = snapshot(t, as_of)
+    late = snap.part[snap.part["m"] == snap.modules.index[snap.modules["module_id"] == "OFF5D"][0]]
+    assert late["status"].tolist() == ["enrolled"] and late["hours"].tolist() == [0]
+    assert status_of(t, as_of).loc["H", "done"] == 1
+    assert status_of(t, as_of, load_policy("cadre-hours")).loc["H", "done"] == 6
+    assert status_of(t, as_of, load_policy("credits")).loc["H", "done"] == 15
+    assert status_of(t, "2025-06-10", load_policy("cadre-hours")).loc["H", "done"] == 46
+
+
+@pytest.mark.parametrize(
+    ("line", "new", "message"),
+    [
+        ('pace = "floor"', 'pace = "fast"', "pace"),
+        ("hours_per_day = 8", "hours_per_day = 0", "hours_per_day must be positive"),
+        ('day_rule = "whole"', 'day_rule = "half"', "day_rule"),
+        ('carry_over_horizon = "next_year"', 'carry_over_horizon = "forever"', "horizon"),
+    ],
+)
+def test_new_policy_options_are_checked(tmp_path: Path, line: str, new: str, message: str) -> None:
+    from engine.errors import PolicyError
+
+    with pytest.raises(PolicyError, match=message):
+        _variant(tmp_path, "credits", line, new)
+
+
+_ONE = world([("C", "O2", "finance", "2020-01-01", "")], [])
+_DAY0 = pd.Timestamp("2025-01-01")
+_attempts = hs.lists(
+    hs.tuples(hs.sampled_from(["ON2", "ON6", "ON10"]), hs.integers(0, 540)), max_size=6
+)
+_scores = hs.lists(
+    hs.tuples(hs.sampled_from(["ON2", "ON6", "ON10"]), hs.integers(0, 540), hs.integers(0, 100)),
+    max_size=6,
+)
+
+
+def _person(attempts: list[tuple[str, int]], scores: list[tuple[str, int, int]]) -> dict:
+    """One finance officer's online attempts (module, completion day) and scores
+    (module, day, score), days counted from 2025-01-01."""
+    t = dict(_ONE)
+    done = [_DAY0 + pd.Timedelta(days=d) for _, d in attempts]
+    hours = t["modules"].set_index("module_id")["hours"]
+    t["participations"] = pd.DataFrame(
+        {
+            "participation_id": [f"P{i}" for i in range(len(attempts))],
+            "staff_id": "C",
+            "module_id": [m for m, _ in attempts],
+            "session_id": "",
+            "enrolled_on": [d - pd.Timedelta(days=3) for d in done],
+            "completed_on": done,
+            "status": "completed",
+            "hours": [hours[m] for m, _ in attempts],
+        }
+    ).astype(_ONE["participations"].dtypes.to_dict())
+    t["assessments"] = pd.DataFrame(
+        {
+            "assessment_id": [f"A{i}" for i in range(len(scores))],
+            "staff_id": "C",
+            "module_id": [m for m, _, _ in scores],
+            "taken_on": [_DAY0 + pd.Timedelta(days=d) for _, d, _ in scores],
+            "score": [float(v) for _, _, v in scores],
+        }
+    ).astype(_ONE["assessments"].dtypes.to_dict())
+    return t
+
+
+CREDITS_2025 = load_policy("credits")
+
+
+def _credits_by_year(t: dict) -> pd.Series:
+    row = status_of(t, "2026-07-01", CREDITS_2025).loc["C"]
+    return pd.Series({"2025": row["credits_2025"], "window": row["cycle_done"]})
+
+
+@settings(max_examples=25, deadline=None)
+@given(_attempts, _scores, hs.sampled_from(["ON2", "ON6", "ON10"]), hs.integers(365, 540))
+def test_property_a_later_failed_score_never_takes_credits_from_an_earlier_year(
+    attempts,
+    scores,
+    module,
+    day,  # noqa: ANN001
+) -> None:
+    before = _credits_by_year(_person(attempts, scores))
+    after = _credits_by_year(_person(attempts, [*scores, (module, day, 10)]))  # failed in 2026
+    assert after["2025"] == before["2025"]
+    assert after["window"] <= before["window"]  # it may fail a 2026 course, nothing more
+
+
+@settings(max_examples=25, deadline=None)
+@given(_attempts, _scores, hs.sampled_from(["ON2", "ON6", "ON10"]), hs.integers(0, 540))
+@example([("ON2", 0)], [("ON6", 0, 0)], "ON2", 0)  # a failed score of a module never taken
+def test_property_a_passing_score_never_lowers_credits(attempts, scores, module, day) -> None:  # noqa: ANN001
+    before = _credits_by_year(_person(attempts, scores))
+    after = _credits_by_year(_person(attempts, [*scores, (module, day, 95)]))
+    assert after["window"] >= before["window"]
+    # and nobody earns more than every completion passed would give
+    most = sum({"ON2": 5, "ON6": 15, "ON10": 20}[m] for m, _ in attempts)
+    assert 0 <= after["window"] <= most

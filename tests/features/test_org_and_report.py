@@ -23,19 +23,66 @@ def _orgs(staff, parts, as_of="2025-12-31"):  # noqa: ANN001, ANN202
     return snap, st, org_profiles(snap, st).set_index("org_id")
 
 
-def test_unit_rule_at_one_third() -> None:
-    # O1: 3 staff owing, 1 behind → exactly 1/3 → cannot be rated advanced
-    # O2: 4 staff owing, 1 behind → 1/4 → fine
-    staff = [(f"A{i}", "O1", "spokesperson", "2020-01-01", "") for i in range(3)]
-    staff += [(f"B{i}", "O2", "spokesperson", "2020-01-01", "") for i in range(4)]
-    staff += [("B9", "O2", "other", "2020-01-01", "")]  # owes nothing: not in the share
-    parts = [(s, "ON2", "2025-02-01", "completed") for s in ("A0", "A1", "B0", "B1", "B2")]
-    _, _, orgs = _orgs(staff, parts)
-    assert orgs.loc["O1", "unqualified_share"] == round(1 / 3, 4)
-    assert bool(orgs.loc["O1", "unit_rule_flag"]) is True
-    assert orgs.loc["O2", "unqualified_share"] == 0.25
-    assert bool(orgs.loc["O2", "unit_rule_flag"]) is False
-    assert orgs.loc["O2", "n_staff"] == 5 and orgs.loc["O2", "n_owing"] == 4
+def _unit_world(extra_staff=(), extra_parts=()):  # noqa: ANN001, ANN202
+    """O1: 3 staff, 1 missed 2025's 60 credits (exactly 1/3); O2: 4 staff, 1 missed (1/4)."""
+    staff = [(f"A{i}", "O1", "finance", "2020-01-01", "") for i in range(3)]
+    staff += [(f"B{i}", "O2", "finance", "2020-01-01", "") for i in range(4)]
+    staff += list(extra_staff)
+    good = ("A0", "A1", "B0", "B1", "B2")
+    # 3 × OFF5D = 75 credits in 2025 for the good ones; 2026: only A0 and B0 so far
+    parts = [(s, "OFF5D", f"2025-0{i}-10", "completed") for s in good for i in (3, 5, 7)]
+    parts += [(s, "OFF5D", "2026-02-10", "completed") for s in ("A0", "B0")]
+    return world(staff, parts + list(extra_parts))
+
+
+def test_unit_rule_is_a_yearly_credits_rule() -> None:
+    credits = load_policy("credits")  # 2023-2027, unit_unqualified_share 1/3
+    snap = snapshot(_unit_world([("L", "O2", "finance", "2020-01-01", "2024-12-31")]), "2026-03-01")
+    orgs = org_profiles(snap, compliance(snap, credits), credits).set_index("org_id")
+    o1, o2 = orgs.loc["O1"], orgs.loc["O2"]
+    assert o1["unqualified_share_2025"] == round(1 / 3, 4) and bool(o1["unit_rule_2025"])
+    # L left before 2025: not part of O2's 2025 share
+    assert o2["unqualified_share_2025"] == 0.25 and not bool(o2["unit_rule_2025"])
+    assert (o1["unit_rule_year"], bool(o1["unit_rule_flag"])) == (2025, True)
+    assert o1["unqualified_share"] == round(1 / 3, 4) and not bool(o2["unit_rule_flag"])
+    # years before the records start are not judged
+    assert pd.isna(o1["unqualified_share_2023"]) and pd.isna(o1["unit_rule_2024"])
+    # 2026 is provisional: on 1 March 8 credits are due (floor(60 · 60/365)); those
+    # qualified in 2025 carry 15 into 2026 and are ahead, the others behind
+    assert o1["unqualified_share_2026_provisional"] == round(1 / 3, 4)
+    assert o2["unqualified_share_2026_provisional"] == 0.25
+    assert bool(o1["unit_rule_2026_provisional"]) and not bool(o2["unit_rule_2026_provisional"])
+    assert "unit_rule_2026" not in orgs.columns
+
+
+def test_unit_rule_threshold_comes_from_the_policy(tmp_path: Path) -> None:
+    text = Path(
+        load_policy.__globals__["resources"].files("engine.policies").joinpath("credits.toml")
+    ).read_text("utf-8")
+    f = tmp_path / "half.toml"
+    f.write_text(
+        text.replace("unit_unqualified_share = 0.3333333333", "unit_unqualified_share = 0.5"),
+        "utf-8",
+    )
+    half = load_policy(f)
+    snap = snapshot(_unit_world(), "2026-03-01")
+    st = compliance(snap, half)
+    orgs = org_profiles(snap, st, half).set_index("org_id")
+    assert orgs.loc["O1", "unqualified_share_2025"] == round(1 / 3, 4)
+    assert not orgs["unit_rule_flag"].any() and not orgs["unit_rule_2025"].any()
+
+
+def test_unit_rule_does_not_apply_to_person_times_or_hours() -> None:
+    # most of these staff are behind on their person-times: no unit is flagged for it
+    snap = snapshot(_unit_world(), "2027-06-30")
+    for name in ("national-2025", "cadre-hours"):
+        policy = load_policy(name)
+        st = compliance(snap, policy)
+        orgs = org_profiles(snap, st, policy).set_index("org_id")
+        assert (st["status"] == "at_risk").mean() > 0.5
+        assert not orgs["unit_rule_flag"].any(), name
+        assert orgs["unqualified_share"].isna().all() and orgs["unit_rule_year"].isna().all()
+        assert orgs.loc["O1", "share_behind"] > 0.5
 
 
 def test_org_profile_counts_and_remaining() -> None:
@@ -57,6 +104,35 @@ def test_org_profile_counts_and_remaining() -> None:
     assert o["region"] == "北京" and o["org_type"] == "social_group"
     rs = role_status(snap, st).set_index(["org_id", "role"])
     assert rs.loc[("O1", "finance"), "n"] == 1 and rs.loc[("O1", "head"), "n"] == 1
+
+
+def test_report_headline_is_what_employed_staff_still_need(tmp_path: Path) -> None:
+    staff = [
+        ("H", "O1", "head|spokesperson", "2020-01-01", ""),  # owes 3, did 1
+        ("F", "O3", "finance", "2020-01-01", ""),  # owes 5, did 2
+        ("X", "O1", "finance", "2020-01-01", "2025-06-30"),  # left owing 1: cannot be trained
+    ]
+    parts = [
+        ("H", "ON2", "2025-02-01", "completed"),
+        ("F", "OFF5D", "2025-03-01", "completed"),
+        ("F", "ON6", "2025-04-01", "completed"),
+    ]
+    snap, st, orgs = _orgs(staff, parts)
+    assert st.set_index("staff_id").loc["X", "remaining"] == 1
+    rep = programme_report(snap, st, PLAN)
+    head = rep.summary.iloc[0]
+    assert (head["remaining"], head["staff"], head["unit"]) == (2 + 3, 2, "person-times")
+    assert rep.coverage_by_region["remaining"].sum() == head["remaining"]
+    assert rep.coverage_by_org_type["remaining"].sum() == head["remaining"]
+    assert orgs["remaining"].sum() == head["remaining"]
+    # a person with two roles is counted under each role, so that table adds up to more
+    assert rep.coverage_by_role["remaining"].sum() == 2 + 2 + 3
+    write_report(rep, tmp_path, snap.as_of, PLAN)
+    assert pd.read_csv(tmp_path / "summary.csv").loc[0, "remaining"] == 5
+    # nobody owing anything: still one headline row, with nothing needed
+    snap, st, _ = _orgs([("OT", "O1", "other", "2020-01-01", "")], [])
+    head = programme_report(snap, st, PLAN).summary
+    assert len(head) == 1 and (head.loc[0, "staff"], head.loc[0, "remaining"]) == (0, 0)
 
 
 def test_programme_report_tables_and_charts(tmp_path: Path, national) -> None:  # noqa: ANN001
@@ -96,3 +172,8 @@ def test_programme_report_tables_and_charts(tmp_path: Path, national) -> None:  
     total = pd.read_csv(tmp_path / "volume_total.csv").set_index("mode")
     assert total.loc["all", "target"] == 25_500  # the plan's three-year volume
     assert total.loc["all", "person_times"] == rep.volume["person_times"].sum()
+    # one headline figure, the same as the tables', and none of it owed by leavers
+    head = rep.summary.iloc[0]
+    assert head["remaining"] == rep.coverage_by_region["remaining"].sum()
+    left = ~snap.employed & (st["remaining"] > 0).to_numpy()
+    assert left.any() and head["remaining"] == st["remaining"].sum() - st["remaining"][left].sum()
