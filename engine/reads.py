@@ -164,7 +164,8 @@ def module_score_sums(store: Store, as_of: date) -> pd.DataFrame:
     path = cache_dir(store) / f"{key}.parquet"
     if path.exists():
         try:
-            return pd.read_parquet(path)
+            cached = pd.read_parquet(path)
+            return cached.assign(module_id=cached["module_id"].astype(object))
         except (OSError, ValueError) as exc:  # a damaged cache file is recomputed
             log.warning("ignoring unreadable cache %s: %s", path, exc)
     frame = _module_score_sums_sql(store, as_of)
