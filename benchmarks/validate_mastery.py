@@ -50,17 +50,23 @@ def main() -> None:
                     est, _ = table.lookup(s, k)
                     for sel in ("main", "all"):
                         ok = (pairs["n_main" if sel == "main" else "n"] >= 2).to_numpy()
-                        rows.append(
-                            (seed, as_of, sel, hl, lam, np.corrcoef(est[ok], u[ok])[0, 1])
-                        )
+                        rows.append((seed, as_of, sel, hl, lam, np.corrcoef(est[ok], u[ok])[0, 1]))
             for sel in ("main", "all"):
                 ok = (pairs["n_main" if sel == "main" else "n"] >= 2).to_numpy()
                 plain = np.corrcoef(pairs["plain"][ok], u[ok])[0, 1]
                 rows.append((seed, as_of, sel, "plain", "", plain))
     out = pd.DataFrame(rows, columns=["seed", "as_of", "pairs", "half_life", "strength", "corr"])
     pd.set_option("display.width", 200)
-    print(out.pivot_table(index=["pairs", "half_life", "strength"], columns=["seed", "as_of"],
-                          values="corr", aggfunc="first").round(3).to_string())
+    print(
+        out.pivot_table(
+            index=["pairs", "half_life", "strength"],
+            columns=["seed", "as_of"],
+            values="corr",
+            aggfunc="first",
+        )
+        .round(3)
+        .to_string()
+    )
 
 
 if __name__ == "__main__":

@@ -14,8 +14,8 @@ from engine.reads import fingerprint, module_score_sums
 from engine.store import Store
 from features.cli import profile_record
 from features.graph import learning_map, to_json
-from features.mastery import skill_priors
 from features.mastery import module_score_sums as sums_in_memory
+from features.mastery import skill_priors
 from features.snapshot import snapshot
 
 AS_OF = "2026-09-30"
@@ -58,14 +58,18 @@ def test_profile_and_map_equal_the_whole_population_path(
     assert len(people) == 6
     for sid in people:
         for policy in ("national-2025", "credits"):
-            got = _cli_json(["profile", sid, "--as-of", AS_OF, "--policy", policy, "--json"], capsys)
+            got = _cli_json(
+                ["profile", sid, "--as-of", AS_OF, "--policy", policy, "--json"], capsys
+            )
             assert got == json.loads(json.dumps(profile_record(snap, sid, policy))), sid
         out = tmp_path / f"{sid}.json"
         assert main(["learning-map", sid, "--as-of", AS_OF, "--out", str(out)]) == 0
         want = json.loads(json.dumps(to_json(learning_map(snap, sid)), default=str))
         assert json.loads(out.read_text(encoding="utf-8")) == want, sid
     # the person path really used the population's priors, not the person's own scores
-    assert any(g["gap"] > 0 for sid in people for g in profile_record(snap, sid, "credits")["skill_gaps"])
+    assert any(
+        g["gap"] > 0 for sid in people for g in profile_record(snap, sid, "credits")["skill_gaps"]
+    )
 
 
 def test_unknown_and_not_yet_hired_staff(loaded: Store, small_tables, capsys) -> None:  # noqa: ANN001
