@@ -12,9 +12,10 @@ indexes on the three event tables, created here on first use if the store lacks 
 Population statistics a person's answer depends on (today: the per-module score
 sums behind the mastery priors, ``module_score_sums``) are computed in SQL and cached
 on disk keyed by the store's data version (``fingerprint``): the SQLite file's size
-and modification time (and its WAL's), or PostgreSQL's per-table insert / update /
-delete counters.  Any write to the store changes the version, so a stale statistic is
-never used.  The cache lives in ``LEARNMAP_CACHE_DIR``, else next to a SQLite file
+and modification time (and its WAL's), or PostgreSQL's current transaction snapshot
+(which moves whenever a write transaction starts or commits anywhere in the cluster:
+more invalidation than needed, never a stale answer).  Any write to the store changes
+the version, so a stale statistic is never used; other back ends are not cached.  The cache lives in ``LEARNMAP_CACHE_DIR``, else next to a SQLite file
 (``<dir>/.learnmap-cache``), else ``~/.cache/learnmap``.
 """
 
@@ -97,16 +98,14 @@ def fingerprint(store: Store) -> str | None:
                 parts.append(f"{path.name}:{st.st_size}:{st.st_mtime_ns}")
         return "|".join(parts) or None
     if url.get_backend_name() == "postgresql":
-        query = sa.text(
-            "SELECT relname, n_tup_ins, n_tup_upd, n_tup_del, n_live_tup "
-            "FROM pg_stat_user_tables WHERE relname = ANY(:names) ORDER BY relname"
-        )
+        # the cluster's transaction snapshot (xmin:xmax:in-progress xids) moves with
+        # every write transaction that starts or ends, and not with reads
         try:
             with store.engine.connect() as conn:
-                rows = conn.execute(query, {"names": list(TABLE_ORDER)}).all()
+                snap = conn.execute(sa.text("SELECT txid_current_snapshot()::text")).scalar_one()
         except sa.exc.SQLAlchemyError:
             return None
-        return ";".join(":".join(str(v) for v in row) for row in rows)
+        return f"pg:{snap}"
     return None
 
 

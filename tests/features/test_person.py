@@ -106,3 +106,30 @@ def test_population_statistics_follow_the_data_version(
     pd.testing.assert_frame_equal(second, sums_in_memory(snap2), check_dtype=False)
     assert (skill_priors(snap2, second) >= skill_priors(snap, first)).all()
     assert not second.equals(first)
+
+
+def test_any_staff_id_from_the_command_line_is_looked_up_safely(tmp_path: Path) -> None:
+    """Ids come from a user's command line: whatever the text, the targeted read finds
+    exactly the stored person or nobody (bound parameters, no SQL built from input)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from engine.reads import person_tables
+    from tests.features.world import world
+
+    ids = ["F", "F'; DROP TABLE staff; --", "李 四", "%", "_"]
+    store = Store(f"sqlite:///{tmp_path / 'ids.db'}")
+    store.write(world([(s, "O2", "finance", "2020-01-01", "") for s in ids], []))
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.one_of(st.sampled_from(ids), st.text(max_size=12)))
+    def check(sid: str) -> None:
+        got = person_tables(store, sid)
+        if sid in ids:
+            assert got is not None and got["staff"]["staff_id"].tolist() == [sid]
+            assert len(got["organizations"]) == 1 and len(got["modules"]) > 0
+        else:
+            assert got is None
+
+    check()
+    assert store.counts()["staff"] == len(ids)
