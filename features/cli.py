@@ -40,22 +40,24 @@ def _jsonable(value: object) -> object:
     return value
 
 
-def _cmd_profile(args: argparse.Namespace) -> int:
+def profile_record(snap, staff_id: str, policy: str, mastery=None) -> dict | None:  # noqa: ANN001
+    """The ``profile`` command's record for one staff member of ``snap`` (None if absent).
+
+    ``snap`` may hold everyone or only that person (``features.person``); ``mastery``
+    must then carry the population's priors.  Both give the same record."""
     from features.compliance import compliance
     from features.graph import learning_map
     from features.mastery import skill_mastery
     from features.profile import learner_profiles
 
-    snap = _snapshot(args.as_of)
-    mastery = skill_mastery(snap)
+    mastery = mastery or skill_mastery(snap)
     prof = learner_profiles(snap, mastery=mastery)
-    hit = prof[prof["staff_id"] == args.staff_id]
+    hit = prof[prof["staff_id"] == staff_id]
     if hit.empty:
-        print(f"error: no staff member {args.staff_id!r} as of {args.as_of}", file=sys.stderr)
-        return 2
-    status = compliance(snap, load_policy(args.policy))
-    st = status[status["staff_id"] == args.staff_id].iloc[0]
-    lm = learning_map(snap, args.staff_id, mastery)
+        return None
+    status = compliance(snap, load_policy(policy))
+    st = status[status["staff_id"] == staff_id].iloc[0]
+    lm = learning_map(snap, staff_id, mastery)
     gaps = sorted(
         (
             (d["gap"], d["label"], d["mastery"], d["level"])
@@ -72,6 +74,30 @@ def _cmd_profile(args: argparse.Namespace) -> int:
     record["skill_gaps"] = [
         {"skill": lbl, "mastery": mi, "target": lv, "gap": gp} for gp, lbl, mi, lv in gaps if gp > 0
     ]
+    return record
+
+
+def _person(staff_id: str, as_of: date):  # noqa: ANN202
+    """One person's snapshot and mastery, read by targeted queries (None if unknown)."""
+    from engine.errors import NotFoundError
+    from features.person import person_view
+
+    try:
+        return person_view(Store(), staff_id, as_of)
+    except NotFoundError:
+        return None
+
+
+def _cmd_profile(args: argparse.Namespace) -> int:
+    view = _person(args.staff_id, args.as_of)
+    record = (
+        None
+        if view is None
+        else profile_record(view.snap, args.staff_id, args.policy, view.mastery)
+    )
+    if record is None:
+        print(f"error: no staff member {args.staff_id!r} as of {args.as_of}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps(record, ensure_ascii=False, indent=1))
         return 0
@@ -140,7 +166,11 @@ def _cmd_learning_map(args: argparse.Namespace) -> int:
     if suffix not in (".json", ".png"):
         print(f"error: {args.out.name}: --out must end in .json or .png", file=sys.stderr)
         return 2
-    g = learning_map(_snapshot(args.as_of), args.staff_id)
+    view = _person(args.staff_id, args.as_of)
+    if view is None:
+        print(f"error: no staff member {args.staff_id!r} as of {args.as_of}", file=sys.stderr)
+        return 2
+    g = learning_map(view.snap, args.staff_id, view.mastery)
     if suffix == ".png":
         draw(g, args.out)
     else:

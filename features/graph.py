@@ -29,10 +29,8 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from engine.errors import NotFoundError
-from features import plotting
 from features.mastery import MasteryTable, skill_mastery
 from features.profile import MIN_EVIDENCE
 from features.snapshot import Snapshot
@@ -62,6 +60,8 @@ def co_enrolment(snap: Snapshot, min_support: int = MIN_SUPPORT) -> pd.DataFrame
     """Module pairs (a < b by code) taken by the same staff: a, b, weight."""
     p = snap.part.drop_duplicates(["s", "m"])
     n_m = len(snap.modules)
+    from scipy import sparse  # imported here: one person's map does not need it
+
     x = sparse.csr_matrix(
         (np.ones(len(p)), (p["s"].to_numpy(), p["m"].to_numpy())), shape=(snap.n_staff, n_m)
     )
@@ -215,6 +215,8 @@ def draw(g: nx.DiGraph, path: str | Path) -> Path:
     """A PNG of a learning map: roles → required skills (coloured by mastery vs target)
     ← modules (coloured by the person's status)."""
     import matplotlib.pyplot as plt
+
+    from features import plotting  # matplotlib: only when drawing
 
     plotting.setup()
     layer = {"role": 0, "skill": 1, "module": 2}

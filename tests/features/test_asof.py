@@ -8,10 +8,12 @@ import pandas as pd
 from engine.policy import load_policy
 from features.compliance import compliance
 from features.graph import learning_map, skills_graph, to_json
+from features.mastery import skill_mastery
 from features.org import org_profiles
 from features.profile import learner_profiles
 from features.report import programme_report
 from features.snapshot import snapshot
+from tests.features.world import world
 
 AS_OF = "2026-03-01"
 
@@ -82,3 +84,44 @@ def test_completion_after_as_of_is_still_enrolled(small_tables: dict[str, pd.Dat
     seen = snap.part.merge(pd.DataFrame({"s": ids}), on="s")
     assert (seen["completed_on"].dropna() <= pd.Timestamp(AS_OF)).all()
     assert not np.isin("completed", snap.part.loc[snap.part["completed_on"].isna(), "status"])
+
+
+def test_records_dated_on_the_as_of_date_count_and_the_day_after_does_not() -> None:
+    """The boundary is inclusive for every dated record: an assessment taken, an
+    outcome measured or a completion on the as-of date is known that day."""
+    staff = [("F", "O2", "finance", "2020-01-01", ""), ("G", "O2", "finance", "2020-01-01", "")]
+    day, after = AS_OF, "2026-03-02"
+    parts = [("F", "ON6", day, "completed"), ("G", "ON6", after, "completed")]
+    scores = [("F", "ON2", day, "90"), ("G", "ON2", after, "90")]
+    outcomes = [
+        ("F", "ON6", day, "satisfaction", "80"),
+        ("F", "ON6", "2026-02-20", "pre", "40"),
+        ("F", "ON6", day, "post", "70"),
+        ("G", "ON6", after, "satisfaction", "80"),
+        ("G", "ON6", "2026-02-20", "pre", "40"),
+        ("G", "ON6", after, "post", "70"),
+    ]
+    snap = snapshot(world(staff, parts, scores, outcomes), AS_OF)
+    prof = learner_profiles(snap).set_index("staff_id")
+    f, g = prof.loc["F"], prof.loc["G"]
+    assert (f["n_scores"], f["score_mean"], f["satisfaction_mean"], f["gain_post_pre"]) == (
+        1,
+        90,
+        80,
+        30,
+    )
+    assert f["person_times"] == 1 and f["hours_window"] == 6 and f["hours_2026"] == 6
+    assert g["n_scores"] == 0 and pd.isna(g["satisfaction_mean"]) and pd.isna(g["gain_post_pre"])
+    # G's completion falls the day after: still enrolled, with no hours and no credits
+    assert (g["person_times"], g["hours_window"], g["hours_12m"], g["completions"]) == (0, 0, 0, 0)
+    assert g["credits_window"] == 0 and g["enrolments"] == 1
+    mine = snap.part[snap.part["s"] == 1]
+    assert (mine["status"] == "enrolled").all() and (mine["hours"] == 0).all()
+    m = skill_mastery(snap).long(snap.staff["staff_id"].to_numpy())
+    assert set(m["staff_id"]) == {"F"}  # only F's score is evidence as of the date
+    hours = {
+        p: compliance(snap, load_policy(p)).set_index("staff_id")["done"]
+        for p in ("cadre-hours", "national-2025")
+    }
+    assert hours["cadre-hours"]["G"] == 0 and hours["national-2025"]["G"] == 0
+    assert hours["cadre-hours"]["F"] > 0 and hours["national-2025"]["F"] == 1

@@ -1,0 +1,155 @@
+"""One person's ``profile`` and ``learning-map`` at national scale (issue 6, item 11):
+targeted reads (``features.person``) against the whole-store path, cold and warm
+population-statistics cache, next to a bare read of the participations table measured
+in the same run.
+
+    nice .venv/bin/python benchmarks/bench_person.py [--orgs 40000] [--work /tmp/bench-person]
+
+Generates the demo data (``--orgs`` organizations) into WORK/data and ingests it into
+WORK/store.db unless they exist, then times, in this process:
+
+- one-off: building the ``staff_id`` indexes the targeted reads use, if missing;
+- baseline: ``Store.load_table("participations")`` (a bare read of one table);
+- whole store: ``Store.load()`` + snapshot + the profile record of one person (the path
+  before item 11), once;
+- person path, for ``--people`` staff: profile and learning map (JSON), with the cache
+  of population statistics cold (emptied before the first person) and warm;
+- the ``learnmap profile`` command end to end (a new interpreter: imports included).
+
+Checks that every person-path answer equals the whole-store one, prints a table and
+writes WORK/bench_person.png.  Target: ≤ 1 s per person at 40,000 organizations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from engine.demo import DemoSpec, generate, write_dataset
+from engine.ingest import ingest
+from engine.reads import cache_dir, ensure_person_indexes
+from engine.store import Store
+from features.cli import profile_record
+from features.graph import learning_map, to_json
+from features.person import person_view
+from features.snapshot import snapshot
+
+AS_OF = "2026-06-30"
+POLICY = "national-2025"
+
+
+def peak_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+
+def timed(fn):  # noqa: ANN001, ANN201
+    t = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t
+
+
+def person_profile(store: Store, sid: str) -> dict:
+    view = person_view(store, sid, AS_OF)
+    return profile_record(view.snap, sid, POLICY, view.mastery)
+
+
+def person_map(store: Store, sid: str) -> dict:
+    view = person_view(store, sid, AS_OF)
+    return to_json(learning_map(view.snap, sid, view.mastery))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--orgs", type=int, default=40_000)
+    ap.add_argument("--work", type=Path, default=Path("/tmp/bench-person"))
+    ap.add_argument("--people", type=int, default=5)
+    args = ap.parse_args()
+    data, db = args.work / "data", args.work / "store.db"
+    url = f"sqlite:///{db}"
+    if not (data / "staff.csv").exists():
+        _, secs = timed(lambda: write_dataset(generate(DemoSpec(orgs=args.orgs)), data))
+        print(f"generated {args.orgs:,} organizations in {secs:.1f}s")
+    store = Store(url)
+    if not db.exists():
+        _, secs = timed(lambda: ingest(data, store, progress=True))
+        print(f"ingested in {secs:.1f}s")
+    os.environ["LEARNMAP_DATABASE_URL"] = url
+    counts = store.counts()
+    print(
+        f"store: {counts['staff']:,} staff, {sum(counts.values()):,} rows "
+        f"({counts['participations']:,} participations)"
+    )
+    rows = []
+    _, secs = timed(lambda: ensure_person_indexes(store))
+    rows.append(("one-off: staff_id indexes (if missing)", secs))
+    _, base = timed(lambda: store.load_table("participations"))
+    rows.append(("baseline: read participations table", base))
+
+    def whole(sid: str) -> tuple[dict, object]:
+        snap = snapshot(store.load(), AS_OF)
+        return profile_record(snap, sid, POLICY), snap
+
+    staff = pd.read_csv(data / "staff.csv", usecols=["staff_id", "hired_on"])
+    scored = set(pd.read_csv(data / "assessments.csv", usecols=["staff_id"])["staff_id"])
+    known = staff[staff["hired_on"] <= AS_OF]
+    people = known[known["staff_id"].isin(scored)]["staff_id"].sample(args.people, random_state=0)
+    people = people.tolist()
+    (first, snap), secs = timed(lambda: whole(people[0]))
+    rows.append(("whole store: load + profile of 1 person", secs))
+
+    shutil.rmtree(cache_dir(store), ignore_errors=True)
+    cold, warm, maps = [], [], []
+    for i, sid in enumerate(people):
+        rec, secs = timed(lambda sid=sid: person_profile(store, sid))
+        (cold if i == 0 else warm).append(secs)
+        want = first if i == 0 else profile_record(snap, sid, POLICY)
+        assert rec == want, f"profile of {sid} differs from the whole-store path"
+        lm, secs = timed(lambda sid=sid: person_map(store, sid))
+        maps.append(secs)
+        assert json.dumps(lm, default=str) == json.dumps(
+            to_json(learning_map(snap, sid)), default=str
+        ), f"learning map of {sid} differs"
+    rows.append(("person: profile, cold cache (1st person)", cold[0]))
+    rows.append((f"person: profile, warm cache (mean of {len(warm)})", sum(warm) / len(warm)))
+    rows.append(("person: profile, warm cache (max)", max(warm)))
+    rows.append((f"person: learning map JSON, warm (mean of {len(maps)})", sum(maps) / len(maps)))
+    cmd = [sys.executable, "-m", "engine.cli", "profile", people[1], "--as-of", AS_OF, "--json"]
+    probe = [sys.executable, "-c", "import engine.cli, features.cli, pandas, sqlalchemy"]
+    _, imports = timed(lambda: subprocess.run(probe, check=True, capture_output=True))
+    _, secs = timed(lambda: subprocess.run(cmd, check=True, capture_output=True))
+    rows.append(("`learnmap profile` command, warm (new process)", secs))
+    rows.append(("  of which interpreter start + imports", imports))
+    width = max(len(r[0]) for r in rows)
+    print(f"\none person as of {AS_OF} ({len(people)} people, answers equal the whole store's)")
+    for name, secs in rows:
+        print(f"  {name:<{width}}  {secs:7.3f} s")
+    print(f"  peak memory of this process {peak_gb():.2f} GB")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    ax.barh([r[0] for r in rows][::-1], [r[1] for r in rows][::-1], color="#4c72b0")
+    ax.axvline(1.0, color="red", lw=1, ls="--", label="1 s target")
+    ax.set_xscale("log")
+    ax.set_xlabel("seconds (log)")
+    ax.set_title(f"one person at {counts['staff']:,} staff", fontsize=10)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    out = args.work / "bench_person.png"
+    fig.savefig(out, dpi=110)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

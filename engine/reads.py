@@ -1,0 +1,178 @@
+"""Targeted reads from the store: what one person's profile needs, without loading
+every table (issue 6, item 11).
+
+``person_tables(store, staff_id)`` returns the canonical tables restricted to one
+staff member — their ``staff`` row, their organization, the catalogue (skills,
+modules, module_skills, role_requirements), and their own sessions, participations,
+assessments and outcomes — with the dtypes ``Store.load`` gives, so
+``features.snapshot.snapshot`` works on it unchanged.  Reading by ``staff_id`` uses
+indexes on the three event tables, created here on first use if the store lacks them
+(``CREATE INDEX IF NOT EXISTS``; ``engine/store.py`` does not declare them).
+
+Population statistics a person's answer depends on (today: the per-module score
+sums behind the mastery priors, ``module_score_sums``) are computed in SQL and cached
+on disk keyed by the store's data version (``fingerprint``): the SQLite file's size
+and modification time (and its WAL's), or PostgreSQL's current transaction snapshot
+(which moves whenever a write transaction starts or commits anywhere in the cluster:
+more invalidation than needed, never a stale answer).  Any write to the store changes
+the version, so a stale statistic is never used; other back ends are not cached.  The cache lives in ``LEARNMAP_CACHE_DIR``, else next to a SQLite file
+(``<dir>/.learnmap-cache``), else ``~/.cache/learnmap``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from engine.schema import TABLE_ORDER
+from engine.store import METADATA, Store, _restore_types
+
+log = logging.getLogger(__name__)
+
+ENV_CACHE = "LEARNMAP_CACHE_DIR"
+CATALOGUE = ("skills", "modules", "module_skills", "role_requirements")
+EVENTS = ("participations", "assessments", "outcomes")
+#: scores are summed in thousandths of a point (as ``features.mastery.MILLI``)
+MILLI = 1000
+
+
+def ensure_person_indexes(store: Store) -> None:
+    """Indexes on ``staff_id`` of the event tables (idempotent; skipped if read-only)."""
+    store.create()
+    try:
+        with store.engine.begin() as conn:
+            for name in EVENTS:
+                conn.exec_driver_sql(
+                    f"CREATE INDEX IF NOT EXISTS ix_{name}_staff_id ON {name} (staff_id)"
+                )
+    except sa.exc.SQLAlchemyError as exc:  # read-only database: reads still work
+        log.warning("could not create staff_id indexes: %s", exc)
+
+
+def _read(conn: sa.Connection, name: str, where: sa.ColumnElement | None = None) -> pd.DataFrame:
+    table = METADATA.tables[name]
+    query = sa.select(*table.c)
+    if where is not None:
+        query = query.where(where)
+    return _restore_types(name, pd.read_sql(query, conn))
+
+
+def person_tables(store: Store, staff_id: str) -> dict[str, pd.DataFrame] | None:
+    """The canonical tables restricted to ``staff_id`` (None if no such person)."""
+    ensure_person_indexes(store)
+    t = METADATA.tables
+    with store.engine.connect() as conn:
+        staff = _read(conn, "staff", t["staff"].c.staff_id == staff_id)
+        if staff.empty:
+            return None
+        out = {"staff": staff}
+        out["organizations"] = _read(
+            conn, "organizations", t["organizations"].c.org_id == staff["org_id"].iloc[0]
+        )
+        for name in CATALOGUE:
+            out[name] = _read(conn, name)
+        for name in EVENTS:
+            out[name] = _read(conn, name, t[name].c.staff_id == staff_id)
+        ids = [s for s in out["participations"]["session_id"].dropna().unique() if s]
+        out["sessions"] = _read(conn, "sessions", t["sessions"].c.session_id.in_(ids))
+    return {name: out[name] for name in TABLE_ORDER}
+
+
+def fingerprint(store: Store) -> str | None:
+    """A string that changes whenever the store's data changes (None: unknown)."""
+    url = store.engine.url
+    if url.get_backend_name() == "sqlite":
+        db = url.database
+        if not db or db == ":memory:":
+            return None
+        parts = []
+        for path in (Path(db), Path(db + "-wal")):
+            if path.exists():
+                st = path.stat()
+                parts.append(f"{path.name}:{st.st_size}:{st.st_mtime_ns}")
+        return "|".join(parts) or None
+    if url.get_backend_name() == "postgresql":
+        # the cluster's transaction snapshot (xmin:xmax:in-progress xids) moves with
+        # every write transaction that starts or ends, and not with reads
+        try:
+            with store.engine.connect() as conn:
+                snap = conn.execute(sa.text("SELECT txid_current_snapshot()::text")).scalar_one()
+        except sa.exc.SQLAlchemyError:
+            return None
+        return f"pg:{snap}"
+    return None
+
+
+def cache_dir(store: Store) -> Path:
+    if os.environ.get(ENV_CACHE):
+        return Path(os.environ[ENV_CACHE])
+    url = store.engine.url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).resolve().parent / ".learnmap-cache"
+    return Path.home() / ".cache" / "learnmap"
+
+
+def _milli(score: sa.ColumnElement, dialect: str) -> sa.ColumnElement:
+    """``floor(score · 1000 + 0.5)`` as an integer (scores are never negative)."""
+    shifted = score * MILLI + 0.5
+    if dialect == "sqlite":
+        return sa.cast(shifted, sa.Integer)  # truncates toward zero = floor here
+    return sa.cast(sa.func.floor(shifted), sa.BigInteger)
+
+
+def _module_score_sums_sql(store: Store, as_of: date) -> pd.DataFrame:
+    a, s = METADATA.tables["assessments"], METADATA.tables["staff"]
+    query = (
+        sa.select(
+            a.c.module_id,
+            sa.func.count().label("n"),
+            sa.func.sum(_milli(a.c.score, store.engine.dialect.name)).label("total"),
+        )
+        .select_from(a.join(s, a.c.staff_id == s.c.staff_id))
+        .where(a.c.taken_on <= as_of, s.c.hired_on <= as_of)
+        .group_by(a.c.module_id)
+        .order_by(a.c.module_id)
+    )
+    with store.engine.connect() as conn:
+        frame = pd.read_sql(query, conn)
+    return pd.DataFrame(
+        {
+            "module_id": frame["module_id"].astype(object),
+            "n": frame["n"].astype("int64"),
+            "total": frame["total"].astype("int64"),
+        }
+    )
+
+
+def module_score_sums(store: Store, as_of: date) -> pd.DataFrame:
+    """Per module: ``module_id``, ``n`` and ``total`` (thousandths of a point) of the
+    scores of assessments taken on or before ``as_of`` by staff hired by then —
+    cached by data version."""
+    version = fingerprint(store)
+    if version is None:
+        return _module_score_sums_sql(store, as_of)
+    key = hashlib.sha256(
+        f"module_score_sums|v1|{store.url}|{version}|{pd.Timestamp(as_of).date()}".encode()
+    ).hexdigest()[:32]
+    path = cache_dir(store) / f"{key}.parquet"
+    if path.exists():
+        try:
+            cached = pd.read_parquet(path)
+            return cached.assign(module_id=cached["module_id"].astype(object))
+        except (OSError, ValueError) as exc:  # a damaged cache file is recomputed
+            log.warning("ignoring unreadable cache %s: %s", path, exc)
+    frame = _module_score_sums_sql(store, as_of)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.warning("could not write cache %s: %s", path, exc)
+    return frame
