@@ -129,6 +129,7 @@ def build_activity(
     )
     assessments, outcomes = _measure(
         rng,
+        sc,
         pop,
         cat,
         fx,
@@ -218,6 +219,7 @@ def _prereqs_done(cat: Catalog, enr: pd.DataFrame) -> np.ndarray:
 
 def _measure(
     rng: np.random.Generator,
+    sc: Scenario,
     pop: Population,
     cat: Catalog,
     fx: Effects,
@@ -245,7 +247,7 @@ def _measure(
     dil = pop.diligence[enr["staff"]]
     n = len(enr)
     score = (
-        64
+        sc.score_base
         + true
         + 5.0 * rel
         + 6.0 * dil

@@ -47,6 +47,8 @@ class Scenario:
     #: offline/blended/live classes of a module are held once per this many months, in the
     #: month after the period in which they were chosen
     class_every: int = 1
+    #: mean assessment score of an average person (national 64; cadre platform quizzes 80)
+    score_base: float = 64.0
     #: org type → domains (keys of the catalog; ``key:i`` = its i-th sub-skill) it emphasises
     emphasis: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: seats of an offline class (one value per module), and where classes are held

@@ -349,7 +349,10 @@ def simulate(
     mo = sim.mo
     callups = _callups(rng, pop, model, sc, fx, rates, mo)
     by_month = callups.groupby("t").indices if len(callups) else {}
-    staff_of_org = pd.Series(np.arange(len(pop.staff))).groupby(pop.org_of).indices
+    members = [np.zeros(0, np.int64)] * len(pop.orgs)
+    for o, idx in pd.Series(np.arange(len(pop.staff))).groupby(pop.org_of).indices.items():
+        members[int(o)] = idx
+    org_ptr, org_members = csr(members)
     offline = model.pool == 1
     for t in tqdm(range(len(mo.first)), desc="months", disable=not progress, unit="month"):
         if t and mo.year_index[t] != mo.year_index[t - 1]:
@@ -365,13 +368,18 @@ def simulate(
         for r in range(int(total.max(initial=0))):
             who = np.flatnonzero(total > r)
             sim.draw(t, who, (r < n_off[who]).astype(int))
-        for j in by_month.get(t, []):
-            o, m = int(callups["org"].iat[j]), int(callups["module"].iat[j])
-            members = staff_of_org.get(o, np.zeros(0, int))
-            members = members[(days[members] > 0) & ~sim.taken[members, m]]
-            sent = members[rng.random(len(members)) < sc.p_send]
-            if len(sent) and offline[m]:
-                sim.take(t, sent, np.full(len(sent), m), callup=True)
+        rows = by_month.get(t)
+        if rows is not None and len(rows):
+            org = callups["org"].to_numpy()[rows]
+            mod = callups["module"].to_numpy()[rows]
+            pos, member = expand(org_ptr, org_members, org)
+            m = mod[pos]
+            key = np.unique(member.astype(np.int64) * len(model.module_ids) + m)
+            member, m = key // len(model.module_ids), key % len(model.module_ids)
+            ok = (days[member] > 0) & ~sim.taken[member, m] & offline[m]
+            ok &= rng.random(len(member)) < sc.p_send
+            if ok.any():
+                sim.take(t, member[ok], m[ok], callup=True)
     rows = {k: np.concatenate([r[k] for r in sim.rows]) for k in sim.rows[0]} if sim.rows else {}
     enr = pd.DataFrame(rows)
     return enr, rates, callups
