@@ -27,7 +27,7 @@ Catalogue (≥ 500 modules; 1 学时 = 1 hour, as the platforms count it)
   prerequisite) and one blended class (网络+面授, 3 days).  Credits (002 appendix 3):
   offline classes earn the preset's 5 credits a day (credits column empty); online and
   live courses state their credits in the ``credits`` column at the same rate per hour
-  as offline training — 5 credits per 8-学时 day, 0.625 a 学时, rounded half up to 0.5
+  as offline training — 5 credits per 8-学时 day, 0.625 a 学时, rounded up to 0.5
   (a platform states credits per course; the preset's computed 5–20 per online course
   was written for long online classes and would give a 0.5-hour micro-course 5 credits,
   so that nobody could fall short).
@@ -223,8 +223,8 @@ ROLE_SHARES = {
 
 def online_credits(hours: float) -> float:
     """Credits of an online or live course: 0.625 a 学时 (5 per 8-hour day, source 002),
-    rounded half up to 0.5."""
-    return float(np.floor(hours * 0.625 * 2 + 0.5) / 2)
+    rounded up to a multiple of 0.5 (in the learner's favour)."""
+    return float(np.ceil(hours * 0.625 * 2 - 1e-9) / 2)
 
 
 def _online_hours(rng: np.random.Generator) -> float:
