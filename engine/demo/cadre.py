@@ -79,6 +79,10 @@ CADRE = Scenario(
     culture_scale=0.35,
     diligence_scale=0.5,
     score_base=80.0,
+    assessed_share=0.9,
+    satisfaction_share=0.3,
+    prepost_online=0.0,
+    prepost_offline=0.8,
     role_rate_scale=0.3,
     emphasis={
         "social_group": ("governance", "law"),
