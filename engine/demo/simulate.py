@@ -395,6 +395,10 @@ def simulate(
     for k in keys:
         rows[k] = np.concatenate([r.pop(k) for r in sim.rows])
     del sim
+    if rows:
+        order = np.lexsort((rows["module"], rows["staff"], rows["enrolled_on"]))
+        for k in keys:
+            rows[k] = rows[k][order]
     enr = pd.DataFrame(rows)
     return enr, rates, callups
 
