@@ -1,8 +1,12 @@
-"""Demo data calibrated to the 2025–2027 national plan, with documented latent structure.
+"""Demo data with documented latent structure: the 2025–2027 national plan (scenario
+``national``, default) and a provincial cadre network academy (scenario ``cadre``).
 
-``generate(orgs=2300, seed=0)`` returns the ten canonical tables; ``write_dataset``
-writes them as ``<table>.csv`` (``learnmap demo-data``).  Deterministic for a seed
-and a set of arguments.
+``generate(DemoSpec(scenario=..., orgs=..., seed=..., start=..., end=...))`` returns the ten
+canonical tables; ``generate_with_truth`` also returns the ground truth
+(``engine.demo.truth``); ``write_dataset`` writes ``<table>.csv`` and ``write_truth``
+``_truth/`` (``learnmap demo-data [--scenario cadre] [--truth]``).  Deterministic for a seed
+and a set of arguments.  Scenario ``cadre`` is described in ``engine.demo.cadre`` (``orgs``
+there counts units of ≈ 33 cadres: default 600 ≈ 20,000 cadres).
 
 Population (national level, DOMAIN.md "Scale")
   Organizations: 88% social groups, 9% foundations, 3% social service organizations;
@@ -19,7 +23,16 @@ Volume (calibration)
   Completed person-times a year ≈ 2,000 offline (offline + blended) and 6,500
   online (online + live) per 2,300 organizations, pro-rated for partial years —
   the plan's volume, far below the ≈ 45,000 person-times the role quotas of
-  ≈ 12,700 staff need over three years: the coverage gap is real.
+  ≈ 12,700 staff need over three years: the coverage gap is real.  Of the offline
+  volume, ``callup_share`` (35%) comes from units' call-ups (effect 10).
+
+Time and enrolment (``engine.demo.simulate``)
+  Month by month, each employed person makes Poisson numbers of online and offline
+  draws (rate = culture × diligence × role × region access (offline) × season × target
+  seeking (cadre)), each one module chosen by the choice model below; enrolment is dated
+  within the month; online courses complete after geometric days, classes (offline,
+  blended, live) are held the next month, colleagues in the same class; completion is
+  decided at enrolment (probability ``expit(logit + 0.8·culture + diligence)``).
 
 Latent structure (each effect sized in ``Effects`` and removable by setting it to 0)
   1. Organization training culture ``c_o ~ N(0.15·(rating−3), 0.7)``: multiplies
@@ -31,8 +44,9 @@ Latent structure (each effect sized in ``Effects`` and removable by setting it t
   3. Individual diligence ``d_i ~ N(0, 0.6)``: multiplies the enrolment rate by
      ``exp(d_i)``, adds ``d_i`` to the completion logit (fewer drops / no-shows) and
      ``6·d_i`` points to every score — a person's behaviour is consistent over time.
-  4. Role-specific needs: a module teaching a skill the person's (primary) role
-     requires is chosen with odds ×(1 + 4); finance staff take finance modules.
+  4. Role-specific needs: a module whose primary skill the person's (primary) role
+     requires is chosen with odds ×(1 + ``role_focus`` = 4); finance staff take finance
+     modules.
   5. Skill mastery measured with noise: each person has a mastery ``u_is ~ N(0,1)``
      of each skill (``hash_normal``); a score is
      ``64 + 10·Σ_s w_ms·u_is/Σ_s w_ms + 5·[role needs it] + 6·d_i + 8·[prereqs done]
@@ -43,6 +57,32 @@ Latent structure (each effect sized in ``Effects`` and removable by setting it t
   7. Effect of training: self-assessed post − pre gain ``10 + 5·[offline/blended] +
      N(0, 5)``; the one-year follow-up keeps 70% of the gain.  Satisfaction depends
      on a module's latent quality (sd 5 points) and +3 for participatory/case methods.
+
+Choice structure (``engine.demo.choice``; each sized in ``Effects``, removable, and shown
+by a statistic of ``engine.demo.stats`` that ``tests/engine/test_demo_choice.py`` checks with
+and without it)
+  8. Interests (``interest_sd`` 0.7): each person has 3 latent topic preferences θ; a
+     skill's utility gains θ·φ_k, with topic loadings φ shared by the skills of a domain
+     — similar people choose similar modules (``interest_consistency``).
+  9. Needs (``need`` 3.0): + 3 × (role target level − own latent mastery) on skills the
+     role requires, mastery on the 0..1 role-target scale (``need_lift``).
+  10. Organization: units call up several staff at once to one offline class
+     (``callup_share`` 35% of offline volume; cadre: ≈ 4 call-ups a unit a year sending
+     20% of its cadres), colleagues placed in the same class (``colleague_share``); and
+     organization types share topic emphasis (``org_emphasis`` 1.2: foundations —
+     fundraising and charity law; social service organizations — project and volunteer
+     management; social groups — membership and branches) (``emphasis_lift``).
+  11. Sequences (``seq_boost`` 2.0 for ``seq_months`` 6): completing a module multiplies
+     the odds of its successors (modules listing it as prerequisite, the next part of its
+     series) by e² for six months (``successor_timing``); prerequisites mostly first
+     (``prereq_skip`` 0.03: odds ×0.03 while a prerequisite is not completed)
+     (``prerequisites_first``).
+  12. Foundation first (``foundation_first`` 2.5): + 2.5 on foundation-tier skills in the
+     first month of tenure, fading to 0 after 12 months (``foundation_lift``).
+  13. Quality (``quality_uptake`` 0.8): a module's uptake × exp(0.8 · quality) reached
+     in the third year (0 in the first, half in the second); quality also drives
+     satisfaction (effect 7) (``quality_uptake``).
+  14. No one enrols in the same module twice (a rule, not an effect: ``repeats`` = 0).
 """
 
 from __future__ import annotations

@@ -109,7 +109,7 @@ def build_rates(
             share = 1.0 - fx.callup_share if p == 1 else 1.0
             want = target * scale * span / 365.0 * LOSS_ALLOWANCE * share
             lam[:, yi, p] = rate * want / max(float((rate * pc[:, yi, p] * emp).sum()), 1e-9)
-        org_rate = np.exp(pop.culture)
+        org_rate = np.exp(pop.culture + pop.access)  # far regions send fewer to classes
         if sc.per_person:
             callup[:, yi] = sc.callups_per_org * (fx.callup_share / 0.35) * org_rate * span / 365
         elif fx.callup_share > 0:
