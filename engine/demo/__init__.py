@@ -161,13 +161,21 @@ class DemoSpec:
 
 def generate(spec: DemoSpec = DemoSpec(), progress: bool = False) -> dict[str, pd.DataFrame]:
     """All ten canonical tables for ``spec`` (dates as datetime64, lists ``|``-joined)."""
-    return generate_with_truth(spec, progress)[0]
+    return _generate(spec, progress, with_truth=False)[0]
 
 
 def generate_with_truth(
     spec: DemoSpec = DemoSpec(), progress: bool = False
 ) -> tuple[dict[str, pd.DataFrame], Truth]:
     """The ten tables and the generator's ground truth (``engine.demo.truth``)."""
+    tables, truth = _generate(spec, progress, with_truth=True)
+    assert truth is not None
+    return tables, truth
+
+
+def _generate(
+    spec: DemoSpec, progress: bool, with_truth: bool
+) -> tuple[dict[str, pd.DataFrame], Truth | None]:
     sc = spec.params
     spec = spec.resolved()
     assert spec.orgs is not None and spec.start is not None and spec.end is not None
@@ -213,7 +221,7 @@ def generate_with_truth(
         "assessments": act.assessments,
         "outcomes": act.outcomes,
     }
-    truth = build_truth(spec, sc, pop, cat, model, rates, callups)
+    truth = build_truth(spec, sc, pop, cat, model, rates, callups) if with_truth else None
     steps.update()
     steps.close()
     return tables, truth

@@ -81,7 +81,11 @@ def build_activity(
     progress: bool = False,
 ) -> tuple[Activity, Rates, pd.DataFrame]:
     mastery = mastery_matrix(pop, cat, model, seed)
-    vs = model.v_static(pop.theta, pop.primary_role, pop.org_type_index[pop.org_of], mastery)
+    org_type = pop.org_type_index[pop.org_of]
+    vs = np.empty_like(mastery)
+    for a in range(0, len(vs), 262_144):
+        b = a + 262_144
+        vs[a:b] = model.v_static(pop.theta[a:b], pop.primary_role[a:b], org_type[a:b], mastery[a:b])
     del mastery
     enr, rates, callups = simulate(rng, pop, model, sc, fx, vs, start, end, seed, progress)
     del vs

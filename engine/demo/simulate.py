@@ -175,7 +175,10 @@ class Simulation:
         self.rng, self.pop, self.model, self.sc, self.rates = rng, pop, model, sc, rates
         self.start, self.end, self.seed = start, end, seed
         # exp of the skill-level utility, scaled per person (the draw normalises anyway)
-        self.ev = np.exp(v_static - v_static.max(axis=1, keepdims=True)).astype(np.float32)
+        self.ev = np.empty_like(v_static, dtype=np.float32)
+        for a in range(0, len(v_static), 262_144):
+            v = v_static[a : a + 262_144]
+            self.ev[a : a + 262_144] = np.exp(v - v.max(axis=1, keepdims=True))
         self.mo = months_of(start, end)
         n, M = len(pop.staff), len(model.module_ids)
         self.K = model.n_skills
