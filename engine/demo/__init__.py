@@ -97,6 +97,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401
+import pyarrow.csv as pacsv
 from tqdm.auto import tqdm
 
 from engine.demo.activity import build_activity, hash_normal
@@ -227,18 +230,25 @@ def _generate(
     return tables, truth
 
 
-def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
-    out = {}
+def _arrow_ready(frame: pd.DataFrame) -> pa.Table:
+    """Columns as Arrow arrays written the way the readers expect: dates ``YYYY-MM-DD``
+    (missing = empty), booleans ``true``/``false``, numbers as pandas writes them."""
+    cols = {}
     for c in frame.columns:
         s = frame[c]
         if pd.api.types.is_datetime64_any_dtype(s):
-            text = np.datetime_as_string(s.to_numpy().astype("datetime64[D]"), unit="D")
-            out[c] = np.where(s.isna().to_numpy(), "", text)
+            cols[c] = pa.array(
+                s.to_numpy().astype("datetime64[D]"), type=pa.date32(), mask=s.isna().to_numpy()
+            )
         elif pd.api.types.is_bool_dtype(s):
-            out[c] = np.where(s.to_numpy(), "true", "false")
+            cols[c] = pa.array(np.where(s.to_numpy(), "true", "false"))
+        elif pd.api.types.is_float_dtype(s):
+            v = s.to_numpy(dtype=float)
+            text = pa.compute.cast(pa.array(v), pa.string())
+            cols[c] = pa.compute.if_else(pa.array(np.isnan(v)), pa.scalar(None, pa.string()), text)
         else:
-            out[c] = s
-    return pd.DataFrame(out)
+            cols[c] = pa.array(s, from_pandas=True)
+    return pa.table(cols)
 
 
 def write_dataset(
@@ -256,10 +266,14 @@ def write_dataset(
             cols = TABLES[name].names + [c for c in frame.columns if c not in TABLES[name].names]
             frame = frame[[c for c in cols if c in frame.columns]]
             path = tmp / f"{name}.csv"
-            for i in range(0, max(len(frame), 1), chunk):
-                part = _csv_ready(frame.iloc[i : i + chunk])
-                part.to_csv(path, mode="a" if i else "w", header=i == 0, index=False)
-                bar.update(len(part))
+            options = pacsv.WriteOptions(quoting_style="needed")
+            with pacsv.CSVWriter(
+                path, _arrow_ready(frame.iloc[:0]).schema, write_options=options
+            ) as w:
+                for i in range(0, len(frame), chunk):
+                    part = _arrow_ready(frame.iloc[i : i + chunk])
+                    w.write_table(part)
+                    bar.update(len(part))
         for name in TABLE_ORDER:
             os.replace(tmp / f"{name}.csv", out / f"{name}.csv")
     finally:
