@@ -171,7 +171,8 @@ def figures(args: argparse.Namespace) -> None:
                 "p90": float(grid["hours"].quantile(0.9)),
             },
         }
-        snap = snapshot(t, str(t["participations"]["enrolled_on"].max().date()))
+        # as of the day after the last year, so that every year of the data has ended
+        snap = snapshot(t, f"{int(year.max()) + 1}-01-01")
         for policy in ("cadre-hours", "credits"):
             st = compliance(snap, load_policy(policy))
             r[f"unqualified_{policy}"] = {
@@ -179,7 +180,7 @@ def figures(args: argparse.Namespace) -> None:
                     1 - float(st[c].dropna().astype(bool).mean()), 3
                 )
                 for c in st.columns
-                if c.startswith("qualified_")
+                if c.startswith("qualified_") and int(c.removeprefix("qualified_")) >= first
             }
         effects = {}
         for effect, (fields, name) in S.EFFECT_STATS.items():
