@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.demo.choice import INTEREST_RANK, POOLS, ChoiceModel, module_frame
+from engine.demo.choice import INTEREST_RANK, POOLS, ChoiceModel, csr, expand, module_frame
 from engine.demo.effects import Effects
 from engine.schema import ORG_TYPES, ROLES
 
@@ -234,12 +234,11 @@ class Truth:
         i, m, cm = i[before], m[before], cm[before]
         unmet = np.repeat(model.n_prereq[None, :].astype(np.int16), n, axis=0)
         cnt = np.zeros((n, M), dtype=np.int16)
-        for j in range(len(i)):
-            for d in model.dependents[m[j]]:
-                unmet[i[j], d] -= 1
-            if 1 <= t - cm[j] <= L:
-                for s in model.successors[m[j]]:
-                    cnt[i[j], s] += 1
+        pos, d = expand(*csr(model.dependents), m)
+        np.subtract.at(unmet, (i[pos], d), 1)
+        recent = (t - cm >= 1) & (t - cm <= L)
+        pos, s = expand(*csr(model.successors), m[recent])
+        np.add.at(cnt, (i[recent][pos], s), 1)
         hours_ytd = np.zeros(n)
         same_year = (cm >= 0) & (
             (self.start.astype("datetime64[M]") + cm).astype("datetime64[Y]")
@@ -471,8 +470,8 @@ def build_truth(spec, sc, pop, cat, model, rates, callups) -> Truth:  # noqa: AN
             "role": np.array(ROLES)[pop.primary_role],
             "diligence": pop.diligence,
             **{f"interest_{j + 1}": pop.theta[:, j] for j in range(INTEREST_RANK)},
-            "hired_on": staff["hired_on"].to_numpy(),
-            "left_on": staff["left_on"].to_numpy(),
+            "hired_on": staff["hired_on"].to_numpy().astype("datetime64[ns]"),
+            "left_on": staff["left_on"].to_numpy().astype("datetime64[ns]"),
         }
     )
     orgs = pd.DataFrame(
@@ -582,7 +581,7 @@ def load_truth(path: str | Path) -> Truth:
             folder / f"{name}.csv", keep_default_na=name not in ("modules",), dtype={"month": str}
         )
     for col in ("hired_on", "left_on"):
-        frames["people"][col] = pd.to_datetime(frames["people"][col])
+        frames["people"][col] = pd.to_datetime(frames["people"][col]).astype("datetime64[ns]")
     frames["modules"] = frames["modules"].fillna("")
     return Truth(params, **frames)
 
