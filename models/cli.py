@@ -30,15 +30,52 @@ def _cmd_import_oulad(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from models.artifacts import train_command
+    from engine.policy import load_policy
+    from models.artifacts import load_store, save
+    from models.risk import StaffRisk
 
-    return train_command(args.as_of, args.policy, quiet=args.quiet)
+    t0 = time.perf_counter()
+    policy = load_policy(args.policy)
+    tables = load_store()
+    model = StaffRisk().fit(tables, args.as_of, policy)
+    folder = save(model, tables)
+    m = model.backtest_metrics_
+    print(
+        f"trained StaffRisk as of {args.as_of} for policy {policy.name} in {time.perf_counter() - t0:.0f}s"
+    )
+    print(f"  {m['rows']:,} backtest rows at {len(m['snapshots'])} snapshot dates")
+    print(
+        f"  out-of-fold backtest check: brier {m['brier_calibrated']:.4f} "
+        f"(uncalibrated {m['brier_raw']:.4f}), auc {m['auc']:.4f}, base rate {m['base_rate']:.3f}"
+    )
+    print(f"  saved to {folder}")
+    return 0
 
 
 def _cmd_risk(args: argparse.Namespace) -> int:
-    from models.artifacts import risk_command
+    from engine.policy import load_policy
+    from models.artifacts import STAFF_COLUMNS, load, load_store, score, unit_share, write_frame
+    from models.org_risk import rollup, score_orgs
+    from models.risk import UNIT_WORDS
 
-    return risk_command(args.as_of, args.policy, args.level, args.out, args.chunk, args.quiet)
+    policy = load_policy(args.policy)
+    model, manifest = load(policy)
+    tables = load_store()
+    f = score(model, tables, args.as_of, chunk=args.chunk, progress=not args.quiet)
+    if args.level == "staff":
+        write_frame(f[STAFF_COLUMNS + ["required", "done", "remaining", "deadline"]], args.out)
+        print(f"wrote {len(f):,} staff to {args.out} (model trained as of {manifest['as_of']})")
+        return 0
+    orgs = score_orgs(f, tables["organizations"], unit_share(policy), UNIT_WORDS[policy.kind])
+    write_frame(orgs, args.out)
+    out = args.out
+    for by, tag in (("region", "by-region"), ("org_type", "by-type")):
+        if by in orgs:
+            write_frame(rollup(orgs, by), out.with_name(f"{out.stem}-{tag}{out.suffix}"))
+    print(f"wrote {len(orgs):,} organizations to {out} (+ -by-region, -by-type roll-ups)")
+    for r in orgs.nsmallest(5, "rank").itertuples():
+        print(f"  {r.rank:>3} {r.org_id}: {r.reason}")
+    return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -45,6 +45,8 @@ from scipy import stats
 from scipy.optimize import minimize_scalar
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.isotonic import IsotonicRegression
+from sklearn.metrics import roc_auc_score
+from tqdm import tqdm
 
 from engine.errors import NotFittedError
 from engine.policy import Policy
@@ -259,6 +261,7 @@ def backtests(
         np.concatenate(exps),
         X["remaining"].to_numpy(),
         X["staff_id"].to_numpy(),
+        dates,
     )
 
 
@@ -320,7 +323,10 @@ class StaffRisk:
 
     @staticmethod
     def _X(frame: pd.DataFrame) -> np.ndarray:
-        return frame[list(FEATURES)].astype(float).to_numpy()
+        X = frame[list(FEATURES)].astype(float).to_numpy()
+        empty = np.isnan(X).all(axis=0)  # e.g. no scores or ratings at all: a constant
+        X[:, empty] = 0.0
+        return X
 
     def fit(self, tables: dict[str, pd.DataFrame], as_of, policy: Policy) -> StaffRisk:  # noqa: ANN001
         t = to_timestamp(as_of)
@@ -364,6 +370,7 @@ class StaffRisk:
             "brier_raw": float(np.mean((raw - event) ** 2)) if owe.any() else float("nan"),
             "brier_calibrated": float(np.mean((cal - event) ** 2)) if owe.any() else float("nan"),
             "base_rate": float(event.mean()) if owe.any() else float("nan"),
+            "auc": float(roc_auc_score(event, cal)) if 0 < event.mean() < 1 else float("nan"),
         }
         log.info("StaffRisk fitted on %d backtest rows: %s", len(X), self.backtest_metrics_)
         return self
@@ -372,23 +379,38 @@ class StaffRisk:
         if not hasattr(self, "model_"):
             raise NotFittedError("StaffRisk is not fitted: call fit(tables, as_of, policy) first")
 
-    def predict_frame(self, snap: Snapshot) -> pd.DataFrame:
-        """Predictions for the staff employed in an as-of view ``snap`` (all columns)."""
+    def predict_frame(
+        self, snap: Snapshot, chunk: int = 200_000, progress: bool = False
+    ) -> pd.DataFrame:
+        """Predictions for the staff employed in an as-of view ``snap`` (all columns).
+
+        Features are built for the whole snapshot at once (vectorised; colleagues'
+        rates need every org member); the model, the negative-binomial step and the
+        drivers run ``chunk`` staff at a time, so their memory stays bounded."""
         self._check()
         f = features(snap, self.policy_)
         f = f[f["employed"].to_numpy()].reset_index(drop=True)
+        starts = range(0, len(f), max(int(chunk), 1))
+        parts = [
+            self._score(f.iloc[i : i + chunk].copy())
+            for i in tqdm(starts, desc="scoring", unit="chunk", disable=not progress)
+        ]
+        return pd.concat(parts, ignore_index=True) if parts else self._score(f)
+
+    def _score(self, f: pd.DataFrame) -> pd.DataFrame:
         rate = self.model_.predict(self._X(f)) if len(f) else np.zeros(0)
-        left = np.maximum(f["days_left"].to_numpy(float), 0) / YEAR
-        mean_units = rate * left
-        owe = (f["remaining"].to_numpy() > 1e-9) & (f["days_left"].to_numpy() >= 0)
-        k = f["remaining"].to_numpy() / self.unit_size_
+        days_left = f["days_left"].to_numpy(float)
+        remaining = f["remaining"].to_numpy(float)
+        mean_units = rate * np.maximum(days_left, 0) / YEAR
+        owe = (remaining > 1e-9) & (days_left >= 0)
+        past = (remaining > 1e-9) & (days_left < 0)
+        k = remaining / self.unit_size_
         mean_c = mean_units / self.unit_size_
         raw = nb_cdf_below(k, mean_c, self.shape_)
-        p = self.calibrator_.predict(raw) if self.calibrator_ is not None else raw
-        past = f["days_left"].to_numpy() < 0
-        p = np.where(owe, p, np.where(past & (f["remaining"].to_numpy() > 1e-9), 1.0, 0.0))
+        p = self.calibrator_.predict(raw) if self.calibrator_ is not None and len(f) else raw
+        p = np.where(owe, p, np.where(past, 1.0, 0.0))
         short = np.where(owe, nb_shortfall(k, mean_c, self.shape_) * self.unit_size_, 0.0)
-        short = np.where(past, f["remaining"].to_numpy(), short)
+        short = np.where(past, remaining, short)
         f["p_miss"] = np.clip(p, 0, 1)
         f["expected_shortfall"] = np.round(short, 4)
         f["expected_future"] = np.round(mean_units, 4)
