@@ -29,6 +29,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegressionCV
+from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -250,14 +251,14 @@ class OuladRisk(ClassifierMixin, BaseEstimator):
         self.calibration = calibration
         self.random_state = random_state
 
-    def _base(self):  # noqa: ANN202
+    def _base(self, cv):  # noqa: ANN001, ANN202
         if self.kind == "logreg":
             from sklearn.impute import SimpleImputer
 
             return make_pipeline(
                 SimpleImputer(strategy="median", add_indicator=True),
                 StandardScaler(),
-                LogisticRegressionCV(Cs=10, cv=5, scoring="neg_log_loss", max_iter=2000),
+                LogisticRegressionCV(Cs=10, cv=cv, scoring="neg_log_loss", max_iter=2000),
             )
         return HistGradientBoostingClassifier(
             learning_rate=self.learning_rate,
@@ -269,12 +270,17 @@ class OuladRisk(ClassifierMixin, BaseEstimator):
         )
 
     def fit(self, X: pd.DataFrame, y: np.ndarray) -> OuladRisk:
-        X = self._matrix(X)
-        base = self._base()
+        """``X`` from :func:`oulad_frame` (one or many cut-offs).  Cross-validation folds
+        (for C, and for the calibration) group rows by registration, so a student's
+        rows at several cut-offs never sit on both sides of a fold."""
+        groups = X["staff_id"].to_numpy() if "staff_id" in X else np.arange(len(X))
+        Xm, y = self._matrix(X), np.asarray(y)
+        cv = list(GroupKFold(n_splits=5).split(Xm, y, groups))
+        base = self._base(cv)
         if self.kind == "logreg" or self.calibration == "none":
-            self.model_ = base.fit(X, y)
+            self.model_ = base.fit(Xm, y)
         else:
-            self.model_ = CalibratedClassifierCV(base, method=self.calibration, cv=5).fit(X, y)
+            self.model_ = CalibratedClassifierCV(base, method=self.calibration, cv=cv).fit(Xm, y)
         self.classes_ = np.array([0, 1])
         return self
 
