@@ -220,6 +220,7 @@ def oulad_frame(tables: dict[str, pd.DataFrame], cutoff: int) -> pd.DataFrame:
         out["label"] = out["staff_id"].map(res).isin(BAD_RESULTS).astype(int)
     else:
         out["label"] = np.nan
+    out[list(FEATURES)] = out[list(FEATURES)].astype(float)
     keep_cols = ["staff_id", "unit", "id_student", *FEATURES, "rule_score", "label"]
     return out[keep_cols].reset_index(drop=True)
 
