@@ -6,10 +6,8 @@ Config (TOML, the experiment contract)::
     seeds = [0]
     [data]
     format = "oulad"
-    train = ["../shared/datasets/oulad-2013"]      # directories of OULAD's original files
-    test = ["../shared/datasets/oulad-2013"]
-    train_presentations = ["2013B"]                # optional filters (extension): keep only
-    test_presentations = ["2013J"]                 #   these presentation codes
+    train = ["../shared/datasets/oulad-2013#2013B"]   # directories of OULAD's original files;
+    test = ["../shared/datasets/oulad-2013#2013J"]    #   "#CODES" keeps only those presentations
     [split]
     cutoffs = [60, 120]
     [[models]]
@@ -79,10 +77,23 @@ def _only(data: Oulad, presentations: Sequence[str] | None) -> Oulad:
     )  # fmt: skip
 
 
+def split_entry(entry: str | Path) -> tuple[Path, list[str] | None]:
+    """``"DIR#2013B,2014B"`` → (DIR, ["2013B", "2014B"]); a plain DIR keeps everything."""
+    text = str(entry)
+    if "#" not in text:
+        return Path(text), None
+    path, _, codes = text.partition("#")
+    return Path(path), [c.strip() for c in codes.split(",") if c.strip()]
+
+
 def load_oulad(dirs: Sequence[str | Path], presentations: Sequence[str] | None = None):  # noqa: ANN201
-    """Canonical tables of the OULAD files in ``dirs`` (optionally some presentations)."""
-    data = _concat([read_oulad(d) for d in dirs])
-    return to_canonical(_only(data, presentations))
+    """Canonical tables of the OULAD files in ``dirs`` (entries may end in ``#CODES``
+    to keep only those presentations; ``presentations`` filters all of them)."""
+    parts = []
+    for entry in dirs:
+        path, only = split_entry(entry)
+        parts.append(_only(read_oulad(path), only))
+    return to_canonical(_only(_concat(parts), presentations))
 
 
 def backtest_frame(tables: dict[str, pd.DataFrame], every: int = 15) -> pd.DataFrame:
@@ -180,14 +191,15 @@ def run(
     return records, pd.concat(preds, ignore_index=True)
 
 
-def _resolve(path: str, config: Path) -> Path:
-    p = Path(path)
+def _resolve(entry: str, config: Path) -> str:
+    p, only = split_entry(entry)
+    tail = "#" + ",".join(only) if only else ""
     if p.is_absolute() or p.exists():
-        return p
+        return f"{p}{tail}"
     for base in [config.parent, *config.resolve().parents]:
         if (base / p).exists():
-            return base / p
-    raise FileNotFoundError(f"{config}: data directory {path!r} not found")
+            return f"{base / p}{tail}"
+    raise FileNotFoundError(f"{config}: data directory {str(p)!r} not found")
 
 
 def run_config(config: str | Path, out: str | Path, progress: bool = True) -> list[dict]:
