@@ -42,6 +42,32 @@ from models.risk import StaffRisk, as_of_view, backtests
 AS_OF, DEADLINE = pd.Timestamp("2026-06-30"), pd.Timestamp("2027-12-31")
 
 
+def oracle(
+    truth, f: pd.DataFrame, tables: dict[str, pd.DataFrame], deadline: pd.Timestamp, kind: str
+):  # noqa: ANN001, ANN201
+    """P(Poisson(true expected remaining) < still needed) from demo2's ground truth
+    (hours: completions needed at the person's true average hours per completion)."""
+    parts = tables["participations"]
+    known = parts[parts["enrolled_on"] <= AS_OF]
+    ea = (
+        truth.expected_activity(
+            f["staff_id"],
+            AS_OF + pd.Timedelta(days=1),
+            deadline + pd.Timedelta(days=1),
+            participations=known,
+        )
+        .set_index("staff_id")
+        .reindex(f["staff_id"])
+    )
+    comp = ea["completions"].to_numpy(float)
+    need = f["remaining"].to_numpy(float)
+    if kind != "person_times":
+        per = np.where(comp > 0, ea["hours"].to_numpy(float) / np.maximum(comp, 1e-9), 1.0)
+        need = need / np.maximum(per, 1e-9)
+    k = np.ceil(need - 1e-9)
+    return np.where(k > 0, stats.poisson.cdf(k - 1, comp), 0.0)
+
+
 def ece(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
     b = np.minimum((p * bins).astype(int), bins - 1)
     n = np.bincount(b, minlength=bins)
@@ -68,14 +94,26 @@ def peak_gb() -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--orgs", type=int, default=2300)
+    ap.add_argument("--orgs", type=int, default=None, help="default: the scenario's")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--out", type=Path, default=Path("var/bench"))
+    ap.add_argument("--scenario", default="national")
+    ap.add_argument("--policy", default="national-2025")
+    ap.add_argument("--deadline", default="2027-12-31")
     args = ap.parse_args()
-    policy = load_policy("national-2025")
+    policy = load_policy(args.policy)
+    global DEADLINE
+    DEADLINE = pd.Timestamp(args.deadline)
 
     t0 = time.perf_counter()
-    tables = generate(DemoSpec(orgs=args.orgs, seed=args.seed))
+    import engine.demo as demo
+
+    truth = None
+    kw = {"scenario": args.scenario} if args.scenario != "national" else {}
+    if hasattr(demo, "generate_with_truth"):
+        tables, truth = demo.generate_with_truth(DemoSpec(orgs=args.orgs, seed=args.seed, **kw))
+    else:
+        tables = generate(DemoSpec(orgs=args.orgs, seed=args.seed, **kw))
     print(f"demo: {len(tables['staff']):,} staff, {len(tables['participations']):,} participations "
           f"({time.perf_counter() - t0:.1f}s)")  # fmt: skip
 
@@ -112,7 +150,12 @@ def main() -> None:
     print(
         f"  all owing (met at t included): risk {figures(owing['y'].to_numpy(), owing['p_miss'].to_numpy())}"
     )
-    print("  oracle: needs demo2's truth (engine.demo.truth) — not merged on this branch")
+    if truth is None:
+        print("  oracle: needs demo2's truth (engine.demo.truth) — not merged on this branch")
+    else:
+        print(
+            f"  oracle           {figures(y, oracle(truth, at_t, tables, DEADLINE, policy.kind))}"
+        )
 
     print(f"\nspeed ({len(f):,} staff, {len(orgs):,} orgs): train {t_train:.1f}s; "
           f"staff scoring {t_staff:.1f}s; org scoring {t_org:.2f}s; "
