@@ -135,7 +135,8 @@ def main() -> None:
     end = compliance(snapshot(tables, DEADLINE), policy).set_index("staff_id")
     f["y"] = (end["status"].reindex(f["staff_id"]).astype(str) != "met").to_numpy().astype(int)
     owing = f[f["required"] > 0]
-    at_t = owing[owing["remaining"] > 0]
+    # people whose deadline is this one (cadre: leaders are held to the 5-year cycle)
+    at_t = owing[(owing["remaining"] > 0) & (owing["deadline"] == DEADLINE)]
     rule = pace_rule(at_t.assign(horizon_days=at_t["days_left"]))
     bt = backtests(as_of_view(tables, AS_OF), AS_OF, policy)
     bt_rule = pace_rule(bt.X)

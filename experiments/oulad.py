@@ -21,6 +21,9 @@ file's folder and its parents.  Choices (documented here, listed in the report):
   presentation, each with its still-registered population and the final result as
   label, and the cut-off's share of the presentation as a feature.  One model serves
   every cut-off; no test presentation is looked at before scoring.
+- ``risk`` is ``OuladRisk(kind="blend")`` (trees + logistic regression averaged; chosen
+  by cross-validation on the training presentations, see ``models.risk_oulad``);
+  ``logreg`` the tuned logistic regression alone on the same features and rows.
 - ``rule`` is untrained: 1 − weighted score to date / 100, missing due work as 0.
 - Metrics follow DESIGN.md's names; ``share_error`` is the mean over presentations of
   |mean predicted − observed share| (``share_error_max`` adds the worst one).
@@ -157,7 +160,7 @@ def run(
             continue
         if name not in MODELS:
             raise ValueError(f"unknown OULAD risk model {name!r}; known: {', '.join(MODELS)}")
-        kind = "logreg" if name == "logreg" else "gbm"
+        kind = "logreg" if name == "logreg" else params.pop("kind", "blend")
         fitted[name] = OuladRisk(kind=kind, random_state=seed, **params).fit(
             rows, rows["label"].to_numpy()
         )

@@ -10,8 +10,10 @@ How it learns (only records dated on or before the training ``as_of``):
 1. **Backtests.** Snapshots every ``step_days`` before ``as_of`` (not earlier than
    ``min_history_days`` after the first record).  At each snapshot *s*, features are
    computed from the as-of-*s* view, and the label is what the person completed in
-   (s, as_of] — counted in the policy's units (person-times; hours; credits), only
-   modules of the policy's modes — with exposure = days employed in that span.
+   (s, min(as_of, the row's deadline)] — counted in the policy's units (person-times;
+   hours; credits), only modules of the policy's modes — with exposure = days employed
+   in that span.  For yearly rules the deadline is that year's end, so snapshots in
+   finished years carry the real outcome of those years.
 2. **Rate model.** Gradient-boosted trees with a Poisson loss learn each person's
    rate of completion per year from their own history (recent and long-run rates,
    time since the last completion, no-shows, drops, pending enrolments), their
@@ -246,9 +248,14 @@ def backtests(
         f = f[keep].reset_index(drop=True)
         end = left_of.reindex(f["staff_id"]).to_numpy()
         end = np.where(pd.isna(end), as_of.to_datetime64(), end).astype("datetime64[ns]")
-        end = np.minimum(end, as_of.to_datetime64())
+        # a row's outcome window ends at its own deadline (yearly rules: that year's end,
+        # so finished years give real met/missed labels), at a departure, or at as_of
+        deadline = f["deadline"].to_numpy().astype("datetime64[ns]")
+        end = np.minimum(np.minimum(end, as_of.to_datetime64()), deadline)
         exp = np.maximum((end - s.to_datetime64()) / DAY, 0)
         after = comp[(comp["when"] > s) & (comp["when"] <= as_of)]
+        until = pd.Series(end, index=f["staff_id"].to_numpy())
+        after = after[after["when"].to_numpy() <= until.reindex(after["staff_id"]).to_numpy()]
         y = after.groupby("staff_id")["v"].sum().reindex(f["staff_id"]).fillna(0).to_numpy()
         ok = exp > 0
         frames.append(f[ok].assign(horizon_days=exp[ok]))

@@ -229,7 +229,12 @@ class OuladRisk(ClassifierMixin, BaseEstimator):
     """Gradient-boosted trees on :data:`FEATURES`, with isotonic/sigmoid calibration.
 
     ``kind="logreg"`` gives the tuned logistic-regression peer on the same features
-    (median-imputed, standardised, C chosen by cross-validation on the training set).
+    (median-imputed, standardised, C chosen by cross-validation on the training set);
+    ``kind="blend"`` averages the two calibrated probabilities — the default of the
+    OULAD experiment's ``risk``, chosen over the trees alone (and over more regularised
+    trees) by leave-one-presentation-out cross-validation on the 2013B training
+    presentations only (mean ROC-AUC at day 60 / 120: blend 0.839 / 0.899, regularised
+    trees 0.837 / 0.897, trees 0.830 / 0.892).
     """
 
     def __init__(
@@ -271,6 +276,18 @@ class OuladRisk(ClassifierMixin, BaseEstimator):
         )
 
     def fit(self, X: pd.DataFrame, y: np.ndarray) -> OuladRisk:
+        if self.kind == "blend":
+            params = self.get_params()
+            self.parts_ = [
+                OuladRisk(**{**params, "kind": "gbm"}).fit(X, y),
+                OuladRisk(**{**params, "kind": "logreg"}).fit(X, y),
+            ]
+            self.model_ = self.parts_
+            self.classes_ = np.array([0, 1])
+            return self
+        return self._fit_one(X, y)
+
+    def _fit_one(self, X: pd.DataFrame, y: np.ndarray) -> OuladRisk:
         """``X`` from :func:`oulad_frame` (one or many cut-offs).  Cross-validation folds
         (for C, and for the calibration) group rows by registration, so a student's
         rows at several cut-offs never sit on both sides of a fold."""
@@ -295,4 +312,6 @@ class OuladRisk(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         if not hasattr(self, "model_"):
             raise NotFittedError("OuladRisk is not fitted: call fit(X, y) first")
+        if self.kind == "blend":
+            return np.mean([m.predict_proba(X) for m in self.parts_], axis=0)
         return self.model_.predict_proba(self._matrix(X))
