@@ -18,8 +18,11 @@ How it learns (only records dated on or before the training ``as_of``):
    rate of completion per year from their own history (recent and long-run rates,
    time since the last completion, no-shows, drops, pending enrolments), their
    colleagues' and their role's rates (which carry the estimate where one's own
-   history is thin), and where they stand (remaining, days left, elapsed share).
-   The horizon is a feature, so one model predicts the rate over any time left.
+   history is thin), and where they stand (remaining, days left).  The horizon is a
+   feature, so one model predicts the rate over any time left.  Calendar position in
+   the policy window is deliberately not a feature: the latest snapshots are always
+   short-horizon rows, and trees would carry their season over to the prediction
+   date (``elapsed_share`` stays in the output for reading).
 3. **From rate to probability.** Future completions over the time left are
    negative binomial (a Poisson rate with gamma-distributed uncertainty) with mean
    rate × time left and a shape fitted by maximum likelihood on out-of-fold backtest
@@ -65,7 +68,6 @@ FEATURES = (
     "remaining",
     "remaining_share",
     "days_left",
-    "elapsed_share",
     "horizon_days",
     "tenure_days",
     "rate_all",
