@@ -1,0 +1,1 @@
+"""Importers: map other systems' file formats onto learnmap's canonical tables."""

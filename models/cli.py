@@ -1,0 +1,128 @@
+"""Model commands added to ``learnmap``: ``import oulad``, ``train``, ``risk``.
+
+Registered through the ``learnmap.commands`` entry point (``models = models.cli:register``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from engine.cli import _print_problems, parse_date
+from engine.errors import ValidationError
+
+
+def _cmd_import_oulad(args: argparse.Namespace) -> int:
+    from engine.importers.oulad import import_oulad
+
+    t0 = time.perf_counter()
+    try:
+        counts = import_oulad(args.src, args.out)
+    except ValidationError as exc:
+        _print_problems(exc, as_json=False)
+        return 2
+    print(f"wrote {args.out} in {time.perf_counter() - t0:.1f}s")
+    for name, n in counts.items():
+        print(f"  {name:<18} {n:>12,}")
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from engine.policy import load_policy
+    from models.artifacts import load_store, save
+    from models.risk import StaffRisk
+
+    t0 = time.perf_counter()
+    policy = load_policy(args.policy)
+    tables = load_store()
+    model = StaffRisk().fit(tables, args.as_of, policy)
+    folder = save(model, tables)
+    m = model.backtest_metrics_
+    print(
+        f"trained StaffRisk as of {args.as_of} for policy {policy.name} in {time.perf_counter() - t0:.0f}s"
+    )
+    print(f"  {m['rows']:,} backtest rows at {len(m['snapshots'])} snapshot dates")
+    print(
+        f"  out-of-fold backtest check: brier {m['brier_calibrated']:.4f} "
+        f"(uncalibrated {m['brier_raw']:.4f}), auc {m['auc']:.4f}, base rate {m['base_rate']:.3f}"
+    )
+    print(f"  saved to {folder}")
+    return 0
+
+
+def _cmd_risk(args: argparse.Namespace) -> int:
+    from engine.policy import load_policy
+    from models.artifacts import STAFF_COLUMNS, load, load_store, score, unit_share, write_frame
+    from models.org_risk import rollup, score_orgs
+    from models.risk import UNIT_WORDS
+
+    policy = load_policy(args.policy)
+    model, manifest = load(policy)
+    tables = load_store()
+    f = score(model, tables, args.as_of, chunk=args.chunk, progress=not args.quiet)
+    if args.level == "staff":
+        write_frame(f[STAFF_COLUMNS + ["required", "done", "remaining", "deadline"]], args.out)
+        print(f"wrote {len(f):,} staff to {args.out} (model trained as of {manifest['as_of']})")
+        return 0
+    orgs = score_orgs(f, tables["organizations"], unit_share(policy), UNIT_WORDS[policy.kind])
+    write_frame(orgs, args.out)
+    out = args.out
+    for by, tag in (("region", "by-region"), ("org_type", "by-type")):
+        if by in orgs:
+            write_frame(rollup(orgs, by), out.with_name(f"{out.stem}-{tag}{out.suffix}"))
+    print(f"wrote {len(orgs):,} organizations to {out} (+ -by-region, -by-type roll-ups)")
+    for r in orgs.nsmallest(5, "rank").itertuples():
+        print(f"  {r.rank:>3} {r.org_id}: {r.reason}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("import", help="convert another system's files to a canonical dataset")
+    isub = p.add_subparsers(dest="import_format", metavar="FORMAT", required=True)
+    q = isub.add_parser(
+        "oulad",
+        help="the Open University Learning Analytics Dataset's original files",
+        description="Map OULAD's original CSV files (courses, assessments, studentInfo, "
+        "studentRegistration, studentAssessment; vle and studentVle optional) for any "
+        "module-presentations onto the canonical tables. Invalid input is listed "
+        "(file, row, column, value, rule) and nothing is written. The mapping is "
+        "documented in engine/importers/oulad.py.",
+    )
+    q.add_argument("src", type=Path, help="directory with OULAD's CSV files")
+    q.add_argument("--out", type=Path, required=True, help="new dataset directory")
+    q.set_defaults(func=_cmd_import_oulad)
+
+    p = sub.add_parser(
+        "train",
+        help="fit the staff risk model as of a date and save it",
+        description="Fit the staff risk model on the store's records dated on or before "
+        "--as-of (backtests at earlier snapshot dates) and save it with a manifest under "
+        "LEARNMAP_MODEL_DIR (default var/models).",
+    )
+    p.add_argument("--as-of", type=parse_date, required=True, help="training date YYYY-MM-DD")
+    p.add_argument("--policy", default="national-2025", help="policy preset or file")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser(
+        "risk",
+        help="score staff or organizations with the saved risk model",
+        description="Score every employed staff member (or organization) as of --as-of "
+        "with the model saved by `learnmap train`; refuses a model trained for another "
+        "policy or feature set.",
+    )
+    p.add_argument("--as-of", type=parse_date, required=True, help="scoring date YYYY-MM-DD")
+    p.add_argument("--policy", default="national-2025", help="policy preset or file")
+    p.add_argument("--level", choices=("staff", "org"), default="staff")
+    p.add_argument("--out", type=Path, required=True, help="output .csv or .parquet")
+    p.add_argument("--chunk", type=int, default=200_000, help="staff per scoring chunk")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_risk)
+
+
+def main() -> None:  # pragma: no cover - convenience for `python -m models.cli`
+    from engine.cli import main as engine_main
+
+    sys.exit(engine_main())

@@ -1,0 +1,489 @@
+"""Staff risk: the probability that a person misses their requirement by the deadline.
+
+``StaffRisk().fit(tables, as_of, policy).predict(tables, as_of)`` gives, per staff
+member employed on ``as_of`` (columns of DESIGN.md's CLI contract):
+``staff_id, org_id, p_miss, expected_shortfall, status, drivers`` plus ``required``,
+``done``, ``remaining``, ``deadline``, ``expected_future`` and ``units``.
+
+How it learns (only records dated on or before the training ``as_of``):
+
+1. **Backtests.** Snapshots every ``step_days`` before ``as_of`` (not earlier than
+   ``min_history_days`` after the first record).  At each snapshot *s*, features are
+   computed from the as-of-*s* view, and the label is what the person completed in
+   (s, min(as_of, the row's deadline)] — counted in the policy's units (person-times;
+   hours; credits), only modules of the policy's modes — with exposure = days employed
+   in that span.  For yearly rules the deadline is that year's end, so snapshots in
+   finished years carry the real outcome of those years.
+2. **Rate model.** Gradient-boosted trees with a Poisson loss learn each person's
+   rate of completion per year from their own history (recent and long-run rates,
+   time since the last completion, no-shows, drops, pending enrolments), their
+   colleagues' and their role's rates (which carry the estimate where one's own
+   history is thin), and where they stand (remaining, days left).  The horizon is a
+   feature, so one model predicts the rate over any time left.  Calendar position in
+   the policy window is deliberately not a feature: the latest snapshots are always
+   short-horizon rows, and trees would carry their season over to the prediction
+   date (``elapsed_share`` stays in the output for reading).
+3. **From rate to probability.** Future completions over the time left are
+   negative binomial (a Poisson rate with gamma-distributed uncertainty) with mean
+   rate × time left and a shape fitted by maximum likelihood on out-of-fold backtest
+   predictions.  ``p_miss = P(X < remaining)``; expected shortfall
+   ``E[max(remaining − X, 0)]``.  Hours and credits are put on a count scale by the
+   median value of one completion (documented approximation).
+4. **Calibration.** Isotonic regression of the out-of-fold backtest events
+   ("fewer than the remaining requirement were completed within the horizon") on the
+   negative-binomial probability; checked with a reliability curve, Brier and ECE.
+
+Where finished years exist (yearly hours/credits rules), the backtests of the earlier
+years are simply more rows: each snapshot's label reaches to ``as_of`` at most.
+Staff who already met the requirement, or owe nothing, get ``p_miss = 0``.
+Future departures are not known on ``as_of``: ``left_on`` after ``as_of`` is ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.optimize import minimize_scalar
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.isotonic import IsotonicRegression
+from sklearn.metrics import roc_auc_score
+from tqdm import tqdm
+
+from engine.errors import NotFittedError
+from engine.policy import Policy
+from features.compliance import compliance, participation_credits
+from features.snapshot import Snapshot, snapshot, to_timestamp
+
+log = logging.getLogger(__name__)
+DAY = np.timedelta64(1, "D")
+YEAR = 365.25
+
+FEATURES = (
+    "required",
+    "done",
+    "remaining",
+    "remaining_share",
+    "days_left",
+    "horizon_days",
+    "tenure_days",
+    "rate_all",
+    "rate_365",
+    "rate_180",
+    "rate_90",
+    "days_since_last",
+    "no_shows_365",
+    "dropped_365",
+    "pending",
+    "org_rate",
+    "org_size",
+    "role_rate",
+    "n_roles",
+    "ministry_managed",
+    "rating",
+    "mean_score",
+)
+UNIT_WORDS = {"person_times": "trainings", "hours": "hours", "credits": "credits"}
+
+
+def as_of_view(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """``tables`` as known on ``as_of``: a departure dated later is not yet known."""
+    staff = tables["staff"]
+    left = pd.to_datetime(staff["left_on"])
+    if (left > as_of).any():
+        staff = staff.assign(left_on=left.where(~(left > as_of)))
+    return {**tables, "staff": staff}
+
+
+def _mode_ok(snap: Snapshot, policy: Policy) -> np.ndarray:
+    return snap.modules["mode"].isin(policy.modes).to_numpy()
+
+
+def unit_values(snap: Snapshot, rows: pd.DataFrame, policy: Policy) -> np.ndarray:
+    """What each completed participation in ``rows`` counts for under ``policy``."""
+    if policy.kind == "person_times":
+        return np.ones(len(rows))
+    if policy.kind == "hours":
+        return rows["hours"].to_numpy(float)
+    return participation_credits(snap, rows, policy)
+
+
+def _completions(snap: Snapshot, policy: Policy) -> tuple[pd.DataFrame, np.ndarray]:
+    done = snap.done()
+    done = done[_mode_ok(snap, policy)[done["m"].to_numpy()]]
+    return done, unit_values(snap, done, policy)
+
+
+def _rate(s: np.ndarray, v: np.ndarray, n: int, days: np.ndarray) -> np.ndarray:
+    return np.bincount(s, weights=v, minlength=n) / np.maximum(days, 30) * YEAR
+
+
+def features(
+    snap: Snapshot, policy: Policy, horizon_days: np.ndarray | float | None = None
+) -> pd.DataFrame:
+    """One row per staff member of ``snap`` (row = staff code): status and features."""
+    t = snap.as_of.to_datetime64()
+    status = compliance(snap, policy).reset_index(drop=True)
+    n = snap.n_staff
+    out = pd.DataFrame(
+        {
+            "staff_id": status["staff_id"].to_numpy(),
+            "org_id": status["org_id"].to_numpy(),
+            "status": status["status"].astype(str).to_numpy(),
+            "employed": snap.employed,
+            "required": status["required"].to_numpy(float),
+            "done": status["done"].to_numpy(float),
+            "remaining": status["remaining"].to_numpy(float),
+            "deadline": pd.to_datetime(status["deadline"]).to_numpy(),
+        }
+    )
+    out["remaining_share"] = out["remaining"] / out["required"].where(out["required"] > 0)
+    out["days_left"] = (out["deadline"].to_numpy() - t) / DAY
+    start, end = np.datetime64(policy.start), np.datetime64(policy.end)
+    out["elapsed_share"] = float(np.clip((t - start) / (end - start), 0, 1))
+    hz = out["days_left"] if horizon_days is None else horizon_days
+    out["horizon_days"] = np.maximum(np.asarray(hz, float), 1.0)
+
+    hired = snap.staff["hired_on"].to_numpy().astype("datetime64[ns]")
+    first = snap.part["enrolled_on"].min() if len(snap.part) else snap.as_of
+    seen_from = np.maximum(hired, np.datetime64(pd.Timestamp(first), "ns"))
+    observed = np.maximum((t - seen_from) / DAY, 0)
+    out["tenure_days"] = (t - hired) / DAY
+
+    done, v = _completions(snap, policy)
+    s = done["s"].to_numpy()
+    age = (t - done["completed_on"].to_numpy()) / DAY
+    out["rate_all"] = _rate(s, v, n, observed)
+    for w in (365, 180, 90):
+        k = age <= w
+        out[f"rate_{w}"] = _rate(s[k], v[k], n, np.minimum(observed, w))
+    last = pd.Series(done["completed_on"].to_numpy()).groupby(s).max()
+    since = np.full(n, np.nan)
+    since[last.index.to_numpy()] = (t - last.to_numpy()) / DAY
+    out["days_since_last"] = np.where(np.isnan(since), observed, since)
+    out["never_completed"] = np.isnan(since)
+
+    p = snap.part
+    recent = ((t - p["enrolled_on"].to_numpy()) / DAY) <= 365
+    ps = p["s"].to_numpy()
+    out["no_shows_365"] = np.bincount(
+        ps[recent & (p["status"] == "no_show").to_numpy()], minlength=n
+    )
+    out["dropped_365"] = np.bincount(
+        ps[recent & (p["status"] == "dropped").to_numpy()], minlength=n
+    )
+    pend = (p["status"] == "enrolled").to_numpy() & _mode_ok(snap, policy)[p["m"].to_numpy()]
+    out["pending"] = np.bincount(ps[pend], minlength=n)
+
+    # colleagues' and role peers' rates over the last year (leave-one-out for the org)
+    r365 = out["rate_365"].to_numpy() * np.minimum(np.maximum(observed, 30), 365) / YEAR
+    exposure = np.minimum(np.maximum(observed, 30), 365) / YEAR
+    emp = snap.employed.astype(float)
+    org = snap.staff["org"].to_numpy()
+    org = np.where(org < 0, 0, org)
+    no = max(len(snap.orgs), int(org.max(initial=0)) + 1)
+    o_units = np.bincount(org, weights=r365 * emp, minlength=no)
+    o_exp = np.bincount(org, weights=exposure * emp, minlength=no)
+    o_n = np.bincount(org, weights=emp, minlength=no)
+    loo_units = o_units[org] - r365 * emp
+    loo_exp = o_exp[org] - exposure * emp
+    out["org_rate"] = np.where(loo_exp > 0.05, loo_units / np.maximum(loo_exp, 1e-9), np.nan)
+    out["org_size"] = o_n[org]
+    role1 = snap.staff["role"].astype(str).str.split("|").str[0].to_numpy()
+    rr = pd.DataFrame({"r": role1, "u": r365 * emp, "e": exposure * emp}).groupby("r").sum()
+    out["role_rate"] = pd.Series(role1).map(rr["u"] / rr["e"].where(rr["e"] > 0)).to_numpy()
+    out["n_roles"] = snap.staff["role"].astype(str).str.count(r"\|").to_numpy() + 1
+    orgs = snap.orgs
+    out["ministry_managed"] = orgs["ministry_managed"].astype(float).to_numpy()[org]
+    out["rating"] = pd.to_numeric(orgs["rating"], errors="coerce").to_numpy()[org]
+    a = snap.assess
+    ms = pd.Series(a["score"].to_numpy(float)).groupby(a["s"].to_numpy()).mean()
+    out["mean_score"] = pd.Series(np.arange(n)).map(ms).to_numpy()
+    return out
+
+
+@dataclass
+class _Backtest:
+    X: pd.DataFrame
+    y: np.ndarray  # units completed in (s, s + exposure]
+    exposure: np.ndarray  # days
+    remaining: np.ndarray
+    staff: np.ndarray
+    dates: list[pd.Timestamp]
+
+
+def backtests(
+    tables: dict[str, pd.DataFrame],
+    as_of: pd.Timestamp,
+    policy: Policy,
+    step_days: int = 61,
+    min_history_days: int = 90,
+) -> _Backtest:
+    """Feature rows at earlier snapshots with what happened between each and ``as_of``."""
+    now = snapshot(tables, as_of)
+    done, v = _completions(now, policy)
+    first = pd.Timestamp(now.part["enrolled_on"].min()) if len(now.part) else as_of
+    dates = []
+    s = as_of - pd.Timedelta(days=step_days)
+    while s >= first + pd.Timedelta(days=min_history_days):
+        dates.append(s)
+        s -= pd.Timedelta(days=step_days)
+    if not dates:
+        raise ValueError(
+            f"too little history before {as_of.date()} to learn from: need records from "
+            f"at least {min_history_days + step_days} days earlier"
+        )
+    left = pd.to_datetime(now.staff["left_on"]).to_numpy()
+    left_of = pd.Series(left, index=now.staff["staff_id"])
+    comp = pd.DataFrame({"staff_id": now.staff["staff_id"].to_numpy()[done["s"].to_numpy()]})
+    comp["when"] = done["completed_on"].to_numpy()
+    comp["v"] = v
+    frames, ys, exps = [], [], []
+    for s in dates:
+        snap = snapshot(tables, s)
+        horizon = (as_of - s).days
+        f = features(snap, policy, horizon_days=float(horizon))
+        keep = f["employed"].to_numpy() & (f["required"].to_numpy() > 0)
+        f = f[keep].reset_index(drop=True)
+        end = left_of.reindex(f["staff_id"]).to_numpy()
+        end = np.where(pd.isna(end), as_of.to_datetime64(), end).astype("datetime64[ns]")
+        # a row's outcome window ends at its own deadline (yearly rules: that year's end,
+        # so finished years give real met/missed labels), at a departure, or at as_of
+        deadline = f["deadline"].to_numpy().astype("datetime64[ns]")
+        end = np.minimum(np.minimum(end, as_of.to_datetime64()), deadline)
+        exp = np.maximum((end - s.to_datetime64()) / DAY, 0)
+        after = comp[(comp["when"] > s) & (comp["when"] <= as_of)]
+        until = pd.Series(end, index=f["staff_id"].to_numpy())
+        after = after[after["when"].to_numpy() <= until.reindex(after["staff_id"]).to_numpy()]
+        y = after.groupby("staff_id")["v"].sum().reindex(f["staff_id"]).fillna(0).to_numpy()
+        ok = exp > 0
+        frames.append(f[ok].assign(horizon_days=exp[ok]))
+        ys.append(y[ok])
+        exps.append(exp[ok])
+    X = pd.concat(frames, ignore_index=True)
+    return _Backtest(
+        X,
+        np.concatenate(ys),
+        np.concatenate(exps),
+        X["remaining"].to_numpy(),
+        X["staff_id"].to_numpy(),
+        dates,
+    )
+
+
+def nb_cdf_below(k: np.ndarray, mean: np.ndarray, shape: float) -> np.ndarray:
+    """P(X < k) for X negative binomial with ``mean`` and gamma ``shape`` (k may be fractional)."""
+    k = np.ceil(np.asarray(k, float) - 1e-9)
+    mean = np.maximum(np.asarray(mean, float), 1e-9)
+    p = shape / (shape + mean)
+    return np.where(k <= 0, 0.0, stats.nbinom.cdf(k - 1, shape, p))
+
+
+def nb_shortfall(k: np.ndarray, mean: np.ndarray, shape: float, kmax: int = 400) -> np.ndarray:
+    """E[max(k − X, 0)] for the same X (k on the count scale)."""
+    k = np.asarray(k, float)
+    mean = np.maximum(np.asarray(mean, float), 1e-9)
+    p = shape / (shape + mean)
+    out = np.zeros_like(k)
+    top = int(min(np.ceil(k.max(initial=0)), kmax))
+    for j in range(top):  # Σ_{x<k} (k − x) P(X = x)
+        out += np.where(j < k, (k - j) * stats.nbinom.pmf(j, shape, p), 0.0)
+    return out
+
+
+class StaffRisk:
+    """Calibrated probability of missing the requirement (see the module docstring).
+
+    Parameters are stored as given (scikit-learn convention); fitted state ends in ``_``.
+    """
+
+    def __init__(
+        self,
+        step_days: int = 61,
+        min_history_days: int = 90,
+        learning_rate: float = 0.06,
+        max_iter: int = 250,
+        max_leaf_nodes: int = 15,
+        min_samples_leaf: int = 50,
+        calibrate: bool = True,
+        random_state: int = 0,
+    ) -> None:
+        self.step_days = step_days
+        self.min_history_days = min_history_days
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.max_leaf_nodes = max_leaf_nodes
+        self.min_samples_leaf = min_samples_leaf
+        self.calibrate = calibrate
+        self.random_state = random_state
+
+    def _gbm(self) -> HistGradientBoostingRegressor:
+        return HistGradientBoostingRegressor(
+            loss="poisson",
+            learning_rate=self.learning_rate,
+            max_iter=self.max_iter,
+            max_leaf_nodes=self.max_leaf_nodes,
+            min_samples_leaf=self.min_samples_leaf,
+            random_state=self.random_state,
+        )
+
+    @staticmethod
+    def _X(frame: pd.DataFrame) -> np.ndarray:
+        X = frame[list(FEATURES)].astype(float).to_numpy()
+        empty = np.isnan(X).all(axis=0)  # e.g. no scores or ratings at all: a constant
+        X[:, empty] = 0.0
+        return X
+
+    def fit(self, tables: dict[str, pd.DataFrame], as_of, policy: Policy) -> StaffRisk:  # noqa: ANN001
+        t = to_timestamp(as_of)
+        tables = as_of_view(tables, t)
+        bt = backtests(tables, t, policy, self.step_days, self.min_history_days)
+        years = bt.exposure / YEAR
+        now = snapshot(tables, t)
+        _, v = _completions(now, policy)
+        self.unit_size_ = float(np.median(v[v > 0])) if (v > 0).any() else 1.0
+        X, rate = self._X(bt.X), bt.y / np.maximum(years, 1e-6)
+        # out-of-fold predictions (2 folds by person) for the shape and the calibration
+        rng = np.random.default_rng(self.random_state)
+        people = pd.unique(bt.staff)
+        fold_of = pd.Series(rng.integers(0, 2, len(people)), index=people)
+        fold = fold_of.reindex(bt.staff).to_numpy()
+        oof = np.zeros(len(X))
+        for k in (0, 1):
+            tr = fold != k
+            m = self._gbm().fit(X[tr], rate[tr], sample_weight=years[tr])
+            oof[~tr] = m.predict(X[~tr])
+        mean_c = oof * years / self.unit_size_
+        y_c = bt.y / self.unit_size_
+        self.shape_ = _fit_shape(np.round(y_c), mean_c)
+        self.model_ = self._gbm().fit(X, rate, sample_weight=years)
+        self.policy_ = policy
+        self.as_of_ = t
+        self.features_ = list(FEATURES)
+        owe = bt.remaining > 0
+        raw = nb_cdf_below(bt.remaining[owe] / self.unit_size_, mean_c[owe], self.shape_)
+        event = (bt.y[owe] < bt.remaining[owe] - 1e-9).astype(float)
+        self.calibrator_ = None
+        if self.calibrate and owe.sum() >= 50 and 0 < event.mean() < 1:
+            self.calibrator_ = IsotonicRegression(y_min=0, y_max=1, out_of_bounds="clip").fit(
+                raw, event
+            )
+        cal = self.calibrator_.predict(raw) if self.calibrator_ is not None else raw
+        self.backtest_metrics_ = {
+            "rows": int(len(X)),
+            "snapshots": [d.date().isoformat() for d in bt.dates],
+            "nb_shape": float(self.shape_),
+            "brier_raw": float(np.mean((raw - event) ** 2)) if owe.any() else float("nan"),
+            "brier_calibrated": float(np.mean((cal - event) ** 2)) if owe.any() else float("nan"),
+            "base_rate": float(event.mean()) if owe.any() else float("nan"),
+            "auc": float(roc_auc_score(event, cal)) if 0 < event.mean() < 1 else float("nan"),
+        }
+        log.info("StaffRisk fitted on %d backtest rows: %s", len(X), self.backtest_metrics_)
+        return self
+
+    def _check(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError("StaffRisk is not fitted: call fit(tables, as_of, policy) first")
+
+    def predict_frame(
+        self, snap: Snapshot, chunk: int = 200_000, progress: bool = False
+    ) -> pd.DataFrame:
+        """Predictions for the staff employed in an as-of view ``snap`` (all columns).
+
+        Features are built for the whole snapshot at once (vectorised; colleagues'
+        rates need every org member); the model, the negative-binomial step and the
+        drivers run ``chunk`` staff at a time, so their memory stays bounded."""
+        self._check()
+        f = features(snap, self.policy_)
+        f = f[f["employed"].to_numpy()].reset_index(drop=True)
+        starts = range(0, len(f), max(int(chunk), 1))
+        parts = [
+            self._score(f.iloc[i : i + chunk].copy())
+            for i in tqdm(starts, desc="scoring", unit="chunk", disable=not progress)
+        ]
+        return pd.concat(parts, ignore_index=True) if parts else self._score(f)
+
+    def _score(self, f: pd.DataFrame) -> pd.DataFrame:
+        rate = self.model_.predict(self._X(f)) if len(f) else np.zeros(0)
+        days_left = f["days_left"].to_numpy(float)
+        remaining = f["remaining"].to_numpy(float)
+        mean_units = rate * np.maximum(days_left, 0) / YEAR
+        owe = (remaining > 1e-9) & (days_left >= 0)
+        past = (remaining > 1e-9) & (days_left < 0)
+        k = remaining / self.unit_size_
+        mean_c = mean_units / self.unit_size_
+        raw = nb_cdf_below(k, mean_c, self.shape_)
+        p = self.calibrator_.predict(raw) if self.calibrator_ is not None and len(f) else raw
+        p = np.where(owe, p, np.where(past, 1.0, 0.0))
+        short = np.where(owe, nb_shortfall(k, mean_c, self.shape_) * self.unit_size_, 0.0)
+        short = np.where(past, remaining, short)
+        f["p_miss"] = np.clip(p, 0, 1)
+        f["expected_shortfall"] = np.round(short, 4)
+        f["expected_future"] = np.round(mean_units, 4)
+        f["units"] = UNIT_WORDS[self.policy_.kind]
+        f["drivers"] = drivers(f, UNIT_WORDS[self.policy_.kind])
+        return f
+
+    def predict(self, tables: dict[str, pd.DataFrame], as_of) -> pd.DataFrame:  # noqa: ANN001
+        """``staff_id, org_id, p_miss, expected_shortfall, status, drivers`` (+ context)."""
+        t = to_timestamp(as_of)
+        f = self.predict_frame(snapshot(as_of_view(tables, t), t))
+        cols = ["staff_id", "org_id", "p_miss", "expected_shortfall", "status", "drivers"]
+        extra = ["required", "done", "remaining", "deadline", "expected_future", "units"]
+        return f[cols + extra]
+
+
+def _fit_shape(y: np.ndarray, mean: np.ndarray) -> float:
+    """Maximum-likelihood gamma shape of a negative binomial with known means."""
+    mean = np.maximum(mean, 1e-6)
+
+    def nll(log_r: float) -> float:
+        r = np.exp(log_r)
+        return -float(np.sum(stats.nbinom.logpmf(y, r, r / (r + mean))))
+
+    res = minimize_scalar(nll, bounds=(np.log(0.05), np.log(1000)), method="bounded")
+    return float(np.exp(res.x))
+
+
+def _months(days: float) -> int:
+    return int(round(days / 30.44))
+
+
+def drivers(f: pd.DataFrame, unit: str) -> list[str]:
+    """The main reasons behind each prediction, in words."""
+    out = []
+    for r in f.itertuples(index=False):
+        parts: list[str] = []
+        if r.remaining > 1e-9:
+            left = _months(max(r.days_left, 0))
+            if r.days_left < 0:
+                parts.append(f"{r.remaining:g} of {r.required:g} {unit} missing, deadline passed")
+            else:
+                parts.append(
+                    f"{r.remaining:g} of {r.required:g} {unit} still due, {left} months left"
+                )
+        elif r.required > 0:
+            parts.append(f"requirement met ({r.done:g} of {r.required:g} {unit})")
+        else:
+            parts.append("no requirement applies")
+        if r.remaining > 1e-9:
+            if r.never_completed and r.tenure_days >= 90:
+                parts.append(f"no completion in {_months(r.days_since_last)} months on record")
+            elif r.days_since_last >= 180:
+                parts.append(f"no completion in {_months(r.days_since_last)} months")
+            if r.no_shows_365 > 0:
+                n = int(r.no_shows_365)
+                parts.append(f"{n} no-show{'s' if n != 1 else ''} this year")
+            if r.dropped_365 > 0:
+                n = int(r.dropped_365)
+                parts.append(f"{n} dropped this year")
+            if r.pending > 0:
+                n = int(r.pending)
+                parts.append(f"{n} enrolment{'s' if n != 1 else ''} pending")
+            if not np.isnan(r.org_rate):
+                parts.append(f"colleagues complete {r.org_rate:.1f} {unit} a year")
+        out.append("; ".join(parts[:4]))
+    return out

@@ -1,0 +1,62 @@
+"""OULAD risk features: population, evidence cut-off, rule score, labels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.importers.oulad import read_oulad, to_canonical
+from models.risk_oulad import FEATURES, OuladRisk, oulad_frame
+from tests.engine.test_oulad import FIXTURE, write_fixture
+
+
+def tables(tmp_path: Path, fixture: dict = FIXTURE) -> dict[str, pd.DataFrame]:
+    return to_canonical(read_oulad(write_fixture(tmp_path, fixture)))
+
+
+def test_population_evidence_and_rule(tmp_path: Path) -> None:
+    t = tables(tmp_path / "a")
+    at30 = oulad_frame(t, 30).set_index("staff_id")
+    at40 = oulad_frame(t, 40).set_index("staff_id")
+    # student 8 unregistered on day 35: scored at day 30, gone at day 40
+    assert "XYZ-2014B-8" in at30.index and "XYZ-2014B-8" not in at40.index
+    # only the TMA due on day 20 counts at day 30 (weight 25): scores 80 and 40
+    assert at30.loc["XYZ-2014B-7", "rule_score"] == pytest.approx(0.2)
+    assert at30.loc["XYZ-2014B-8", "rule_score"] == pytest.approx(0.6)
+    assert at30.loc["XYZ-2014B-8", "label"] == 1 and at30.loc["XYZ-2014B-7", "label"] == 0
+    assert at30.loc["XYZ-2014B-7", "mean_late"] == -2  # 2 days early
+    # the CMA due on day 40 was submitted (score '?') on day 41: missing at day 40,
+    # submitted at day 45
+    assert at40.loc["XYZ-2014B-7", "n_missing"] == 1
+    at45 = oulad_frame(t, 45).set_index("staff_id")
+    assert at45.loc["XYZ-2014B-7", "n_due"] == 2 and at45.loc["XYZ-2014B-7", "n_missing"] == 0
+
+
+def test_later_submissions_change_nothing_before_the_cutoff(tmp_path: Path) -> None:
+    more = {k: [list(r) for r in v] for k, v in FIXTURE.items()}
+    # the exam submitted again later, and a new 2014J student (another presentation)
+    more["studentAssessment"].append(["4", "8", "200", "0", "10"])
+    more["studentInfo"].append(
+        ["XYZ", "2014J", "8", "M", "Wales", "HE", "?", "0-35", "0", "60", "N", "Pass"]
+    )
+    more["studentRegistration"].append(["XYZ", "2014J", "8", "-1", "?"])
+    a = oulad_frame(tables(tmp_path / "a"), 30)
+    b = oulad_frame(tables(tmp_path / "b", more), 30)
+    b = b[b["staff_id"].isin(a["staff_id"])].reset_index(drop=True)
+    cols = [c for c in FEATURES if not c.startswith("unit_")] + ["rule_score", "label"]
+    pd.testing.assert_frame_equal(a[cols], b[cols])
+
+
+def test_model_learns_a_planted_signal_and_refuses_before_fit() -> None:
+    rng = np.random.default_rng(0)
+    n = 600
+    X = pd.DataFrame({f: rng.normal(size=n) for f in FEATURES})
+    X["staff_id"] = [f"s{i}" for i in range(n)]
+    y = (X["wscore"] + 0.3 * rng.normal(size=n) < 0).astype(int).to_numpy()
+    with pytest.raises(Exception, match="not fitted"):
+        OuladRisk().predict_proba(X)
+    p = OuladRisk(max_iter=60).fit(X, y).predict_proba(X)[:, 1]
+    assert np.corrcoef(p, y)[0, 1] > 0.6
