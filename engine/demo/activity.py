@@ -11,6 +11,7 @@ from scipy.special import ndtr, ndtri
 from engine.demo.catalog import Catalog
 from engine.demo.choice import ChoiceModel
 from engine.demo.effects import Effects
+from engine.demo.ids import make_ids, take_ids
 from engine.demo.population import Population
 from engine.demo.scenario import Scenario
 from engine.demo.simulate import Rates, class_dates, class_period, months_of, simulate
@@ -113,13 +114,13 @@ def build_activity(
     session, sessions = _sessions(rng, enr, cat, model, sc, start, seed)
     mod_ids = cat.modules["module_id"].to_numpy()
     staff_ids = pop.staff["staff_id"].to_numpy()
+    staff_col = take_ids(staff_ids, enr["staff"].to_numpy())
+    module_col = take_ids(mod_ids, enr["module"].to_numpy())
     part = pd.DataFrame(
         {
-            "participation_id": np.char.add(
-                "PA", np.char.zfill(np.arange(1, len(enr) + 1).astype(str), 8)
-            ),
-            "staff_id": staff_ids[enr["staff"]],
-            "module_id": mod_ids[enr["module"]],
+            "participation_id": make_ids("PA", len(enr), 8),
+            "staff_id": staff_col,
+            "module_id": module_col,
             "session_id": session,
             "enrolled_on": enr["enrolled_on"].to_numpy().astype("datetime64[ns]"),
             "completed_on": enr["completed_on"].to_numpy().astype("datetime64[ns]"),
@@ -129,6 +130,7 @@ def build_activity(
     )
     assessments, outcomes = _measure(
         rng,
+        sc,
         pop,
         cat,
         fx,
@@ -176,7 +178,7 @@ def _sessions(
     )
     order = np.lexsort((m[heads], s0))
     ids = np.empty(len(heads), dtype=object)
-    ids[order] = np.char.add("SE", np.char.zfill(np.arange(1, len(heads) + 1).astype(str), 6))
+    ids[order] = make_ids("SE", len(heads), 6).to_numpy(dtype=object)
     session = np.full(len(enr), "", dtype=object)
     session[sub["row"].to_numpy()] = ids[sid]
     mh = m[heads]
@@ -194,30 +196,9 @@ def _sessions(
     return session, sessions
 
 
-def _prereqs_done(cat: Catalog, enr: pd.DataFrame) -> np.ndarray:
-    """For each completed participation: were all the module's prerequisites completed
-    (by the same person) before it was enrolled in?"""
-    mods = pd.Index(cat.modules["module_id"])
-    pre = cat.modules["prerequisites"].str.split("|").explode()
-    pre = pre[pre.notna() & (pre != "")]
-    need = pd.DataFrame(
-        {
-            "module": mods.get_indexer(cat.modules["module_id"][pre.index]),
-            "prereq": mods.get_indexer(pre),
-        }
-    )
-    n_need = need.groupby("module").size().reindex(range(len(mods)), fill_value=0).to_numpy()
-    rows = enr[["staff", "module", "enrolled_on"]].reset_index().merge(need, on="module")
-    firsts = enr[["staff", "module", "completed_on"]].rename(columns={"module": "prereq"})
-    rows = rows.merge(firsts, on=["staff", "prereq"], how="left")
-    ok = (rows["completed_on"] < rows["enrolled_on"]).groupby(rows["index"]).sum()
-    have = ok.reindex(range(len(enr)), fill_value=0).to_numpy()
-    required = n_need[enr["module"].to_numpy()]
-    return (required > 0) & (have >= required)
-
-
 def _measure(
     rng: np.random.Generator,
+    sc: Scenario,
     pop: Population,
     cat: Catalog,
     fx: Effects,
@@ -228,38 +209,47 @@ def _measure(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Assessment scores from latent skill mastery; satisfaction, pre/post and follow-up."""
     skills = pd.Index(cat.skills["skill_id"])
-    ms = cat.module_skills.assign(
-        module=pd.Index(cat.modules["module_id"]).get_indexer(cat.module_skills["module_id"]),
-        skill=skills.get_indexer(cat.module_skills["skill_id"]),
-    )
-    links = (
-        enr[["staff", "module"]].reset_index().merge(ms[["module", "skill", "weight"]], on="module")
-    )
-    u = hash_normal(seed, links["staff"].to_numpy(), links["skill"].to_numpy())
-    wsum = links["weight"].groupby(links["index"]).sum()
-    true = ((links["weight"] * u).groupby(links["index"]).sum() / wsum).reindex(
-        range(len(enr)), fill_value=0.0
-    ).to_numpy() * fx.mastery_sd
+    ms = cat.module_skills
+    mrow = pd.Index(cat.modules["module_id"]).get_indexer(ms["module_id"])
+    srow = skills.get_indexer(ms["skill_id"])
+    # module → padded (skill, weight) lists
+    order = np.argsort(mrow, kind="stable")
+    mrow, srow, wt = mrow[order], srow[order], ms["weight"].to_numpy(float)[order]
+    count = np.bincount(mrow, minlength=len(cat.modules))
+    first = np.cumsum(count) - count
+    width = int(count.max())
+    pad_s = np.zeros((len(cat.modules), width), dtype=np.int64)
+    pad_w = np.zeros((len(cat.modules), width))
+    slot = np.arange(len(mrow)) - first[mrow]
+    pad_s[mrow, slot], pad_w[mrow, slot] = srow, wt
+    mod = enr["module"].to_numpy()
+    staff = enr["staff"].to_numpy().astype(np.int64)
+    num = np.zeros(len(enr))
+    for j in range(width):
+        w = pad_w[mod, j]
+        num += w * np.where(w > 0, hash_normal(seed, staff, pad_s[mod, j]), 0.0)
+    true = num / pad_w[mod].sum(axis=1) * fx.mastery_sd
     rel = _relevance(cat)[pop.primary_role[enr["staff"]], enr["module"]]
-    prereq = _prereqs_done(cat, enr)
+    prereq = enr["prereq_met"].to_numpy()
     dil = pop.diligence[enr["staff"]]
     n = len(enr)
     score = (
-        64
+        sc.score_base
         + true
         + 5.0 * rel
         + 6.0 * dil
         + fx.prereq_bonus * prereq
         + rng.normal(0, fx.score_noise, n)
     )
-    assessed = rng.random(n) < 0.85
+    assessed = rng.random(n) < sc.assessed_share
+    staff_ids = pop.staff["staff_id"].to_numpy()
+    mod_ids = cat.modules["module_id"].to_numpy()
+    si, mi = enr["staff"].to_numpy(), enr["module"].to_numpy()
     assessments = pd.DataFrame(
         {
-            "assessment_id": np.char.add(
-                "AS", np.char.zfill(np.arange(1, assessed.sum() + 1).astype(str), 8)
-            ),
-            "staff_id": part["staff_id"].to_numpy()[assessed],
-            "module_id": part["module_id"].to_numpy()[assessed],
+            "assessment_id": make_ids("AS", int(assessed.sum()), 8),
+            "staff_id": take_ids(staff_ids, si[assessed]),
+            "module_id": take_ids(mod_ids, mi[assessed]),
             "taken_on": part["completed_on"].to_numpy()[assessed],
             "score": np.round(np.clip(score[assessed], 0, 100), 1),
         }
@@ -267,8 +257,8 @@ def _measure(
     method = cat.modules["method"].to_numpy()[enr["module"]]
     quality = cat.quality[enr["module"]] * fx.quality_sd
     offline = enr["offline"].to_numpy()
-    sat = rng.random(n) < 0.7
-    prepost = rng.random(n) < 0.45
+    sat = rng.random(n) < sc.satisfaction_share
+    prepost = rng.random(n) < np.where(offline, sc.prepost_offline, sc.prepost_online)
     pre = 55 + 0.5 * true + 3.0 * dil + rng.normal(0, 8, n)
     gain = fx.training_gain + fx.offline_gain_extra * offline + rng.normal(0, 5, n)
     completed = part["completed_on"].to_numpy().astype("datetime64[D]")
@@ -278,33 +268,28 @@ def _measure(
         (
             sat,
             completed,
-            "satisfaction",
+            0,
             82 + quality + 3.0 * np.isin(method, ("participatory", "case")) + rng.normal(0, 7, n),
         ),
-        (prepost, enr["enrolled_on"].to_numpy().astype("datetime64[D]"), "pre", pre),
-        (prepost, completed, "post", pre + gain),
-        (follow, follow_on, "followup", pre + fx.retention * gain + rng.normal(0, 5, n)),
+        (prepost, enr["enrolled_on"].to_numpy().astype("datetime64[D]"), 1, pre),
+        (prepost, completed, 2, pre + gain),
+        (follow, follow_on, 3, pre + fx.retention * gain + rng.normal(0, 5, n)),
     ]
-    frames = [
-        pd.DataFrame(
-            {
-                "staff_id": part["staff_id"].to_numpy()[m],
-                "module_id": part["module_id"].to_numpy()[m],
-                "measured_on": d[m],
-                "kind": k,
-                "value": np.round(np.clip(v[m], 0, 100), 1),
-            }
-        )
-        for m, d, k, v in parts
-    ]
-    outcomes = (
-        pd.concat(frames, ignore_index=True)
-        .sort_values(["measured_on", "staff_id", "module_id"], kind="stable")
-        .reset_index(drop=True)
-    )
-    outcomes.insert(
-        0,
-        "outcome_id",
-        np.char.add("OC", np.char.zfill(np.arange(1, len(outcomes) + 1).astype(str), 8)),
+    kinds = np.array(["satisfaction", "pre", "post", "followup"], dtype=object)
+    s_all = np.concatenate([si[m] for m, _, _, _ in parts])
+    m_all = np.concatenate([mi[m] for m, _, _, _ in parts])
+    d_all = np.concatenate([d[m] for m, d, _, _ in parts])
+    k_all = np.concatenate([np.full(int(m.sum()), k, np.int8) for m, _, k, _ in parts])
+    v_all = np.concatenate([np.round(np.clip(v[m], 0, 100), 1) for m, _, _, v in parts])
+    order = np.lexsort((m_all, s_all, d_all))
+    outcomes = pd.DataFrame(
+        {
+            "outcome_id": make_ids("OC", len(order), 8),
+            "staff_id": take_ids(staff_ids, s_all[order]),
+            "module_id": take_ids(mod_ids, m_all[order]),
+            "measured_on": d_all[order].astype("datetime64[ns]"),
+            "kind": pd.Series(kinds[k_all[order]], dtype="str"),
+            "value": v_all[order],
+        }
     )
     return assessments, outcomes

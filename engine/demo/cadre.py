@@ -26,9 +26,11 @@ Catalogue (≥ 500 modules; 1 学时 = 1 hour, as the platforms count it)
   classes at the provincial party school (省委党校, 3–10 days, 40% with an online
   prerequisite) and one blended class (网络+面授, 3 days).  Credits (002 appendix 3):
   offline classes earn the preset's 5 credits a day (credits column empty); online and
-  live courses state their credits in the ``credits`` column, 1 credit per 学时 (the
-  practice of the Nanjing and Yunnan platforms; the preset's computed 5–20 per course
-  was written for long online classes and would give a 0.5-hour micro-course 5 credits).
+  live courses state their credits in the ``credits`` column at the same rate per hour
+  as offline training — 5 credits per 8-学时 day, 0.625 a 学时, rounded up to 0.5
+  (a platform states credits per course; the preset's computed 5–20 per online course
+  was written for long online classes and would give a 0.5-hour micro-course 5 credits,
+  so that nobody could fall short).
 
 Calibration (per cadre and year; measured in ``benchmarks/bench_demo.py``)
   typical cadre ≈ 90–120 hours a year, 10–25% short of 90 hours and of 60 credits,
@@ -62,20 +64,25 @@ CADRE = Scenario(
     start=date(2023, 1, 1),
     end=date(2027, 12, 31),
     season=tuple(float(x) for x in _SEASON / _SEASON.mean()),
-    online_per_year=30.0,
+    online_per_year=20.0,
     offline_per_year=0.1,
     per_person=True,
     p_send=0.2,
-    callups_per_org=3.0,
+    callups_per_org=4.0,
     online_days_p=0.3,
     complete_logit=(2.3, 2.5),
     target_hours=90.0,
     leader_target_hours=110.0,
-    after_target=0.3,
-    catch_up=3.0,
-    catch_up_from=11,
-    culture_scale=0.4,
-    diligence_scale=0.6,
+    after_target=0.2,
+    catch_up=5.0,
+    catch_up_from=10,
+    culture_scale=0.35,
+    diligence_scale=0.5,
+    score_base=80.0,
+    assessed_share=0.9,
+    satisfaction_share=0.3,
+    prepost_online=0.0,
+    prepost_offline=0.8,
     role_rate_scale=0.3,
     emphasis={
         "social_group": ("governance", "law"),
@@ -218,8 +225,14 @@ ROLE_SHARES = {
 }
 
 
+def online_credits(hours: float) -> float:
+    """Credits of an online or live course: 0.625 a 学时 (5 per 8-hour day, source 002),
+    rounded up to a multiple of 0.5 (in the learner's favour)."""
+    return float(np.ceil(hours * 0.625 * 2 - 1e-9) / 2)
+
+
 def _online_hours(rng: np.random.Generator) -> float:
-    return float(rng.choice((0.5, 1, 1.5, 2, 3, 4), p=(0.08, 0.15, 0.12, 0.2, 0.25, 0.2)))
+    return float(rng.choice((0.5, 1, 1.5, 2, 3, 4), p=(0.05, 0.1, 0.1, 0.2, 0.3, 0.25)))
 
 
 def build_cadre_catalog(seed: int) -> Catalog:
@@ -259,7 +272,14 @@ def build_cadre_catalog(seed: int) -> Catalog:
                     h = _online_hours(rng)
                     req = [prev[0]] if prev and rng.random() < p_req else []
                     cur = add(
-                        f"{names[sid]}{label}{part}", "online", h, tier, req, "lecture", sid, h
+                        f"{names[sid]}{label}{part}",
+                        "online",
+                        h,
+                        tier,
+                        req,
+                        "lecture",
+                        sid,
+                        online_credits(h),
                     )
                     if prev:
                         series_next[prev[1]] = cur[1]
@@ -267,9 +287,11 @@ def build_cadre_catalog(seed: int) -> Catalog:
             for suffix in SINGLES:
                 h = _online_hours(rng)
                 method = str(rng.choice(METHODS, p=(0.6, 0.15, 0.1, 0.15)))
-                add(f"{names[sid]}：{suffix}", "online", h, tier, [], method, sid, h)
+                add(
+                    f"{names[sid]}：{suffix}", "online", h, tier, [], method, sid, online_credits(h)
+                )
             h = float(rng.choice((1.5, 2, 3)))
-            add(f"{names[sid]}直播课堂", "live", h, tier, [], "heuristic", sid, h)
+            add(f"{names[sid]}直播课堂", "live", h, tier, [], "heuristic", sid, online_credits(h))
         for j in range(4):
             sid = subs[key][j % len(subs[key])]
             days = int(rng.choice((3, 4, 5, 7, 10), p=(0.3, 0.2, 0.3, 0.1, 0.1)))

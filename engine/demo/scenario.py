@@ -47,6 +47,14 @@ class Scenario:
     #: offline/blended/live classes of a module are held once per this many months, in the
     #: month after the period in which they were chosen
     class_every: int = 1
+    #: mean assessment score of an average person (national 64; cadre platform quizzes 80)
+    score_base: float = 64.0
+    #: shares of completions with an assessment, a satisfaction rating, and pre/post
+    #: self-assessments (online / offline training)
+    assessed_share: float = 0.85
+    satisfaction_share: float = 0.7
+    prepost_online: float = 0.45
+    prepost_offline: float = 0.45
     #: org type → domains (keys of the catalog; ``key:i`` = its i-th sub-skill) it emphasises
     emphasis: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: seats of an offline class (one value per module), and where classes are held

@@ -147,7 +147,8 @@ def class_dates(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Start and end of the class of module ``m`` chosen in month ``t``: held in the month
     after the ``every``-month period of ``t``."""
-    period = class_period(t, every)
+    period = class_period(np.asarray(t, dtype=np.int64), every)
+    m = np.asarray(m, dtype=np.int64)
     h = (m * 7919 + period * 104729 + seed * 31) % 9973
     nxt = (mo.first[0].astype("datetime64[M]") + (period + 1) * every).astype("datetime64[D]")
     live = model.mode[m] == "live"
@@ -172,7 +173,9 @@ class Simulation:
         seed: int,
     ) -> None:
         self.rng, self.pop, self.model, self.sc, self.rates = rng, pop, model, sc, rates
-        self.vs, self.start, self.end, self.seed = v_static, start, end, seed
+        self.start, self.end, self.seed = start, end, seed
+        # exp of the skill-level utility, scaled per person (the draw normalises anyway)
+        self.ev = np.exp(v_static - v_static.max(axis=1, keepdims=True)).astype(np.float32)
         self.mo = months_of(start, end)
         n, M = len(pop.staff), len(model.module_ids)
         self.K = model.n_skills
@@ -210,19 +213,23 @@ class Simulation:
             out[a : a + 65536] = np.where(nonempty, sums, 0.0)
         return out
 
-    def _refresh(self, i: np.ndarray, m: np.ndarray) -> None:
-        """Recompute W[i, m] and the sums of the groups they belong to."""
-        key = np.unique(i * self.W.shape[1] + m)
-        i, m = key // self.W.shape[1], key % self.W.shape[1]
+    def _refresh(self, i: np.ndarray, m: np.ndarray, distinct: bool = False) -> None:
+        """Recompute W[i, m] and the sums of the groups they belong to (``distinct``: the
+        pairs are known to be distinct, one module per person)."""
+        M, G = self.W.shape[1], 2 * self.K
+        if not distinct:
+            key = np.unique(i * M + m)
+            i, m = key // M, key % M
         self.W[i, m] = self.model.weights(
             self.c, m, self.taken[i, m], self.cnt[i, m] > 0, self.unmet[i, m] > 0
         )
         g = self.model.group[m]
-        key = np.unique(i * (2 * self.K) + g)
-        i, g = key // (2 * self.K), key % (2 * self.K)
+        if not distinct:
+            key = np.unique(i * G + g)
+            i, g = key // G, key % G
         idx = self.gs[g][:, None] + np.arange(self.gmax)
         ok = idx < self.ge[g][:, None]
-        w = self.W[i[:, None], np.minimum(idx, self.W.shape[1] - 1)] * ok
+        w = self.W[i[:, None], np.minimum(idx, M - 1)] * ok
         self.S[i, g] = w.sum(axis=1)
 
     def new_year(self, yi: int) -> None:
@@ -253,18 +260,19 @@ class Simulation:
     def draw(self, t: int, persons: np.ndarray, pool: np.ndarray) -> None:
         """One draw for each person (``pool`` 0 online / 1 offline)."""
         K, mo = self.K, self.mo
+        e = self.ev[persons]
         tenure = (mo.first[t] - self.pop.hired[persons]) / DAY / 30.44
-        v = self.vs[persons] + self.model.v_tenure(tenure)
-        cols = pool[:, None] * K + np.arange(K)
-        s = self.S[persons[:, None], cols]
-        with np.errstate(divide="ignore"):
-            logit = np.where(s > 0, v + np.log(np.maximum(s, 1e-30)), -np.inf)
-        top = logit.max(axis=1)
-        ok = np.isfinite(top)
-        persons, pool, logit, top = persons[ok], pool[ok], logit[ok], top[ok]
+        new = tenure < 12
+        if new.any():
+            e[new] *= np.exp(self.model.v_tenure(tenure[new]))
+        s = self.S.reshape(len(self.S), 2, K)[persons, pool]
+        w = e * s
+        ok = w.sum(axis=1) > 0
+        if not ok.all():
+            persons, pool, w = persons[ok], pool[ok], w[ok]
         if not len(persons):
             return
-        k = draw_rows(self.rng, np.exp(logit - top[:, None]))
+        k = draw_rows(self.rng, w)
         g = pool * K + k
         idx = self.gs[g][:, None] + np.arange(self.gmax)
         valid = idx < self.ge[g][:, None]
@@ -278,7 +286,7 @@ class Simulation:
     def take(self, t: int, persons: np.ndarray, m: np.ndarray, callup: bool) -> None:
         mo, model, pop = self.mo, self.model, self.pop
         self.taken[persons, m] = True
-        self._refresh(persons, m)
+        self._refresh(persons, m, distinct=True)
         a = np.maximum(pop.hired[persons], mo.first[t])
         b = np.minimum(pop.left[persons], mo.last[t])
         width = np.maximum((b - a) / DAY + 1, 1).astype(int)
@@ -294,14 +302,16 @@ class Simulation:
         completes = success & ~gone
         self.rows.append(
             {
-                "staff": persons,
-                "module": m,
-                "t": np.full(len(m), t),
+                "staff": persons.astype(np.int32),
+                "module": m.astype(np.int32),
+                "t": np.full(len(m), t, dtype=np.int16),
                 "enrolled_on": enrolled,
                 "done_on": done_on,
                 "success": success,
                 "gone": gone,
                 "callup": np.full(len(m), callup),
+                # all prerequisites completed before the month of enrolment
+                "prereq_met": (model.n_prereq[m] > 0) & (self.unmet[persons, m] == 0),
             }
         )
         cm = month_index(done_on, self.start)
@@ -349,7 +359,10 @@ def simulate(
     mo = sim.mo
     callups = _callups(rng, pop, model, sc, fx, rates, mo)
     by_month = callups.groupby("t").indices if len(callups) else {}
-    staff_of_org = pd.Series(np.arange(len(pop.staff))).groupby(pop.org_of).indices
+    members = [np.zeros(0, np.int64)] * len(pop.orgs)
+    for o, idx in pd.Series(np.arange(len(pop.staff))).groupby(pop.org_of).indices.items():
+        members[int(o)] = idx
+    org_ptr, org_members = csr(members)
     offline = model.pool == 1
     for t in tqdm(range(len(mo.first)), desc="months", disable=not progress, unit="month"):
         if t and mo.year_index[t] != mo.year_index[t - 1]:
@@ -365,14 +378,23 @@ def simulate(
         for r in range(int(total.max(initial=0))):
             who = np.flatnonzero(total > r)
             sim.draw(t, who, (r < n_off[who]).astype(int))
-        for j in by_month.get(t, []):
-            o, m = int(callups["org"].iat[j]), int(callups["module"].iat[j])
-            members = staff_of_org.get(o, np.zeros(0, int))
-            members = members[(days[members] > 0) & ~sim.taken[members, m]]
-            sent = members[rng.random(len(members)) < sc.p_send]
-            if len(sent) and offline[m]:
-                sim.take(t, sent, np.full(len(sent), m), callup=True)
-    rows = {k: np.concatenate([r[k] for r in sim.rows]) for k in sim.rows[0]} if sim.rows else {}
+        rows = by_month.get(t)
+        if rows is not None and len(rows):
+            org = callups["org"].to_numpy()[rows]
+            mod = callups["module"].to_numpy()[rows]
+            pos, member = expand(org_ptr, org_members, org)
+            m = mod[pos]
+            key = np.unique(member.astype(np.int64) * len(model.module_ids) + m)
+            member, m = key // len(model.module_ids), key % len(model.module_ids)
+            ok = (days[member] > 0) & ~sim.taken[member, m] & offline[m]
+            ok &= rng.random(len(member)) < sc.p_send
+            if ok.any():
+                sim.take(t, member[ok], m[ok], callup=True)
+    keys = list(sim.rows[0]) if sim.rows else []
+    rows = {}
+    for k in keys:
+        rows[k] = np.concatenate([r.pop(k) for r in sim.rows])
+    del sim
     enr = pd.DataFrame(rows)
     return enr, rates, callups
 

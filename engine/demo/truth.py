@@ -471,8 +471,8 @@ def build_truth(spec, sc, pop, cat, model, rates, callups) -> Truth:  # noqa: AN
             "role": np.array(ROLES)[pop.primary_role],
             "diligence": pop.diligence,
             **{f"interest_{j + 1}": pop.theta[:, j] for j in range(INTEREST_RANK)},
-            "hired_on": staff["hired_on"].to_numpy(),
-            "left_on": staff["left_on"].to_numpy(),
+            "hired_on": staff["hired_on"].to_numpy().astype("datetime64[ns]"),
+            "left_on": staff["left_on"].to_numpy().astype("datetime64[ns]"),
         }
     )
     orgs = pd.DataFrame(
@@ -582,7 +582,7 @@ def load_truth(path: str | Path) -> Truth:
             folder / f"{name}.csv", keep_default_na=name not in ("modules",), dtype={"month": str}
         )
     for col in ("hired_on", "left_on"):
-        frames["people"][col] = pd.to_datetime(frames["people"][col])
+        frames["people"][col] = pd.to_datetime(frames["people"][col]).astype("datetime64[ns]")
     frames["modules"] = frames["modules"].fillna("")
     return Truth(params, **frames)
 
