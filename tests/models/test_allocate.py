@@ -112,10 +112,7 @@ def instances(draw, per_max: int = 1):
     org = draw(st.lists(st.integers(0, 1), min_size=n_p, max_size=n_p))
     weights = draw(st.lists(st.integers(1, 9), min_size=n_p, max_size=n_p))
     pairs = [
-        (p, s, float(weights[p]))
-        for p in range(n_p)
-        for s in range(n_s)
-        if draw(st.booleans())
+        (p, s, float(weights[p])) for p in range(n_p) for s in range(n_s) if draw(st.booleans())
     ][:8]
     cap = draw(st.lists(st.integers(0, 2), min_size=n_s, max_size=n_s))
     org_cap = draw(st.sampled_from([None, 1]))
@@ -247,7 +244,14 @@ def test_allocate_offline_seats_to_those_most_behind():
     seats = allocate(
         tables, date(2026, 2, 1), date(2026, 6, 30), policy, AllocationSettings(seats_per_org=1)
     )
-    assert list(seats.columns) == ["session_id", "module_id", "staff_id", "org_id", "weight", "reason"]
+    assert list(seats.columns) == [
+        "session_id",
+        "module_id",
+        "staff_id",
+        "org_id",
+        "weight",
+        "reason",
+    ]
     assert "C3" not in set(seats["session_id"])  # online sessions are not allocated
     done = {("S3", "M1"), ("S3", "M2"), ("S3", "M3"), ("S1", "M3")}
     assert not any((r.staff_id, r.module_id) in done for r in seats.itertuples())
