@@ -2,7 +2,8 @@
 
 Signals per (person, module) — ``_features``: EASE score, item-kNN score, "followed-by"
 transition score from the person's last modules, cohort share (role × organization
-type), global and recent popularity, skill-gap score, foundation flag, module quality
+type), colleagues' uptake in the same organization (overall and last 60 days), global
+and recent popularity, skill-gap score, foundation flag, module quality
 (outcomes), mode fit (the person's share of completions in the module's mode), the
 person's history length and the module's hours.  None of them needs skills or roles:
 on plain collaborative data the side-information columns are constant and the model
@@ -15,8 +16,8 @@ after it.  For up to ``max_train_people`` of those people, every admissible cand
 evaluation cut is never seen: ``fit`` only receives data up to it.  The signals are
 then rebuilt on all the data for recommending.
 
-Candidates: the ``n_candidates`` best admissible modules by each of EASE, transitions,
-cohort share and skill gap (union); everything else scores −inf.
+Candidates: the ``n_candidates`` best admissible modules by each of EASE, item-kNN,
+transitions, cohort share, skill gap and colleagues' uptake (union); everything else scores −inf.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ FEATURES = [
     "mode_fit",
     "history",
     "hours",
+    "org",
+    "org_recent",
 ]
 
 
@@ -94,6 +97,8 @@ class _Signals:
             "mode_fit": ev.mode_fit(rows),
             "history": np.broadcast_to(np.log1p(n_hist)[:, None], (n, len(self.pop))),
             "hours": np.broadcast_to(self.hours, (n, len(self.pop))),
+            "org": ev.org_scores(rows),
+            "org_recent": ev.org_scores(rows, recent=True),
         }
 
 
@@ -101,7 +106,7 @@ def _candidates(feats: dict[str, np.ndarray], adm: np.ndarray, n_cand: int) -> n
     mask = np.zeros_like(adm)
     n_items = adm.shape[1]
     c = min(n_cand, n_items)
-    for name in ("ease", "next", "cohort", "gap", "knn"):
+    for name in ("ease", "next", "cohort", "gap", "knn", "org", "org_recent"):
         s = np.where(adm, feats[name], -np.inf)
         top = np.argpartition(-s, c - 1, axis=1)[:, :c] if c < n_items else np.argsort(-s, axis=1)
         np.put_along_axis(mask, top, True, axis=1)
@@ -118,7 +123,7 @@ class Hybrid(Recommender):
         holdout_days: int = 30,
         n_candidates: int = 40,
         max_train_people: int = 4000,
-        l2: float = 500.0,
+        l2: float = 2000.0,
         k: int = 50,
         random_state: int = 0,
     ) -> None:
@@ -216,6 +221,11 @@ class Hybrid(Recommender):
                         f"you completed {titles[prev]}; {share:.0%} of people who did "
                         f"took {titles[i]} next"
                     )
+            if text is None and r >= 0 and ev.org_recent[ev.org[r], i] >= 0.1:
+                text = (
+                    f"{ev.org_recent[ev.org[r], i]:.0%} of your colleagues took it "
+                    "in the last 60 days"
+                )
             if text is None and ev.foundation[i] and r >= 0:
                 text = "foundation module you have not completed yet"
             if text is None:

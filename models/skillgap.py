@@ -14,6 +14,8 @@ of them: ``SkillGap`` and ``CohortPopularity``.
 - ``transitions``: "followed-by" counts — how often people completed ``j`` as the next
   module after ``i`` — row-normalised; a person's ``next_score`` sums the rows of their
   last ``LAST_N`` modules (most recent weighted most);
+- ``org_share`` / ``org_recent``: share of the person's colleagues (same organization)
+  who completed each module, overall and in the last 60 days (call-ups, unit emphasis);
 - ``quality``: per module, mean satisfaction and mean post − pre gain (outcomes),
   standardised (0 where a module has none).
 
@@ -67,6 +69,9 @@ class Evidence:
     mode_share: np.ndarray  # users × modes: share of the person's completions per mode
     modes: pd.Index
     item_mode: np.ndarray  # per item: mode code
+    org: np.ndarray  # per user: organization code (−1 = unknown)
+    org_share: np.ndarray  # orgs × items: share of the org's staff who completed it
+    org_recent: np.ndarray  # orgs × items: share who completed it in the last 60 days
 
     @classmethod
     def build(cls, tables: Tables, data: Interactions) -> Evidence:
@@ -180,10 +185,23 @@ class Evidence:
         counts = np.asarray(x @ onehot)
         tot = counts.sum(axis=1, keepdims=True)
         mode_share = np.divide(counts, tot, out=np.zeros_like(counts), where=tot > 0)
+        # colleagues' uptake (same organization), overall and in the last 60 days
+        org_codes, org_uniq = pd.factorize(staff["org_id"].astype(str).fillna("?"))
+        n_org = max(len(org_uniq), 1)
+        ind = sp.csr_matrix(
+            (np.ones(len(users)), (org_codes, np.arange(len(users)))), shape=(n_org, len(users))
+        )
+        org_size = np.maximum(np.bincount(org_codes, minlength=n_org), 1)[:, None]
+        org_share = np.asarray((ind @ x).todense()) / org_size
+        org_recent = np.zeros_like(org_share)
+        if len(seq):
+            rec60 = seq[seq["t"] > seq["t"].max() - pd.Timedelta(days=60)]
+            np.add.at(org_recent, (org_codes[rec60["u"].to_numpy()], rec60["i"].to_numpy()), 1.0)
+            org_recent /= org_size
         return cls(
             users, items, role, roles, org_type, key, share, size, global_share, gap, targets,
             mastery, skills, module_skill, foundation, trans, last, quality, recent,
-            mode_share, modes, item_mode,
+            mode_share, modes, item_mode, org_codes, org_share, org_recent,
         )  # fmt: skip
 
     # -- per batch --------------------------------------------------------------------
@@ -207,6 +225,13 @@ class Evidence:
             if r >= 0:
                 for pos, i in enumerate(self.last[r]):
                     out[j] += self.transitions[i] * (0.5**pos)
+        return out
+
+    def org_scores(self, rows: np.ndarray, recent: bool = False) -> np.ndarray:
+        table = self.org_recent if recent else self.org_share
+        out = np.zeros((len(rows), len(self.items)))
+        known = rows >= 0
+        out[known] = table[self.org[rows[known]]]
         return out
 
     def mode_fit(self, rows: np.ndarray) -> np.ndarray:
