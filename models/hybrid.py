@@ -3,7 +3,9 @@
 Signals per (person, module) — ``_features``: EASE score, item-kNN score, "followed-by"
 transition score from the person's last modules, cohort share (role × organization
 type), colleagues' uptake in the same organization (overall and last 60 days), global
-and recent popularity, skill-gap score, foundation flag, module quality
+and recent popularity, the person's enrolment state (open enrolment, dropped / no-show),
+prerequisites completed in the last 90 days, the person's affinity for the module's
+primary skill, tenure, skill-gap score, foundation flag, module quality
 (outcomes), mode fit (the person's share of completions in the module's mode), the
 person's history length and the module's hours.  None of them needs skills or roles:
 on plain collaborative data the side-information columns are constant and the model
@@ -59,6 +61,11 @@ FEATURES = [
     "hours",
     "org",
     "org_recent",
+    "open",
+    "dropped",
+    "pred_recent",
+    "affinity",
+    "tenure",
 ]
 
 
@@ -79,6 +86,7 @@ class _Signals:
         self.knn = cosine_neighbours(data.matrix, k, 10.0)
         self.pop = np.log1p(np.asarray(data.matrix.sum(axis=0)).ravel())
         self.hours = data.modules["hours"].to_numpy(float)
+        self.prereq_t = np.asarray(data.prereq.T.todense(), dtype=float)
 
     def features(self, rows: np.ndarray, history) -> dict[str, np.ndarray]:  # noqa: ANN001
         ev, n = self.ev, len(rows)
@@ -99,6 +107,14 @@ class _Signals:
             "hours": np.broadcast_to(self.hours, (n, len(self.pop))),
             "org": ev.org_scores(rows),
             "org_recent": ev.org_scores(rows, recent=True),
+            "open": ev.user_rows(ev.open_, rows),
+            "dropped": ev.user_rows(ev.dropped, rows),
+            "pred_recent": ev.user_rows(ev.recent_done, rows) @ self.prereq_t,
+            "affinity": ev.affinity_scores(rows),
+            "tenure": np.broadcast_to(
+                np.where(rows >= 0, ev.tenure[np.maximum(rows, 0)], 0.0)[:, None],
+                (n, len(self.pop)),
+            ),
         }
 
 
@@ -106,7 +122,7 @@ def _candidates(feats: dict[str, np.ndarray], adm: np.ndarray, n_cand: int) -> n
     mask = np.zeros_like(adm)
     n_items = adm.shape[1]
     c = min(n_cand, n_items)
-    for name in ("ease", "next", "cohort", "gap", "knn", "org", "org_recent"):
+    for name in ("ease", "next", "cohort", "gap", "knn", "org", "org_recent", "open", "affinity"):
         s = np.where(adm, feats[name], -np.inf)
         top = np.argpartition(-s, c - 1, axis=1)[:, :c] if c < n_items else np.argsort(-s, axis=1)
         np.put_along_axis(mask, top, True, axis=1)

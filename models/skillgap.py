@@ -72,6 +72,12 @@ class Evidence:
     org: np.ndarray  # per user: organization code (−1 = unknown)
     org_share: np.ndarray  # orgs × items: share of the org's staff who completed it
     org_recent: np.ndarray  # orgs × items: share who completed it in the last 60 days
+    open_: sp.csr_matrix  # users × items: enrolled, not (yet) completed
+    dropped: sp.csr_matrix  # users × items: dropped or no-show
+    recent_done: sp.csr_matrix  # users × items: completed in the last 90 days
+    affinity: np.ndarray  # users × primary skills: share of the person's completions
+    primary: np.ndarray  # per item: primary skill code (−1 = none)
+    tenure: np.ndarray  # per user: months employed by the newest record
 
     @classmethod
     def build(cls, tables: Tables, data: Interactions) -> Evidence:
@@ -198,10 +204,47 @@ class Evidence:
             rec60 = seq[seq["t"] > seq["t"].max() - pd.Timedelta(days=60)]
             np.add.at(org_recent, (org_codes[rec60["u"].to_numpy()], rec60["i"].to_numpy()), 1.0)
             org_recent /= org_size
+
+        # enrolment state per person × module
+        def state(mask: np.ndarray) -> sp.csr_matrix:
+            sub = p[mask]
+            r = users.get_indexer(sub["staff_id"].astype(str))
+            c = items.get_indexer(sub["module_id"].astype(str))
+            ok = (r >= 0) & (c >= 0)
+            m = sp.csr_matrix((np.ones(int(ok.sum())), (r[ok], c[ok])), shape=(len(users), n_items))
+            m.data[:] = 1.0
+            return m
+
+        status = p["status"].astype(str).to_numpy()
+        open_ = state(status == "enrolled")
+        dropped = state(np.isin(status, ["dropped", "no_show"]))
+        newest = seq["t"].max() if len(seq) else pd.NaT
+        if len(seq):
+            rec90 = seq[seq["t"] > newest - pd.Timedelta(days=90)]
+            recent_done = sp.csr_matrix(
+                (np.ones(len(rec90)), (rec90["u"].to_numpy(), rec90["i"].to_numpy())),
+                shape=(len(users), n_items),
+            )
+        else:
+            recent_done = sp.csr_matrix((len(users), n_items))
+        primary = np.where(module_skill.sum(axis=1) > 0, module_skill.argmax(axis=1), -1)
+        n_prim = max(len(skills), 1)
+        onehot_k = np.zeros((n_items, n_prim))
+        has = primary >= 0
+        onehot_k[np.flatnonzero(has), primary[has]] = 1.0
+        kc = np.asarray(x @ onehot_k)
+        ktot = np.maximum(np.asarray(x.sum(axis=1)), 1.0)
+        affinity = kc / ktot
+        hired = pd.to_datetime(staff["hired_on"]) if "hired_on" in staff else None
+        if hired is not None and pd.notna(newest):
+            tenure = ((newest - hired).dt.days / 30.44).fillna(0).clip(lower=0).to_numpy()
+        else:
+            tenure = np.zeros(len(users))
         return cls(
             users, items, role, roles, org_type, key, share, size, global_share, gap, targets,
             mastery, skills, module_skill, foundation, trans, last, quality, recent,
             mode_share, modes, item_mode, org_codes, org_share, org_recent,
+            open_, dropped, recent_done, affinity, primary, tenure,
         )  # fmt: skip
 
     # -- per batch --------------------------------------------------------------------
@@ -232,6 +275,22 @@ class Evidence:
         out = np.zeros((len(rows), len(self.items)))
         known = rows >= 0
         out[known] = table[self.org[rows[known]]]
+        return out
+
+    def user_rows(self, matrix: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(rows), len(self.items)))
+        known = rows >= 0
+        if known.any():
+            out[known] = np.asarray(matrix[rows[known]].todense())
+        return out
+
+    def affinity_scores(self, rows: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(rows), len(self.items)))
+        known = rows >= 0
+        has = self.primary >= 0
+        if known.any() and has.any():
+            aff = self.affinity[rows[known]]
+            out[np.ix_(np.flatnonzero(known), np.flatnonzero(has))] = aff[:, self.primary[has]]
         return out
 
     def mode_fit(self, rows: np.ndarray) -> np.ndarray:
