@@ -18,6 +18,10 @@ after it.  For up to ``max_train_people`` of those people, every admissible cand
 evaluation cut is never seen: ``fit`` only receives data up to it.  The signals are
 then rebuilt on all the data for recommending.
 
+``use_enrolments=False`` hides open enrolments (enrolled by the cut, not yet completed)
+from the features and candidates — an ablation: the collaborative peers see completions
+only.
+
 Candidates: the ``n_candidates`` best admissible modules by each of EASE, item-kNN,
 transitions, cohort share, skill gap and colleagues' uptake (union); everything else scores −inf.
 """
@@ -79,7 +83,10 @@ def _ease(x, l2: float) -> np.ndarray:  # noqa: ANN001
 
 
 class _Signals:
-    def __init__(self, tables: Tables, data: Interactions, l2: float, k: int) -> None:
+    def __init__(
+        self, tables: Tables, data: Interactions, l2: float, k: int, enrolments: bool = True
+    ) -> None:
+        self.use_enrolments = enrolments
         self.data = data
         self.ev = Evidence.build(tables, data)
         self.ease = _ease(data.matrix, l2)
@@ -89,7 +96,7 @@ class _Signals:
         self.prereq_t = np.asarray(data.prereq.T.todense(), dtype=float)
 
     def features(self, rows: np.ndarray, history) -> dict[str, np.ndarray]:  # noqa: ANN001
-        ev, n = self.ev, len(rows)
+        ev, n, ni = self.ev, len(rows), len(self.pop)
         h = history
         n_hist = np.asarray(h.sum(axis=1)).ravel()
         return {
@@ -107,7 +114,7 @@ class _Signals:
             "hours": np.broadcast_to(self.hours, (n, len(self.pop))),
             "org": ev.org_scores(rows),
             "org_recent": ev.org_scores(rows, recent=True),
-            "open": ev.user_rows(ev.open_, rows),
+            "open": ev.user_rows(ev.open_, rows) if self.use_enrolments else np.zeros((n, ni)),
             "dropped": ev.user_rows(ev.dropped, rows),
             "pred_recent": ev.user_rows(ev.recent_done, rows) @ self.prereq_t,
             "affinity": ev.affinity_scores(rows),
@@ -142,7 +149,9 @@ class Hybrid(Recommender):
         l2: float = 2000.0,
         k: int = 50,
         random_state: int = 0,
+        use_enrolments: bool = True,
     ) -> None:
+        self.use_enrolments = use_enrolments
         self.holdout_days = holdout_days
         self.n_candidates = n_candidates
         self.max_train_people = max_train_people
@@ -155,7 +164,7 @@ class Hybrid(Recommender):
         if self.holdout_days < 1:
             raise ValueError(f"holdout_days must be at least 1, got {self.holdout_days}")
         self.model_ = self._learn(tables)
-        self.signals_ = _Signals(tables, data, self.l2, self.k)
+        self.signals_ = _Signals(tables, data, self.l2, self.k, self.use_enrolments)
 
     def _learn(self, tables: Tables) -> HistGradientBoostingClassifier | None:
         p = tables["participations"]
@@ -178,7 +187,7 @@ class Hybrid(Recommender):
         rng = np.random.default_rng(self.random_state)
         if len(people) > self.max_train_people:
             people = np.sort(rng.choice(people, self.max_train_people, replace=False))
-        sig = _Signals(past, pdata, self.l2, self.k)
+        sig = _Signals(past, pdata, self.l2, self.k, self.use_enrolments)
         xs, ys = [], []
         for lo in range(0, len(people), 1024):
             rws = people[lo : lo + 1024]
