@@ -227,7 +227,9 @@ class Evidence:
             )
         else:
             recent_done = sp.csr_matrix((len(users), n_items))
-        primary = np.where(module_skill.sum(axis=1) > 0, module_skill.argmax(axis=1), -1)
+        primary = np.full(n_items, -1)
+        if module_skill.shape[1]:
+            primary = np.where(module_skill.sum(axis=1) > 0, module_skill.argmax(axis=1), -1)
         n_prim = max(len(skills), 1)
         onehot_k = np.zeros((n_items, n_prim))
         has = primary >= 0
