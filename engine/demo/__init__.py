@@ -1,8 +1,12 @@
-"""Demo data calibrated to the 2025–2027 national plan, with documented latent structure.
+"""Demo data with documented latent structure: the 2025–2027 national plan (scenario
+``national``, default) and a provincial cadre network academy (scenario ``cadre``).
 
-``generate(orgs=2300, seed=0)`` returns the ten canonical tables; ``write_dataset``
-writes them as ``<table>.csv`` (``learnmap demo-data``).  Deterministic for a seed
-and a set of arguments.
+``generate(DemoSpec(scenario=..., orgs=..., seed=..., start=..., end=...))`` returns the ten
+canonical tables; ``generate_with_truth`` also returns the ground truth
+(``engine.demo.truth``); ``write_dataset`` writes ``<table>.csv`` and ``write_truth``
+``_truth/`` (``learnmap demo-data [--scenario cadre] [--truth]``).  Deterministic for a seed
+and a set of arguments.  Scenario ``cadre`` is described in ``engine.demo.cadre`` (``orgs``
+there counts units of ≈ 33 cadres: default 600 ≈ 20,000 cadres).
 
 Population (national level, DOMAIN.md "Scale")
   Organizations: 88% social groups, 9% foundations, 3% social service organizations;
@@ -19,7 +23,16 @@ Volume (calibration)
   Completed person-times a year ≈ 2,000 offline (offline + blended) and 6,500
   online (online + live) per 2,300 organizations, pro-rated for partial years —
   the plan's volume, far below the ≈ 45,000 person-times the role quotas of
-  ≈ 12,700 staff need over three years: the coverage gap is real.
+  ≈ 12,700 staff need over three years: the coverage gap is real.  Of the offline
+  volume, ``callup_share`` (35%) comes from units' call-ups (effect 10).
+
+Time and enrolment (``engine.demo.simulate``)
+  Month by month, each employed person makes Poisson numbers of online and offline
+  draws (rate = culture × diligence × role × region access (offline) × season × target
+  seeking (cadre)), each one module chosen by the choice model below; enrolment is dated
+  within the month; online courses complete after geometric days, classes (offline,
+  blended, live) are held the next month, colleagues in the same class; completion is
+  decided at enrolment (probability ``expit(logit + 0.8·culture + diligence)``).
 
 Latent structure (each effect sized in ``Effects`` and removable by setting it to 0)
   1. Organization training culture ``c_o ~ N(0.15·(rating−3), 0.7)``: multiplies
@@ -31,8 +44,9 @@ Latent structure (each effect sized in ``Effects`` and removable by setting it t
   3. Individual diligence ``d_i ~ N(0, 0.6)``: multiplies the enrolment rate by
      ``exp(d_i)``, adds ``d_i`` to the completion logit (fewer drops / no-shows) and
      ``6·d_i`` points to every score — a person's behaviour is consistent over time.
-  4. Role-specific needs: a module teaching a skill the person's (primary) role
-     requires is chosen with odds ×(1 + 4); finance staff take finance modules.
+  4. Role-specific needs: a module whose primary skill the person's (primary) role
+     requires is chosen with odds ×(1 + ``role_focus`` = 4); finance staff take finance
+     modules.
   5. Skill mastery measured with noise: each person has a mastery ``u_is ~ N(0,1)``
      of each skill (``hash_normal``); a score is
      ``64 + 10·Σ_s w_ms·u_is/Σ_s w_ms + 5·[role needs it] + 6·d_i + 8·[prereqs done]
@@ -43,6 +57,32 @@ Latent structure (each effect sized in ``Effects`` and removable by setting it t
   7. Effect of training: self-assessed post − pre gain ``10 + 5·[offline/blended] +
      N(0, 5)``; the one-year follow-up keeps 70% of the gain.  Satisfaction depends
      on a module's latent quality (sd 5 points) and +3 for participatory/case methods.
+
+Choice structure (``engine.demo.choice``; each sized in ``Effects``, removable, and shown
+by a statistic of ``engine.demo.stats`` that ``tests/engine/test_demo_choice.py`` checks with
+and without it)
+  8. Interests (``interest_sd`` 0.7): each person has 3 latent topic preferences θ; a
+     skill's utility gains θ·φ_k, with topic loadings φ shared by the skills of a domain
+     — similar people choose similar modules (``interest_consistency``).
+  9. Needs (``need`` 3.0): + 3 × (role target level − own latent mastery) on skills the
+     role requires, mastery on the 0..1 role-target scale (``need_lift``).
+  10. Organization: units call up several staff at once to one offline class
+     (``callup_share`` 35% of offline volume; cadre: ≈ 4 call-ups a unit a year sending
+     20% of its cadres), colleagues placed in the same class (``colleague_share``); and
+     organization types share topic emphasis (``org_emphasis`` 1.2: foundations —
+     fundraising and charity law; social service organizations — project and volunteer
+     management; social groups — membership and branches) (``emphasis_lift``).
+  11. Sequences (``seq_boost`` 2.0 for ``seq_months`` 6): completing a module multiplies
+     the odds of its successors (modules listing it as prerequisite, the next part of its
+     series) by e² for six months (``successor_timing``); prerequisites mostly first
+     (``prereq_skip`` 0.03: odds ×0.03 while a prerequisite is not completed)
+     (``prerequisites_first``).
+  12. Foundation first (``foundation_first`` 2.5): + 2.5 on foundation-tier skills in the
+     first month of tenure, fading to 0 after 12 months (``foundation_lift``).
+  13. Quality (``quality_uptake`` 0.8): a module's uptake × exp(0.8 · quality) reached
+     in the third year (0 in the first, half in the second); quality also drives
+     satisfaction (effect 7) (``quality_uptake``).
+  14. No one enrols in the same module twice (a rule, not an effect: ``repeats`` = 0).
 """
 
 from __future__ import annotations
@@ -57,6 +97,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401
+import pyarrow.csv as pacsv
 from tqdm.auto import tqdm
 
 from engine.demo.activity import build_activity, hash_normal
@@ -121,13 +164,21 @@ class DemoSpec:
 
 def generate(spec: DemoSpec = DemoSpec(), progress: bool = False) -> dict[str, pd.DataFrame]:
     """All ten canonical tables for ``spec`` (dates as datetime64, lists ``|``-joined)."""
-    return generate_with_truth(spec, progress)[0]
+    return _generate(spec, progress, with_truth=False)[0]
 
 
 def generate_with_truth(
     spec: DemoSpec = DemoSpec(), progress: bool = False
 ) -> tuple[dict[str, pd.DataFrame], Truth]:
     """The ten tables and the generator's ground truth (``engine.demo.truth``)."""
+    tables, truth = _generate(spec, progress, with_truth=True)
+    assert truth is not None
+    return tables, truth
+
+
+def _generate(
+    spec: DemoSpec, progress: bool, with_truth: bool
+) -> tuple[dict[str, pd.DataFrame], Truth | None]:
     sc = spec.params
     spec = spec.resolved()
     assert spec.orgs is not None and spec.start is not None and spec.end is not None
@@ -173,24 +224,31 @@ def generate_with_truth(
         "assessments": act.assessments,
         "outcomes": act.outcomes,
     }
-    truth = build_truth(spec, sc, pop, cat, model, rates, callups)
+    truth = build_truth(spec, sc, pop, cat, model, rates, callups) if with_truth else None
     steps.update()
     steps.close()
     return tables, truth
 
 
-def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
-    out = {}
+def _arrow_ready(frame: pd.DataFrame) -> pa.Table:
+    """Columns as Arrow arrays written the way the readers expect: dates ``YYYY-MM-DD``
+    (missing = empty), booleans ``true``/``false``, numbers as pandas writes them."""
+    cols = {}
     for c in frame.columns:
         s = frame[c]
         if pd.api.types.is_datetime64_any_dtype(s):
-            text = np.datetime_as_string(s.to_numpy().astype("datetime64[D]"), unit="D")
-            out[c] = np.where(s.isna().to_numpy(), "", text)
+            cols[c] = pa.array(
+                s.to_numpy().astype("datetime64[D]"), type=pa.date32(), mask=s.isna().to_numpy()
+            )
         elif pd.api.types.is_bool_dtype(s):
-            out[c] = np.where(s.to_numpy(), "true", "false")
+            cols[c] = pa.array(np.where(s.to_numpy(), "true", "false"))
+        elif pd.api.types.is_float_dtype(s):
+            v = s.to_numpy(dtype=float)
+            text = pa.compute.cast(pa.array(v), pa.string())
+            cols[c] = pa.compute.if_else(pa.array(np.isnan(v)), pa.scalar(None, pa.string()), text)
         else:
-            out[c] = s
-    return pd.DataFrame(out)
+            cols[c] = pa.array(s, from_pandas=True)
+    return pa.table(cols)
 
 
 def write_dataset(
@@ -208,10 +266,14 @@ def write_dataset(
             cols = TABLES[name].names + [c for c in frame.columns if c not in TABLES[name].names]
             frame = frame[[c for c in cols if c in frame.columns]]
             path = tmp / f"{name}.csv"
-            for i in range(0, max(len(frame), 1), chunk):
-                part = _csv_ready(frame.iloc[i : i + chunk])
-                part.to_csv(path, mode="a" if i else "w", header=i == 0, index=False)
-                bar.update(len(part))
+            options = pacsv.WriteOptions(quoting_style="needed")
+            with pacsv.CSVWriter(
+                path, _arrow_ready(frame.iloc[:0]).schema, write_options=options
+            ) as w:
+                for i in range(0, len(frame), chunk):
+                    part = _arrow_ready(frame.iloc[i : i + chunk])
+                    w.write_table(part)
+                    bar.update(len(part))
         for name in TABLE_ORDER:
             os.replace(tmp / f"{name}.csv", out / f"{name}.csv")
     finally:

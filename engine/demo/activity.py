@@ -81,64 +81,59 @@ def build_activity(
     progress: bool = False,
 ) -> tuple[Activity, Rates, pd.DataFrame]:
     mastery = mastery_matrix(pop, cat, model, seed)
-    vs = model.v_static(pop.theta, pop.primary_role, pop.org_type_index[pop.org_of], mastery)
+    org_type = pop.org_type_index[pop.org_of]
+    vs = np.empty_like(mastery)
+    for a in range(0, len(vs), 262_144):
+        b = a + 262_144
+        vs[a:b] = model.v_static(pop.theta[a:b], pop.primary_role[a:b], org_type[a:b], mastery[a:b])
     del mastery
     enr, rates, callups = simulate(rng, pop, model, sc, fx, vs, start, end, seed, progress)
     del vs
     to_row = pd.Index(cat.modules["module_id"]).get_indexer(model.module_ids)
+    enr["offline"] = model.pool[enr["module"].to_numpy()] == 1
     enr["module"] = to_row[enr["module"].to_numpy()]
-    enr["offline"] = model.pool[pd.Index(to_row).get_indexer(enr["module"])] == 1
     enr["org"] = pop.org_of[enr["staff"].to_numpy()]
-    enr = enr.sort_values(["enrolled_on", "staff", "module"], kind="stable").reset_index(drop=True)
-    mode = cat.modules["mode"].to_numpy()[enr["module"]]
-    hours = cat.modules["hours"].to_numpy()[enr["module"]]
+    mod_i = enr["module"].to_numpy()
+    mode = cat.modules["mode"].to_numpy()[mod_i]
+    hours = cat.modules["hours"].to_numpy()[mod_i]
     done_on = enr["done_on"].to_numpy().astype("datetime64[D]")
     gone = enr["gone"].to_numpy()
     pending = (done_on > end) & ~gone
     done = enr["success"].to_numpy() & ~gone & ~pending
-    status = np.where(
-        done, "completed", np.where(np.isin(mode, ("offline", "live")), "no_show", "dropped")
-    )
-    status = np.where(pending, "enrolled", status)
-    status = np.where(
-        (mode == "blended") & (status == "dropped") & (rng.random(len(enr)) < 0.5),
-        "no_show",
-        status,
-    )
+    # 0 completed, 1 no_show, 2 dropped, 3 enrolled
+    code = np.where(done, 0, np.where((mode == "offline") | (mode == "live"), 1, 2)).astype(np.int8)
+    code[pending] = 3
+    code[(mode == "blended") & (code == 2) & (rng.random(len(enr)) < 0.5)] = 1
     part_hours = np.where(
         done,
         hours,
-        np.where(status == "dropped", np.round(hours * rng.uniform(0.1, 0.7, len(enr)), 1), 0.0),
+        np.where(code == 2, np.round(hours * rng.uniform(0.1, 0.7, len(enr)), 1), 0.0),
     )
-    enr["completed_on"] = np.where(done, done_on, np.datetime64("NaT"))
+    del mode, hours, gone, pending
+    completed_on = np.where(done, done_on, np.datetime64("NaT")).astype("datetime64[ns]")
+    del done_on
     session, sessions = _sessions(rng, enr, cat, model, sc, start, seed)
     mod_ids = cat.modules["module_id"].to_numpy()
     staff_ids = pop.staff["staff_id"].to_numpy()
-    staff_col = take_ids(staff_ids, enr["staff"].to_numpy())
-    module_col = take_ids(mod_ids, enr["module"].to_numpy())
+    statuses = np.array(["completed", "no_show", "dropped", "enrolled"], dtype=object)
     part = pd.DataFrame(
         {
             "participation_id": make_ids("PA", len(enr), 8),
-            "staff_id": staff_col,
-            "module_id": module_col,
+            "staff_id": take_ids(staff_ids, enr["staff"].to_numpy()),
+            "module_id": take_ids(mod_ids, mod_i),
             "session_id": session,
             "enrolled_on": enr["enrolled_on"].to_numpy().astype("datetime64[ns]"),
-            "completed_on": enr["completed_on"].to_numpy().astype("datetime64[ns]"),
-            "status": status,
+            "completed_on": completed_on,
+            "status": take_ids(statuses, code),
             "hours": part_hours,
         }
     )
-    assessments, outcomes = _measure(
-        rng,
-        sc,
-        pop,
-        cat,
-        fx,
-        enr[done].reset_index(drop=True),
-        part[done].reset_index(drop=True),
-        end,
-        seed,
-    )
+    del code, part_hours
+    keep = ["staff", "module", "offline", "enrolled_on", "prereq_met"]
+    done_enr = pd.DataFrame({k: enr[k].to_numpy()[done] for k in keep})
+    done_enr["completed_on"] = completed_on[done]
+    del enr
+    assessments, outcomes = _measure(rng, sc, pop, cat, fx, done_enr, end, seed)
     return Activity(sessions, part, assessments, outcomes), rates, callups
 
 
@@ -157,7 +152,7 @@ def _sessions(
     capacity = rng.choice(sc.capacities, size=len(mode))
     venue = rng.choice(list(sc.venues), size=len(mode), p=list(sc.venues.values()))
     sched = np.flatnonzero(mode[enr["module"].to_numpy()] != "online")
-    sub = enr.iloc[sched][["module", "t", "org"]].copy()
+    sub = pd.DataFrame({c: enr[c].to_numpy()[sched] for c in ("module", "t", "org")})
     sub["row"] = sched
     sub["period"] = class_period(sub["t"].to_numpy(), sc.class_every)
     sub = sub.sort_values(["module", "period", "org"], kind="stable")
@@ -179,8 +174,9 @@ def _sessions(
     order = np.lexsort((m[heads], s0))
     ids = np.empty(len(heads), dtype=object)
     ids[order] = make_ids("SE", len(heads), 6).to_numpy(dtype=object)
-    session = np.full(len(enr), "", dtype=object)
-    session[sub["row"].to_numpy()] = ids[sid]
+    where = np.full(len(enr), len(heads), dtype=np.int64)  # → "" (no session)
+    where[sub["row"].to_numpy()] = sid
+    session = take_ids(np.append(ids, ""), where)
     mh = m[heads]
     sessions = pd.DataFrame(
         {
@@ -203,7 +199,6 @@ def _measure(
     cat: Catalog,
     fx: Effects,
     enr: pd.DataFrame,
-    part: pd.DataFrame,
     end: np.datetime64,
     seed: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -250,7 +245,7 @@ def _measure(
             "assessment_id": make_ids("AS", int(assessed.sum()), 8),
             "staff_id": take_ids(staff_ids, si[assessed]),
             "module_id": take_ids(mod_ids, mi[assessed]),
-            "taken_on": part["completed_on"].to_numpy()[assessed],
+            "taken_on": enr["completed_on"].to_numpy()[assessed],
             "score": np.round(np.clip(score[assessed], 0, 100), 1),
         }
     )
@@ -261,7 +256,7 @@ def _measure(
     prepost = rng.random(n) < np.where(offline, sc.prepost_offline, sc.prepost_online)
     pre = 55 + 0.5 * true + 3.0 * dil + rng.normal(0, 8, n)
     gain = fx.training_gain + fx.offline_gain_extra * offline + rng.normal(0, 5, n)
-    completed = part["completed_on"].to_numpy().astype("datetime64[D]")
+    completed = enr["completed_on"].to_numpy().astype("datetime64[D]")
     follow_on = completed + 365 * DAY
     follow = prepost & (follow_on <= end)
     parts = [

@@ -46,7 +46,7 @@ class Effects:
     seq_boost: float = 2.0
     seq_months: int = 6
     #: odds multiplier of a module whose prerequisites are not all completed (1 = ignore them)
-    prereq_skip: float = 0.1
+    prereq_skip: float = 0.03
     #: choice-logit points of foundation-tier skills for staff in their first year
     #: (fading linearly to 0 over the first 12 months of tenure)
     foundation_first: float = 2.5

@@ -109,7 +109,7 @@ def build_rates(
             share = 1.0 - fx.callup_share if p == 1 else 1.0
             want = target * scale * span / 365.0 * LOSS_ALLOWANCE * share
             lam[:, yi, p] = rate * want / max(float((rate * pc[:, yi, p] * emp).sum()), 1e-9)
-        org_rate = np.exp(pop.culture)
+        org_rate = np.exp(pop.culture + pop.access)  # far regions send fewer to classes
         if sc.per_person:
             callup[:, yi] = sc.callups_per_org * (fx.callup_share / 0.35) * org_rate * span / 365
         elif fx.callup_share > 0:
@@ -175,7 +175,10 @@ class Simulation:
         self.rng, self.pop, self.model, self.sc, self.rates = rng, pop, model, sc, rates
         self.start, self.end, self.seed = start, end, seed
         # exp of the skill-level utility, scaled per person (the draw normalises anyway)
-        self.ev = np.exp(v_static - v_static.max(axis=1, keepdims=True)).astype(np.float32)
+        self.ev = np.empty_like(v_static, dtype=np.float32)
+        for a in range(0, len(v_static), 262_144):
+            v = v_static[a : a + 262_144]
+            self.ev[a : a + 262_144] = np.exp(v - v.max(axis=1, keepdims=True))
         self.mo = months_of(start, end)
         n, M = len(pop.staff), len(model.module_ids)
         self.K = model.n_skills
@@ -395,6 +398,10 @@ def simulate(
     for k in keys:
         rows[k] = np.concatenate([r.pop(k) for r in sim.rows])
     del sim
+    if rows:
+        order = np.lexsort((rows["module"], rows["staff"], rows["enrolled_on"]))
+        for k in keys:
+            rows[k] = rows[k][order]
     enr = pd.DataFrame(rows)
     return enr, rates, callups
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.demo.choice import INTEREST_RANK, POOLS, ChoiceModel, module_frame
+from engine.demo.choice import INTEREST_RANK, POOLS, ChoiceModel, csr, expand, module_frame
 from engine.demo.effects import Effects
 from engine.schema import ORG_TYPES, ROLES
 
@@ -234,12 +234,11 @@ class Truth:
         i, m, cm = i[before], m[before], cm[before]
         unmet = np.repeat(model.n_prereq[None, :].astype(np.int16), n, axis=0)
         cnt = np.zeros((n, M), dtype=np.int16)
-        for j in range(len(i)):
-            for d in model.dependents[m[j]]:
-                unmet[i[j], d] -= 1
-            if 1 <= t - cm[j] <= L:
-                for s in model.successors[m[j]]:
-                    cnt[i[j], s] += 1
+        pos, d = expand(*csr(model.dependents), m)
+        np.subtract.at(unmet, (i[pos], d), 1)
+        recent = (t - cm >= 1) & (t - cm <= L)
+        pos, s = expand(*csr(model.successors), m[recent])
+        np.add.at(cnt, (i[recent][pos], s), 1)
         hours_ytd = np.zeros(n)
         same_year = (cm >= 0) & (
             (self.start.astype("datetime64[M]") + cm).astype("datetime64[Y]")
