@@ -62,7 +62,7 @@ def demo_spec(demo: dict[str, Any]):  # noqa: ANN201
     return DemoSpec(**kw)
 
 
-def load_data(data: dict[str, Any], run_dir: Path | None = None) -> tuple[Tables, object | None]:
+def load_data(data: dict[str, Any]) -> tuple[Tables, object | None]:
     """The tables and the truth (or None) an experiment's ``[data]`` names."""
     if "path" in data:
         path = Path(data["path"])

@@ -65,6 +65,7 @@ def write_report(
     results: list,
     metrics: pd.DataFrame,
     tables: dict[str, pd.DataFrame],
+    notes: dict | None = None,
 ) -> Path:
     from experiments.runner import _atomic_write
 
@@ -80,6 +81,7 @@ def write_report(
             if n in ("staff", "modules", "participations")
         ),
         f"- split: `{cfg.resolved()['split']}`",
+        *(f"- {k}: {v}" for k, v in (notes or {}).items()),
         "",
         "Mean over seeds and its 95 % t-interval (a single value: identical for every seed).",
         "",

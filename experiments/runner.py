@@ -150,24 +150,28 @@ def run_experiment(
     if cfg.data.get("format") == "oulad":
         return _run_oulad(cfg, run_dir, progress, fresh)
     check_models(cfg)
-    if run_dir is not None:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        if cfg.source != "<dict>" and Path(cfg.source).is_file():
-            _atomic_write(run_dir / "config.toml", Path(cfg.source).read_text(encoding="utf-8"))
-    tables, truth = load_data(cfg.data, run_dir)
+    tables, truth = load_data(cfg.data)
     if truth is None and any(m.name == "oracle" for m in cfg.models):
         raise LearnmapError(
             f"{cfg.source}: model 'oracle' needs the demo generator's truth (data written "
             "with `learnmap demo-data --truth`); this data has none"
         )
-    if cfg.task == "recommend":
-        ctx: Any = RecommendContext(cfg, tables, truth)
-        runner = run_recommend_model
-    elif cfg.task == "risk":
-        ctx = RiskContext(cfg, tables, truth)
-        runner = run_risk_model
-    else:
-        ctx, runner = None, None
+    try:
+        if cfg.task == "recommend":
+            ctx: Any = RecommendContext(cfg, tables, truth)
+            runner = run_recommend_model
+        elif cfg.task == "risk":
+            ctx = RiskContext(cfg, tables, truth)
+            runner = run_risk_model
+        else:
+            ctx, runner = None, None
+    except ValueError as exc:  # the split cannot be made on this data
+        raise LearnmapError(f"{cfg.source}: [split] {exc}") from exc
+    # everything is checked: only now is anything written
+    if run_dir is not None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if cfg.source != "<dict>" and Path(cfg.source).is_file():
+            _atomic_write(run_dir / "config.toml", Path(cfg.source).read_text(encoding="utf-8"))
     results: list[ModelResult] = []
     for m in iter_models(cfg):
         cached = None if (run_dir is None or fresh) else _load_part(run_dir, cfg, m.label)
@@ -184,7 +188,8 @@ def run_experiment(
         results.append(res)
     metrics = _with_means([r for res in results for r in res.records])
     if run_dir is not None:
-        _write_outputs(run_dir, cfg, results, metrics, tables)
+        notes = ctx.describe() if ctx is not None else {}
+        _write_outputs(run_dir, cfg, results, metrics, tables, notes)
     return metrics
 
 
@@ -212,6 +217,7 @@ def _write_outputs(
     results: list[ModelResult],
     metrics: pd.DataFrame,
     tables: dict[str, pd.DataFrame],
+    notes: dict[str, Any],
 ) -> None:
     from experiments.plots import write_plots
     from experiments.report import write_report
@@ -235,5 +241,5 @@ def _write_outputs(
     predictions = pd.concat(preds, ignore_index=True) if preds else None
     if predictions is not None:
         _atomic_write(run_dir / "predictions.csv", predictions.to_csv(index=False))
-    write_report(run_dir / "report.md", cfg, results, metrics, tables)
+    write_report(run_dir / "report.md", cfg, results, metrics, tables, notes)
     write_plots(run_dir, cfg, metrics, predictions)

@@ -82,10 +82,14 @@ def temporal(tables: Tables, cut: str | pd.Timestamp, horizon_days: int, name: s
         )
     )
     pairs = window[["staff_id", "module_id"]].astype(str).drop_duplicates()
-    keep = [
-        s in known and (s, m) not in before
-        for s, m in zip(pairs["staff_id"], pairs["module_id"], strict=True)
-    ]
+    keep = np.fromiter(
+        (
+            s in known and (s, m) not in before
+            for s, m in zip(pairs["staff_id"], pairs["module_id"], strict=True)
+        ),
+        dtype=bool,
+        count=len(pairs),
+    )
     test = pairs[keep].sort_values(["staff_id", "module_id"]).reset_index(drop=True)
     if test.empty:
         raise ValueError(

@@ -104,6 +104,20 @@ class RecommendContext:
         self._val: RecommendFold | None = None
         self._adm: dict[str, Callable[[pd.DataFrame], np.ndarray]] = {}
 
+    def describe(self) -> dict[str, object]:
+        f = self.fold
+        out: dict[str, object] = {
+            "people scored": f"{len(f.people):,}",
+            "test pairs": f"{len(f.test):,}",
+            "catalogue": f"{self.n_catalogue:,} modules",
+            "filters": self.filters,
+        }
+        if f.person_as_of is None:
+            out["training data end"] = f.as_of.date().isoformat()
+            if self._val is not None:
+                out["validation cut"] = (self._val.as_of + pd.Timedelta(days=1)).date().isoformat()
+        return out
+
     @property
     def validation(self) -> RecommendFold:
         if self._val is None:
@@ -187,6 +201,13 @@ class RiskContext:
         self.fold: RiskFold = risk_backtest(tables, cfg.split["as_of"], policy)
         self.units = self.fold.labels["org_id"].astype(str).to_numpy()
         self.y = self.fold.labels["label"].to_numpy()
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "people scored": f"{len(self.y):,} (employed on as_of, requirement not yet met)",
+            "organizations": f"{len(set(self.units)):,} (label-trained models: {self.cfg.folds} org folds)",
+            "positives (miss the requirement)": f"{self.y.mean():.3f}",
+        }
 
 
 def _risk_estimator(

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import experiments.runner as runner
 import experiments.tasks as tasks
@@ -50,8 +52,8 @@ def recommend_config(path: Path, models: list[dict] | None = None, seeds=(0, 1))
 def with_truth(monkeypatch: pytest.MonkeyPatch, small_tables: dict) -> None:
     real = runner.load_data
 
-    def load(data: dict, run_dir: Path | None):  # noqa: ANN202
-        tables, _ = real(data, run_dir)
+    def load(data: dict):  # noqa: ANN202
+        tables, _ = real(data)
         return tables, FutureTruth(small_tables)
 
     monkeypatch.setattr(runner, "load_data", load)
@@ -257,3 +259,39 @@ def test_a_staffrisk_model_plugs_in_with_one_registration(small_dir: Path) -> No
     m = run_experiment(cfg)
     auc = m[(m.metric == "roc_auc") & (m.seed == 0)]["value"].item()
     assert 0.6 < auc <= 1.0
+
+
+def test_a_split_that_cannot_be_made_is_a_clear_error_and_writes_nothing(
+    tmp_path: Path, small_dir: Path
+) -> None:
+    cfg = recommend_config(small_dir, [{"name": "popularity"}])
+    cfg["split"] = {"cut": "2031-01-01", "horizon_days": 30}
+    with pytest.raises(LearnmapError, match=r"\[split\] no completions"):
+        run_experiment(cfg, out=tmp_path / "never")
+    assert not (tmp_path / "never").exists()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["task", "seeds", "data", "split", "k", "models", "folds", "extra"]),
+        st.one_of(
+            st.none(),
+            st.integers(-2, 12),
+            st.text(max_size=6),
+            st.lists(st.integers(-1, 3), max_size=3),
+            st.dictionaries(
+                st.sampled_from(["path", "demo", "cut", "name"]), st.text(max_size=4), max_size=2
+            ),
+            st.lists(
+                st.dictionaries(st.sampled_from(["name", "grid", "label"]), st.text(max_size=4)),
+                max_size=2,
+            ),
+        ),
+    )
+)
+def test_any_config_either_parses_or_names_its_problem(raw: dict) -> None:
+    try:
+        parse_config(raw, "fuzz.toml")
+    except ConfigError as exc:
+        assert str(exc).startswith("fuzz.toml: [")
