@@ -41,6 +41,10 @@ def register(name: str, target: str, task: str = "recommend", extra: str | None 
 
 register("popularity", "models.popularity:Popularity")
 register("ease", "models.ease:EASE")
+register("itemknn", "models.itemknn:ItemKNN")
+register("skillgap", "models.skillgap:SkillGap")
+register("hybrid", "models.hybrid:Hybrid")
+register("popularity-cohort", "models.skillgap:CohortPopularity")
 register("risk", "models.risk:StaffRisk", task="risk")
 
 

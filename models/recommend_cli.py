@@ -1,0 +1,164 @@
+"""``learnmap recommend`` and ``learnmap allocate`` (registered through the
+``learnmap.commands`` entry point).
+
+Both read the store (``LEARNMAP_DATABASE_URL``).  ``recommend`` fits the chosen model
+(default ``hybrid``) on the records known on ``--as-of`` and prints one person's top
+modules with reasons, or writes everyone's (``--all --out FILE``, with a progress bar).
+``allocate`` assigns the free seats of the offline sessions starting in
+``[--from, --to]`` (see ``models.allocate``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from engine.cli import parse_date
+from engine.errors import LearnmapError
+
+_BLOCK = 2048
+
+
+def _write(frame: pd.DataFrame, out: Path) -> None:
+    suffix = out.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise LearnmapError(f"{out.name}: the output file must end in .csv or .parquet")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=suffix, dir=out.parent)
+    os.close(fd)
+    try:
+        if suffix == ".csv":
+            frame.to_csv(tmp, index=False)
+        else:
+            frame.to_parquet(tmp, index=False)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _tables() -> dict[str, pd.DataFrame]:
+    from engine.store import Store
+
+    tables = Store().load()
+    if tables["staff"].empty:
+        raise LearnmapError("the store is empty: run `learnmap ingest DIR` first")
+    return tables
+
+
+def _cmd_recommend(args: argparse.Namespace) -> int:
+    from models.base import tables_as_of
+    from models.registry import create
+
+    if args.all == (args.staff_id is not None):
+        print("error: give either STAFF_ID or --all", file=sys.stderr)
+        return 2
+    if args.all and args.out is None:
+        print("error: --all needs --out FILE (.csv or .parquet)", file=sys.stderr)
+        return 2
+    if args.k < 1:
+        print(f"error: --k must be at least 1, got {args.k}", file=sys.stderr)
+        return 2
+    tables = _tables()
+    model = create(args.model)
+    model.fit(tables, args.as_of)
+    if not args.all:
+        known = tables_as_of(tables, args.as_of)["staff"]["staff_id"].astype(str)
+        if args.staff_id not in set(known):
+            print(f"error: no staff member {args.staff_id!r} as of {args.as_of}", file=sys.stderr)
+            return 2
+        recs = model.recommend([args.staff_id], k=args.k)
+        if args.json:
+            json.dump(recs.to_dict("records"), sys.stdout, ensure_ascii=False, indent=1)
+            print()
+            return 0
+        titles = tables["modules"].set_index(tables["modules"]["module_id"].astype(str))["title"]
+        print(f"top {len(recs)} for {args.staff_id} as of {args.as_of} ({args.model}):")
+        for r in recs.itertuples():
+            print(f"{r.rank:>3}. {r.module_id}  {titles.get(r.module_id, '')}")
+            print(f"      {r.reason}")
+        return 0
+    from tqdm import tqdm
+
+    staff = tables_as_of(tables, args.as_of)["staff"]
+    ids = sorted(staff.loc[staff["left_on"].isna(), "staff_id"].astype(str))
+    parts = []
+    with tqdm(total=len(ids), unit="staff", desc="recommend", disable=args.quiet) as bar:
+        for lo in range(0, len(ids), _BLOCK):
+            chunk = ids[lo : lo + _BLOCK]
+            parts.append(model.recommend(chunk, k=args.k))
+            bar.update(len(chunk))
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    _write(out, args.out)
+    print(f"wrote {args.out}: {len(out):,} rows for {len(ids):,} staff ({args.model})")
+    return 0
+
+
+def _cmd_allocate(args: argparse.Namespace) -> int:
+    from engine.policy import load_policy
+    from models.allocate import allocate, by_org, need_scores, settings_from_policy
+
+    policy = load_policy(args.policy)
+    settings = settings_from_policy(policy, args.seats_per_org, args.seats_per_person)
+    if args.no_org_cap:
+        settings = type(settings)(None, settings.seats_per_person)
+    tables = _tables()
+    seats = allocate(tables, args.date_from, args.date_to, policy, settings)
+    _write(seats, args.out)
+    msg = f"wrote {args.out}: {len(seats):,} seats in {seats['session_id'].nunique():,} sessions"
+    if args.by_org is not None:
+        roll = by_org(seats, need_scores(tables, args.date_from, policy))
+        _write(roll, args.by_org)
+        msg += f"; per organization: {args.by_org}"
+    print(msg)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    today = date.today()
+    p = sub.add_parser(
+        "recommend",
+        help="next modules for a staff member (with reasons), or for everyone",
+        description="Fit a recommender on the records known on --as-of and list a "
+        "person's best next modules with the reason for each; --all writes everyone's "
+        "(columns staff_id, rank, module_id, score, reason).",
+    )
+    p.add_argument("staff_id", nargs="?")
+    p.add_argument("--k", type=int, default=10, help="modules per person (default 10)")
+    p.add_argument("--as-of", type=parse_date, default=today, help="date (default today)")
+    p.add_argument("--model", default="hybrid", help="hybrid (default), skillgap, itemknn, ...")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--all", action="store_true", help="everyone employed on --as-of")
+    p.add_argument("--out", type=Path, help="output .csv or .parquet (with --all)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_recommend)
+
+    p = sub.add_parser(
+        "allocate",
+        help="assign offline class seats to the staff who need them most (名额分配)",
+        description="Assign the free seats of the offline sessions starting in "
+        "[--from, --to] so that the total need of the people seated is largest "
+        "(behind on the requirement and near the deadline, long-term untrained, "
+        "remedial; heads first when equally behind), at most --seats-per-org seats per "
+        "organization per session; nobody gets a module they completed.",
+    )
+    p.add_argument("--from", dest="date_from", type=parse_date, required=True)
+    p.add_argument("--to", dest="date_to", type=parse_date, required=True)
+    p.add_argument("--policy", default="national-2025", help="preset name or policy file")
+    p.add_argument("--out", type=Path, required=True, help="output .csv or .parquet")
+    p.add_argument("--by-org", type=Path, help="also write the roll-up per organization")
+    p.add_argument(
+        "--seats-per-org", type=int, help="seats per organization per session (default 2)"
+    )
+    p.add_argument("--no-org-cap", action="store_true", help="no per-organization cap")
+    p.add_argument(
+        "--seats-per-person", type=int, help="seats per person in the period (default 1)"
+    )
+    p.set_defaults(func=_cmd_allocate)

@@ -1,0 +1,133 @@
+"""Issue 9 recommenders: admissible, filtered, consistent, graceful without side data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.cli import main
+from engine.demo import DemoSpec, generate
+from models.base import Filters, admissible, build_interactions, tables_as_of
+from models.registry import create
+
+AS_OF = "2026-07-01"
+NAMES = ["itemknn", "skillgap", "popularity-cohort", "hybrid"]
+
+
+@pytest.fixture(scope="module")
+def cadre() -> dict[str, pd.DataFrame]:
+    return generate(DemoSpec(scenario="cadre", orgs=6, seed=3))
+
+
+@pytest.fixture(scope="module")
+def fitted(cadre) -> dict[str, object]:  # noqa: ANN001
+    return {n: create(n).fit(cadre, AS_OF) for n in NAMES}
+
+
+def _people(tables) -> list[str]:  # noqa: ANN001
+    return sorted(tables_as_of(tables, AS_OF)["staff"]["staff_id"].astype(str))[:40]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_only_admissible_modules_and_batch_equals_single(name, cadre, fitted) -> None:  # noqa: ANN001
+    model = fitted[name]
+    people = _people(cadre)
+    recs = model.recommend(people, k=10)
+    assert list(recs.columns) == ["staff_id", "rank", "module_id", "score", "reason"]
+    assert recs.groupby("staff_id").size().max() == 10
+    data = build_interactions(tables_as_of(cadre, AS_OF))
+    adm = admissible(data.history(data.rows(people)), data.prereq)
+    r = pd.Index(people).get_indexer(recs["staff_id"])
+    c = data.items.get_indexer(recs["module_id"])
+    assert adm[r, c].all(), "a completed module or one with unmet prerequisites"
+    one = model.recommend([people[3]], k=10)
+    pd.testing.assert_frame_equal(one, recs[recs["staff_id"] == people[3]].reset_index(drop=True))
+    assert recs["reason"].str.len().min() > 10
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_filters_and_cold_start(name, fitted) -> None:  # noqa: ANN001
+    model = fitted[name]
+    mods = model.data_.modules.set_index("module_id")
+    recs = model.recommend(["NEWCOMER"], k=5, filters=Filters(modes=("online",)))
+    assert len(recs) == 5
+    assert (mods.loc[recs["module_id"], "mode"] == "online").all()
+    assert recs["score"].is_monotonic_decreasing
+
+
+def test_skillgap_puts_unfinished_foundation_modules_first(cadre, fitted) -> None:  # noqa: ANN001
+    model = fitted["skillgap"]
+    tier = model.data_.modules.set_index("module_id")["tier"]
+    recs = model.recommend(["NEWCOMER"], k=5)
+    assert (tier.loc[recs["module_id"]] == "foundation").all()
+    assert recs["reason"].str.contains("foundation").all()
+
+
+def test_skillgap_ranks_modules_for_the_largest_gap_first(cadre) -> None:  # noqa: ANN001
+    tables = dict(cadre)
+    mods = tables["modules"].copy()
+    mods["tier"] = "elective"  # no foundation tier: the gap decides
+    tables["modules"] = mods
+    model = create("skillgap", cohort_weight=0.0).fit(tables, AS_OF)
+    ev = model.evidence_
+    r = int(np.argmax(ev.gap.sum(axis=1)))
+    person = ev.users[r]
+    top = model.recommend([person], k=1)
+    i = model.data_.items.get_loc(top["module_id"].iloc[0])
+    assert (ev.gap[r] * ev.module_skill[i]).sum() > 0
+    assert top["reason"].iloc[0].startswith("required for your role")
+
+
+def test_no_skills_or_roles_still_recommends(cadre) -> None:  # noqa: ANN001
+    plain = dict(cadre)
+    plain["skills"] = plain["skills"].iloc[0:0]
+    plain["module_skills"] = plain["module_skills"].iloc[0:0]
+    plain["role_requirements"] = plain["role_requirements"].iloc[0:0]
+    staff = plain["staff"].copy()
+    staff["role"] = "other"
+    plain["staff"] = staff
+    for name in NAMES:
+        recs = create(name).fit(plain, AS_OF).recommend(_people(plain)[:5], k=5)
+        assert len(recs) == 25, name
+
+
+def test_hybrid_learns_a_reranker_and_never_reads_past_the_cut(cadre, fitted) -> None:  # noqa: ANN001
+    model = fitted["hybrid"]
+    assert model.model_ is not None
+    again = create("hybrid").fit(tables_as_of(cadre, AS_OF))
+    people = _people(cadre)[:10]
+    pd.testing.assert_frame_equal(model.recommend(people), again.recommend(people))
+
+
+def test_cli_recommend_and_allocate(tmp_path: Path, monkeypatch, small_dir, capsys) -> None:  # noqa: ANN001
+    monkeypatch.setenv("LEARNMAP_DATABASE_URL", f"sqlite:///{tmp_path / 'r.db'}")
+    assert main(["ingest", str(small_dir)]) == 0
+    staff = pd.read_csv(small_dir / "staff.csv")["staff_id"].iloc[0]
+    capsys.readouterr()
+    args = ["recommend", staff, "--as-of", "2026-06-30", "--model", "skillgap", "--k", "3"]
+    assert main([*args, "--json"]) == 0
+    out = pd.DataFrame(json.loads(capsys.readouterr().out))
+    assert list(out["rank"]) == [1, 2, 3]
+    assert main(["recommend", "NOBODY", "--as-of", "2026-06-30"]) == 2
+    dest = tmp_path / "all.csv"
+    assert main(["recommend", "--all", "--out", str(dest), "--model", "itemknn", "-q"]) == 0
+    allrecs = pd.read_csv(dest)
+    assert list(allrecs.columns) == ["staff_id", "rank", "module_id", "score", "reason"]
+    seats, roll = tmp_path / "seats.csv", tmp_path / "orgs.csv"
+    argv = ["allocate", "--from", "2026-01-01", "--to", "2026-02-28", "--out", str(seats)]
+    assert main([*argv, "--by-org", str(roll)]) == 0
+    got = pd.read_csv(seats)
+    assert list(got.columns) == [
+        "session_id",
+        "module_id",
+        "staff_id",
+        "org_id",
+        "weight",
+        "reason",
+    ]
+    assert got.groupby(["session_id", "org_id"]).size().max() <= 2
+    assert pd.read_csv(roll)["seats"].sum() == len(got)
