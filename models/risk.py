@@ -55,7 +55,8 @@ from tqdm import tqdm
 
 from engine.errors import NotFittedError
 from engine.policy import Policy
-from features.compliance import compliance, participation_credits
+from features.compliance import compliance
+from features.credits import earned_credits
 from features.snapshot import Snapshot, snapshot, to_timestamp
 
 log = logging.getLogger(__name__)
@@ -102,19 +103,19 @@ def _mode_ok(snap: Snapshot, policy: Policy) -> np.ndarray:
     return snap.modules["mode"].isin(policy.modes).to_numpy()
 
 
-def unit_values(snap: Snapshot, rows: pd.DataFrame, policy: Policy) -> np.ndarray:
-    """What each completed participation in ``rows`` counts for under ``policy``."""
-    if policy.kind == "person_times":
-        return np.ones(len(rows))
-    if policy.kind == "hours":
-        return rows["hours"].to_numpy(float)
-    return participation_credits(snap, rows, policy)
-
-
 def _completions(snap: Snapshot, policy: Policy) -> tuple[pd.DataFrame, np.ndarray]:
+    """Completed participations of the policy's modes (``s``, ``m``, ``completed_on``) and
+    what each counts for: 1 a person-time, its hours, or the credits it earned on the day
+    it earned them (features.credits: a failed course counts from its passing retake)."""
+    if policy.kind == "credits":
+        earned = earned_credits(snap, policy)
+        done = earned.rename(columns={"earned_on": "completed_on"})
+        return done, earned["credits"].to_numpy(float)
     done = snap.done()
     done = done[_mode_ok(snap, policy)[done["m"].to_numpy()]]
-    return done, unit_values(snap, done, policy)
+    if policy.kind == "hours":
+        return done, done["hours"].to_numpy(float)
+    return done, np.ones(len(done))
 
 
 def _rate(s: np.ndarray, v: np.ndarray, n: int, days: np.ndarray) -> np.ndarray:
