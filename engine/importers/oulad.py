@@ -33,7 +33,13 @@ Mapping (the choices, since OULAD is not a staff-training dataset):
   ``staff_id`` = ``CODE_MODULE-CODE_PRESENTATION-ID_STUDENT``, ``role`` = ``other``,
   ``hired_on`` = registration date (presentation start when OULAD has ``?``),
   ``left_on`` = unregistration date (``hired_on`` is moved back to it in the few rows
-  where OULAD unregisters a student before the recorded registration); extras are studentInfo's demographic columns
+  where OULAD unregisters a student before the recorded registration); the canonical
+  rules say nothing is completed outside employment or outside its session, so
+  ``hired_on`` is moved back to a submission made before the recorded registration,
+  ``left_on`` forward to one made after the unregistration, and a session (one per
+  assessment, start of presentation to due date) is widened to its early and late
+  submissions (the ``*_day`` extras keep OULAD's own values); extras are studentInfo's
+  demographic columns
   (``id_student``, ``gender``, ``student_region``, ``highest_education``, ``imd_band``,
   ``age_band``, ``num_of_prev_attempts``, ``studied_credits``, ``disability``) and
   ``registration_day`` / ``unregistration_day``.  ``final_result`` is the *label*, so it
@@ -486,6 +492,20 @@ def to_canonical(data: Oulad) -> dict[str, pd.DataFrame]:
             "is_banked": sa["is_banked"].astype(int),
         }
     )
+    # Canonical rules: nothing completed outside employment or its session (see above).
+    first = when.groupby(parts["staff_id"]).min()
+    last = when.groupby(parts["staff_id"]).max()
+    by_staff = staff["staff_id"]
+    early, late = by_staff.map(first), by_staff.map(last)
+    staff["hired_on"] = staff["hired_on"].where(~(early < staff["hired_on"]), early)
+    staff["left_on"] = staff["left_on"].where(~(late > staff["left_on"]), late)
+    by_mod = sessions["module_id"]
+    lo, hi = (
+        by_mod.map(when.groupby(sa["module_id"]).min()),
+        by_mod.map(when.groupby(sa["module_id"]).max()),
+    )
+    sessions["starts_on"] = sessions["starts_on"].where(~(lo < sessions["starts_on"]), lo)
+    sessions["ends_on"] = sessions["ends_on"].where(~(hi > sessions["ends_on"]), hi)
     scored = sa["score"].notna().to_numpy()
     assessments = pd.DataFrame(
         {

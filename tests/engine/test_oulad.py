@@ -109,7 +109,14 @@ def test_mapping_of_a_hand_made_fixture(tmp_path: Path) -> None:
     assert pd.isna(staff.loc["XYZ-2014B-7", "left_on"])
     assert staff.loc["XYZ-2014B-8", "hired_on"] == pd.Timestamp("2014-02-01")  # '?' → start
     assert staff.loc["XYZ-2014B-8", "left_on"] == pd.Timestamp("2014-03-08")
-    assert staff.loc["XYZ-2014J-7", "hired_on"] == pd.Timestamp("2014-09-28")
+    # registered on day -3 but a banked result is dated day -5: employment starts there,
+    # OULAD's own day is kept (nothing is completed before hiring in the canonical data)
+    assert staff.loc["XYZ-2014J-7", "hired_on"] == pd.Timestamp("2014-09-26")
+    raw_staff = pd.read_csv(tmp_path / "out" / "staff.csv").set_index("staff_id")
+    assert raw_staff.loc["XYZ-2014J-7", "registration_day"] == -3
+    # a late submission widens its assessment's session (due day kept on the module)
+    sessions = typed["sessions"].set_index("session_id")
+    assert sessions.loc["S2", "ends_on"] == pd.Timestamp("2014-03-14")
     # labels live apart from the features
     results = pd.read_csv(tmp_path / "out" / "_oulad" / "results.csv").set_index("staff_id")
     assert results.loc["XYZ-2014J-7", "final_result"] == "Fail"
