@@ -31,7 +31,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from engine.schema import TABLE_ORDER
-from engine.store import METADATA, Store, _restore_types
+from engine.store import HASH, METADATA, Store, _restore_types
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,8 @@ def ensure_person_indexes(store: Store) -> None:
 
 def _read(conn: sa.Connection, name: str, where: sa.ColumnElement | None = None) -> pd.DataFrame:
     table = METADATA.tables[name]
-    query = sa.select(*table.c)
+    # canonical columns only: not the store's row_hash (absent from older stores)
+    query = sa.select(*(c for c in table.c if c.name != HASH))
     if where is not None:
         query = query.where(where)
     return _restore_types(name, pd.read_sql(query, conn))
