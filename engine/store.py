@@ -327,6 +327,39 @@ class Store:
         with self.engine.connect() as conn:
             return {t: self.load_table(t, conn=conn) for t in (tables or TABLE_ORDER)}
 
+    def read_tables(
+        self, columns: dict[str, list[str] | None], progress: bool | None = None
+    ) -> dict[str, pd.DataFrame]:
+        """Every canonical table, reading only the named ``columns`` of each (``None``:
+        all of them); a table not named comes back empty, with all its columns.
+
+        Read column-pruned and typed through Arrow (``engine.scan``): ids and text as
+        Arrow-backed strings, no Python object per row.  One bar counts the rows."""
+        from engine import progress as bars
+        from engine import scan
+
+        self.create()
+        wanted = {t: list(c or TABLES[t].names) for t, c in columns.items()}
+        with self.engine.connect() as conn:
+            sizes = {
+                t: int(
+                    conn.execute(
+                        sa.select(sa.func.count()).select_from(METADATA.tables[t])
+                    ).scalar_one()
+                )
+                for t in wanted
+            }
+        out: dict[str, pd.DataFrame] = {}
+        with bars.bar(sum(sizes.values()), "loading", enabled=progress) as bar:
+            for name in TABLE_ORDER:
+                if name in wanted:
+                    bar.set_description(f"loading {name}")
+                    out[name] = scan.read(self, name, wanted[name], bar=bar)
+                else:
+                    out[name] = scan.to_pandas(name, scan.empty(name, TABLES[name].names))
+            bar.set_description("loaded")
+        return out
+
     def existing(self, table: str, columns: list[str]) -> pd.DataFrame:
         """Stored rows of ``table`` (only ``columns``): what validation checks keys against."""
         return self.load_table(table, columns)

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from engine.outputs import write_table
 from engine.policy import Policy
 from features import plotting
 from features.compliance import STATUSES
@@ -164,11 +165,7 @@ def write_report(
     out.mkdir(parents=True, exist_ok=True)
     files = []
     for name, frame in report.tables().items():
-        path = out / f"{name}.csv"
-        tmp = path.with_suffix(".csv.tmp")
-        frame.to_csv(tmp, index=False)
-        tmp.replace(path)
-        files.append(path)
+        files.append(write_table(frame, out / f"{name}.csv"))
     day = as_of.date().isoformat()
 
     v = report.volume.pivot(index="year", columns="mode", values="person_times")
