@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +49,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from tqdm.auto import tqdm
 
+from engine import progress as bars
 from engine.errors import StoreError
 from engine.schema import TABLE_ORDER, TABLES, Column
 
@@ -285,6 +287,13 @@ class Store:
         self._ready = False
         self._hashed: dict[str, bool] = {}  # table → has the row_hash column
         self._plans: dict[str, Plan] = {}
+        #: called with what the store is doing during validation ("comparing staff");
+        #: ``engine.ingest`` shows it on its progress bar
+        self.on_step: Callable[[str], None] | None = None
+
+    def _step(self, what: str) -> None:
+        if self.on_step is not None:
+            self.on_step(what)
 
     def create(self) -> None:
         if not self._ready:
@@ -335,7 +344,6 @@ class Store:
 
         Read column-pruned and typed through Arrow (``engine.scan``): ids and text as
         Arrow-backed strings, no Python object per row.  One bar counts the rows."""
-        from engine import progress as bars
         from engine import scan
 
         self.create()
@@ -362,6 +370,7 @@ class Store:
 
     def existing(self, table: str, columns: list[str]) -> pd.DataFrame:
         """Stored rows of ``table`` (only ``columns``): what validation checks keys against."""
+        self._step(f"reading stored {table} ({', '.join(columns)})")
         return self.load_table(table, columns)
 
     def lookup(self, table: str, columns: list[str], by: str, values: object) -> pd.DataFrame:
@@ -402,6 +411,7 @@ class Store:
         if cached is not None and cached.frame is frame:
             return cached
         self.create()
+        self._step(f"comparing {name} with the store")
         with self.engine.connect() as conn:
             plan = self._plan(conn, name, frame)
         self._plans[name] = plan
@@ -507,7 +517,7 @@ class Store:
         self.create()
         result: dict[str, WriteCount] = {}
         total = sum(len(f) for f in typed.values())
-        bar = tqdm(total=total, desc="store", unit="row", unit_scale=True, disable=not progress)
+        bar = bars.bar(total, "store", enabled=progress)
         try:
             with self.engine.begin() as conn:
                 for name in TABLE_ORDER:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from engine import progress as bars
-from engine.cli import parse_date
+from engine.cli import add_quiet, parse_date
 from engine.errors import LearnmapError
 from engine.outputs import write_table, write_text
 from engine.policy import load_policy
@@ -255,6 +255,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--org", help="only this organization's staff")
     p.add_argument("--out", type=Path, required=True, help="output .csv or .parquet")
+    add_quiet(p)
     p.set_defaults(func=_cmd_status)
 
     p = sub.add_parser(
@@ -278,4 +279,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--as-of", type=parse_date, default=today, help="date (default today)")
     p.add_argument("--policy", default="national-2025", help="preset name or policy file")
     p.add_argument("--out", type=Path, required=True, help="directory to write into")
+    add_quiet(p)
     p.set_defaults(func=_cmd_report)
