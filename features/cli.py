@@ -178,7 +178,7 @@ def _cmd_learning_map(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from features.compliance import compliance
     from features.org import org_profiles, role_status
-    from features.report import programme_report, write_report
+    from features.report import coverage, programme_report, targets_note, write_report
 
     policy = load_policy(args.policy)
     snap = _snapshot(args.as_of, policy.kind)
@@ -202,15 +202,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
     files += [args.out / "organizations.csv", args.out / "organizations_by_role.csv"]
     v = report.volume
     print(f"programme report as of {args.as_of} under {policy.name} → {args.out}")
+    print(f"  {targets_note(policy, len(snap.orgs))}")
     for row in v.itertuples(index=False):
         print(
             f"  {row.year} {row.mode:<8} {row.person_times:>9,} person-times "
-            f"({row.share_of_target:.0%} of {row.target:,})"
+            f"({coverage(row.person_times, row.target)})"
         )
     total = report.volume_total.set_index("mode").loc["all"]
     print(
         f"  window total {int(total['person_times']):,} person-times "
-        f"({total['share_of_target']:.0%} of {int(total['target']):,})"
+        f"({coverage(total['person_times'], total['target'])})"
     )
     head = report.summary.iloc[0]  # the same figures as the coverage tables
     print(
