@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from engine.outputs import write_table
 from engine.policy import Policy
@@ -177,12 +179,21 @@ def _with_targets(head: pd.DataFrame, total: pd.DataFrame, policy: Policy, n_org
     )
 
 
+def _split_roles(roles: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Each "a|b" role combination split: the row of each part and the part (Arrow's
+    string kernels, no Python string per row)."""
+    arr = pa.array(roles.to_numpy(dtype=object) if roles.dtype == object else roles)
+    parts = pc.split_pattern(arr, "|")
+    owner = pc.list_parent_indices(parts).to_numpy(zero_copy_only=False)
+    role = pd.Series(pc.list_flatten(parts).to_pandas(), name="role")
+    return owner, role
+
+
 def programme_report(snap: Snapshot, status: pd.DataFrame, policy: Policy) -> Report:
     emp = snap.employed
-    roles = status["role"].str.split("|")
     # a person with several roles is counted under each of them
-    per_role = status.loc[status.index.repeat(roles.str.len())]
-    role = pd.Series(np.concatenate(roles.to_numpy()), name="role")
+    owner, role = _split_roles(status["role"])
+    per_role = status.iloc[owner]
     org = snap.orgs.set_index("org_id")
     org_type = status["org_id"].map(org["org_type"]).rename("org_type")
     region = status["org_id"].map(org["region"]).rename("region")
