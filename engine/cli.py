@@ -34,6 +34,16 @@ environment:
 """
 
 
+def add_quiet(parser: argparse.ArgumentParser) -> None:
+    """``-q/--quiet`` for a command with progress bars (``engine.progress``)."""
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress bars (they are also off when stderr is not a terminal)",
+    )
+
+
 def parse_date(text: str) -> date:
     """argparse type for ISO dates, with a message a newcomer understands."""
     try:
@@ -85,7 +95,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     try:
-        counts = ingest(args.path, Store(), table=args.table, progress=not args.json)
+        counts = ingest(args.path, Store(), table=args.table, progress=None)
     except ValidationError as exc:
         _print_problems(exc, args.json)
         return 2
@@ -152,6 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        dest="quiet_all",
+        action="store_true",
+        help="no progress bars for any command (they are also off when stderr is not a terminal)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser(
@@ -214,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the table a single file holds (default: from the file name)",
     )
     p.add_argument("--json", action="store_true", help="machine-readable result and errors")
+    add_quiet(p)
     p.set_defaults(func=_cmd_ingest)
 
     p = sub.add_parser("db", help="inspect the store")
@@ -236,6 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from engine import progress
+
+    progress.configure(quiet=args.quiet_all or bool(getattr(args, "quiet", False)))
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

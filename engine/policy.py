@@ -49,6 +49,28 @@ Credit rules (``[credits]``, source 002 附件3; defaults are the Baoji figures)
 - ``unit_unqualified_share`` (第十八条): a unit where at least this share of staff
   failed a year's credits cannot be rated advanced that year (``features.org``).
 
+Volume targets (``[targets]``, source 001; used by the programme report):
+
+- ``offline`` / ``online``: completed person-times a year (about 2,000 offline, i.e.
+  offline/blended modules, and 6,500 online/live); the window's target is their sum
+  over its years (about 25,500 for 2025-2027);
+- ``organizations``: how many organizations those figures are for — the national
+  social organizations of the plan, about 2,300 (DOMAIN: 2,276 in 2021);
+- ``scope`` says what the figures are:
+  ``"scaled"`` (default) — a rate per organization: the report's targets are the
+  figures × (organizations in the store / ``organizations``).  At the national level
+  (2,300 organizations) they are the plan's totals; a province's store of 400,000
+  organizations gets 174 times them, a single ministry's 100 organizations 1/23 of
+  them — what an administrator running part (or a larger population) of the
+  programme would compare against;
+  ``"national"`` — the plan's national totals, compared as they are, whatever the
+  store holds (for a store that holds the national programme and nothing else).
+  The report says which, and prints a volume far beyond its target as a multiple
+  ("180× the target of 2,000"), not as a percentage.
+
+We chose ``scaled`` as the default because the two agree at the national level and
+only ``scaled`` reads sensibly at any other scale.
+
 ``load_policy("national-2025")`` loads a preset; ``load_policy("my.toml")`` a file.
 """
 
@@ -113,6 +135,32 @@ class CreditsRule(_Strict):
         return self
 
 
+class Targets(_Strict):
+    """The plan's volume targets and what they are for (see the module docstring)."""
+
+    offline: int = 2000
+    online: int = 6500
+    organizations: int = 2300
+    scope: Literal["scaled", "national"] = "scaled"
+
+    @model_validator(mode="after")
+    def _positive(self) -> Targets:
+        if min(self.offline, self.online) < 0:
+            raise ValueError("targets must not be negative")
+        if self.organizations <= 0:
+            raise ValueError("organizations must be positive")
+        return self
+
+    def scale(self, n_orgs: int) -> float:
+        """The factor the figures are multiplied by for a store of ``n_orgs``."""
+        return n_orgs / self.organizations if self.scope == "scaled" else 1.0
+
+    def yearly(self, n_orgs: int) -> dict[str, int]:
+        """Yearly targets per mode for a store of ``n_orgs`` organizations (rounded)."""
+        f = self.scale(n_orgs)
+        return {"offline": round(self.offline * f), "online": round(self.online * f)}
+
+
 class Policy(_Strict):
     """A validated training policy (see the module docstring)."""
 
@@ -129,6 +177,7 @@ class Policy(_Strict):
     ministry_managed_only: dict[str, bool] = {}
     hours: HoursRule | None = None
     credits: CreditsRule | None = None
+    targets: Targets = Targets()
 
     @field_validator("modes")
     @classmethod

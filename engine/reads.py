@@ -30,8 +30,9 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from engine.schema import TABLE_ORDER
-from engine.store import HASH, METADATA, Store, _restore_types
+from engine.outputs import write_table
+from engine.schema import TABLE_ORDER, TABLES
+from engine.store import METADATA, Store, _restore_types
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,7 @@ def ensure_person_indexes(store: Store) -> None:
 
 def _read(conn: sa.Connection, name: str, where: sa.ColumnElement | None = None) -> pd.DataFrame:
     table = METADATA.tables[name]
-    # canonical columns only: not the store's row_hash (absent from older stores)
-    query = sa.select(*(c for c in table.c if c.name != HASH))
+    query = sa.select(*[table.c[c] for c in TABLES[name].names])  # not ``row_hash``
     if where is not None:
         query = query.where(where)
     return _restore_types(name, pd.read_sql(query, conn))
@@ -170,10 +170,7 @@ def module_score_sums(store: Store, as_of: date) -> pd.DataFrame:
             log.warning("ignoring unreadable cache %s: %s", path, exc)
     frame = _module_score_sums_sql(store, as_of)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
+        write_table(frame, path)
     except OSError as exc:
         log.warning("could not write cache %s: %s", path, exc)
     return frame

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +49,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from tqdm.auto import tqdm
 
+from engine import progress as bars
 from engine.errors import StoreError
 from engine.schema import TABLE_ORDER, TABLES, Column
 
@@ -285,6 +287,13 @@ class Store:
         self._ready = False
         self._hashed: dict[str, bool] = {}  # table → has the row_hash column
         self._plans: dict[str, Plan] = {}
+        #: called with what the store is doing during validation ("comparing staff");
+        #: ``engine.ingest`` shows it on its progress bar
+        self.on_step: Callable[[str], None] | None = None
+
+    def _step(self, what: str) -> None:
+        if self.on_step is not None:
+            self.on_step(what)
 
     def create(self) -> None:
         if not self._ready:
@@ -327,8 +336,41 @@ class Store:
         with self.engine.connect() as conn:
             return {t: self.load_table(t, conn=conn) for t in (tables or TABLE_ORDER)}
 
+    def read_tables(
+        self, columns: dict[str, list[str] | None], progress: bool | None = None
+    ) -> dict[str, pd.DataFrame]:
+        """Every canonical table, reading only the named ``columns`` of each (``None``:
+        all of them); a table not named comes back empty, with all its columns.
+
+        Read column-pruned and typed through Arrow (``engine.scan``): ids and text as
+        Arrow-backed strings, no Python object per row.  One bar counts the rows."""
+        from engine import scan
+
+        self.create()
+        wanted = {t: list(c or TABLES[t].names) for t, c in columns.items()}
+        with self.engine.connect() as conn:
+            sizes = {
+                t: int(
+                    conn.execute(
+                        sa.select(sa.func.count()).select_from(METADATA.tables[t])
+                    ).scalar_one()
+                )
+                for t in wanted
+            }
+        out: dict[str, pd.DataFrame] = {}
+        with bars.bar(sum(sizes.values()), "loading", enabled=progress) as bar:
+            for name in TABLE_ORDER:
+                if name in wanted:
+                    bar.set_description(f"loading {name}")
+                    out[name] = scan.read(self, name, wanted[name], bar=bar)
+                else:
+                    out[name] = scan.to_pandas(name, scan.empty(name, TABLES[name].names))
+            bar.set_description("loaded")
+        return out
+
     def existing(self, table: str, columns: list[str]) -> pd.DataFrame:
         """Stored rows of ``table`` (only ``columns``): what validation checks keys against."""
+        self._step(f"reading stored {table} ({', '.join(columns)})")
         return self.load_table(table, columns)
 
     def lookup(self, table: str, columns: list[str], by: str, values: object) -> pd.DataFrame:
@@ -369,6 +411,7 @@ class Store:
         if cached is not None and cached.frame is frame:
             return cached
         self.create()
+        self._step(f"comparing {name} with the store")
         with self.engine.connect() as conn:
             plan = self._plan(conn, name, frame)
         self._plans[name] = plan
@@ -474,7 +517,7 @@ class Store:
         self.create()
         result: dict[str, WriteCount] = {}
         total = sum(len(f) for f in typed.values())
-        bar = tqdm(total=total, desc="store", unit="row", unit_scale=True, disable=not progress)
+        bar = bars.bar(total, "store", enabled=progress)
         try:
             with self.engine.begin() as conn:
                 for name in TABLE_ORDER:

@@ -7,27 +7,30 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
-from engine.cli import parse_date
+from engine import progress as bars
+from engine.cli import add_quiet, parse_date
 from engine.errors import LearnmapError
+from engine.outputs import write_table, write_text
 from engine.policy import load_policy
 from engine.store import Store
 
 
-def _snapshot(as_of: date):  # noqa: ANN202
-    from features.snapshot import snapshot
+def _snapshot(as_of: date, policy_kind: str):  # noqa: ANN202
+    """The snapshot ``status`` and ``report`` work on, reading only the columns their
+    builders use (``features.snapshot.status_columns``), typed through Arrow."""
+    from features.snapshot import snapshot, status_columns
 
-    tables = Store().load()
+    tables = Store().read_tables(status_columns(policy_kind))
     if tables["staff"].empty:
         raise LearnmapError("the store is empty: run `learnmap ingest DIR` first")
-    return snapshot(tables, as_of)
+    with bars.spinner("building the snapshot"):
+        return snapshot(tables, as_of)
 
 
 def _jsonable(value: object) -> object:
@@ -119,35 +122,26 @@ def _cmd_profile(args: argparse.Namespace) -> int:
 
 
 def _write_table(frame: pd.DataFrame, out: Path) -> None:
-    suffix = out.suffix.lower()
-    if suffix not in (".csv", ".parquet"):
+    """CSV or Parquet by suffix, atomic and following the umask (``engine.outputs``)."""
+    if out.suffix.lower() not in (".csv", ".parquet"):
         raise LearnmapError(f"{out.name}: --out must end in .csv or .parquet")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=suffix, dir=out.parent)
-    os.close(fd)
-    try:
-        if suffix == ".csv":
-            frame.to_csv(tmp, index=False, date_format="%Y-%m-%d")
-        else:
-            frame.to_parquet(tmp, index=False)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_table(frame, out)
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
     from features.compliance import compliance
 
     policy = load_policy(args.policy)
-    snap = _snapshot(args.as_of)
-    status = compliance(snap, policy)
+    snap = _snapshot(args.as_of, policy.kind)
+    with bars.spinner(f"computing status under {policy.name}"):
+        status = compliance(snap, policy)
     if args.org:
         status = status[status["org_id"] == args.org]
         if status.empty:
             print(f"error: no staff in organization {args.org!r}", file=sys.stderr)
             return 2
-    _write_table(status, args.out)
+    with bars.spinner(f"writing {args.out.name}"):
+        _write_table(status, args.out)
     counts = status["status"].value_counts()
     summary = ", ".join(
         f"{k} {counts.get(k, 0):,}" for k in ("met", "on_track", "at_risk", "overdue")
@@ -174,12 +168,7 @@ def _cmd_learning_map(args: argparse.Namespace) -> int:
     if suffix == ".png":
         draw(g, args.out)
     else:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = args.out.with_suffix(".json.tmp")
-        tmp.write_text(
-            json.dumps(to_json(g), ensure_ascii=False, indent=1, default=str), encoding="utf-8"
-        )
-        tmp.replace(args.out)
+        write_text(args.out, json.dumps(to_json(g), ensure_ascii=False, indent=1, default=str))
     skills = sum(1 for _, d in g.nodes(data=True) if d["kind"] == "skill")
     mods = sum(1 for _, d in g.nodes(data=True) if d["kind"] == "module")
     print(f"wrote {args.out}: {skills} required skills, {mods} modules that teach them")
@@ -189,27 +178,40 @@ def _cmd_learning_map(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from features.compliance import compliance
     from features.org import org_profiles, role_status
-    from features.report import programme_report, write_report
+    from features.report import coverage, programme_report, targets_note, write_report
 
     policy = load_policy(args.policy)
-    snap = _snapshot(args.as_of)
-    status = compliance(snap, policy)
-    report = programme_report(snap, status, policy)
-    files = write_report(report, args.out, snap.as_of, policy)
-    _write_table(org_profiles(snap, status, policy), args.out / "organizations.csv")
-    _write_table(role_status(snap, status), args.out / "organizations_by_role.csv")
+    snap = _snapshot(args.as_of, policy.kind)
+    with bars.spinner("report", total=5) as step:
+        step.set_description(f"report: status under {policy.name}")
+        status = compliance(snap, policy)
+        step.update(1)
+        step.set_description("report: volume and coverage")
+        report = programme_report(snap, status, policy)
+        step.update(1)
+        step.set_description("report: tables and charts")
+        files = write_report(report, args.out, snap.as_of, policy)
+        step.update(1)
+        step.set_description("report: organization profiles")
+        _write_table(org_profiles(snap, status, policy), args.out / "organizations.csv")
+        step.update(1)
+        step.set_description("report: organizations by role")
+        _write_table(role_status(snap, status), args.out / "organizations_by_role.csv")
+        step.update(1)
+        step.set_description("report: done")
     files += [args.out / "organizations.csv", args.out / "organizations_by_role.csv"]
     v = report.volume
     print(f"programme report as of {args.as_of} under {policy.name} → {args.out}")
+    print(f"  {targets_note(policy, len(snap.orgs))}")
     for row in v.itertuples(index=False):
         print(
             f"  {row.year} {row.mode:<8} {row.person_times:>9,} person-times "
-            f"({row.share_of_target:.0%} of {row.target:,})"
+            f"({coverage(row.person_times, row.target)})"
         )
     total = report.volume_total.set_index("mode").loc["all"]
     print(
         f"  window total {int(total['person_times']):,} person-times "
-        f"({total['share_of_target']:.0%} of {int(total['target']):,})"
+        f"({coverage(total['person_times'], total['target'])})"
     )
     head = report.summary.iloc[0]  # the same figures as the coverage tables
     print(
@@ -254,6 +256,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--org", help="only this organization's staff")
     p.add_argument("--out", type=Path, required=True, help="output .csv or .parquet")
+    add_quiet(p)
     p.set_defaults(func=_cmd_status)
 
     p = sub.add_parser(
@@ -277,4 +280,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--as-of", type=parse_date, default=today, help="date (default today)")
     p.add_argument("--policy", default="national-2025", help="preset name or policy file")
     p.add_argument("--out", type=Path, required=True, help="directory to write into")
+    add_quiet(p)
     p.set_defaults(func=_cmd_report)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,6 +23,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
+
+from engine.outputs import atomic_path  # noqa: E402
 
 log = logging.getLogger(__name__)
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
@@ -123,16 +124,11 @@ def label(text: str, fallback: str | None = None) -> str:
 
 
 def save(fig: plt.Figure, path: str | Path) -> Path:
-    """Write a PNG atomically (a reader never sees half a file) and close the figure."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=path.parent)
-    os.close(fd)
+    """Write a PNG atomically (a reader never sees half a file), with the mode the
+    user's umask gives (``engine.outputs``), and close the figure."""
     try:
-        fig.savefig(tmp, dpi=120, bbox_inches="tight")
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    return Path(path)

@@ -2,8 +2,11 @@
 
 - ``volume``: completed person-times per year and mode (offline = offline/blended,
   online = online/live) against the plan's yearly targets (source 001: about 2,000
-  offline and 6,500 online a year, about 25,500 over the three years), up to the
-  as-of date;
+  offline and 6,500 online a year, about 25,500 over the three years, for about 2,300
+  organizations), up to the as-of date.  The policy's ``[targets]`` say whether those
+  are national totals or a rate scaled to the organizations in the store (default;
+  see ``engine.policy``); ``summary`` records which (``target_scope``,
+  ``target_factor``) and ``targets_note`` / ``coverage`` word it for people;
 - ``coverage_by_role`` / ``_by_org_type`` / ``_by_region``: staff employed on the date
   who owe something, their status shares, the share trained at least once in the
   window, and the person-times still needed for full coverage — the equity view the
@@ -22,14 +25,20 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from engine.outputs import write_table
 from engine.policy import Policy
 from features import plotting
 from features.compliance import STATUSES
 from features.snapshot import Snapshot
 
-#: The plan's yearly volumes (source 001).
+#: The plan's yearly national volumes (source 001); the policy's ``[targets]`` decide
+#: how they apply to a store (``engine.policy.Targets``).
 TARGETS = {"offline": 2000, "online": 6500}
+#: Above this share of its target a volume is worded as a multiple ("12.5× the target").
+MULTIPLE_FROM = 2.0
 #: What ``remaining`` counts under each kind of policy.
 UNITS = {"person_times": "person-times", "hours": "hours", "credits": "credits"}
 STATUS_COLORS = {
@@ -53,7 +62,11 @@ class Report:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def volume(snap: Snapshot, policy: Policy, targets: dict[str, int] = TARGETS) -> pd.DataFrame:
+def volume(snap: Snapshot, policy: Policy, targets: dict[str, int] | None = None) -> pd.DataFrame:
+    """Completed person-times per year and mode against ``targets`` (default: the
+    policy's, scaled to the store's organizations when its scope says so)."""
+    if targets is None:
+        targets = policy.targets.yearly(len(snap.orgs))
     done = snap.done()
     years = policy.years
     c = done["completed_on"]
@@ -71,7 +84,7 @@ def volume(snap: Snapshot, policy: Policy, targets: dict[str, int] = TARGETS) ->
                     "mode": m,
                     "person_times": n,
                     "target": targets[m],
-                    "share_of_target": round(n / targets[m], 4),
+                    "share_of_target": round(n / targets[m], 4) if targets[m] else np.nan,
                 }
             )
     return pd.DataFrame(rows)
@@ -88,8 +101,39 @@ def volume_total(volume: pd.DataFrame) -> pd.DataFrame:
         }
     )
     out = pd.concat([per_mode, both], ignore_index=True)
-    out["share_of_target"] = (out["person_times"] / out["target"]).round(4)
+    out["share_of_target"] = (out["person_times"] / out["target"].where(out["target"] > 0)).round(4)
     return out
+
+
+def coverage(done: float, target: float) -> str:
+    """A volume against its target in words: "85% of 2,000", or, far beyond it,
+    "179.7× the target of 2,000" (never "17968% of 2,000")."""
+    if not target:
+        return f"{done:,.0f} (no target)"
+    share = done / target
+    if share >= MULTIPLE_FROM:
+        return f"{share:,.1f}× the target of {target:,.0f}"
+    return f"{share:.0%} of {target:,.0f}"
+
+
+def targets_note(policy: Policy, n_orgs: int) -> str:
+    """One sentence saying what the report's volume targets are."""
+    t = policy.targets
+    plan = (
+        f"the plan's {t.offline:,} offline / {t.online:,} online person-times a year "
+        f"for about {t.organizations:,} organizations"
+    )
+    if t.scope == "national":
+        return (
+            f"targets: {plan}, as national totals; this store holds {n_orgs:,} "
+            'organizations (policy [targets] scope = "national")'
+        )
+    y = t.yearly(n_orgs)
+    return (
+        f"targets: {plan}, scaled to the {n_orgs:,} in this store (×{t.scale(n_orgs):.3g}): "
+        f"{y['offline']:,} offline / {y['online']:,} online a year "
+        '(policy [targets] scope = "scaled")'
+    )
 
 
 def _owing(status: pd.DataFrame, employed: np.ndarray) -> pd.DataFrame:
@@ -122,23 +166,46 @@ def summary(status: pd.DataFrame, employed: np.ndarray, policy: Policy) -> pd.Da
     return out
 
 
+def _with_targets(head: pd.DataFrame, total: pd.DataFrame, policy: Policy, n_orgs: int):  # noqa: ANN202
+    """The headline with the window's volume against its target and what that is."""
+    t = total.set_index("mode").loc["all"]
+    return head.assign(
+        person_times=int(t["person_times"]),
+        target=int(t["target"]),
+        share_of_target=t["share_of_target"],
+        target_scope=policy.targets.scope,
+        organizations=n_orgs,
+        target_factor=round(policy.targets.scale(n_orgs), 6),
+    )
+
+
+def _split_roles(roles: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Each "a|b" role combination split: the row of each part and the part (Arrow's
+    string kernels, no Python string per row)."""
+    arr = pa.array(roles.to_numpy(dtype=object) if roles.dtype == object else roles)
+    parts = pc.split_pattern(arr, "|")
+    owner = pc.list_parent_indices(parts).to_numpy(zero_copy_only=False)
+    role = pd.Series(pc.list_flatten(parts).to_pandas(), name="role")
+    return owner, role
+
+
 def programme_report(snap: Snapshot, status: pd.DataFrame, policy: Policy) -> Report:
     emp = snap.employed
-    roles = status["role"].str.split("|")
     # a person with several roles is counted under each of them
-    per_role = status.loc[status.index.repeat(roles.str.len())]
-    role = pd.Series(np.concatenate(roles.to_numpy()), name="role")
+    owner, role = _split_roles(status["role"])
+    per_role = status.iloc[owner]
     org = snap.orgs.set_index("org_id")
     org_type = status["org_id"].map(org["org_type"]).rename("org_type")
     region = status["org_id"].map(org["region"]).rename("region")
     vol = volume(snap, policy)
+    total = volume_total(vol)
     return Report(
         volume=vol,
-        volume_total=volume_total(vol),
+        volume_total=total,
         coverage_by_role=_coverage(per_role, role, emp[per_role.index.to_numpy()]),
         coverage_by_org_type=_coverage(status, org_type, emp),
         coverage_by_region=_coverage(status, region, emp).sort_values("share_met"),
-        summary=summary(status, emp, policy),
+        summary=_with_targets(summary(status, emp, policy), total, policy, len(snap.orgs)),
     )
 
 
@@ -164,24 +231,22 @@ def write_report(
     out.mkdir(parents=True, exist_ok=True)
     files = []
     for name, frame in report.tables().items():
-        path = out / f"{name}.csv"
-        tmp = path.with_suffix(".csv.tmp")
-        frame.to_csv(tmp, index=False)
-        tmp.replace(path)
-        files.append(path)
+        files.append(write_table(frame, out / f"{name}.csv"))
     day = as_of.date().isoformat()
 
     v = report.volume.pivot(index="year", columns="mode", values="person_times")
     fig, ax = plt.subplots(figsize=(7, 4))
     x = np.arange(len(v.index))
+    target = report.volume.groupby("mode")["target"].first()
+    scope = str(report.summary["target_scope"].iloc[0]) if "target_scope" in report.summary else ""
     for i, (m, color) in enumerate((("offline", "#1565c0"), ("online", "#90caf9"))):
         ax.bar(x + (i - 0.5) * 0.4, v[m], width=0.4, color=color, label=f"{m} person-times")
         ax.axhline(
-            TARGETS[m],
+            target[m],
             color=color,
             linestyle="--",
             linewidth=1,
-            label=f"{m} target {TARGETS[m]:,}/year",
+            label=f"{m} target {target[m]:,}/year" + (f" ({scope})" if scope else ""),
         )
     ax.set_xticks(x, [str(y) for y in v.index])
     ax.set_title(f"Completed person-times per year vs plan (as of {day})")

@@ -58,6 +58,31 @@ class Snapshot:
         return self.part[(self.part["status"] == "completed").to_numpy()]
 
 
+#: The columns the status, report and organization builders read, per table (``None``:
+#: all, for small tables).  ``learnmap status`` and ``report`` load only these
+#: (``Store.read_tables``); tables left out arrive empty.  Assessments matter only to
+#: credits (a failed online course earns nothing).  ``tests/features/test_cli.py``
+#: checks that a pruned load gives the same files as a full one.
+STATUS_COLUMNS: dict[str, list[str] | None] = {
+    "organizations": None,
+    "staff": ["staff_id", "org_id", "role", "hired_on", "left_on"],
+    "skills": None,
+    "modules": None,
+    "module_skills": None,
+    "role_requirements": None,
+    "participations": ["staff_id", "module_id", "enrolled_on", "completed_on", "status", "hours"],
+}
+ASSESSMENT_COLUMNS = ["staff_id", "module_id", "taken_on", "score"]
+
+
+def status_columns(policy_kind: str) -> dict[str, list[str] | None]:
+    """What ``status`` and ``report`` need to read under a policy of ``policy_kind``."""
+    need = dict(STATUS_COLUMNS)
+    if policy_kind == "credits":
+        need["assessments"] = ASSESSMENT_COLUMNS
+    return need
+
+
 def to_timestamp(value: date | str | pd.Timestamp) -> pd.Timestamp:
     try:
         return pd.Timestamp(value).normalize()

@@ -4,6 +4,7 @@ updates by id, loads back with the validated types."""
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -190,14 +191,19 @@ def test_store_without_row_hash_is_upgraded_by_the_next_ingest(
 
 
 def test_progress_bar_says_what_it_is_doing(
-    store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    store: Store,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     folder = write_tiny(tmp_path / "a")
     ingest(folder, store)
     capsys.readouterr()
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)  # bars show
     ingest(folder, store, progress=True)
     err = capsys.readouterr().err
     assert "unchanged" in err and "20 unchanged" in err
+    assert "reading a" in err and "validating" in err and "comparing staff" in err
     assert not any(word in err for word in ("writing", "inserting", "updating"))
 
 

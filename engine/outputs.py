@@ -1,0 +1,83 @@
+"""Output files people share: atomic, and readable as the user's umask says.
+
+Every file a command writes goes through ``atomic_path``: the content is written to a
+temporary file in the destination folder and moved over the destination with
+``os.replace`` (atomic on one file system), so a reader never sees half a file and a
+failed write leaves the previous file untouched.  ``tempfile.mkstemp`` creates its
+file with mode 0600 whatever the umask; the temporary file is therefore given the mode
+a plain ``open(path, "w")`` would give (``0666 & ~umask``, e.g. 0644 under the usual
+umask 022) before it replaces the destination.
+
+``write_table(frame, path)`` writes a DataFrame as CSV or Parquet (by suffix),
+``write_text``/``write_bytes`` plain content, and ``atomic_path`` gives a temporary
+path to hand to any writer (``fig.savefig``, ``joblib.dump``, ...).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+from engine.errors import LearnmapError
+
+__all__ = ["atomic_path", "file_mode", "write_bytes", "write_table", "write_text"]
+
+TABLE_SUFFIXES = (".csv", ".parquet")
+
+
+def file_mode() -> int:
+    """The mode a new file gets under the process's umask (``0666 & ~umask``)."""
+    mask = os.umask(0)  # the only portable way to read it: set and restore at once
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; on success it becomes ``path``.
+
+    The parent folder is created if needed.  On an exception the temporary file is
+    removed and ``path`` is left as it was."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.chmod(tmp, file_mode())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
+    """``frame`` as CSV (dates as YYYY-MM-DD) or Parquet, chosen by the suffix."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise LearnmapError(f"{path.name}: the output must end in .csv or .parquet")
+    with atomic_path(path) as tmp:
+        if suffix == ".csv":
+            frame.to_csv(tmp, index=False, date_format="%Y-%m-%d")
+        else:
+            frame.to_parquet(tmp, index=False)
+    return path
