@@ -142,6 +142,16 @@ def expand(ptr: np.ndarray, idx: np.ndarray, rows: np.ndarray) -> tuple[np.ndarr
     return pos, idx[ptr[rows][pos] + off]
 
 
+def pick_rows(rng: np.random.Generator, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One categorical draw per row of nonnegative weights, and which rows have a positive
+    sum (the draw of the others is meaningless).  Consumes one uniform per row."""
+    cum = np.cumsum(w, axis=1, dtype=np.float64)
+    tot = cum[:, -1]
+    u = rng.random(len(w)) * tot
+    k = np.minimum((cum <= u[:, None]).sum(axis=1), w.shape[1] - 1)
+    return k, tot > 0
+
+
 def draw_rows(rng: np.random.Generator, w: np.ndarray) -> np.ndarray:
     """One categorical draw per row of nonnegative weights (rows sum > 0)."""
     cum = np.cumsum(w, axis=1, dtype=np.float64)

@@ -18,7 +18,7 @@ import pandas as pd
 from scipy.special import expit
 from tqdm.auto import tqdm
 
-from engine.demo.choice import ChoiceModel, csr, draw_rows, expand
+from engine.demo.choice import ChoiceModel, csr, draw_rows, expand, pick_rows
 from engine.demo.effects import Effects
 from engine.demo.population import Population
 from engine.demo.scenario import Scenario
@@ -188,17 +188,20 @@ class Simulation:
         self.cnt = np.zeros((n, M), dtype=np.uint8)
         self.unmet = np.repeat(model.n_prereq[None, :], n, axis=0)
         self.c = model.c_year(0)
+        # nobody has taken or completed anything yet: every person starts from the same row
+        w0 = model.weights(
+            self.c, np.arange(M), np.zeros(M, bool), np.zeros(M, bool), model.n_prereq > 0
+        )
         self.W = np.empty((n, M), dtype=np.float32)
-        for a in range(0, n, 65536):
-            b = min(n, a + 65536)
-            self.W[a:b] = model.weights(
-                self.c,
-                np.arange(M)[None, :],
-                self.taken[a:b],
-                self.cnt[a:b] > 0,
-                self.unmet[a:b] > 0,
-            )
-        self.S = self._group_sums(np.arange(n))
+        self.W[:] = w0
+        s0 = np.add.reduceat(w0, np.minimum(self.gs, M - 1))
+        self.S = np.empty((n, 2 * self.K), dtype=np.float32)
+        self.S[:] = np.where(self.ge > self.gs, s0, 0.0)
+        # flat views: 1-d takes are much faster than 2-d fancy indexing
+        self._Wf, self._Sf = self.W.reshape(-1), self.S.reshape(-1)
+        self._taken_f, self._cnt_f = self.taken.reshape(-1), self.cnt.reshape(-1)
+        self._unmet_f = self.unmet.reshape(-1)
+        self._span = np.arange(self.gmax)
         self.succ = csr(model.successors)
         self.dep = csr(model.dependents)
         self.events: dict[int, list[tuple[np.ndarray, ...]]] = {}
@@ -206,6 +209,17 @@ class Simulation:
         self.ytd = np.zeros(n)
         self.target = person_targets(pop, sc)
         self.rows: list[dict[str, np.ndarray]] = []
+        self.months: list[dict[str, np.ndarray]] = []
+
+    def close_month(self) -> None:
+        """The month's enrolments, sorted by date, staff, module (all enrolment dates fall in
+        the month, so months concatenated in order are sorted too)."""
+        if not self.rows:
+            return
+        month = {k: np.concatenate([r[k] for r in self.rows]) for k in self.rows[0]}
+        self.rows = []
+        order = np.lexsort((month["module"], month["staff"], month["enrolled_on"]))
+        self.months.append({k: v[order] for k, v in month.items()})
 
     def _group_sums(self, persons: np.ndarray) -> np.ndarray:
         out = np.empty((len(persons), 2 * self.K), dtype=np.float32)
@@ -216,24 +230,28 @@ class Simulation:
             out[a : a + 65536] = np.where(nonempty, sums, 0.0)
         return out
 
-    def _refresh(self, i: np.ndarray, m: np.ndarray, distinct: bool = False) -> None:
-        """Recompute W[i, m] and the sums of the groups they belong to (``distinct``: the
-        pairs are known to be distinct, one module per person)."""
+    def _window(self, i: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Flat indices into ``W`` of the modules of group ``g`` for each person ``i``
+        (``gmax`` wide, clipped) and the mask of the real ones."""
+        M = self.W.shape[1]
+        base = i.astype(np.int64) * M + self.gs[g]
+        flat = base[:, None] + self._span
+        valid = self._span < (self.ge - self.gs)[g][:, None]
+        return np.minimum(flat, self.W.size - 1), valid
+
+    def _refresh(self, i: np.ndarray, m: np.ndarray) -> None:
+        """Recompute W[i, m] and the sums of the groups they belong to.  Pairs may repeat:
+        both are recomputed from the current state, so a repeat writes the same value."""
         M, G = self.W.shape[1], 2 * self.K
-        if not distinct:
-            key = np.unique(i * M + m)
-            i, m = key // M, key % M
-        self.W[i, m] = self.model.weights(
-            self.c, m, self.taken[i, m], self.cnt[i, m] > 0, self.unmet[i, m] > 0
+        f = i.astype(np.int64) * M + m
+        self._Wf[f] = self.model.weights(
+            self.c, m, self._taken_f[f], self._cnt_f[f] > 0, self._unmet_f[f] > 0
         )
         g = self.model.group[m]
-        if not distinct:
-            key = np.unique(i * G + g)
-            i, g = key // G, key % G
-        idx = self.gs[g][:, None] + np.arange(self.gmax)
-        ok = idx < self.ge[g][:, None]
-        w = self.W[i[:, None], np.minimum(idx, M - 1)] * ok
-        self.S[i, g] = w.sum(axis=1)
+        flat, valid = self._window(i, g)
+        w = self._Wf.take(flat)
+        w *= valid
+        self._Sf[i.astype(np.int64) * G + g] = w.sum(axis=1)
 
     def new_year(self, yi: int) -> None:
         c = self.model.c_year(yi)
@@ -242,6 +260,7 @@ class Simulation:
             self.W[a : a + 65536] *= ratio
         self.c = c
         self.S = self._group_sums(np.arange(len(self.W)))
+        self._Sf = self.S.reshape(-1)
         self.ytd[:] = 0.0
 
     def apply_events(self, t: int) -> None:
@@ -254,42 +273,41 @@ class Simulation:
         m = np.concatenate([e[1] for e in ev])
         dc = np.concatenate([e[2] for e in ev])
         du = np.concatenate([e[3] for e in ev])
+        f = i.astype(np.int64) * self.W.shape[1] + m
         inc, dec = dc > 0, dc < 0
-        np.add.at(self.cnt, (i[inc], m[inc]), 1)
-        np.subtract.at(self.cnt, (i[dec], m[dec]), 1)
-        np.subtract.at(self.unmet, (i[du > 0], m[du > 0]), 1)
+        np.add.at(self._cnt_f, f[inc], 1)
+        np.subtract.at(self._cnt_f, f[dec], 1)
+        np.subtract.at(self._unmet_f, f[du > 0], 1)
         self._refresh(i, m)
 
     def draw(self, t: int, persons: np.ndarray, pool: np.ndarray) -> None:
         """One draw for each person (``pool`` 0 online / 1 offline)."""
         K, mo = self.K, self.mo
-        e = self.ev[persons]
+        e = self.ev.take(persons, axis=0)
         tenure = (mo.first[t] - self.pop.hired[persons]) / DAY / 30.44
         new = tenure < 12
         if new.any():
             e[new] *= np.exp(self.model.v_tenure(tenure[new]))
-        s = self.S.reshape(len(self.S), 2, K)[persons, pool]
-        w = e * s
-        ok = w.sum(axis=1) > 0
+        e *= self.S.reshape(-1, K).take(persons.astype(np.int64) * 2 + pool, axis=0)
+        k, ok = pick_rows(self.rng, e)
         if not ok.all():
-            persons, pool, w = persons[ok], pool[ok], w[ok]
+            persons, pool, k = persons[ok], pool[ok], k[ok]
         if not len(persons):
             return
-        k = draw_rows(self.rng, w)
         g = pool * K + k
-        idx = self.gs[g][:, None] + np.arange(self.gmax)
-        valid = idx < self.ge[g][:, None]
-        idx = np.minimum(idx, self.W.shape[1] - 1)
-        w = self.W[persons[:, None], idx] * valid
-        good = w.sum(axis=1) > 0
-        persons, idx, w = persons[good], idx[good], w[good]
-        m = idx[np.arange(len(persons)), draw_rows(self.rng, w)]
+        flat, valid = self._window(persons, g)
+        w = self._Wf.take(flat)
+        w *= valid
+        j, good = pick_rows(self.rng, w)
+        persons = persons[good]
+        m = (self.gs[g] + j)[good]
         self.take(t, persons, m, callup=False)
 
     def take(self, t: int, persons: np.ndarray, m: np.ndarray, callup: bool) -> None:
         mo, model, pop = self.mo, self.model, self.pop
-        self.taken[persons, m] = True
-        self._refresh(persons, m, distinct=True)
+        f = persons.astype(np.int64) * self.W.shape[1] + m
+        self._taken_f[f] = True
+        self._refresh(persons, m)
         a = np.maximum(pop.hired[persons], mo.first[t])
         b = np.minimum(pop.left[persons], mo.last[t])
         width = np.maximum((b - a) / DAY + 1, 1).astype(int)
@@ -314,7 +332,7 @@ class Simulation:
                 "gone": gone,
                 "callup": np.full(len(m), callup),
                 # all prerequisites completed before the month of enrolment
-                "prereq_met": (model.n_prereq[m] > 0) & (self.unmet[persons, m] == 0),
+                "prereq_met": (model.n_prereq[m] > 0) & (self._unmet_f[f] == 0),
             }
         )
         cm = month_index(done_on, self.start)
@@ -393,15 +411,13 @@ def simulate(
             ok &= rng.random(len(member)) < sc.p_send
             if ok.any():
                 sim.take(t, member[ok], m[ok], callup=True)
-    keys = list(sim.rows[0]) if sim.rows else []
+        sim.close_month()
+    del sim.W, sim.S, sim.taken, sim.cnt, sim.unmet
+    keys = list(sim.months[0]) if sim.months else []
     rows = {}
     for k in keys:
-        rows[k] = np.concatenate([r.pop(k) for r in sim.rows])
+        rows[k] = np.concatenate([r.pop(k) for r in sim.months])
     del sim
-    if rows:
-        order = np.lexsort((rows["module"], rows["staff"], rows["enrolled_on"]))
-        for k in keys:
-            rows[k] = rows[k][order]
     enr = pd.DataFrame(rows)
     return enr, rates, callups
 
