@@ -373,8 +373,9 @@ def simulate(
     end: np.datetime64,
     seed: int,
     progress: bool = False,
-) -> tuple[pd.DataFrame, Rates, pd.DataFrame]:
-    """All enrolments (internal module indices), the rates and the call-ups."""
+) -> tuple[dict[str, np.ndarray], Rates, pd.DataFrame]:
+    """All enrolments (columns; internal module indices), sorted by enrolment date, staff
+    and module; the rates and the call-ups."""
     rates = build_rates(pop, model, sc, fx, start, end)
     sim = Simulation(rng, pop, model, sc, rates, v_static, start, end, seed)
     mo = sim.mo
@@ -418,8 +419,7 @@ def simulate(
     for k in keys:
         rows[k] = np.concatenate([r.pop(k) for r in sim.months])
     del sim
-    enr = pd.DataFrame(rows)
-    return enr, rates, callups
+    return rows, rates, callups
 
 
 def _callups(
