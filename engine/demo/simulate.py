@@ -192,8 +192,12 @@ class Simulation:
         w0 = model.weights(
             self.c, np.arange(M), np.zeros(M, bool), np.zeros(M, bool), model.n_prereq > 0
         )
-        self.W = np.empty((n, M), dtype=np.float32)
-        self.W[:] = w0
+        # one extra column that stays 0: group windows point their padding at it
+        self.M, self.Mp = M, M + 1
+        self.W = np.zeros((n, M + 1), dtype=np.float32)
+        self.W[:, :M] = w0
+        span = np.arange(self.gmax)
+        self._gidx = np.where(span < (self.ge - self.gs)[:, None], self.gs[:, None] + span, M)
         s0 = np.add.reduceat(w0, np.minimum(self.gs, M - 1))
         self.S = np.empty((n, 2 * self.K), dtype=np.float32)
         self.S[:] = np.where(self.ge > self.gs, s0, 0.0)
@@ -201,7 +205,6 @@ class Simulation:
         self._Wf, self._Sf = self.W.reshape(-1), self.S.reshape(-1)
         self._taken_f, self._cnt_f = self.taken.reshape(-1), self.cnt.reshape(-1)
         self._unmet_f = self.unmet.reshape(-1)
-        self._span = np.arange(self.gmax)
         self.succ = csr(model.successors)
         self.dep = csr(model.dependents)
         self.events: dict[int, list[tuple[np.ndarray, ...]]] = {}
@@ -218,44 +221,42 @@ class Simulation:
             return
         month = {k: np.concatenate([r[k] for r in self.rows]) for k in self.rows[0]}
         self.rows = []
-        order = np.lexsort((month["module"], month["staff"], month["enrolled_on"]))
+        day = (month["enrolled_on"] - self.start).astype(np.int64)
+        key = (day << 42) | (month["staff"].astype(np.int64) << 16) | month["module"]
+        order = np.argsort(key)  # (date, staff, module) are unique: no repeats
         self.months.append({k: v[order] for k, v in month.items()})
 
     def _group_sums(self, persons: np.ndarray) -> np.ndarray:
         out = np.empty((len(persons), 2 * self.K), dtype=np.float32)
         nonempty = self.ge > self.gs
         for a in range(0, len(persons), 65536):
-            w = self.W[persons[a : a + 65536]]
-            sums = np.add.reduceat(w, np.minimum(self.gs, w.shape[1] - 1), axis=1)
+            w = self.W[persons[a : a + 65536], : self.M]
+            sums = np.add.reduceat(w, np.minimum(self.gs, self.M - 1), axis=1)
             out[a : a + 65536] = np.where(nonempty, sums, 0.0)
         return out
 
-    def _window(self, i: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Flat indices into ``W`` of the modules of group ``g`` for each person ``i``
-        (``gmax`` wide, clipped) and the mask of the real ones."""
-        M = self.W.shape[1]
-        base = i.astype(np.int64) * M + self.gs[g]
-        flat = base[:, None] + self._span
-        valid = self._span < (self.ge - self.gs)[g][:, None]
-        return np.minimum(flat, self.W.size - 1), valid
+    def _window(self, i: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """W of the modules of group ``g`` for each person ``i`` (``gmax`` wide, padded with
+        the zero column)."""
+        flat = self._gidx.take(g, axis=0)
+        flat += (i.astype(np.int64) * self.Mp)[:, None]
+        return self._Wf.take(flat)
 
     def _refresh(self, i: np.ndarray, m: np.ndarray) -> None:
         """Recompute W[i, m] and the sums of the groups they belong to.  Pairs may repeat:
         both are recomputed from the current state, so a repeat writes the same value."""
-        M, G = self.W.shape[1], 2 * self.K
-        f = i.astype(np.int64) * M + m
-        self._Wf[f] = self.model.weights(
+        G = 2 * self.K
+        i64 = i.astype(np.int64)
+        f = i64 * self.M + m
+        self._Wf[i64 * self.Mp + m] = self.model.weights(
             self.c, m, self._taken_f[f], self._cnt_f[f] > 0, self._unmet_f[f] > 0
         )
         g = self.model.group[m]
-        flat, valid = self._window(i, g)
-        w = self._Wf.take(flat)
-        w *= valid
-        self._Sf[i.astype(np.int64) * G + g] = w.sum(axis=1)
+        self._Sf[i64 * G + g] = self._window(i, g).sum(axis=1)
 
     def new_year(self, yi: int) -> None:
         c = self.model.c_year(yi)
-        ratio = (c / self.c).astype(np.float32)
+        ratio = np.append(c / self.c, 1.0).astype(np.float32)
         for a in range(0, len(self.W), 65536):
             self.W[a : a + 65536] *= ratio
         self.c = c
@@ -273,7 +274,7 @@ class Simulation:
         m = np.concatenate([e[1] for e in ev])
         dc = np.concatenate([e[2] for e in ev])
         du = np.concatenate([e[3] for e in ev])
-        f = i.astype(np.int64) * self.W.shape[1] + m
+        f = i.astype(np.int64) * self.M + m
         inc, dec = dc > 0, dc < 0
         np.add.at(self._cnt_f, f[inc], 1)
         np.subtract.at(self._cnt_f, f[dec], 1)
@@ -295,17 +296,14 @@ class Simulation:
         if not len(persons):
             return
         g = pool * K + k
-        flat, valid = self._window(persons, g)
-        w = self._Wf.take(flat)
-        w *= valid
-        j, good = pick_rows(self.rng, w)
+        j, good = pick_rows(self.rng, self._window(persons, g))
         persons = persons[good]
-        m = (self.gs[g] + j)[good]
+        m = self._gidx[g[good], j[good]]
         self.take(t, persons, m, callup=False)
 
     def take(self, t: int, persons: np.ndarray, m: np.ndarray, callup: bool) -> None:
         mo, model, pop = self.mo, self.model, self.pop
-        f = persons.astype(np.int64) * self.W.shape[1] + m
+        f = persons.astype(np.int64) * self.M + m
         self._taken_f[f] = True
         self._refresh(persons, m)
         a = np.maximum(pop.hired[persons], mo.first[t])
