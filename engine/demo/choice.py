@@ -144,20 +144,14 @@ def expand(ptr: np.ndarray, idx: np.ndarray, rows: np.ndarray) -> tuple[np.ndarr
 
 def pick_rows(rng: np.random.Generator, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """One categorical draw per row of nonnegative weights, and which rows have a positive
-    sum (the draw of the others is meaningless).  Consumes one uniform per row.  One flat
-    cumulative sum and a binary search (a row-wise cumsum costs a loop per row)."""
-    n, k = w.shape
-    if not n:
-        return np.zeros(0, np.int64), np.zeros(0, bool)
-    cum = np.cumsum(w.reshape(-1), dtype=np.float64)
-    hi = cum[k - 1 :: k]
-    lo = np.concatenate(([0.0], hi[:-1]))
-    tot = hi - lo
-    target = lo + rng.random(n) * tot
-    pos = np.searchsorted(cum, target, side="right")
-    col = np.clip(pos - np.arange(n) * k, 0, k - 1)
-    # a zero-weight pick can only come from rounding at the row's end: treat as no draw
-    ok = (tot > 0) & (w[np.arange(n), col] > 0)
+    sum (the draw of the others is meaningless).  Consumes one uniform per row.  Row sums
+    in the weights' own precision (float32: a row has at most a few dozen entries)."""
+    n = len(w)
+    cum = np.cumsum(w, axis=1)
+    target = rng.random(n).astype(cum.dtype) * cum[:, -1]
+    col = np.argmax(cum > target[:, None], axis=1)
+    # no entry above the target: an all-zero row, or rounding at the row's end
+    ok = cum[np.arange(n), col] > target
     return col, ok
 
 

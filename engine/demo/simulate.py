@@ -194,6 +194,8 @@ class Simulation:
         )
         # one extra column that stays 0: group windows point their padding at it
         self.M, self.Mp = M, M + 1
+        self._scheduled = model.mode != "online"
+        self._has_prereq = model.n_prereq > 0
         self.W = np.zeros((n, M + 1), dtype=np.float32)
         self.W[:, :M] = w0
         span = np.arange(self.gmax)
@@ -310,7 +312,7 @@ class Simulation:
         b = np.minimum(pop.left[persons], mo.last[t])
         width = np.maximum((b - a) / DAY + 1, 1).astype(int)
         enrolled = a + (self.rng.random(len(persons)) * width).astype(int) * DAY
-        scheduled = model.mode[m] != "online"
+        scheduled = self._scheduled[m]
         s0, s1 = class_dates(model, m, np.full(len(m), t), mo, self.seed, self.sc.class_every)
         online_done = enrolled + self.rng.geometric(self.sc.online_days_p, len(m)) * DAY
         done_on = np.where(scheduled, s1, online_done)
@@ -330,7 +332,7 @@ class Simulation:
                 "gone": gone,
                 "callup": np.full(len(m), callup),
                 # all prerequisites completed before the month of enrolment
-                "prereq_met": (model.n_prereq[m] > 0) & (self._unmet_f[f] == 0),
+                "prereq_met": self._has_prereq[m] & (self._unmet_f[f] == 0),
             }
         )
         cm = month_index(done_on, self.start)
