@@ -94,15 +94,20 @@ class ChoiceModel:
     def v_static(
         self, theta: np.ndarray, role: np.ndarray, org_type: np.ndarray, mastery: np.ndarray
     ) -> np.ndarray:
-        """persons × K skill-level utility without the tenure term (float32)."""
+        """persons × K skill-level utility without the tenure term (float32).  The gap term
+        needs no mask: a skill the role does not require has level 0, and mastery > 0."""
         fx = self.fx
-        level = self.level[role]
-        req = level > 0
-        v = theta @ self.phi.T
-        v += np.log1p(fx.role_focus * req)
-        v += fx.need * req * np.maximum(level - mastery, 0.0)
-        v += fx.org_emphasis * self.emphasis[org_type]
-        return v.astype(np.float32)
+        f32 = np.float32
+        level = self.level.astype(f32)
+        v = theta.astype(f32) @ self.phi.T.astype(f32)
+        v += np.log1p(fx.role_focus * (level > 0)).astype(f32)[role]
+        v += (fx.org_emphasis * self.emphasis).astype(f32)[org_type]
+        gap = level[role]
+        gap -= mastery
+        np.maximum(gap, 0.0, out=gap)
+        gap *= f32(fx.need)
+        v += gap
+        return v
 
     def v_tenure(self, tenure_months: np.ndarray) -> np.ndarray:
         """persons × K: the foundation-first term."""

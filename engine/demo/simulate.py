@@ -200,9 +200,8 @@ class Simulation:
         self.W[:, :M] = w0
         span = np.arange(self.gmax)
         self._gidx = np.where(span < (self.ge - self.gs)[:, None], self.gs[:, None] + span, M)
-        s0 = np.add.reduceat(w0, np.minimum(self.gs, M - 1))
         self.S = np.empty((n, 2 * self.K), dtype=np.float32)
-        self.S[:] = np.where(self.ge > self.gs, s0, 0.0)
+        self.S[:] = np.bincount(model.group, weights=w0, minlength=2 * self.K)
         # flat views: 1-d takes are much faster than 2-d fancy indexing
         self._Wf, self._Sf = self.W.reshape(-1), self.S.reshape(-1)
         self._taken_f, self._cnt_f = self.taken.reshape(-1), self.cnt.reshape(-1)
@@ -228,14 +227,11 @@ class Simulation:
         order = np.argsort(key)  # (date, staff, module) are unique: no repeats
         self.months.append({k: v[order] for k, v in month.items()})
 
-    def _group_sums(self, persons: np.ndarray) -> np.ndarray:
-        out = np.empty((len(persons), 2 * self.K), dtype=np.float32)
-        nonempty = self.ge > self.gs
-        for a in range(0, len(persons), 65536):
-            w = self.W[persons[a : a + 65536], : self.M]
-            sums = np.add.reduceat(w, np.minimum(self.gs, self.M - 1), axis=1)
-            out[a : a + 65536] = np.where(nonempty, sums, 0.0)
-        return out
+    def _member(self) -> np.ndarray:
+        """(M + 1) × groups indicator: W @ it gives every group sum (one BLAS call)."""
+        member = np.zeros((self.Mp, 2 * self.K), dtype=np.float32)
+        member[np.arange(self.M), self.model.group] = 1.0
+        return member
 
     def _window(self, i: np.ndarray, g: np.ndarray) -> np.ndarray:
         """W of the modules of group ``g`` for each person ``i`` (``gmax`` wide, padded with
@@ -259,11 +255,12 @@ class Simulation:
     def new_year(self, yi: int) -> None:
         c = self.model.c_year(yi)
         ratio = np.append(c / self.c, 1.0).astype(np.float32)
+        member = self._member()
         for a in range(0, len(self.W), 65536):
-            self.W[a : a + 65536] *= ratio
+            block = self.W[a : a + 65536]
+            block *= ratio
+            np.matmul(block, member, out=self.S[a : a + 65536])
         self.c = c
-        self.S = self._group_sums(np.arange(len(self.W)))
-        self._Sf = self.S.reshape(-1)
         self.ytd[:] = 0.0
 
     def apply_events(self, t: int) -> None:
