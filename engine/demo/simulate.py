@@ -275,9 +275,11 @@ class Simulation:
         du = np.concatenate([e[3] for e in ev])
         f = i.astype(np.int64) * self.M + m
         inc, dec = dc > 0, dc < 0
-        np.add.at(self._cnt_f, f[inc], 1)
-        np.subtract.at(self._cnt_f, f[dec], 1)
-        np.subtract.at(self._unmet_f, f[du > 0], 1)
+        # ufunc.at takes its fast path only with values of the array's own dtype
+        one = np.ones(len(f), dtype=np.uint8)
+        np.add.at(self._cnt_f, f[inc], one[inc])
+        np.subtract.at(self._cnt_f, f[dec], one[dec])
+        np.subtract.at(self._unmet_f, f[du > 0], one[du > 0])
         self._refresh(i, m)
 
     def draw(self, t: int, persons: np.ndarray, pool: np.ndarray) -> None:
