@@ -248,8 +248,10 @@ def _generate(
     return tables, truth
 
 
-def _rows(table: pd.DataFrame | Coded, a: int, b: int) -> pd.DataFrame:
-    return table.frame(a, b) if isinstance(table, Coded) else table.iloc[a:b]
+def _part(table: pd.DataFrame | Coded, a: int, b: int, cols: list[str]) -> pa.Table:
+    if isinstance(table, Coded):
+        return table.arrow(a, b, cols)
+    return _arrow_ready(table.iloc[a:b][cols])
 
 
 def _arrow_ready(frame: pd.DataFrame) -> pa.Table:
@@ -289,15 +291,14 @@ def write_dataset(
     try:
         for name in TABLE_ORDER:
             table = tables[name]
-            head = table.frame(0, 0) if isinstance(table, Coded) else table.iloc[:0]
+            have = list(table.columns)
             names = TABLES[name].names
-            cols = names + [c for c in head.columns if c not in names]
-            cols = [c for c in cols if c in head.columns]
+            cols = [c for c in names + [c for c in have if c not in names] if c in have]
             path = tmp / f"{name}.csv"
             options = pacsv.WriteOptions(quoting_style="needed")
-            with pacsv.CSVWriter(path, _arrow_ready(head[cols]).schema, write_options=options) as w:
+            with pacsv.CSVWriter(path, _part(table, 0, 0, cols).schema, write_options=options) as w:
                 for i in range(0, len(table), chunk):
-                    part = _arrow_ready(_rows(table, i, i + chunk)[cols])
+                    part = _part(table, i, i + chunk, cols)
                     w.write_table(part)
                     bar.update(len(part))
         for name in TABLE_ORDER:
