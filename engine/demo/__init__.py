@@ -8,6 +8,17 @@ canonical tables; ``generate_with_truth`` also returns the ground truth
 and a set of arguments.  Scenario ``cadre`` is described in ``engine.demo.cadre`` (``orgs``
 there counts units of ≈ 33 cadres: default 600 ≈ 20,000 cadres).
 
+Scale (``write_demo``, what ``learnmap demo-data`` runs)
+  The simulation keeps persons × modules state (``engine.demo.simulate``: weights,
+  taken / boosted / unmet-prerequisite counts; ≈ 10 bytes a cell) and draws month by
+  month for everyone at once.  Participations, assessments and outcomes are kept *coded*
+  (``engine.demo.coded``: integer indices, numbers, dates; ≈ 40 bytes a row) and turned
+  into text one 500,000-row chunk at a time as they are written, so 25 M participations
+  never exist as Python or pandas strings; completions are measured in chunks of 2 M.
+  ``generate`` materialises the same tables as DataFrames (small scales, tests); the files
+  are byte-identical either way (``tests/engine/test_demo_write.py``).  Figures:
+  ``benchmarks/bench_demo.py`` and the README.
+
 Population (national level, DOMAIN.md "Scale")
   Organizations: 88% social groups, 9% foundations, 3% social service organizations;
   70% in Beijing, the rest spread by province with the north-east and north-west

@@ -215,6 +215,12 @@ class Simulation:
         self.rows: list[dict[str, np.ndarray]] = []
         self.months: list[dict[str, np.ndarray]] = []
 
+    def release(self) -> None:
+        """Drop the persons × modules state (and its flat views) once the window is done."""
+        for name in ("W", "S", "taken", "cnt", "unmet", "ev", "_Wf", "_Sf", "_taken_f"):
+            setattr(self, name, None)
+        self._cnt_f = self._unmet_f = None
+
     def close_month(self) -> None:
         """The month's enrolments, sorted by date, staff, module (all enrolment dates fall in
         the month, so months concatenated in order are sorted too)."""
@@ -412,7 +418,7 @@ def simulate(
             if ok.any():
                 sim.take(t, member[ok], m[ok], callup=True)
         sim.close_month()
-    del sim.W, sim.S, sim.taken, sim.cnt, sim.unmet
+    sim.release()
     keys = list(sim.months[0]) if sim.months else []
     rows = {}
     for k in keys:
