@@ -3,11 +3,18 @@ figures at default scale, and (small scales) ingest.  Run by hand, with ``nice``
 
     nice .venv/bin/python benchmarks/bench_demo.py scale --scenario national --orgs 2300 40000
     nice .venv/bin/python benchmarks/bench_demo.py scale --scenario cadre --orgs 600 6000
+    nice .venv/bin/python benchmarks/bench_demo.py scale --scenario cadre --orgs 1500 6000 \
+        --before 987bd8e --before-orgs 1500
     nice .venv/bin/python benchmarks/bench_demo.py figures [--out var/bench_demo]
 
 ``scale``: each step runs in its own process so its peak RSS is its own.  The baseline,
 measured in the same run at the same scale, is the same generator with every choice
 effect switched off (the foundation's independent draws: what the choice model costs);
+``--before REF --before-orgs N ...`` also runs the generator of an earlier commit (``git
+archive REF``, imported through ``PYTHONPATH``; its in-memory ``generate`` +
+``write_dataset``) at those sizes: the speed-up of this code on the same data size.
+``generate`` is ``write_demo`` (what ``learnmap demo-data`` runs: large tables stay coded and
+are written in chunks).
 ``--ingest-max`` also ingests small datasets into a fresh SQLite file next to a bare
 ``pandas.read_csv`` of every file.  The generator shows its tqdm progress bar (stderr).
 For cadre, ``--orgs`` counts units of ≈ 33 cadres (6,000 ≈ 200,000 cadres).
@@ -22,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -48,17 +56,25 @@ def _peak_gb() -> float:
 
 def worker(step: str, scenario: str, orgs: int, folder: Path) -> dict[str, float]:
     t0 = time.perf_counter()
-    if step in ("generate", "baseline"):
-        from engine.demo import NO_EFFECTS, DemoSpec, Effects, generate, write_dataset
+    if step == "before":  # an earlier commit's code (PYTHONPATH): in memory, then written
+        from engine.demo import DemoSpec, generate, write_dataset
+
+        tables = generate(DemoSpec(scenario=scenario, orgs=orgs, seed=1), progress=True)
+        counts = write_dataset(tables, folder, progress=True)
+        extra = {
+            "rows": sum(counts.values()),
+            "participations": counts["participations"],
+            "staff": counts["staff"],
+        }
+    elif step in ("generate", "baseline"):
+        from engine.demo import NO_EFFECTS, DemoSpec, Effects, write_demo
 
         fx = Effects()
         if step == "baseline":
             fx = replace(fx, **{f: getattr(NO_EFFECTS, f) for f in CHOICE_OFF})
-        tables = generate(DemoSpec(scenario=scenario, orgs=orgs, seed=1, effects=fx), progress=True)
-        gen = time.perf_counter() - t0
-        counts = write_dataset(tables, folder, progress=True)
+        spec = DemoSpec(scenario=scenario, orgs=orgs, seed=1, effects=fx)
+        counts = write_demo(spec, folder, progress=True)
         extra = {
-            "generate_seconds": round(gen, 2),
             "rows": sum(counts.values()),
             "participations": counts["participations"],
             "staff": counts["staff"],
@@ -82,11 +98,16 @@ def worker(step: str, scenario: str, orgs: int, folder: Path) -> dict[str, float
     return {"seconds": round(time.perf_counter() - t0, 2), "peak_gb": round(_peak_gb(), 3), **extra}
 
 
-def run(step: str, scenario: str, orgs: int, folder: Path) -> dict[str, float]:
+def run(
+    step: str, scenario: str, orgs: int, folder: Path, code: Path | None = None
+) -> dict[str, float]:
+    env = dict(os.environ)
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
     out = subprocess.run(
         [
             sys.executable,
-            __file__,
+            str(Path(__file__).resolve()),
             "worker",
             step,
             "--scenario",
@@ -99,24 +120,49 @@ def run(step: str, scenario: str, orgs: int, folder: Path) -> dict[str, float]:
         stdout=subprocess.PIPE,
         text=True,
         check=True,
+        env=env,
+        cwd=code or None,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _uptime() -> str:
+    return "load " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def scale(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+        if args.before:
+            code = Path(tmp) / "before"
+            code.mkdir()
+            archive = subprocess.run(
+                ["git", "archive", args.before], stdout=subprocess.PIPE, check=True
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", str(code)], input=archive, check=True)
+            for orgs in args.before_orgs:
+                folder = Path(tmp) / f"before{orgs}"
+                g = run("before", args.scenario, orgs, folder, code)
+                print(
+                    f"{args.scenario} orgs {orgs:>7,} before ({args.before}): "
+                    f"{g['seconds']:>7.1f}s, peak {g['peak_gb']:.2f} GB "
+                    f"({g['staff']:,} staff, {g['participations']:,} participations) "
+                    f"[{_uptime()}]",
+                    flush=True,
+                )
+                subprocess.run(["rm", "-rf", str(folder)], check=True)
         for orgs in args.orgs:
             for step in ("baseline", "generate") if args.baseline else ("generate",):
                 folder = Path(tmp) / f"{step}{orgs}"
                 g = run(step, args.scenario, orgs, folder)
                 print(
-                    f"{args.scenario} orgs {orgs:>7,} {step:<8}: generate {g['generate_seconds']:>7.1f}s"
-                    f" + write = {g['seconds']:>7.1f}s, peak {g['peak_gb']:.2f} GB "
+                    f"{args.scenario} orgs {orgs:>7,} {step:<8}: generate + write "
+                    f"{g['seconds']:>7.1f}s, peak {g['peak_gb']:.2f} GB "
                     f"({g['staff']:,} staff, {g['participations']:,} participations, "
-                    f"{g['rows']:,} rows)",
+                    f"{g['rows']:,} rows) [{_uptime()}]",
                     flush=True,
                 )
-                if step == "baseline":
+                if step == "baseline" or orgs > args.ingest_max:
+                    subprocess.run(["rm", "-rf", str(folder)], check=True)
                     continue
                 if orgs <= args.ingest_max:
                     b = run("read_csv", args.scenario, orgs, folder)
@@ -231,6 +277,9 @@ def main() -> None:
     s.add_argument("--orgs", type=int, nargs="+", default=[2300, 40000])
     s.add_argument("--no-baseline", dest="baseline", action="store_false")
     s.add_argument("--ingest-max", type=int, default=0, help="ingest datasets up to this many orgs")
+    s.add_argument("--before", help="also time this earlier commit's generator (git ref)")
+    s.add_argument("--before-orgs", type=int, nargs="+", default=[])
+    s.add_argument("--tmp", help="folder for the datasets (deleted after)")
     f = sub.add_parser("figures")
     f.add_argument("--out", default="var/bench_demo")
     w = sub.add_parser("worker")

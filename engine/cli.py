@@ -53,7 +53,8 @@ def parse_date(text: str) -> date:
 
 
 def _cmd_demo_data(args: argparse.Namespace) -> int:
-    from engine.demo import DemoSpec, generate_with_truth, write_dataset, write_truth
+    from engine.demo import DemoSpec, write_demo
+    from engine.demo.truth import TRUTH_DIR
 
     t0 = time.perf_counter()
     spec = DemoSpec(
@@ -62,10 +63,9 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
     assert spec.orgs is not None
     big = spec.orgs >= (20_000 if spec.scenario == "national" else 1_000)
     progress = not args.quiet and big
-    tables, truth = generate_with_truth(spec, progress=progress)
-    counts = write_dataset(tables, args.out, progress=progress)
+    counts = write_demo(spec, args.out, progress=progress, truth=args.truth)
     if args.truth:
-        folder = write_truth(truth, args.out)
+        folder = Path(args.out) / TRUTH_DIR
         print(f"wrote the ground truth to {folder} (see its README.md)")
     print(f"wrote {args.out} in {time.perf_counter() - t0:.1f}s")
     for name, n in counts.items():

@@ -8,6 +8,17 @@ canonical tables; ``generate_with_truth`` also returns the ground truth
 and a set of arguments.  Scenario ``cadre`` is described in ``engine.demo.cadre`` (``orgs``
 there counts units of ≈ 33 cadres: default 600 ≈ 20,000 cadres).
 
+Scale (``write_demo``, what ``learnmap demo-data`` runs)
+  The simulation keeps persons × modules state (``engine.demo.simulate``: weights,
+  taken / boosted / unmet-prerequisite counts; ≈ 10 bytes a cell) and draws month by
+  month for everyone at once.  Participations, assessments and outcomes are kept *coded*
+  (``engine.demo.coded``: integer indices, numbers, dates; ≈ 40 bytes a row) and turned
+  into text one 500,000-row chunk at a time as they are written, so 25 M participations
+  never exist as Python or pandas strings; completions are measured in chunks of 2 M.
+  ``generate`` materialises the same tables as DataFrames (small scales, tests); the files
+  are byte-identical either way (``tests/engine/test_demo_write.py``).  Figures:
+  ``benchmarks/bench_demo.py`` and the README.
+
 Population (national level, DOMAIN.md "Scale")
   Organizations: 88% social groups, 9% foundations, 3% social service organizations;
   70% in Beijing, the rest spread by province with the north-east and north-west
@@ -91,6 +102,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -105,6 +117,7 @@ from tqdm.auto import tqdm
 from engine.demo.activity import build_activity, hash_normal
 from engine.demo.cadre import CADRE, build_cadre_catalog, build_cadre_population
 from engine.demo.catalog import build_catalog
+from engine.demo.coded import Coded, materialise
 from engine.demo.effects import NO_EFFECTS, Effects
 from engine.demo.population import build_population
 from engine.demo.scenario import NATIONAL, Scenario, build_model
@@ -121,6 +134,7 @@ __all__ = [
     "generate_with_truth",
     "hash_normal",
     "write_dataset",
+    "write_demo",
     "write_truth",
 ]
 
@@ -164,7 +178,8 @@ class DemoSpec:
 
 def generate(spec: DemoSpec = DemoSpec(), progress: bool = False) -> dict[str, pd.DataFrame]:
     """All ten canonical tables for ``spec`` (dates as datetime64, lists ``|``-joined)."""
-    return _generate(spec, progress, with_truth=False)[0]
+    tables = _generate(spec, progress, with_truth=False)[0]
+    return {name: materialise(t) for name, t in tables.items()}
 
 
 def generate_with_truth(
@@ -173,12 +188,26 @@ def generate_with_truth(
     """The ten tables and the generator's ground truth (``engine.demo.truth``)."""
     tables, truth = _generate(spec, progress, with_truth=True)
     assert truth is not None
-    return tables, truth
+    return {name: materialise(t) for name, t in tables.items()}, truth
+
+
+def write_demo(
+    spec: DemoSpec, out: str | Path, progress: bool = False, truth: bool = False
+) -> dict[str, int]:
+    """Generate ``spec`` and write it to ``out`` (and ``_truth/`` with ``truth``) without
+    ever holding the large tables as strings: participations, assessments and outcomes stay
+    coded (``engine.demo.coded``) and are written in chunks.  Same files as
+    ``write_dataset(generate(spec), out)``; returns the row counts."""
+    tables, found = _generate(spec, progress, with_truth=truth)
+    counts = write_dataset(tables, out, progress=progress)
+    if found is not None:
+        write_truth(found, out)
+    return counts
 
 
 def _generate(
     spec: DemoSpec, progress: bool, with_truth: bool
-) -> tuple[dict[str, pd.DataFrame], Truth | None]:
+) -> tuple[dict[str, pd.DataFrame | Coded], Truth | None]:
     sc = spec.params
     spec = spec.resolved()
     assert spec.orgs is not None and spec.start is not None and spec.end is not None
@@ -230,6 +259,12 @@ def _generate(
     return tables, truth
 
 
+def _part(table: pd.DataFrame | Coded, a: int, b: int, cols: list[str]) -> pa.Table:
+    if isinstance(table, Coded):
+        return table.arrow(a, b, cols)
+    return _arrow_ready(table.iloc[a:b][cols])
+
+
 def _arrow_ready(frame: pd.DataFrame) -> pa.Table:
     """Columns as Arrow arrays written the way the readers expect: dates ``YYYY-MM-DD``
     (missing = empty), booleans ``true``/``false``, numbers as pandas writes them."""
@@ -252,9 +287,13 @@ def _arrow_ready(frame: pd.DataFrame) -> pa.Table:
 
 
 def write_dataset(
-    tables: dict[str, pd.DataFrame], out: str | Path, progress: bool = False, chunk: int = 500_000
+    tables: Mapping[str, pd.DataFrame | Coded],
+    out: str | Path,
+    progress: bool = False,
+    chunk: int = 500_000,
 ) -> dict[str, int]:
-    """Write tables as ``<table>.csv`` (UTF-8).  Files appear only when complete."""
+    """Write tables as ``<table>.csv`` (UTF-8), ``chunk`` rows at a time (coded tables are
+    materialised one chunk at a time).  Files appear only when complete."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     total = sum(len(t) for t in tables.values())
@@ -262,16 +301,15 @@ def write_dataset(
     tmp = Path(tempfile.mkdtemp(prefix=".writing-", dir=out))
     try:
         for name in TABLE_ORDER:
-            frame = tables[name]
-            cols = TABLES[name].names + [c for c in frame.columns if c not in TABLES[name].names]
-            frame = frame[[c for c in cols if c in frame.columns]]
+            table = tables[name]
+            have = list(table.columns)
+            names = TABLES[name].names
+            cols = [c for c in names + [c for c in have if c not in names] if c in have]
             path = tmp / f"{name}.csv"
             options = pacsv.WriteOptions(quoting_style="needed")
-            with pacsv.CSVWriter(
-                path, _arrow_ready(frame.iloc[:0]).schema, write_options=options
-            ) as w:
-                for i in range(0, len(frame), chunk):
-                    part = _arrow_ready(frame.iloc[i : i + chunk])
+            with pacsv.CSVWriter(path, _part(table, 0, 0, cols).schema, write_options=options) as w:
+                for i in range(0, len(table), chunk):
+                    part = _part(table, i, i + chunk, cols)
                     w.write_table(part)
                     bar.update(len(part))
         for name in TABLE_ORDER:

@@ -6,12 +6,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy.special import ndtr, ndtri
+from tqdm.auto import tqdm
 
 from engine.demo.catalog import Catalog
 from engine.demo.choice import ChoiceModel
+from engine.demo.coded import Coded, Ids, Lookup
 from engine.demo.effects import Effects
-from engine.demo.ids import make_ids, take_ids
+from engine.demo.ids import make_ids
 from engine.demo.population import Population
 from engine.demo.scenario import Scenario
 from engine.demo.simulate import Rates, class_dates, class_period, months_of, simulate
@@ -23,9 +26,9 @@ DAY = np.timedelta64(1, "D")
 @dataclass
 class Activity:
     sessions: pd.DataFrame
-    participations: pd.DataFrame
-    assessments: pd.DataFrame
-    outcomes: pd.DataFrame
+    participations: Coded
+    assessments: Coded
+    outcomes: Coded
 
 
 def hash_normal(seed: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -89,70 +92,76 @@ def build_activity(
     del mastery
     enr, rates, callups = simulate(rng, pop, model, sc, fx, vs, start, end, seed, progress)
     del vs
+    n = len(enr["staff"])
     to_row = pd.Index(cat.modules["module_id"]).get_indexer(model.module_ids)
-    enr["offline"] = model.pool[enr["module"].to_numpy()] == 1
-    enr["module"] = to_row[enr["module"].to_numpy()]
-    enr["org"] = pop.org_of[enr["staff"].to_numpy()]
-    mod_i = enr["module"].to_numpy()
-    mode = cat.modules["mode"].to_numpy()[mod_i]
+    internal = enr.pop("module")
+    enr["offline"] = model.pool[internal] == 1
+    enr["module"] = to_row[internal].astype(np.int32)
+    del internal
+    enr["org"] = pop.org_of[enr["staff"]].astype(np.int32)
+    mod_i = enr["module"]
+    modes = cat.modules["mode"].to_numpy()
+    mode = modes[mod_i]
     hours = cat.modules["hours"].to_numpy()[mod_i]
-    done_on = enr["done_on"].to_numpy().astype("datetime64[D]")
-    gone = enr["gone"].to_numpy()
+    done_on = enr.pop("done_on")
+    gone = enr.pop("gone")
     pending = (done_on > end) & ~gone
-    done = enr["success"].to_numpy() & ~gone & ~pending
+    done = enr.pop("success") & ~gone & ~pending
     # 0 completed, 1 no_show, 2 dropped, 3 enrolled
     code = np.where(done, 0, np.where((mode == "offline") | (mode == "live"), 1, 2)).astype(np.int8)
     code[pending] = 3
-    code[(mode == "blended") & (code == 2) & (rng.random(len(enr)) < 0.5)] = 1
+    code[(mode == "blended") & (code == 2) & (rng.random(n) < 0.5)] = 1
     part_hours = np.where(
         done,
         hours,
-        np.where(code == 2, np.round(hours * rng.uniform(0.1, 0.7, len(enr)), 1), 0.0),
+        np.where(code == 2, np.round(hours * rng.uniform(0.1, 0.7, n), 1), 0.0),
     )
     del mode, hours, gone, pending
-    completed_on = np.where(done, done_on, np.datetime64("NaT")).astype("datetime64[ns]")
+    completed_on = np.where(done, done_on, np.datetime64("NaT"))
     del done_on
-    session, sessions = _sessions(rng, enr, cat, model, sc, start, seed)
-    mod_ids = cat.modules["module_id"].to_numpy()
-    staff_ids = pop.staff["staff_id"].to_numpy()
-    statuses = np.array(["completed", "no_show", "dropped", "enrolled"], dtype=object)
-    part = pd.DataFrame(
-        {
-            "participation_id": make_ids("PA", len(enr), 8),
-            "staff_id": take_ids(staff_ids, enr["staff"].to_numpy()),
-            "module_id": take_ids(mod_ids, mod_i),
-            "session_id": session,
-            "enrolled_on": enr["enrolled_on"].to_numpy().astype("datetime64[ns]"),
-            "completed_on": completed_on,
-            "status": take_ids(statuses, code),
-            "hours": part_hours,
-        }
-    )
-    del code, part_hours
+    session_ids, where, sessions = _sessions(rng, enr, cat, model, sc, start, seed)
+    mod_ids = pa.array(cat.modules["module_id"].to_numpy().astype(str))
+    staff_ids = pa.array(pop.staff["staff_id"].to_numpy().astype(str))
+    statuses = ("completed", "no_show", "dropped", "enrolled")
     keep = ["staff", "module", "offline", "enrolled_on", "prereq_met"]
-    done_enr = pd.DataFrame({k: enr[k].to_numpy()[done] for k in keep})
+    done_enr = {k: enr[k][done] for k in keep}
     done_enr["completed_on"] = completed_on[done]
+    part = Coded(
+        {
+            "participation_id": Ids("PA", 8),
+            "staff_id": Lookup(staff_ids, enr["staff"]),
+            "module_id": Lookup(mod_ids, enr["module"]),
+            "session_id": Lookup.of(np.append(session_ids, ""), where),
+            "enrolled_on": enr["enrolled_on"],
+            "completed_on": completed_on,
+            "status": Lookup.of(statuses, code),
+            "hours": part_hours,
+        },
+        n,
+    )
     del enr
-    assessments, outcomes = _measure(rng, sc, pop, cat, fx, done_enr, end, seed)
+    assessments, outcomes = _measure(
+        rng, sc, pop, cat, fx, done_enr, end, seed, staff_ids, mod_ids, progress
+    )
     return Activity(sessions, part, assessments, outcomes), rates, callups
 
 
 def _sessions(
     rng: np.random.Generator,
-    enr: pd.DataFrame,
+    enr: dict[str, np.ndarray],
     cat: Catalog,
     model: ChoiceModel,
     sc: Scenario,
     start: np.datetime64,
     seed: int,
-) -> tuple[np.ndarray, pd.DataFrame]:
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """Classes of scheduled modules: one date per (module, month of choice); offline and
     blended classes split by capacity with colleagues kept together, live ones unlimited."""
     mode = cat.modules["mode"].to_numpy()
     capacity = rng.choice(sc.capacities, size=len(mode))
     venue = rng.choice(list(sc.venues), size=len(mode), p=list(sc.venues.values()))
-    sched = np.flatnonzero(mode[enr["module"].to_numpy()] != "online")
-    sub = pd.DataFrame({c: enr[c].to_numpy()[sched] for c in ("module", "t", "org")})
+    sched = np.flatnonzero(mode[enr["module"]] != "online")
+    sub = pd.DataFrame({c: enr[c][sched] for c in ("module", "t", "org")})
     sub["row"] = sched
     sub["period"] = class_period(sub["t"].to_numpy(), sc.class_every)
     sub = sub.sort_values(["module", "period", "org"], kind="stable")
@@ -174,9 +183,8 @@ def _sessions(
     order = np.lexsort((m[heads], s0))
     ids = np.empty(len(heads), dtype=object)
     ids[order] = make_ids("SE", len(heads), 6).to_numpy(dtype=object)
-    where = np.full(len(enr), len(heads), dtype=np.int64)  # → "" (no session)
+    where = np.full(len(enr["module"]), len(heads), dtype=np.int32)  # → "" (no session)
     where[sub["row"].to_numpy()] = sid
-    session = take_ids(np.append(ids, ""), where)
     mh = m[heads]
     sessions = pd.DataFrame(
         {
@@ -189,7 +197,11 @@ def _sessions(
         }
     )
     sessions.loc[sessions["capacity"] < 0, "capacity"] = pd.NA
-    return session, sessions
+    return ids, where, sessions
+
+
+#: completions measured per chunk (bounds the measurement's temporaries)
+MEASURE_CHUNK = 2_000_000
 
 
 def _measure(
@@ -198,11 +210,16 @@ def _measure(
     pop: Population,
     cat: Catalog,
     fx: Effects,
-    enr: pd.DataFrame,
+    enr: dict[str, np.ndarray],
     end: np.datetime64,
     seed: int,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Assessment scores from latent skill mastery; satisfaction, pre/post and follow-up."""
+    staff_ids: pa.Array,
+    mod_ids: pa.Array,
+    progress: bool = False,
+) -> tuple[Coded, Coded]:
+    """Assessment scores from latent skill mastery; satisfaction, pre/post and follow-up.
+    Completions are measured in chunks of ``MEASURE_CHUNK`` (same draws in the same order
+    for a given seed and size)."""
     skills = pd.Index(cat.skills["skill_id"])
     ms = cat.module_skills
     mrow = pd.Index(cat.modules["module_id"]).get_indexer(ms["module_id"])
@@ -217,74 +234,95 @@ def _measure(
     pad_w = np.zeros((len(cat.modules), width))
     slot = np.arange(len(mrow)) - first[mrow]
     pad_s[mrow, slot], pad_w[mrow, slot] = srow, wt
-    mod = enr["module"].to_numpy()
-    staff = enr["staff"].to_numpy().astype(np.int64)
-    num = np.zeros(len(enr))
-    for j in range(width):
-        w = pad_w[mod, j]
-        num += w * np.where(w > 0, hash_normal(seed, staff, pad_s[mod, j]), 0.0)
-    true = num / pad_w[mod].sum(axis=1) * fx.mastery_sd
-    rel = _relevance(cat)[pop.primary_role[enr["staff"]], enr["module"]]
-    prereq = enr["prereq_met"].to_numpy()
-    dil = pop.diligence[enr["staff"]]
-    n = len(enr)
-    score = (
-        sc.score_base
-        + true
-        + 5.0 * rel
-        + 6.0 * dil
-        + fx.prereq_bonus * prereq
-        + rng.normal(0, fx.score_noise, n)
-    )
-    assessed = rng.random(n) < sc.assessed_share
-    staff_ids = pop.staff["staff_id"].to_numpy()
-    mod_ids = cat.modules["module_id"].to_numpy()
-    si, mi = enr["staff"].to_numpy(), enr["module"].to_numpy()
-    assessments = pd.DataFrame(
+    relevance = _relevance(cat)
+    methodical = np.isin(cat.modules["method"].to_numpy(), ("participatory", "case"))
+    n_all = len(enr["staff"])
+    a_parts: dict[str, list[np.ndarray]] = {k: [] for k in ("s", "m", "d", "v")}
+    o_parts: dict[str, list[np.ndarray]] = {k: [] for k in ("s", "m", "d", "k", "v")}
+    chunks = range(0, n_all, MEASURE_CHUNK)
+    for c0 in tqdm(chunks, desc="measuring", disable=not progress or len(chunks) < 2):
+        c1 = min(n_all, c0 + MEASURE_CHUNK)
+        si = enr["staff"][c0:c1]
+        mi = enr["module"][c0:c1]
+        staff = si.astype(np.int64)
+        num = np.zeros(len(si))
+        for j in range(width):
+            w = pad_w[mi, j]
+            num += w * np.where(w > 0, hash_normal(seed, staff, pad_s[mi, j]), 0.0)
+        true = num / pad_w[mi].sum(axis=1) * fx.mastery_sd
+        del num, staff
+        rel = relevance[pop.primary_role[si], mi]
+        prereq = enr["prereq_met"][c0:c1]
+        dil = pop.diligence[si]
+        n = len(si)
+        score = (
+            sc.score_base
+            + true
+            + 5.0 * rel
+            + 6.0 * dil
+            + fx.prereq_bonus * prereq
+            + rng.normal(0, fx.score_noise, n)
+        )
+        del rel
+        assessed = rng.random(n) < sc.assessed_share
+        completed = enr["completed_on"][c0:c1]
+        a_parts["s"].append(si[assessed])
+        a_parts["m"].append(mi[assessed])
+        a_parts["d"].append(completed[assessed])
+        a_parts["v"].append(np.round(np.clip(score[assessed], 0, 100), 1))
+        del score, assessed
+        quality = cat.quality[mi] * fx.quality_sd
+        offline = enr["offline"][c0:c1]
+        sat = rng.random(n) < sc.satisfaction_share
+        prepost = rng.random(n) < np.where(offline, sc.prepost_offline, sc.prepost_online)
+        pre = 55 + 0.5 * true + 3.0 * dil + rng.normal(0, 8, n)
+        gain = fx.training_gain + fx.offline_gain_extra * offline + rng.normal(0, 5, n)
+        follow_on = completed + 365 * DAY
+        follow = prepost & (follow_on <= end)
+        parts = [
+            (sat, completed, 0, 82 + quality + 3.0 * methodical[mi] + rng.normal(0, 7, n)),
+            (prepost, enr["enrolled_on"][c0:c1], 1, pre),
+            (prepost, completed, 2, pre + gain),
+            (follow, follow_on, 3, pre + fx.retention * gain + rng.normal(0, 5, n)),
+        ]
+        for mask, day, kind, value in parts:
+            o_parts["s"].append(si[mask])
+            o_parts["m"].append(mi[mask])
+            o_parts["d"].append(day[mask])
+            o_parts["k"].append(np.full(int(mask.sum()), kind, np.int8))
+            o_parts["v"].append(np.round(np.clip(value[mask], 0, 100), 1))
+        del parts, pre, gain, true, quality
+    cat_ = {k: _concat(v) for k, v in a_parts.items()}
+    del a_parts
+    assessments = Coded(
         {
-            "assessment_id": make_ids("AS", int(assessed.sum()), 8),
-            "staff_id": take_ids(staff_ids, si[assessed]),
-            "module_id": take_ids(mod_ids, mi[assessed]),
-            "taken_on": enr["completed_on"].to_numpy()[assessed],
-            "score": np.round(np.clip(score[assessed], 0, 100), 1),
-        }
+            "assessment_id": Ids("AS", 8),
+            "staff_id": Lookup(staff_ids, cat_["s"]),
+            "module_id": Lookup(mod_ids, cat_["m"]),
+            "taken_on": cat_["d"],
+            "score": cat_["v"],
+        },
+        len(cat_["s"]),
     )
-    method = cat.modules["method"].to_numpy()[enr["module"]]
-    quality = cat.quality[enr["module"]] * fx.quality_sd
-    offline = enr["offline"].to_numpy()
-    sat = rng.random(n) < sc.satisfaction_share
-    prepost = rng.random(n) < np.where(offline, sc.prepost_offline, sc.prepost_online)
-    pre = 55 + 0.5 * true + 3.0 * dil + rng.normal(0, 8, n)
-    gain = fx.training_gain + fx.offline_gain_extra * offline + rng.normal(0, 5, n)
-    completed = enr["completed_on"].to_numpy().astype("datetime64[D]")
-    follow_on = completed + 365 * DAY
-    follow = prepost & (follow_on <= end)
-    parts = [
-        (
-            sat,
-            completed,
-            0,
-            82 + quality + 3.0 * np.isin(method, ("participatory", "case")) + rng.normal(0, 7, n),
-        ),
-        (prepost, enr["enrolled_on"].to_numpy().astype("datetime64[D]"), 1, pre),
-        (prepost, completed, 2, pre + gain),
-        (follow, follow_on, 3, pre + fx.retention * gain + rng.normal(0, 5, n)),
-    ]
-    kinds = np.array(["satisfaction", "pre", "post", "followup"], dtype=object)
-    s_all = np.concatenate([si[m] for m, _, _, _ in parts])
-    m_all = np.concatenate([mi[m] for m, _, _, _ in parts])
-    d_all = np.concatenate([d[m] for m, d, _, _ in parts])
-    k_all = np.concatenate([np.full(int(m.sum()), k, np.int8) for m, _, k, _ in parts])
-    v_all = np.concatenate([np.round(np.clip(v[m], 0, 100), 1) for m, _, _, v in parts])
-    order = np.lexsort((m_all, s_all, d_all))
-    outcomes = pd.DataFrame(
+    oc = {k: _concat(v) for k, v in o_parts.items()}
+    del o_parts
+    order = np.lexsort((oc["m"], oc["s"], oc["d"]))
+    oc = {k: v[order] for k, v in oc.items()}
+    del order
+    kinds = ("satisfaction", "pre", "post", "followup")
+    outcomes = Coded(
         {
-            "outcome_id": make_ids("OC", len(order), 8),
-            "staff_id": take_ids(staff_ids, s_all[order]),
-            "module_id": take_ids(mod_ids, m_all[order]),
-            "measured_on": d_all[order].astype("datetime64[ns]"),
-            "kind": pd.Series(kinds[k_all[order]], dtype="str"),
-            "value": v_all[order],
-        }
+            "outcome_id": Ids("OC", 8),
+            "staff_id": Lookup(staff_ids, oc["s"]),
+            "module_id": Lookup(mod_ids, oc["m"]),
+            "measured_on": oc["d"],
+            "kind": Lookup.of(kinds, oc["k"]),
+            "value": oc["v"],
+        },
+        len(oc["s"]),
     )
     return assessments, outcomes
+
+
+def _concat(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0)

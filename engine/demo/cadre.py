@@ -406,7 +406,6 @@ def build_cadre_population(
         ROLES.index("head"),
         np.array([ROLES.index(r) for r in others])[rng.choice(len(others), size=s, p=p / p.sum())],
     )
-    roles = [[ROLES[r]] for r in prim]
     window = int((end - start).astype(int)) + 1
     years = window / 365.25
     new = rng.random(s) < 1 - (1 - 0.05) ** years
@@ -425,7 +424,7 @@ def build_cadre_population(
         {
             "staff_id": np.char.add("GB", np.char.zfill(np.arange(1, s + 1).astype(str), 7)),
             "org_id": orgs["org_id"].to_numpy()[org_of],
-            "role": [r[0] for r in roles],
+            "role": np.array(ROLES)[prim],
             "hired_on": hired,
             "left_on": left,
             "gender": np.where(rng.random(s) < 0.45, "女", "男"),
@@ -433,4 +432,4 @@ def build_cadre_population(
     )
     diligence = rng.normal(0.0, fx.diligence_sd * sc.diligence_scale, s)
     theta = rng.normal(0.0, fx.interest_sd, size=(s, INTEREST_RANK))
-    return Population(orgs, staff, culture, access, diligence, org_of, prim, roles, theta)
+    return Population(orgs, staff, culture, access, diligence, org_of, prim, theta)

@@ -94,15 +94,20 @@ class ChoiceModel:
     def v_static(
         self, theta: np.ndarray, role: np.ndarray, org_type: np.ndarray, mastery: np.ndarray
     ) -> np.ndarray:
-        """persons × K skill-level utility without the tenure term (float32)."""
+        """persons × K skill-level utility without the tenure term (float32).  The gap term
+        needs no mask: a skill the role does not require has level 0, and mastery > 0."""
         fx = self.fx
-        level = self.level[role]
-        req = level > 0
-        v = theta @ self.phi.T
-        v += np.log1p(fx.role_focus * req)
-        v += fx.need * req * np.maximum(level - mastery, 0.0)
-        v += fx.org_emphasis * self.emphasis[org_type]
-        return v.astype(np.float32)
+        f32 = np.float32
+        level = self.level.astype(f32)
+        v = theta.astype(f32) @ self.phi.T.astype(f32)
+        v += np.log1p(fx.role_focus * (level > 0)).astype(f32)[role]
+        v += (fx.org_emphasis * self.emphasis).astype(f32)[org_type]
+        gap = level[role]
+        gap -= mastery
+        np.maximum(gap, 0.0, out=gap)
+        gap *= f32(fx.need)
+        v += gap
+        return v
 
     def v_tenure(self, tenure_months: np.ndarray) -> np.ndarray:
         """persons × K: the foundation-first term."""
@@ -140,6 +145,19 @@ def expand(ptr: np.ndarray, idx: np.ndarray, rows: np.ndarray) -> tuple[np.ndarr
     pos = np.repeat(np.arange(len(rows)), n)
     off = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
     return pos, idx[ptr[rows][pos] + off]
+
+
+def pick_rows(rng: np.random.Generator, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One categorical draw per row of nonnegative weights, and which rows have a positive
+    sum (the draw of the others is meaningless).  Consumes one uniform per row.  Row sums
+    in the weights' own precision (float32: a row has at most a few dozen entries)."""
+    n = len(w)
+    cum = np.cumsum(w, axis=1)
+    target = rng.random(n).astype(cum.dtype) * cum[:, -1]
+    col = np.argmax(cum > target[:, None], axis=1)
+    # no entry above the target: an all-zero row, or rounding at the row's end
+    ok = cum[np.arange(n), col] > target
+    return col, ok
 
 
 def draw_rows(rng: np.random.Generator, w: np.ndarray) -> np.ndarray:

@@ -8,11 +8,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
+def id_array(prefix: str, n: int, width: int, start: int = 1) -> pa.Array:
+    """``prefix`` + zero-padded ``start … start+n−1`` as an Arrow string array."""
+    digits = pc.cast(pa.array(np.arange(start, start + n, dtype=np.int64)), pa.string())
+    return pc.binary_join_element_wise(prefix, pc.utf8_lpad(digits, width, "0"), "")
+
+
 def make_ids(prefix: str, n: int, width: int, start: int = 1) -> pd.Series:
     """``prefix`` + zero-padded ``start … start+n−1`` as a string column."""
-    digits = pc.cast(pa.array(np.arange(start, start + n, dtype=np.int64)), pa.string())
-    out = pc.binary_join_element_wise(prefix, pc.utf8_lpad(digits, width, "0"), "")
-    return pd.Series(out, dtype="str")
+    return pd.Series(id_array(prefix, n, width, start), dtype="str")
 
 
 def take_ids(values: object, idx: np.ndarray) -> pd.Series:

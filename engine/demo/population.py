@@ -96,8 +96,12 @@ class Population:
     diligence: np.ndarray  # per staff
     org_of: np.ndarray  # staff → org row
     primary_role: np.ndarray  # staff → index into ROLES
-    roles: list[list[str]]
     theta: np.ndarray  # staff × INTEREST_RANK latent topic preferences
+
+    @property
+    def roles(self) -> list[list[str]]:
+        """Each staff member's roles (primary first), from the ``role`` column."""
+        return [r.split("|") for r in self.staff["role"]]
 
     @cached_property
     def hired(self) -> np.ndarray:
@@ -175,20 +179,18 @@ def build_staff(
     start: np.datetime64,
     end: np.datetime64,
     fx: Effects,
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, list[list[str]]]:
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
     counts = _role_counts(rng, orgs)
     org_rows = np.concatenate([np.repeat(np.arange(len(orgs)), c) for c in counts.values()])
     prim = np.concatenate([np.full(c.sum(), ROLES.index(r)) for r, c in counts.items()])
     order = np.lexsort((prim, org_rows))
     org_rows, prim = org_rows[order], prim[order]
     s = len(org_rows)
-    roles = [[ROLES[p]] for p in prim]
+    role = np.array(ROLES, dtype=object)[prim]
     # half of heads without a separate spokesperson also speak for the organization
-    for i in np.flatnonzero((prim == 0) & (rng.random(s) < 0.45)):
-        roles[i].append("spokesperson")
+    role[(prim == 0) & (rng.random(s) < 0.45)] += "|spokesperson"
     # one finance officer in ten also handles human resources
-    for i in np.flatnonzero((prim == ROLES.index("finance")) & (rng.random(s) < 0.1)):
-        roles[i].append("hr")
+    role[(prim == ROLES.index("finance")) & (rng.random(s) < 0.1)] += "|hr"
     window = int((end - start).astype(int)) + 1
     new_hire = rng.random(s) < 0.15
     hired = np.where(
@@ -206,20 +208,20 @@ def build_staff(
         {
             "staff_id": np.char.add("ST", np.char.zfill(np.arange(1, s + 1).astype(str), 7)),
             "org_id": orgs["org_id"].to_numpy()[org_rows],
-            "role": ["|".join(r) for r in roles],
+            "role": role.astype(str),
             "hired_on": hired,
             "left_on": left,
             "gender": np.where(rng.random(s) < 0.48, "女", "男"),
         }
     )
     diligence = rng.normal(0, fx.diligence_sd, s)
-    return staff, org_rows, prim, diligence, roles
+    return staff, org_rows, prim, diligence
 
 
 def build_population(
     rng: np.random.Generator, n: int, start: np.datetime64, end: np.datetime64, fx: Effects
 ) -> Population:
     orgs, culture, access = build_orgs(rng, n, fx)
-    staff, org_of, prim, diligence, roles = build_staff(rng, orgs, start, end, fx)
+    staff, org_of, prim, diligence = build_staff(rng, orgs, start, end, fx)
     theta = rng.normal(0.0, fx.interest_sd, size=(len(staff), INTEREST_RANK))
-    return Population(orgs, staff, culture, access, diligence, org_of, prim, roles, theta)
+    return Population(orgs, staff, culture, access, diligence, org_of, prim, theta)

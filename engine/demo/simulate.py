@@ -18,7 +18,7 @@ import pandas as pd
 from scipy.special import expit
 from tqdm.auto import tqdm
 
-from engine.demo.choice import ChoiceModel, csr, draw_rows, expand
+from engine.demo.choice import ChoiceModel, csr, draw_rows, expand, pick_rows
 from engine.demo.effects import Effects
 from engine.demo.population import Population
 from engine.demo.scenario import Scenario
@@ -188,17 +188,24 @@ class Simulation:
         self.cnt = np.zeros((n, M), dtype=np.uint8)
         self.unmet = np.repeat(model.n_prereq[None, :], n, axis=0)
         self.c = model.c_year(0)
-        self.W = np.empty((n, M), dtype=np.float32)
-        for a in range(0, n, 65536):
-            b = min(n, a + 65536)
-            self.W[a:b] = model.weights(
-                self.c,
-                np.arange(M)[None, :],
-                self.taken[a:b],
-                self.cnt[a:b] > 0,
-                self.unmet[a:b] > 0,
-            )
-        self.S = self._group_sums(np.arange(n))
+        # nobody has taken or completed anything yet: every person starts from the same row
+        w0 = model.weights(
+            self.c, np.arange(M), np.zeros(M, bool), np.zeros(M, bool), model.n_prereq > 0
+        )
+        # one extra column that stays 0: group windows point their padding at it
+        self.M, self.Mp = M, M + 1
+        self._scheduled = model.mode != "online"
+        self._has_prereq = model.n_prereq > 0
+        self.W = np.zeros((n, M + 1), dtype=np.float32)
+        self.W[:, :M] = w0
+        span = np.arange(self.gmax)
+        self._gidx = np.where(span < (self.ge - self.gs)[:, None], self.gs[:, None] + span, M)
+        self.S = np.empty((n, 2 * self.K), dtype=np.float32)
+        self.S[:] = np.bincount(model.group, weights=w0, minlength=2 * self.K)
+        # flat views: 1-d takes are much faster than 2-d fancy indexing
+        self._Wf, self._Sf = self.W.reshape(-1), self.S.reshape(-1)
+        self._taken_f, self._cnt_f = self.taken.reshape(-1), self.cnt.reshape(-1)
+        self._unmet_f = self.unmet.reshape(-1)
         self.succ = csr(model.successors)
         self.dep = csr(model.dependents)
         self.events: dict[int, list[tuple[np.ndarray, ...]]] = {}
@@ -206,42 +213,60 @@ class Simulation:
         self.ytd = np.zeros(n)
         self.target = person_targets(pop, sc)
         self.rows: list[dict[str, np.ndarray]] = []
+        self.months: list[dict[str, np.ndarray]] = []
 
-    def _group_sums(self, persons: np.ndarray) -> np.ndarray:
-        out = np.empty((len(persons), 2 * self.K), dtype=np.float32)
-        nonempty = self.ge > self.gs
-        for a in range(0, len(persons), 65536):
-            w = self.W[persons[a : a + 65536]]
-            sums = np.add.reduceat(w, np.minimum(self.gs, w.shape[1] - 1), axis=1)
-            out[a : a + 65536] = np.where(nonempty, sums, 0.0)
-        return out
+    def release(self) -> None:
+        """Drop the persons × modules state (and its flat views) once the window is done."""
+        for name in ("W", "S", "taken", "cnt", "unmet", "ev", "_Wf", "_Sf", "_taken_f"):
+            setattr(self, name, None)
+        self._cnt_f = self._unmet_f = None
 
-    def _refresh(self, i: np.ndarray, m: np.ndarray, distinct: bool = False) -> None:
-        """Recompute W[i, m] and the sums of the groups they belong to (``distinct``: the
-        pairs are known to be distinct, one module per person)."""
-        M, G = self.W.shape[1], 2 * self.K
-        if not distinct:
-            key = np.unique(i * M + m)
-            i, m = key // M, key % M
-        self.W[i, m] = self.model.weights(
-            self.c, m, self.taken[i, m], self.cnt[i, m] > 0, self.unmet[i, m] > 0
+    def close_month(self) -> None:
+        """The month's enrolments, sorted by date, staff, module (all enrolment dates fall in
+        the month, so months concatenated in order are sorted too)."""
+        if not self.rows:
+            return
+        month = {k: np.concatenate([r[k] for r in self.rows]) for k in self.rows[0]}
+        self.rows = []
+        day = (month["enrolled_on"] - self.start).astype(np.int64)
+        key = (day << 42) | (month["staff"].astype(np.int64) << 16) | month["module"]
+        order = np.argsort(key)  # (date, staff, module) are unique: no repeats
+        self.months.append({k: v[order] for k, v in month.items()})
+
+    def _member(self) -> np.ndarray:
+        """(M + 1) × groups indicator: W @ it gives every group sum (one BLAS call)."""
+        member = np.zeros((self.Mp, 2 * self.K), dtype=np.float32)
+        member[np.arange(self.M), self.model.group] = 1.0
+        return member
+
+    def _window(self, i: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """W of the modules of group ``g`` for each person ``i`` (``gmax`` wide, padded with
+        the zero column)."""
+        flat = self._gidx.take(g, axis=0)
+        flat += (i.astype(np.int64) * self.Mp)[:, None]
+        return self._Wf.take(flat)
+
+    def _refresh(self, i: np.ndarray, m: np.ndarray) -> None:
+        """Recompute W[i, m] and the sums of the groups they belong to.  Pairs may repeat:
+        both are recomputed from the current state, so a repeat writes the same value."""
+        G = 2 * self.K
+        i64 = i.astype(np.int64)
+        f = i64 * self.M + m
+        self._Wf[i64 * self.Mp + m] = self.model.weights(
+            self.c, m, self._taken_f[f], self._cnt_f[f] > 0, self._unmet_f[f] > 0
         )
         g = self.model.group[m]
-        if not distinct:
-            key = np.unique(i * G + g)
-            i, g = key // G, key % G
-        idx = self.gs[g][:, None] + np.arange(self.gmax)
-        ok = idx < self.ge[g][:, None]
-        w = self.W[i[:, None], np.minimum(idx, M - 1)] * ok
-        self.S[i, g] = w.sum(axis=1)
+        self._Sf[i64 * G + g] = self._window(i, g).sum(axis=1)
 
     def new_year(self, yi: int) -> None:
         c = self.model.c_year(yi)
-        ratio = (c / self.c).astype(np.float32)
+        ratio = np.append(c / self.c, 1.0).astype(np.float32)
+        member = self._member()
         for a in range(0, len(self.W), 65536):
-            self.W[a : a + 65536] *= ratio
+            block = self.W[a : a + 65536]
+            block *= ratio
+            np.matmul(block, member, out=self.S[a : a + 65536])
         self.c = c
-        self.S = self._group_sums(np.arange(len(self.W)))
         self.ytd[:] = 0.0
 
     def apply_events(self, t: int) -> None:
@@ -254,47 +279,45 @@ class Simulation:
         m = np.concatenate([e[1] for e in ev])
         dc = np.concatenate([e[2] for e in ev])
         du = np.concatenate([e[3] for e in ev])
+        f = i.astype(np.int64) * self.M + m
         inc, dec = dc > 0, dc < 0
-        np.add.at(self.cnt, (i[inc], m[inc]), 1)
-        np.subtract.at(self.cnt, (i[dec], m[dec]), 1)
-        np.subtract.at(self.unmet, (i[du > 0], m[du > 0]), 1)
+        # ufunc.at takes its fast path only with values of the array's own dtype
+        one = np.ones(len(f), dtype=np.uint8)
+        np.add.at(self._cnt_f, f[inc], one[inc])
+        np.subtract.at(self._cnt_f, f[dec], one[dec])
+        np.subtract.at(self._unmet_f, f[du > 0], one[du > 0])
         self._refresh(i, m)
 
     def draw(self, t: int, persons: np.ndarray, pool: np.ndarray) -> None:
         """One draw for each person (``pool`` 0 online / 1 offline)."""
         K, mo = self.K, self.mo
-        e = self.ev[persons]
+        e = self.ev.take(persons, axis=0)
         tenure = (mo.first[t] - self.pop.hired[persons]) / DAY / 30.44
         new = tenure < 12
         if new.any():
             e[new] *= np.exp(self.model.v_tenure(tenure[new]))
-        s = self.S.reshape(len(self.S), 2, K)[persons, pool]
-        w = e * s
-        ok = w.sum(axis=1) > 0
+        e *= self.S.reshape(-1, K).take(persons.astype(np.int64) * 2 + pool, axis=0)
+        k, ok = pick_rows(self.rng, e)
         if not ok.all():
-            persons, pool, w = persons[ok], pool[ok], w[ok]
+            persons, pool, k = persons[ok], pool[ok], k[ok]
         if not len(persons):
             return
-        k = draw_rows(self.rng, w)
         g = pool * K + k
-        idx = self.gs[g][:, None] + np.arange(self.gmax)
-        valid = idx < self.ge[g][:, None]
-        idx = np.minimum(idx, self.W.shape[1] - 1)
-        w = self.W[persons[:, None], idx] * valid
-        good = w.sum(axis=1) > 0
-        persons, idx, w = persons[good], idx[good], w[good]
-        m = idx[np.arange(len(persons)), draw_rows(self.rng, w)]
+        j, good = pick_rows(self.rng, self._window(persons, g))
+        persons = persons[good]
+        m = self._gidx[g[good], j[good]]
         self.take(t, persons, m, callup=False)
 
     def take(self, t: int, persons: np.ndarray, m: np.ndarray, callup: bool) -> None:
         mo, model, pop = self.mo, self.model, self.pop
-        self.taken[persons, m] = True
-        self._refresh(persons, m, distinct=True)
+        f = persons.astype(np.int64) * self.M + m
+        self._taken_f[f] = True
+        self._refresh(persons, m)
         a = np.maximum(pop.hired[persons], mo.first[t])
         b = np.minimum(pop.left[persons], mo.last[t])
         width = np.maximum((b - a) / DAY + 1, 1).astype(int)
         enrolled = a + (self.rng.random(len(persons)) * width).astype(int) * DAY
-        scheduled = model.mode[m] != "online"
+        scheduled = self._scheduled[m]
         s0, s1 = class_dates(model, m, np.full(len(m), t), mo, self.seed, self.sc.class_every)
         online_done = enrolled + self.rng.geometric(self.sc.online_days_p, len(m)) * DAY
         done_on = np.where(scheduled, s1, online_done)
@@ -314,7 +337,7 @@ class Simulation:
                 "gone": gone,
                 "callup": np.full(len(m), callup),
                 # all prerequisites completed before the month of enrolment
-                "prereq_met": (model.n_prereq[m] > 0) & (self.unmet[persons, m] == 0),
+                "prereq_met": self._has_prereq[m] & (self._unmet_f[f] == 0),
             }
         )
         cm = month_index(done_on, self.start)
@@ -355,8 +378,9 @@ def simulate(
     end: np.datetime64,
     seed: int,
     progress: bool = False,
-) -> tuple[pd.DataFrame, Rates, pd.DataFrame]:
-    """All enrolments (internal module indices), the rates and the call-ups."""
+) -> tuple[dict[str, np.ndarray], Rates, pd.DataFrame]:
+    """All enrolments (columns; internal module indices), sorted by enrolment date, staff
+    and module; the rates and the call-ups."""
     rates = build_rates(pop, model, sc, fx, start, end)
     sim = Simulation(rng, pop, model, sc, rates, v_static, start, end, seed)
     mo = sim.mo
@@ -393,17 +417,14 @@ def simulate(
             ok &= rng.random(len(member)) < sc.p_send
             if ok.any():
                 sim.take(t, member[ok], m[ok], callup=True)
-    keys = list(sim.rows[0]) if sim.rows else []
+        sim.close_month()
+    sim.release()
+    keys = list(sim.months[0]) if sim.months else []
     rows = {}
     for k in keys:
-        rows[k] = np.concatenate([r.pop(k) for r in sim.rows])
+        rows[k] = np.concatenate([r.pop(k) for r in sim.months])
     del sim
-    if rows:
-        order = np.lexsort((rows["module"], rows["staff"], rows["enrolled_on"]))
-        for k in keys:
-            rows[k] = rows[k][order]
-    enr = pd.DataFrame(rows)
-    return enr, rates, callups
+    return rows, rates, callups
 
 
 def _callups(
