@@ -1,0 +1,138 @@
+"""Serving recommendations fast: the recommender is fitted once (start-up or reload),
+then every person's top ``cache_k`` are precomputed in the background, block by block,
+into compact arrays (module index, score, reason code).  A request is a lookup; mode /
+tier filters are applied to the cached list (the same answer ``Filters`` gives, since
+filters only mask modules).  People not cached yet, larger ``k`` or a filter that
+leaves too few cached rows are answered live, under a lock (recommenders keep
+per-call scratch state)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from models.base import Filters, Recommender
+
+log = logging.getLogger(__name__)
+BLOCK = 256
+
+
+@dataclass(frozen=True)
+class Item:
+    rank: int
+    j: int  # module position in the recommender's catalogue
+    score: float
+    reason: str
+
+
+class RecommendationCache:
+    def __init__(self, model: Recommender, k: int) -> None:
+        self.model = model
+        self.k = k
+        data = model.data_
+        self.users = data.users
+        self.items = data.items.to_numpy()
+        self.item_pos = {str(m): j for j, m in enumerate(self.items)}
+        mods = data.modules
+        self.mode = mods["mode"].astype(str).to_numpy()
+        self.tier = mods["tier"].astype(str).to_numpy()
+        self.title = mods["title"].astype(str).to_numpy()
+        self.hours = mods["hours"].to_numpy(float)
+        n = len(self.users)
+        self.item_ix = np.full((n, k), -1, dtype=np.int32)
+        self.score = np.zeros((n, k), dtype=np.float64)
+        self.reason_ix = np.zeros((n, k), dtype=np.int32)
+        self.done = np.zeros(n, dtype=bool)
+        self.reasons: list[str] = []
+        self._reason_code: dict[str, int] = {}
+        self.lock = threading.Lock()  # guards the model's live calls
+        self._stop = threading.Event()
+        self.progress = 0.0 if n else 1.0
+
+    # -- precomputation ---------------------------------------------------------------
+    def _store(self, frame: pd.DataFrame) -> None:
+        rows = self.users.get_indexer(frame["staff_id"].to_numpy(dtype=object))
+        cols = frame["rank"].to_numpy(dtype=np.int64) - 1
+        items = np.array(
+            [self.item_pos.get(str(m), -1) for m in frame["module_id"]], dtype=np.int64
+        )
+        codes = np.fromiter(
+            (self._code(r) for r in frame["reason"].astype(str)), dtype=np.int32, count=len(frame)
+        )
+        ok = (rows >= 0) & (cols < self.k) & (items >= 0)
+        self.item_ix[rows[ok], cols[ok]] = items[ok]
+        self.score[rows[ok], cols[ok]] = frame["score"].to_numpy(float)[ok]
+        self.reason_ix[rows[ok], cols[ok]] = codes[ok]
+
+    def _code(self, reason: str) -> int:
+        c = self._reason_code.get(reason)
+        if c is None:
+            c = self._reason_code[reason] = len(self.reasons)
+            self.reasons.append(reason)
+        return c
+
+    def warm(self) -> None:
+        """Precompute everyone (call in a background thread)."""
+        n = len(self.users)
+        ids = self.users.to_numpy(dtype=object)
+        t0 = time.perf_counter()
+        for lo in range(0, n, BLOCK):
+            if self._stop.is_set():
+                return
+            chunk = [str(s) for s in ids[lo : lo + BLOCK]]
+            with self.lock:
+                frame = self.model.recommend(chunk, k=self.k)
+            self._store(frame)
+            self.done[lo : lo + BLOCK] = True
+            self.progress = min(lo + BLOCK, n) / n
+        log.info("recommendations precomputed for %d people in %.1fs", n, time.perf_counter() - t0)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    # -- answering --------------------------------------------------------------------
+    def get(
+        self,
+        staff_id: str,
+        k: int,
+        modes: Sequence[str] | None = None,
+        tiers: Sequence[str] | None = None,
+    ) -> list[Item]:
+        row = self.users.get_indexer([staff_id])[0]
+        if row >= 0 and self.done[row] and k <= self.k:
+            ix = self.item_ix[row]
+            n_cached = int((ix >= 0).sum())
+            keep = ix[:n_cached]
+            sel = np.ones(n_cached, dtype=bool)
+            if modes:
+                sel &= np.isin(self.mode[keep], list(modes))
+            if tiers:
+                sel &= np.isin(self.tier[keep], list(tiers))
+            pos = np.flatnonzero(sel)
+            # the cached list is complete when it is shorter than cache_k
+            if len(pos) >= k or n_cached < self.k:
+                pos = pos[:k]
+                return [
+                    Item(
+                        i + 1,
+                        int(ix[p]),
+                        float(self.score[row, p]),
+                        self.reasons[self.reason_ix[row, p]],
+                    )
+                    for i, p in enumerate(pos.tolist())
+                ]
+        filters = Filters(
+            modes=tuple(modes) if modes else None, tiers=tuple(tiers) if tiers else None
+        )
+        with self.lock:
+            frame = self.model.recommend([staff_id], k=k, filters=filters)
+        return [
+            Item(int(r.rank), self.item_pos[str(r.module_id)], float(r.score), str(r.reason))
+            for r in frame.itertuples(index=False)
+        ]

@@ -1,0 +1,212 @@
+"""One person: recommendations, profile, learning map (JSON and PNG)."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import threading
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from api.deps import PrincipalDep, ServiceDep, check_person
+from api.keys import Principal
+from api.schemas import (
+    LearningMap,
+    PolicyName,
+    PolicyStatus,
+    Profile,
+    Recommendation,
+    Recommendations,
+    StaffRiskOut,
+)
+from api.service import Service
+from engine.errors import NotFoundError
+from engine.policy import load_policy
+
+router = APIRouter(prefix="/v1/learners", tags=["learners"])
+Mode = Literal["offline", "online", "live", "blended"]
+Tier = Literal["foundation", "elective"]
+AsOf = Annotated[date | None, Query(description="default: the serving date")]
+_draw_lock = threading.Lock()  # matplotlib is not thread-safe
+_PERSON: dict[int | str, dict] = {
+    403: {"description": "outside the key's scope (same answer whether or not the person exists)"},
+    404: {"description": "no such staff member"},
+}
+
+
+def _missing(staff_id: str, as_of: date | None = None) -> HTTPException:
+    when = f" as of {as_of}" if as_of else ""
+    return HTTPException(404, f"no staff member {staff_id!r}{when}")
+
+
+def _allowed(service: Service, p: Principal, staff_id: str) -> None:
+    check_person(service, p, staff_id)  # 403 first, whether or not the person exists
+    if service.org_of(staff_id) is None:
+        raise _missing(staff_id)
+
+
+def _finite(value: object) -> object:
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+@router.get("/{staff_id}/recommendations", response_model=Recommendations, responses=_PERSON)
+async def recommendations(
+    staff_id: str,
+    service: ServiceDep,
+    p: PrincipalDep,
+    k: Annotated[int, Query(ge=1, le=100, description="modules to return")] = 10,
+    mode: Annotated[list[Mode] | None, Query(description="only these modes")] = None,
+    tier: Annotated[list[Tier] | None, Query(description="only these tiers")] = None,
+) -> Recommendations:
+    """The person's next modules, best first, each with its score and the reason."""
+    _allowed(service, p, staff_id)
+    recs = service.recs
+    if recs is None:
+        raise HTTPException(503, f"recommender not ready: {service.recommender_state}")
+    row = recs.users.get_indexer([staff_id])[0]
+    if row < 0:  # in the store, but hired after the date the recommender was fitted for
+        raise _missing(staff_id, service.settings.as_of)
+    if recs.done[row] and k <= recs.k:
+        items = recs.get(staff_id, k, mode, tier)  # a lookup: answered on the event loop
+    else:
+        items = await run_in_threadpool(recs.get, staff_id, k, mode, tier)
+    data = [
+        Recommendation(
+            rank=i.rank,
+            module_id=str(recs.items[i.j]),
+            title=str(recs.title[i.j]),
+            mode=str(recs.mode[i.j]),
+            tier=str(recs.tier[i.j]),
+            hours=float(recs.hours[i.j]),
+            score=i.score if math.isfinite(i.score) else 0.0,
+            reason=i.reason,
+        )
+        for i in items
+    ]
+    return Recommendations(
+        staff_id=staff_id,
+        as_of=service.settings.as_of,
+        model=service.settings.recommender,
+        data=data,
+        count=len(data),
+    )
+
+
+def _person(service: Service, staff_id: str, as_of: date):  # noqa: ANN202
+    from features.person import person_view
+
+    try:
+        return person_view(service.store, staff_id, as_of)
+    except NotFoundError:
+        raise _missing(staff_id, as_of) from None
+
+
+def _status_row(st, staff_id: str) -> dict:  # noqa: ANN001
+    row = st[st["staff_id"] == staff_id].iloc[0]
+    deadline = row["deadline"]
+    return {
+        "policy": str(row["policy"]),
+        "required": _finite(float(row["required"])),
+        "done": _finite(float(row["done"])),
+        "remaining": _finite(float(row["remaining"])),
+        "deadline": None if deadline is None or deadline != deadline else str(deadline)[:10],
+        "status": str(row["status"]),
+    }
+
+
+def _profile(service: Service, staff_id: str, as_of: date, policies: list[str]) -> Profile:
+    from features.cli import profile_record
+    from features.compliance import compliance
+
+    view = _person(service, staff_id, as_of)
+    record = profile_record(view.snap, staff_id, policies[0], view.mastery)
+    if record is None:
+        raise _missing(staff_id, as_of)
+    record.pop("status")
+    statuses = [_status_row(compliance(view.snap, load_policy(n)), staff_id) for n in policies]
+    risk = None
+    if service.risk is not None:
+        v = service.view(as_of)
+        if v.risk is not None and staff_id in v.risk.index:
+            r = v.risk.loc[staff_id]
+            risk = StaffRiskOut(
+                p_miss=float(r["p_miss"]),
+                expected_shortfall=float(r["expected_shortfall"]),
+                status=str(r["status"]),
+                drivers=str(r["drivers"]),
+                model_as_of=str(v.model_as_of),
+            )
+    clean = {k: _finite(v) for k, v in record.items()}
+    clean["skill_gaps"] = [{k: _finite(v) for k, v in g.items()} for g in clean["skill_gaps"]]
+    return Profile(**clean, as_of=as_of, statuses=[PolicyStatus(**s) for s in statuses], risk=risk)
+
+
+@router.get("/{staff_id}/profile", response_model=Profile, responses=_PERSON)
+def profile(
+    staff_id: str,
+    service: ServiceDep,
+    p: PrincipalDep,
+    as_of: AsOf = None,
+    policy: Annotated[
+        list[PolicyName] | None, Query(description="policies to report the status under")
+    ] = None,
+) -> Profile:
+    """Learner profile, status under each policy asked for (default: the service's),
+    largest skill gaps, and the risk of missing the requirement (if a risk model is
+    loaded).  Policies are the presets only: the API never reads files named by a caller."""
+    _allowed(service, p, staff_id)
+    d = as_of or service.settings.as_of
+    names = list(dict.fromkeys(policy or [service.settings.policy]))
+    return _profile(service, staff_id, d, names)
+
+
+def _map(service: Service, staff_id: str, as_of: date):  # noqa: ANN202
+    from features.graph import learning_map
+
+    view = _person(service, staff_id, as_of)
+    return learning_map(view.snap, staff_id, view.mastery)
+
+
+@router.get("/{staff_id}/learning-map", response_model=LearningMap, responses=_PERSON)
+def learning_map_json(
+    staff_id: str, service: ServiceDep, p: PrincipalDep, as_of: AsOf = None
+) -> LearningMap:
+    """Required skills (mastery vs target) and the modules that teach them, as a
+    node-link graph."""
+    from features.graph import to_json
+
+    _allowed(service, p, staff_id)
+    d = as_of or service.settings.as_of
+    data = to_json(_map(service, staff_id, d))
+    g = data["graph"]
+    return LearningMap(
+        staff_id=str(g["staff_id"]),
+        org_id=str(g["org_id"]),
+        as_of=d,
+        nodes=[{k: _finite(v) for k, v in n.items()} for n in data["nodes"]],
+        links=[{k: _finite(v) for k, v in e.items()} for e in data["links"]],
+    )
+
+
+@router.get(
+    "/{staff_id}/learning-map.png",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}, "description": "PNG image"}, **_PERSON},
+)
+def learning_map_png(
+    staff_id: str, service: ServiceDep, p: PrincipalDep, as_of: AsOf = None
+) -> Response:
+    """The learning map drawn as a PNG."""
+    from features.graph import draw
+
+    _allowed(service, p, staff_id)
+    g = _map(service, staff_id, as_of or service.settings.as_of)
+    with _draw_lock, tempfile.TemporaryDirectory() as tmp:
+        path = draw(g, Path(tmp) / "map.png")
+        data = Path(path).read_bytes()
+    return Response(data, media_type="image/png")
