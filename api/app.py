@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api import errors
 from api.routes import admin, health, learners, organizations, records, reports
+from api.schemas import ErrorBody
 from api.service import Service, package_version
 from api.settings import Settings
 
@@ -21,6 +22,14 @@ DESCRIPTION = """Suggestions, profiles, risk, reports and record ingest for staf
 programmes.  Send an API key in the `X-API-Key` header (`learnmap keys create --role ...`).
 Roles: `admin` (everything), `org_manager` (own organization), `staff` (own data),
 `researcher` (reports and pseudonymized data)."""
+
+
+#: answers every route that needs a key may give
+PROTECTED: dict[int | str, dict] = {
+    401: {"model": ErrorBody, "description": "no key, or a wrong or revoked key"},
+    403: {"model": ErrorBody, "description": "outside the key's scope"},
+    413: {"model": ErrorBody, "description": "request body over the size limit"},
+}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -43,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     app.add_middleware(errors.BodyLimit, max_bytes=settings.max_body_bytes)
-    for module in (health, learners, organizations, reports, records, admin):
-        app.include_router(module.router)
+    app.include_router(health.router)
+    for module in (learners, organizations, reports, records, admin):
+        app.include_router(module.router, responses=PROTECTED)
     return app

@@ -34,6 +34,7 @@ AsOf = Annotated[date | None, Query(description="default: the serving date")]
 _ORG: dict[int | str, dict] = {
     403: {"description": "outside the key's scope (same answer whether or not it exists)"},
     404: {"description": "no such organization"},
+    503: {"description": "no risk model loaded (risk only)"},
 }
 ORG_FIELDS = list(OrgRisk.model_fields)
 _CHUNK = 1000

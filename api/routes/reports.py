@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated
 
 import pandas as pd
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 
 from api.deps import PrincipalDep, ServiceDep, require
 from api.schemas import Report
@@ -41,6 +41,17 @@ def programme(
     organization type and region (aggregates only: admins and researchers)."""
     require(p, "admin", "researcher")
     v = service.view(as_of)
+    if v.snap.n_staff == 0:  # nobody hired yet: there is nothing to report on
+        raise HTTPException(
+            422,
+            [
+                {
+                    "loc": ["query", "as_of"],
+                    "msg": f"no staff were hired on or before {v.as_of}: nothing to report",
+                    "type": "value_error",
+                }
+            ],
+        )
     r = v.report(service.policy)
     summary = _records(r.summary)
     return Report(
