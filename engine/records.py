@@ -88,7 +88,9 @@ def ingest_records(
         typed = validate_dataset({table: raw}, existing=store, release=True)
     except ValidationError as exc:
         store.forget_plans()
-        raise ValidationError(early + exc.problems) from None
+        seen = {(p.row, p.column) for p in early}  # a nested cell was validated as empty
+        rest = [p for p in exc.problems if (p.row, p.column) not in seen]
+        raise ValidationError(early + rest) from None
     if early:
         store.forget_plans()
         raise ValidationError(early)
