@@ -29,7 +29,7 @@ api_key_header = APIKeyHeader(
 )
 
 
-def get_service(request: Request) -> Service:
+async def get_service(request: Request) -> Service:
     return request.app.state.service
 
 

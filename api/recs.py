@@ -8,7 +8,9 @@ per-call scratch state)."""
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Sequence
@@ -37,6 +39,7 @@ class RecommendationCache:
         self.k = k
         data = model.data_
         self.users = data.users
+        self.row_of = {str(u): i for i, u in enumerate(self.users)}
         self.items = data.items.to_numpy()
         self.item_pos = {str(m): j for j, m in enumerate(self.items)}
         mods = data.modules
@@ -44,6 +47,17 @@ class RecommendationCache:
         self.tier = mods["tier"].astype(str).to_numpy()
         self.title = mods["title"].astype(str).to_numpy()
         self.hours = mods["hours"].to_numpy(float)
+        # JSON fragments of each module's fields: the hot path concatenates text
+        self.fragment = [
+            json.dumps(
+                {"module_id": str(m), "title": t, "mode": md, "tier": tr, "hours": float(h)},
+                ensure_ascii=False,
+            )[1:-1]
+            for m, t, md, tr, h in zip(
+                self.items, self.title, self.mode, self.tier, self.hours, strict=True
+            )
+        ]
+        self.reason_json: list[str] = []
         n = len(self.users)
         self.item_ix = np.full((n, k), -1, dtype=np.int32)
         self.score = np.zeros((n, k), dtype=np.float64)
@@ -75,6 +89,7 @@ class RecommendationCache:
         if c is None:
             c = self._reason_code[reason] = len(self.reasons)
             self.reasons.append(reason)
+            self.reason_json.append(json.dumps(reason, ensure_ascii=False))
         return c
 
     def warm(self) -> None:
@@ -104,17 +119,17 @@ class RecommendationCache:
         modes: Sequence[str] | None = None,
         tiers: Sequence[str] | None = None,
     ) -> list[Item]:
-        row = self.users.get_indexer([staff_id])[0]
+        row = self.row_of.get(staff_id, -1)
         if row >= 0 and self.done[row] and k <= self.k:
             ix = self.item_ix[row]
             n_cached = int((ix >= 0).sum())
             keep = ix[:n_cached]
-            sel = np.ones(n_cached, dtype=bool)
+            sel = True
             if modes:
                 sel &= np.isin(self.mode[keep], list(modes))
             if tiers:
                 sel &= np.isin(self.tier[keep], list(tiers))
-            pos = np.flatnonzero(sel)
+            pos = np.flatnonzero(sel) if (modes or tiers) else np.arange(n_cached)
             # the cached list is complete when it is shorter than cache_k
             if len(pos) >= k or n_cached < self.k:
                 pos = pos[:k]
@@ -136,3 +151,22 @@ class RecommendationCache:
             Item(int(r.rank), self.item_pos[str(r.module_id)], float(r.score), str(r.reason))
             for r in frame.itertuples(index=False)
         ]
+
+    def _reason_text(self, reason: str) -> str:
+        c = self._reason_code.get(reason)
+        return self.reason_json[c] if c is not None else json.dumps(reason, ensure_ascii=False)
+
+    def to_json(self, staff_id: str, as_of: str, model: str, items: list[Item]) -> bytes:
+        """The ``Recommendations`` body as JSON text, built from cached fragments (the
+        schema test checks it against the response model)."""
+        parts = []
+        for i in items:
+            score = i.score if math.isfinite(i.score) else 0.0
+            parts.append(
+                f'{{"rank":{i.rank},{self.fragment[i.j]},"score":{score!r},'
+                f'"reason":{self._reason_text(i.reason)}}}'
+            )
+        head = json.dumps(
+            {"staff_id": staff_id, "as_of": as_of, "model": model}, ensure_ascii=False
+        )
+        return f'{head[:-1]},"data":[{",".join(parts)}],"count":{len(items)}}}'.encode()

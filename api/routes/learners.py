@@ -7,30 +7,29 @@ import tempfile
 import threading
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 
-from api.deps import PrincipalDep, ServiceDep, check_person
+from api.deps import PrincipalDep, ServiceDep, check_person, get_principal
 from api.keys import Principal
 from api.schemas import (
     LearningMap,
     PolicyName,
     PolicyStatus,
     Profile,
-    Recommendation,
     Recommendations,
     StaffRiskOut,
 )
 from api.service import Service
 from engine.errors import NotFoundError
 from engine.policy import load_policy
+from engine.schema import MODES, TIERS
 
 router = APIRouter(prefix="/v1/learners", tags=["learners"])
-Mode = Literal["offline", "online", "live", "blended"]
-Tier = Literal["foundation", "elective"]
 AsOf = Annotated[date | None, Query(description="default: the serving date")]
 _draw_lock = threading.Lock()  # matplotlib is not thread-safe
 _PERSON: dict[int | str, dict] = {
@@ -54,47 +53,107 @@ def _finite(value: object) -> object:
     return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
-@router.get("/{staff_id}/recommendations", response_model=Recommendations, responses=_PERSON)
-async def recommendations(
-    staff_id: str,
-    service: ServiceDep,
-    p: PrincipalDep,
-    k: Annotated[int, Query(ge=1, le=100, description="modules to return")] = 10,
-    mode: Annotated[list[Mode] | None, Query(description="only these modes")] = None,
-    tier: Annotated[list[Tier] | None, Query(description="only these tiers")] = None,
-) -> Recommendations:
-    """The person's next modules, best first, each with its score and the reason."""
+def _bad(loc: str, msg: str, kind: str, value: object) -> dict:
+    return {"type": kind, "loc": ["query", loc], "msg": msg, "input": value}
+
+
+def _recs_query(request: Request) -> tuple[int, str | None, str | None]:
+    """``k``, ``mode``, ``tier`` from the query string, checked as FastAPI would (422
+    naming the field)."""
+    q = request.query_params
+    errors = []
+    k = 10
+    raw = q.get("k")
+    if raw is not None:
+        try:
+            k = int(raw)
+        except ValueError:
+            errors.append(_bad("k", "Input should be a valid integer", "int_parsing", raw))
+        else:
+            if not 1 <= k <= 100:
+                errors.append(_bad("k", "Input should be between 1 and 100", "range", raw))
+    mode, tier = q.get("mode"), q.get("tier")
+    if mode is not None and mode not in MODES:
+        errors.append(_bad("mode", f"Input should be one of {', '.join(MODES)}", "enum", mode))
+    if tier is not None and tier not in TIERS:
+        errors.append(_bad("tier", f"Input should be one of {', '.join(TIERS)}", "enum", tier))
+    if errors:
+        raise RequestValidationError(errors)
+    return k, mode or None, tier or None
+
+
+_RECS_OPENAPI = {
+    "parameters": [
+        {"name": "staff_id", "in": "path", "required": True, "schema": {"type": "string"}},
+        {
+            "name": "k",
+            "in": "query",
+            "required": False,
+            "description": "modules to return",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10},
+        },
+        {
+            "name": "mode",
+            "in": "query",
+            "required": False,
+            "description": "only modules of this mode",
+            "schema": {"type": "string", "enum": list(MODES)},
+        },
+        {
+            "name": "tier",
+            "in": "query",
+            "required": False,
+            "description": "only modules of this tier",
+            "schema": {"type": "string", "enum": list(TIERS)},
+        },
+    ],
+    "security": [{"APIKeyHeader": []}],
+}
+
+
+@router.get(
+    "/{staff_id}/recommendations",
+    response_model=Recommendations,
+    responses={
+        **_PERSON,
+        422: {
+            "description": "a bad parameter, named",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
+            },
+        },
+    },
+    openapi_extra=_RECS_OPENAPI,
+)
+async def recommendations(request: Request) -> Response:
+    """The person's next modules, best first, each with its score and the reason
+    (``k`` 1–100, default 10; optionally only one ``mode`` or ``tier``).
+
+    The hot path of the service: answered from the precomputed lists on the event loop.
+    Its parameters are read here rather than through FastAPI's dependency machinery
+    (which costs more than the answer itself); the OpenAPI entry above documents them
+    and the errors keep FastAPI's shape (422 naming the field)."""
+    service: Service = request.app.state.service
+    p = await get_principal(request, request.headers.get("x-api-key"))
+    staff_id = request.path_params["staff_id"]
+    k, mode, tier = _recs_query(request)
     _allowed(service, p, staff_id)
     recs = service.recs
     if recs is None:
         raise HTTPException(503, f"recommender not ready: {service.recommender_state}")
-    row = recs.users.get_indexer([staff_id])[0]
+    modes = (mode,) if mode else None
+    tiers = (tier,) if tier else None
+    row = recs.row_of.get(staff_id, -1)
     if row < 0:  # in the store, but hired after the date the recommender was fitted for
         raise _missing(staff_id, service.settings.as_of)
     if recs.done[row] and k <= recs.k:
-        items = recs.get(staff_id, k, mode, tier)  # a lookup: answered on the event loop
+        items = recs.get(staff_id, k, modes, tiers)  # a lookup: answered on the event loop
     else:
-        items = await run_in_threadpool(recs.get, staff_id, k, mode, tier)
-    data = [
-        Recommendation(
-            rank=i.rank,
-            module_id=str(recs.items[i.j]),
-            title=str(recs.title[i.j]),
-            mode=str(recs.mode[i.j]),
-            tier=str(recs.tier[i.j]),
-            hours=float(recs.hours[i.j]),
-            score=i.score if math.isfinite(i.score) else 0.0,
-            reason=i.reason,
-        )
-        for i in items
-    ]
-    return Recommendations(
-        staff_id=staff_id,
-        as_of=service.settings.as_of,
-        model=service.settings.recommender,
-        data=data,
-        count=len(data),
+        items = await run_in_threadpool(recs.get, staff_id, k, modes, tiers)
+    body = recs.to_json(
+        staff_id, service.settings.as_of.isoformat(), service.settings.recommender, items
     )
+    return Response(body, media_type="application/json")
 
 
 def _person(service: Service, staff_id: str, as_of: date):  # noqa: ANN202
