@@ -95,3 +95,12 @@ def test_without_a_model_risk_is_503_and_the_rest_serves(world: World, tmp_path)
         r = client.get(f"/v1/organizations/{world.org_a}/risk")
         assert r.status_code == 503 and "learnmap train" in r.json()["detail"]
         assert client.get(f"/v1/learners/{world.staff_a}/recommendations").status_code == 200
+
+
+def test_an_empty_store_is_not_ready(tmp_path) -> None:  # noqa: ANN001
+    app = create_app(make_settings(tmp_path / "empty.db", tmp_path / "models", warm=False))
+    with TestClient(app) as client:
+        r = client.get("/readyz")
+        assert r.status_code == 503
+        assert r.json()["ready"] is False and "empty store" in r.json()["recommender"]
+        assert client.get("/healthz").status_code == 200  # alive, just not ready
