@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import tempfile
 import threading
@@ -146,13 +147,18 @@ async def recommendations(request: Request) -> Response:
     row = recs.row_of.get(staff_id, -1)
     if row < 0:  # in the store, but hired after the date the recommender was fitted for
         raise _missing(staff_id, service.settings.as_of)
-    if recs.done[row] and k <= recs.k:
-        items = recs.get(staff_id, k, modes, tiers)  # a lookup: answered on the event loop
-    else:
-        items = await run_in_threadpool(recs.get, staff_id, k, modes, tiers)
-    body = recs.to_json(
-        staff_id, service.settings.as_of.isoformat(), service.settings.recommender, items
+    settings = service.settings
+    head = json.dumps(
+        {"staff_id": staff_id, "as_of": settings.as_of.isoformat(), "model": settings.recommender},
+        ensure_ascii=False,
     )
+    body = None if (modes or tiers) else recs.cached_json(staff_id, k, head)
+    if body is None:
+        if recs.done[row] and k <= recs.k:
+            items = recs.get(staff_id, k, modes, tiers)  # a lookup: answered on the event loop
+        else:
+            items = await run_in_threadpool(recs.get, staff_id, k, modes, tiers)
+        body = recs.to_json(staff_id, settings.as_of.isoformat(), settings.recommender, items)
     return Response(body, media_type="application/json")
 
 
