@@ -1,0 +1,120 @@
+"""API commands added to ``learnmap``: ``serve`` and ``keys create|revoke|list``.
+
+Registered through the ``learnmap.commands`` entry point (``api = api.cli:register``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def _engine():  # noqa: ANN202
+    from engine.store import Store
+
+    store = Store()
+    store.create()
+    return store.engine
+
+
+def _cmd_keys_create(args: argparse.Namespace) -> int:
+    from api import audit
+    from api.keys import create_key
+
+    engine = _engine()
+    key, who = create_key(engine, args.role, args.org, args.staff, args.label)
+    scope = who.org_id or who.staff_id or "all"
+    audit.record(engine, None, "keys create", f"{who.key_id} role={who.role} scope={scope}", 1)
+    print(f"created key {who.key_id} (role {who.role}, scope {scope}); it is shown only once:")
+    print(key)
+    return 0
+
+
+def _cmd_keys_revoke(args: argparse.Namespace) -> int:
+    from api import audit
+    from api.keys import revoke_key
+
+    engine = _engine()
+    if not revoke_key(engine, args.key_id):
+        print(f"error: no active key {args.key_id!r}", file=sys.stderr)
+        return 2
+    audit.record(
+        engine,
+        None,
+        "keys revoke",
+        args.key_id.split("_")[1] if args.key_id.startswith("lm_") else args.key_id,
+        1,
+    )
+    print(f"revoked {args.key_id}")
+    return 0
+
+
+def _cmd_keys_list(args: argparse.Namespace) -> int:
+    from api.keys import list_keys
+
+    rows = list_keys(_engine())
+    if args.json:
+        print(json.dumps(rows, default=str, ensure_ascii=False, indent=1))
+        return 0
+    for r in rows:
+        state = f"revoked {r['revoked_at']:%Y-%m-%d}" if r["revoked_at"] else "active"
+        scope = r["org_id"] or r["staff_id"] or "all"
+        print(f"{r['key_id']}  {r['role']:<12} {scope:<14} {state:<18} {r['label'] or ''}")
+    if not rows:
+        print("no keys yet: learnmap keys create --role admin")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        access_log=not args.no_access_log,
+    )
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "serve",
+        help="serve the HTTP API (uvicorn)",
+        description="Serve the HTTP API on the store (LEARNMAP_DATABASE_URL) with the "
+        "models of LEARNMAP_MODEL_DIR. The recommender is fitted at start-up; "
+        "/readyz says when the service is ready. OpenAPI at /openapi.json, docs at /docs.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (loopback only)")
+    p.add_argument("--port", type=int, default=8000, help="default 8000")
+    p.add_argument(
+        "--workers", type=int, default=1, help="processes (each loads the models; default 1)"
+    )
+    p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    p.add_argument("--no-access-log", action="store_true", help="do not log every request")
+    p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("keys", help="API keys: create, revoke, list")
+    ksub = p.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    q = ksub.add_parser(
+        "create",
+        help="create an API key (printed alone on the last line, shown once)",
+        description="Create an API key. admin: everything; org_manager (--org): one "
+        "organization; staff (--staff): one person's own data; researcher: reports and "
+        "pseudonymized data. Only a hash is stored.",
+    )
+    q.add_argument("--role", required=True, choices=("admin", "org_manager", "staff", "researcher"))
+    q.add_argument("--org", help="organization id (org_manager)")
+    q.add_argument("--staff", help="staff id (staff)")
+    q.add_argument("--label", help="a note on who holds the key")
+    q.set_defaults(func=_cmd_keys_create)
+    q = ksub.add_parser("revoke", help="revoke a key by its id (or the whole key)")
+    q.add_argument("key_id")
+    q.set_defaults(func=_cmd_keys_revoke)
+    q = ksub.add_parser("list", help="list keys (ids, roles, scopes; never secrets)")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=_cmd_keys_list)

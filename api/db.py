@@ -1,0 +1,70 @@
+"""The service's own tables, in the same store as the canonical ones: ``api_keys``,
+``audit_log`` and ``api_meta`` (the pseudonymization salt).  Created here with
+SQLAlchemy (``ensure_tables``); the engine's store does not know them."""
+
+from __future__ import annotations
+
+import secrets
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+META = sa.MetaData()
+
+API_KEYS = sa.Table(
+    "api_keys",
+    META,
+    sa.Column("key_id", sa.String(32), primary_key=True),  # public part of the key
+    sa.Column("secret_sha256", sa.String(64), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("org_id", sa.Text(), nullable=True),
+    sa.Column("staff_id", sa.Text(), nullable=True),
+    sa.Column("label", sa.Text(), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+AUDIT_LOG = sa.Table(
+    "audit_log",
+    META,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("key_id", sa.String(32), nullable=True),
+    sa.Column("role", sa.String(20), nullable=True),
+    sa.Column("action", sa.Text(), nullable=False),
+    sa.Column("target", sa.Text(), nullable=True),
+    sa.Column("rows", sa.Integer(), nullable=False, default=0),
+    sa.Column("outcome", sa.Text(), nullable=False),
+)
+
+API_META = sa.Table(
+    "api_meta",
+    META,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text(), nullable=False),
+)
+
+
+def ensure_tables(engine: Engine) -> None:
+    META.create_all(engine)
+
+
+def pseudonym_salt(engine: Engine) -> str:
+    """The store's salt for pseudonymous ids: created once, then stable."""
+    ensure_tables(engine)
+    with engine.begin() as conn:
+        got = conn.execute(
+            sa.select(API_META.c.value).where(API_META.c.name == "pseudonym_salt")
+        ).scalar_one_or_none()
+        if got is not None:
+            return got
+        salt = secrets.token_hex(16)
+        try:
+            conn.execute(sa.insert(API_META).values(name="pseudonym_salt", value=salt))
+            return salt
+        except sa.exc.IntegrityError:  # another worker created it first
+            pass
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(API_META.c.value).where(API_META.c.name == "pseudonym_salt")
+        ).scalar_one()

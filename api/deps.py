@@ -1,0 +1,82 @@
+"""Typed dependencies: the service, the caller, and the scope checks.
+
+Scope is checked *before* anything is looked up for the caller, and a request outside
+the caller's scope gets the same 403 whether or not the record exists.  Roles:
+
+- ``admin``: everything;
+- ``org_manager``: learners and data of their own organization, records about its
+  staff (an unknown person is outside the scope, as is another organization's);
+- ``staff``: their own recommendations, profile and learning map;
+- ``researcher``: reports, organization risk and staff lists with pseudonymous
+  staff ids (``p_…``) and no names; no per-person endpoints.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import APIKeyHeader
+
+from api.keys import Principal
+from api.service import Service
+
+FORBIDDEN = "this API key may not access this resource"
+api_key_header = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    description="an API key from `learnmap keys create --role ...`",
+)
+
+
+async def get_service(request: Request) -> Service:
+    return request.app.state.service
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+
+
+async def get_principal(
+    request: Request, key: Annotated[str | None, Depends(api_key_header)]
+) -> Principal:
+    p = request.app.state.service.verifier.verify(key)
+    if p is None:
+        raise HTTPException(
+            401,
+            "missing or invalid API key (header X-API-Key)",
+            headers={"WWW-Authenticate": "ApiKey"},
+        )
+    request.state.principal = p
+    return p
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def forbid() -> HTTPException:
+    return HTTPException(403, FORBIDDEN)
+
+
+def require(p: Principal, *roles: str) -> None:
+    if p.role not in roles:
+        raise forbid()
+
+
+def check_person(service: Service, p: Principal, staff_id: str) -> None:
+    """May ``p`` see this person?  (404 for a missing person is raised later, and only
+    to callers whose scope would include them: admins.)"""
+    if p.role == "admin":
+        return
+    if p.role == "staff" and p.staff_id == staff_id:
+        return
+    if p.role == "org_manager" and p.org_id is not None and service.org_of(staff_id) == p.org_id:
+        return
+    raise forbid()
+
+
+def check_org(p: Principal, org_id: str) -> None:
+    if p.role in ("admin", "researcher"):
+        return
+    if p.role == "org_manager" and p.org_id == org_id:
+        return
+    raise forbid()

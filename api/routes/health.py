@@ -1,0 +1,68 @@
+"""Liveness, readiness and version (no key needed)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.deps import ServiceDep
+from api.schemas import Health, Readiness, Version
+from api.service import package_version
+
+router = APIRouter(tags=["health"])
+_OK = Health(status="ok")
+
+
+@router.get("/healthz", response_model=Health)
+async def healthz() -> Health:
+    """The process is up."""
+    return _OK
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "not ready yet"}},
+)
+def readyz(service: ServiceDep) -> JSONResponse | Readiness:
+    """Ready when the store is reachable and the recommender is fitted.  The risk
+    model's state is reported; without one, risk endpoints answer 503."""
+    ok, store = service.store_ok()
+    recs = service.recs
+    body = Readiness(
+        ready=ok and recs is not None,
+        store=store,
+        recommender=service.recommender_state,
+        recommendations_cached=round(recs.progress, 4) if recs else 0.0,
+        risk_model=service.risk_state,
+    )
+    if not body.ready:
+        return JSONResponse(body.model_dump(), status_code=503)
+    return body
+
+
+@router.get("/v1/version", response_model=Version)
+def version(service: ServiceDep) -> Version:
+    """Package version, serving date and policy, and the models in use."""
+    risk = service.risk
+    man = None
+    if risk is not None:
+        m = risk.manifest
+        man = {
+            "as_of": m.get("as_of"),
+            "trained_at": m.get("trained_at"),
+            "policy": m.get("policy"),
+            "model_sha256": m.get("model_sha256"),
+            "loaded_at": risk.loaded_at,
+        }
+    s = service.settings
+    return Version(
+        name="learnmap",
+        version=package_version(),
+        api="v1",
+        as_of=s.as_of,
+        policy=s.policy,
+        recommender=s.recommender,
+        recommender_fitted_at=service.recommender_fitted_at,
+        risk_model=man,
+    )

@@ -1,0 +1,277 @@
+"""One person: recommendations, profile, learning map (JSON and PNG)."""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+import threading
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+
+from api.deps import PrincipalDep, ServiceDep, check_person, get_principal
+from api.keys import Principal
+from api.schemas import (
+    LearningMap,
+    PolicyName,
+    PolicyStatus,
+    Profile,
+    Recommendations,
+    StaffRiskOut,
+)
+from api.service import Service
+from engine.errors import NotFoundError
+from engine.policy import load_policy
+from engine.schema import MODES, TIERS
+
+router = APIRouter(prefix="/v1/learners", tags=["learners"])
+AsOf = Annotated[date | None, Query(description="default: the serving date")]
+_draw_lock = threading.Lock()  # matplotlib is not thread-safe
+_PERSON: dict[int | str, dict] = {
+    403: {"description": "outside the key's scope (same answer whether or not the person exists)"},
+    404: {"description": "no such staff member"},
+}
+
+
+def _missing(staff_id: str, as_of: date | None = None) -> HTTPException:
+    when = f" as of {as_of}" if as_of else ""
+    return HTTPException(404, f"no staff member {staff_id!r}{when}")
+
+
+def _allowed(service: Service, p: Principal, staff_id: str) -> None:
+    check_person(service, p, staff_id)  # 403 first, whether or not the person exists
+    if service.org_of(staff_id) is None:
+        raise _missing(staff_id)
+
+
+def _finite(value: object) -> object:
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def _bad(loc: str, msg: str, kind: str, value: object) -> dict:
+    return {"type": kind, "loc": ["query", loc], "msg": msg, "input": value}
+
+
+def _recs_query(request: Request) -> tuple[int, str | None, str | None]:
+    """``k``, ``mode``, ``tier`` from the query string, checked as FastAPI would (422
+    naming the field)."""
+    q = request.query_params
+    errors = []
+    k = 10
+    raw = q.get("k")
+    if raw is not None:
+        try:
+            k = int(raw)
+        except ValueError:
+            errors.append(_bad("k", "Input should be a valid integer", "int_parsing", raw))
+        else:
+            if not 1 <= k <= 100:
+                errors.append(_bad("k", "Input should be between 1 and 100", "range", raw))
+    mode, tier = q.get("mode"), q.get("tier")
+    if mode is not None and mode not in MODES:
+        errors.append(_bad("mode", f"Input should be one of {', '.join(MODES)}", "enum", mode))
+    if tier is not None and tier not in TIERS:
+        errors.append(_bad("tier", f"Input should be one of {', '.join(TIERS)}", "enum", tier))
+    if errors:
+        raise RequestValidationError(errors)
+    return k, mode or None, tier or None
+
+
+_RECS_OPENAPI = {
+    "parameters": [
+        {"name": "staff_id", "in": "path", "required": True, "schema": {"type": "string"}},
+        {
+            "name": "k",
+            "in": "query",
+            "required": False,
+            "description": "modules to return",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10},
+        },
+        {
+            "name": "mode",
+            "in": "query",
+            "required": False,
+            "description": "only modules of this mode",
+            "schema": {"type": "string", "enum": list(MODES)},
+        },
+        {
+            "name": "tier",
+            "in": "query",
+            "required": False,
+            "description": "only modules of this tier",
+            "schema": {"type": "string", "enum": list(TIERS)},
+        },
+    ],
+    "security": [{"APIKeyHeader": []}],
+}
+
+
+@router.get(
+    "/{staff_id}/recommendations",
+    response_model=Recommendations,
+    responses={
+        **_PERSON,
+        422: {
+            "description": "a bad parameter, named",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
+            },
+        },
+    },
+    openapi_extra=_RECS_OPENAPI,
+)
+async def recommendations(request: Request) -> Response:
+    """The person's next modules, best first, each with its score and the reason
+    (``k`` 1–100, default 10; optionally only one ``mode`` or ``tier``).
+
+    The hot path of the service: answered from the precomputed lists on the event loop.
+    Its parameters are read here rather than through FastAPI's dependency machinery
+    (which costs more than the answer itself); the OpenAPI entry above documents them
+    and the errors keep FastAPI's shape (422 naming the field)."""
+    service: Service = request.app.state.service
+    p = await get_principal(request, request.headers.get("x-api-key"))
+    staff_id = request.path_params["staff_id"]
+    k, mode, tier = _recs_query(request)
+    _allowed(service, p, staff_id)
+    recs = service.recs
+    if recs is None:
+        raise HTTPException(503, f"recommender not ready: {service.recommender_state}")
+    modes = (mode,) if mode else None
+    tiers = (tier,) if tier else None
+    row = recs.row_of.get(staff_id, -1)
+    if row < 0:  # in the store, but hired after the date the recommender was fitted for
+        raise _missing(staff_id, service.settings.as_of)
+    settings = service.settings
+    head = json.dumps(
+        {"staff_id": staff_id, "as_of": settings.as_of.isoformat(), "model": settings.recommender},
+        ensure_ascii=False,
+    )
+    body = None if (modes or tiers) else recs.cached_json(staff_id, k, head)
+    if body is None:
+        if recs.done[row] and k <= recs.k:
+            items = recs.get(staff_id, k, modes, tiers)  # a lookup: answered on the event loop
+        else:
+            items = await run_in_threadpool(recs.get, staff_id, k, modes, tiers)
+        body = recs.to_json(staff_id, settings.as_of.isoformat(), settings.recommender, items)
+    return Response(body, media_type="application/json")
+
+
+def _person(service: Service, staff_id: str, as_of: date):  # noqa: ANN202
+    from features.person import person_view
+
+    try:
+        return person_view(service.store, staff_id, as_of)
+    except NotFoundError:
+        raise _missing(staff_id, as_of) from None
+
+
+def _status_row(st, staff_id: str) -> dict:  # noqa: ANN001
+    row = st[st["staff_id"] == staff_id].iloc[0]
+    deadline = row["deadline"]
+    return {
+        "policy": str(row["policy"]),
+        "required": _finite(float(row["required"])),
+        "done": _finite(float(row["done"])),
+        "remaining": _finite(float(row["remaining"])),
+        "deadline": None if deadline is None or deadline != deadline else str(deadline)[:10],
+        "status": str(row["status"]),
+    }
+
+
+def _profile(service: Service, staff_id: str, as_of: date, policies: list[str]) -> Profile:
+    from features.cli import profile_record
+    from features.compliance import compliance
+
+    view = _person(service, staff_id, as_of)
+    record = profile_record(view.snap, staff_id, policies[0], view.mastery)
+    if record is None:
+        raise _missing(staff_id, as_of)
+    record.pop("status")
+    statuses = [_status_row(compliance(view.snap, load_policy(n)), staff_id) for n in policies]
+    risk = None
+    if service.risk is not None:
+        v = service.view(as_of)
+        if v.risk is not None and staff_id in v.risk.index:
+            r = v.risk.loc[staff_id]
+            risk = StaffRiskOut(
+                p_miss=float(r["p_miss"]),
+                expected_shortfall=float(r["expected_shortfall"]),
+                status=str(r["status"]),
+                drivers=str(r["drivers"]),
+                model_as_of=str(v.model_as_of),
+            )
+    clean = {k: _finite(v) for k, v in record.items()}
+    clean["skill_gaps"] = [{k: _finite(v) for k, v in g.items()} for g in clean["skill_gaps"]]
+    return Profile(**clean, as_of=as_of, statuses=[PolicyStatus(**s) for s in statuses], risk=risk)
+
+
+@router.get("/{staff_id}/profile", response_model=Profile, responses=_PERSON)
+def profile(
+    staff_id: str,
+    service: ServiceDep,
+    p: PrincipalDep,
+    as_of: AsOf = None,
+    policy: Annotated[
+        list[PolicyName] | None, Query(description="policies to report the status under")
+    ] = None,
+) -> Profile:
+    """Learner profile, status under each policy asked for (default: the service's),
+    largest skill gaps, and the risk of missing the requirement (if a risk model is
+    loaded).  Policies are the presets only: the API never reads files named by a caller."""
+    _allowed(service, p, staff_id)
+    d = as_of or service.settings.as_of
+    names = list(dict.fromkeys(policy or [service.settings.policy]))
+    return _profile(service, staff_id, d, names)
+
+
+def _map(service: Service, staff_id: str, as_of: date):  # noqa: ANN202
+    from features.graph import learning_map
+
+    view = _person(service, staff_id, as_of)
+    return learning_map(view.snap, staff_id, view.mastery)
+
+
+@router.get("/{staff_id}/learning-map", response_model=LearningMap, responses=_PERSON)
+def learning_map_json(
+    staff_id: str, service: ServiceDep, p: PrincipalDep, as_of: AsOf = None
+) -> LearningMap:
+    """Required skills (mastery vs target) and the modules that teach them, as a
+    node-link graph."""
+    from features.graph import to_json
+
+    _allowed(service, p, staff_id)
+    d = as_of or service.settings.as_of
+    data = to_json(_map(service, staff_id, d))
+    g = data["graph"]
+    return LearningMap(
+        staff_id=str(g["staff_id"]),
+        org_id=str(g["org_id"]),
+        as_of=d,
+        nodes=[{k: _finite(v) for k, v in n.items()} for n in data["nodes"]],
+        links=[{k: _finite(v) for k, v in e.items()} for e in data["links"]],
+    )
+
+
+@router.get(
+    "/{staff_id}/learning-map.png",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}, "description": "PNG image"}, **_PERSON},
+)
+def learning_map_png(
+    staff_id: str, service: ServiceDep, p: PrincipalDep, as_of: AsOf = None
+) -> Response:
+    """The learning map drawn as a PNG."""
+    from features.graph import draw
+
+    _allowed(service, p, staff_id)
+    g = _map(service, staff_id, as_of or service.settings.as_of)
+    with _draw_lock, tempfile.TemporaryDirectory() as tmp:
+        path = draw(g, Path(tmp) / "map.png")
+        data = Path(path).read_bytes()
+    return Response(data, media_type="image/png")

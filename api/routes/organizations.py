@@ -1,0 +1,248 @@
+"""Organizations: risk of one, its staff (paginated), and many at once (streamed)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterator
+from datetime import date
+from typing import Annotated, Literal
+
+import pandas as pd
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+
+from api import audit
+from api.deps import PrincipalDep, ServiceDep, check_org, forbid, require
+from api.keys import Principal
+from api.schemas import (
+    OrgRisk,
+    OrgRiskDetail,
+    RiskBatchRequest,
+    StaffAtRisk,
+    StaffPage,
+    StaffRow,
+    Status,
+)
+from api.service import Service, View
+
+router = APIRouter(prefix="/v1/organizations", tags=["organizations"])
+AsOf = Annotated[date | None, Query(description="default: the serving date")]
+_ORG: dict[int | str, dict] = {
+    403: {"description": "outside the key's scope (same answer whether or not it exists)"},
+    404: {"description": "no such organization"},
+    503: {"description": "no risk model loaded (risk only)"},
+}
+ORG_FIELDS = list(OrgRisk.model_fields)
+_CHUNK = 1000
+
+
+def _finite(value: object) -> object:
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def _org_allowed(service: Service, p: Principal, org_id: str) -> None:
+    check_org(p, org_id)
+    if not service.org_exists(org_id):
+        raise HTTPException(404, f"no organization {org_id!r}")
+
+
+def _risk_view(service: Service, as_of: date | None) -> View:
+    if service.risk is None:
+        raise HTTPException(503, f"no risk model loaded ({service.risk_state})")
+    return service.view(as_of)
+
+
+def _org_record(row: pd.Series, researcher: bool) -> dict:
+    out = {f: _finite(row.get(f)) for f in ORG_FIELDS}
+    if researcher:
+        out["name"] = None  # researchers see no names
+    return out
+
+
+@router.get("/{org_id}/risk", response_model=OrgRiskDetail, responses=_ORG)
+def org_risk(
+    org_id: str,
+    service: ServiceDep,
+    p: PrincipalDep,
+    as_of: AsOf = None,
+    top: Annotated[int, Query(ge=0, le=100, description="staff most at risk to list")] = 10,
+) -> OrgRiskDetail:
+    """Expected number of staff who will miss the requirement, expected shortfall, the
+    probability that the unit rule fires, rank among organizations, and the staff most
+    at risk (pseudonymous ids for researchers)."""
+    _org_allowed(service, p, org_id)
+    v = _risk_view(service, as_of)
+    assert v.orgs is not None and v.risk is not None
+    if org_id not in v.orgs.index:
+        raise HTTPException(404, f"organization {org_id!r} has no staff employed on {v.as_of}")
+    researcher = p.role == "researcher"
+    staff = v.risk[v.risk["org_id"] == org_id].nlargest(top, "p_miss") if top else v.risk.iloc[:0]
+    rename = service.pseudo if researcher and service.pseudo else str
+    return OrgRiskDetail(
+        as_of=v.as_of,
+        model_as_of=str(v.model_as_of),
+        organization=OrgRisk(**_org_record(v.orgs.loc[org_id], researcher)),
+        staff_at_risk=[
+            StaffAtRisk(
+                staff_id=rename(r.staff_id),
+                p_miss=float(r.p_miss),
+                expected_shortfall=float(r.expected_shortfall),
+                status=str(r.status),
+                drivers=str(r.drivers),
+            )
+            for r in staff.itertuples(index=False)
+        ],
+    )
+
+
+@router.get("/{org_id}/staff", response_model=StaffPage, responses=_ORG)
+def org_staff(
+    org_id: str,
+    service: ServiceDep,
+    p: PrincipalDep,
+    status: Annotated[Status | None, Query(description="only staff with this status")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    as_of: AsOf = None,
+) -> StaffPage:
+    """The organization's staff known on the date (hired by then), ordered by staff id,
+    with their status under the service's policy and, with a risk model, ``p_miss``."""
+    require(p, "admin", "org_manager", "researcher")
+    _org_allowed(service, p, org_id)
+    v = service.view(as_of)
+    st = v.status[v.status["org_id"] == org_id]
+    if status is not None:
+        st = st[st["status"] == status]
+    st = st.sort_values("staff_id")
+    page = st.iloc[offset : offset + limit]
+    staff = v.snap.staff.set_index("staff_id")
+    rename = service.pseudo if p.role == "researcher" and service.pseudo else str
+    rows = []
+    for r in page.itertuples(index=False):
+        info = staff.loc[r.staff_id]
+        p_miss = None
+        if v.risk is not None and r.staff_id in v.risk.index:
+            p_miss = _finite(float(v.risk.at[r.staff_id, "p_miss"]))
+        rows.append(
+            StaffRow(
+                staff_id=rename(r.staff_id),
+                role=str(r.role),
+                hired_on=_date(info["hired_on"]),
+                left_on=_date(info["left_on"]),
+                employed=bool(r.employed),
+                required=_finite(float(r.required)),
+                done=_finite(float(r.done)),
+                remaining=_finite(float(r.remaining)),
+                deadline=_date(r.deadline),
+                status=str(r.status),
+                p_miss=p_miss,
+            )
+        )
+    return StaffPage(
+        org_id=org_id,
+        as_of=v.as_of,
+        policy=service.settings.policy,
+        data=rows,
+        count=len(st),
+        limit=limit,
+        offset=offset,
+    )
+
+
+def _date(value: object) -> date | None:
+    if value is None or pd.isna(value):
+        return None
+    return pd.Timestamp(value).date()
+
+
+def _format(request: Request, fmt: str | None) -> str:
+    if fmt is not None:
+        return fmt
+    accept = request.headers.get("accept", "")
+    return "csv" if "text/csv" in accept and "ndjson" not in accept else "ndjson"
+
+
+def _rows(frame: pd.DataFrame, fmt: str) -> Iterator[bytes]:
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(ORG_FIELDS)
+        yield buf.getvalue().encode()
+    for lo in range(0, len(frame), _CHUNK):
+        part = frame.iloc[lo : lo + _CHUNK]
+        records = [
+            {f: _finite(v) for f, v in zip(ORG_FIELDS, t, strict=True)}
+            for t in part[ORG_FIELDS].itertuples(index=False)
+        ]
+        if fmt == "csv":
+            buf = io.StringIO()
+            w = csv.writer(buf)
+            for rec in records:
+                w.writerow(["" if rec[f] is None else rec[f] for f in ORG_FIELDS])
+            yield buf.getvalue().encode()
+        else:
+            yield "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode()
+
+
+@router.post(
+    "/risk:batch",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "one organization per line (NDJSON) or row (CSV with a header)",
+            "content": {
+                "application/x-ndjson": {"schema": OrgRisk.model_json_schema()},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        },
+        403: {"description": "outside the key's scope"},
+        503: {"description": "no risk model loaded"},
+    },
+)
+async def risk_batch(
+    body: RiskBatchRequest,
+    request: Request,
+    service: ServiceDep,
+    p: PrincipalDep,
+    format: Annotated[
+        Literal["ndjson", "csv"] | None,
+        Query(description="default: from the Accept header (text/csv), else NDJSON"),
+    ] = None,
+) -> StreamingResponse:
+    """Risk of many organizations (the ones named, or all matching ``region`` /
+    ``org_type``; org managers: their own only), ordered by rank, streamed.  Audited."""
+    require(p, "admin", "org_manager", "researcher")
+    if p.role == "org_manager":
+        if body.org_ids is not None and set(body.org_ids) - {p.org_id}:
+            raise forbid()
+        body = body.model_copy(update={"org_ids": [p.org_id]})
+    v = await run_in_threadpool(_risk_view, service, body.as_of)
+    assert v.orgs is not None
+    frame = v.orgs
+    if body.org_ids is not None:
+        frame = frame[frame["org_id"].isin(body.org_ids)]
+    if body.region is not None:
+        frame = frame[frame["region"] == body.region]
+    if body.org_type is not None:
+        frame = frame[frame["org_type"] == body.org_type]
+    frame = frame.sort_values("rank")
+    if p.role == "researcher":
+        frame = frame.assign(name=None)
+    fmt = _format(request, format)
+    target = f"as_of={v.as_of} orgs={len(body.org_ids) if body.org_ids else 'all'}"
+    target += f" region={body.region} org_type={body.org_type} format={fmt}"
+    await run_in_threadpool(
+        audit.record, service.engine, p, "export organizations/risk:batch", target, len(frame)
+    )
+    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"
+    return StreamingResponse(_rows(frame, fmt), media_type=media)

@@ -1,0 +1,107 @@
+"""``POST /v1/records/{table}``: events as a JSON list, validated like file ingest,
+written all or nothing, idempotent by record id.  Audited (accepted and rejected)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from api import audit
+from api.deps import PrincipalDep, ServiceDep, forbid, require
+from api.keys import Principal
+from api.schemas import RecordProblem, RecordsResult
+from api.service import Service
+from engine.errors import ValidationError
+from engine.records import ingest_records
+from engine.schema import TABLES
+
+router = APIRouter(prefix="/v1/records", tags=["records"])
+Table = Literal["participations", "assessments", "outcomes"]
+MAX_RECORDS = 50_000
+
+
+def _outside_org(service: Service, p: Principal, table: str, records: list[dict]) -> bool:
+    """Does an org manager's batch touch anyone outside their organization — a person
+    of another organization or unknown, or a stored event of such a person?"""
+    people = {str(r.get("staff_id", "")) for r in records}
+    if any(service.org_of(s) != p.org_id for s in people):
+        return True
+    key = TABLES[table].key[0]
+    ids = [str(r[key]) for r in records if r.get(key) is not None]
+    stored = service.store.lookup(table, [key, "staff_id"], key, ids)
+    return any(service.org_of(str(s)) != p.org_id for s in stored["staff_id"])
+
+
+def _write(service: Service, p: Principal, table: str, records: list[dict]) -> JSONResponse:
+    with service.write_lock:  # one writer at a time (the store's plan cache is per process)
+        try:
+            count = ingest_records(service.store, table, records, source=table)
+        except ValidationError as exc:
+            problems = [
+                RecordProblem(item=pr.row or None, column=pr.column, value=pr.value, rule=pr.rule)
+                for pr in exc.problems
+            ]
+            bad = len({pr.row for pr in exc.problems if pr.row})
+            audit.record(
+                service.engine, p, f"write records/{table}", None, 0,
+                f"rejected: {len(problems)} problems",
+            )  # fmt: skip
+            body = RecordsResult(
+                table=table,
+                received=len(records),
+                inserted=0,
+                updated=0,
+                unchanged=0,
+                rejected=bad or len(records),
+                problems=problems,
+            )
+            return JSONResponse(body.model_dump(), status_code=422)
+        if count.new or count.updated:
+            service.wrote()
+    audit.record(
+        service.engine, p, f"write records/{table}", None, count.new + count.updated,
+        f"ok: {count.new} inserted, {count.updated} updated, {count.unchanged} unchanged",
+    )  # fmt: skip
+    body = RecordsResult(
+        table=table,
+        received=len(records),
+        inserted=count.new,
+        updated=count.updated,
+        unchanged=count.unchanged,
+        rejected=0,
+        problems=[],
+    )
+    return JSONResponse(body.model_dump(), status_code=200)
+
+
+@router.post(
+    "/{table}",
+    response_model=RecordsResult,
+    responses={
+        422: {"model": RecordsResult, "description": "rejected: nothing was written"},
+        403: {"description": "outside the key's scope"},
+    },
+)
+async def post_records(
+    table: Table,
+    service: ServiceDep,
+    p: PrincipalDep,
+    records: Annotated[
+        list[dict[str, Any]],
+        Body(min_length=1, max_length=MAX_RECORDS, description="records as JSON objects"),
+    ],
+) -> JSONResponse:
+    """Validate the records by the rules of file ingest (types, enumerations, bounds,
+    unique ids, references to staff / modules / sessions, dates within employment and
+    session, an event never moving to another person or module) and write them in one
+    transaction — or nothing.  Re-sending the same records changes nothing.  A problem's
+    ``item`` is the record's position in the list (1 = first)."""
+    require(p, "admin", "org_manager")
+    if p.role == "org_manager":
+        outside = await run_in_threadpool(_outside_org, service, p, table, records)
+        if outside:
+            raise forbid()
+    return await run_in_threadpool(_write, service, p, table, records)

@@ -1,0 +1,66 @@
+"""The programme report (as ``learnmap report``), as JSON."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Annotated
+
+import pandas as pd
+from fastapi import APIRouter, HTTPException, Query
+
+from api.deps import PrincipalDep, ServiceDep, require
+from api.schemas import Report
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    out = []
+    for rec in frame.to_dict("records"):
+        clean = {}
+        for k, v in rec.items():
+            if hasattr(v, "item"):
+                v = v.item()
+            if isinstance(v, pd.Timestamp):
+                v = v.date().isoformat()
+            if isinstance(v, float) and not math.isfinite(v):
+                v = None
+            clean[str(k)] = v
+        out.append(clean)
+    return out
+
+
+@router.get("/programme", response_model=Report, responses={403: {"description": "not allowed"}})
+def programme(
+    service: ServiceDep,
+    p: PrincipalDep,
+    as_of: Annotated[date | None, Query(description="default: the serving date")] = None,
+) -> Report:
+    """Person-times per year and mode against the plan's targets, and coverage by role,
+    organization type and region (aggregates only: admins and researchers)."""
+    require(p, "admin", "researcher")
+    v = service.view(as_of)
+    if v.snap.n_staff == 0:  # nobody hired yet: there is nothing to report on
+        raise HTTPException(
+            422,
+            [
+                {
+                    "loc": ["query", "as_of"],
+                    "msg": f"no staff were hired on or before {v.as_of}: nothing to report",
+                    "type": "value_error",
+                }
+            ],
+        )
+    r = v.report(service.policy)
+    summary = _records(r.summary)
+    return Report(
+        as_of=v.as_of,
+        policy=service.settings.policy,
+        summary=summary[0] if summary else {},
+        volume=_records(r.volume),
+        volume_total=_records(r.volume_total),
+        coverage_by_role=_records(r.coverage_by_role),
+        coverage_by_org_type=_records(r.coverage_by_org_type),
+        coverage_by_region=_records(r.coverage_by_region),
+    )

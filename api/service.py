@@ -1,0 +1,251 @@
+"""The service's state: the store, the fitted recommender and its precomputed answers,
+the risk model loaded from ``learnmap train``'s artifacts, and whole-store views per
+date (statuses, staff and organization risk, the programme report).
+
+Models are loaded once at start-up.  The recommender has no artifact of its own
+(``learnmap train`` saves the risk model only), so it is fitted from the store at
+start-up — and again on ``POST /v1/admin/reload?refit_recommender=true``.  A reload
+loads the new risk artifact completely (manifest, hash, policy and feature checks of
+``models.artifacts.load``, then a type check) before swapping it in; a broken or
+mismatched artifact leaves the working model in place.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from api import db
+from api.audit import Pseudonymizer
+from api.keys import KeyVerifier
+from api.recs import RecommendationCache
+from api.settings import Settings
+from engine.errors import LearnmapError
+from engine.policy import Policy, load_policy
+from engine.reads import ensure_person_indexes
+from engine.store import Store
+from features.compliance import compliance
+from features.report import Report, programme_report
+from features.snapshot import Snapshot, snapshot, to_timestamp
+from models import artifacts
+from models.org_risk import score_orgs
+from models.registry import create
+from models.risk import UNIT_WORDS, StaffRisk, as_of_view
+
+log = logging.getLogger(__name__)
+_VIEWS = 2  # whole-store views kept (one per date)
+#: a view is rebuilt after this long, so records ingested by other processes show up
+VIEW_TTL_SECONDS = 300.0
+
+
+def package_version() -> str:
+    try:
+        return version("learnmap")
+    except PackageNotFoundError:  # pragma: no cover
+        return "unknown"
+
+
+@dataclass
+class View:
+    """The whole store as of one date, under the service's policy."""
+
+    as_of: date
+    snap: Snapshot
+    status: pd.DataFrame  # compliance, indexed by staff_id
+    risk: pd.DataFrame | None  # StaffRisk predictions of employed staff, by staff_id
+    orgs: pd.DataFrame | None  # score_orgs, by org_id
+    model_as_of: str | None
+    built: float = field(default_factory=time.monotonic)
+    _report: Report | None = field(default=None, repr=False)
+
+    def report(self, policy: Policy) -> Report:
+        if self._report is None:
+            self._report = programme_report(self.snap, self.status.reset_index(drop=True), policy)
+        return self._report
+
+
+@dataclass
+class RiskModel:
+    model: StaffRisk
+    manifest: dict[str, Any]
+    loaded_at: str
+
+
+class Service:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = Store(settings.url)
+        self.engine = self.store.engine
+        self.policy = load_policy(settings.policy)
+        self.verifier = KeyVerifier(self.engine, settings.key_cache_seconds)
+        self.pseudo: Pseudonymizer | None = None
+        self.recs: RecommendationCache | None = None
+        self.recommender_state = "not started"
+        self.recommender_fitted_at: str | None = None
+        self.risk: RiskModel | None = None
+        self.risk_state = "not loaded"
+        self.staff_org: dict[str, str] = {}
+        self.org_ids: set[str] = set()
+        self._views: OrderedDict[tuple, View] = OrderedDict()
+        self._view_lock = threading.Lock()
+        self._reload_lock = threading.Lock()
+        self.write_lock = threading.Lock()
+        self._writes = 0
+        self._warm_thread: threading.Thread | None = None
+
+    # ---- start / stop -------------------------------------------------------------
+    def start(self) -> None:
+        self.store.create()
+        db.ensure_tables(self.engine)
+        ensure_person_indexes(self.store)
+        self.pseudo = Pseudonymizer(db.pseudonym_salt(self.engine))
+        self.load_risk()
+        self.fit_recommender()
+
+    def stop(self) -> None:
+        if self.recs is not None:
+            self.recs.stop()
+
+    def load_risk(self) -> tuple[bool, str]:
+        """Load the risk artifact; keep the current model if the new one is refused."""
+        try:
+            model, manifest = artifacts.load(self.policy, root=self.settings.model_dir)
+            if not isinstance(model, StaffRisk) or not hasattr(model, "model_"):
+                raise artifacts.ArtifactError(
+                    f"{self.settings.model_dir}: the artifact is not a fitted StaffRisk"
+                )
+        except (LearnmapError, OSError, ValueError, EOFError, ImportError) as exc:
+            msg = f"refused: {exc}"
+            if self.risk is None:
+                self.risk_state = f"missing: {exc}"
+            log.warning("risk model not loaded: %s", exc)
+            return False, msg
+        except Exception as exc:  # unpickling arbitrary damage raises anything
+            log.warning("risk model not loaded (damaged artifact): %r", exc)
+            if self.risk is None:
+                self.risk_state = f"missing: damaged artifact ({type(exc).__name__})"
+            return False, f"refused: damaged artifact ({type(exc).__name__}: {exc})"
+        self.risk = RiskModel(model, manifest, datetime.now(UTC).isoformat(timespec="seconds"))
+        self.risk_state = "loaded"
+        with self._view_lock:
+            self._views.clear()
+        return True, f"risk model trained as of {manifest.get('as_of')} loaded"
+
+    def fit_recommender(self, background: bool | None = None) -> None:
+        t0 = time.perf_counter()
+        tables = self.store.load()
+        self.staff_org = dict(
+            zip(
+                tables["staff"]["staff_id"].astype(str),
+                tables["staff"]["org_id"].astype(str),
+                strict=True,
+            )
+        )
+        self.org_ids = set(tables["organizations"]["org_id"].astype(str))
+        if tables["staff"].empty:
+            self.recommender_state = "empty store: run `learnmap ingest DIR` first"
+            return
+        self.recommender_state = "fitting"
+        model = create(self.settings.recommender)
+        model.fit(tables, self.settings.as_of)
+        del tables
+        old = self.recs
+        self.recs = RecommendationCache(model, self.settings.cache_k)
+        if old is not None:
+            old.stop()
+        self.recommender_state = "fitted"
+        self.recommender_fitted_at = datetime.now(UTC).isoformat(timespec="seconds")
+        log.info(
+            "recommender %s fitted from the store as of %s in %.1fs (no persisted artifact)",
+            self.settings.recommender,
+            self.settings.as_of,
+            time.perf_counter() - t0,
+        )
+        if self.settings.warm:
+            self._warm_thread = threading.Thread(target=self.recs.warm, daemon=True)
+            self._warm_thread.start()
+
+    # ---- lookups ------------------------------------------------------------------
+    def org_of(self, staff_id: str) -> str | None:
+        """The organization of a staff member (None: no such person)."""
+        got = self.staff_org.get(staff_id)
+        if got is not None:
+            return got
+        frame = self.store.lookup("staff", ["staff_id", "org_id"], "staff_id", [staff_id])
+        if frame.empty:
+            return None
+        org = str(frame["org_id"].iloc[0])
+        self.staff_org[staff_id] = org
+        return org
+
+    def org_exists(self, org_id: str) -> bool:
+        if org_id in self.org_ids:
+            return True
+        frame = self.store.lookup("organizations", ["org_id"], "org_id", [org_id])
+        if frame.empty:
+            return False
+        self.org_ids.add(org_id)
+        return True
+
+    def store_ok(self) -> tuple[bool, str]:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+            return True, "reachable"
+        except sa.exc.SQLAlchemyError as exc:
+            return False, f"unreachable: {type(exc).__name__}"
+
+    def wrote(self) -> None:
+        """Records were written: whole-store views are stale."""
+        self._writes += 1
+        with self._view_lock:
+            self._views.clear()
+
+    # ---- whole-store views --------------------------------------------------------
+    def view(self, as_of: date | None = None) -> View:
+        d = as_of or self.settings.as_of
+        risk = self.risk
+        # keyed by this process's own record writes, not the file's fingerprint: the
+        # service's audit rows change the file without changing the data
+        key = (d, self._writes, id(risk))
+        with self._view_lock:
+            got = self._views.get(key)
+            if got is not None and time.monotonic() - got.built < VIEW_TTL_SECONDS:
+                self._views.move_to_end(key)
+                return got
+            t0 = time.perf_counter()
+            tables = self.store.load()
+            t = to_timestamp(d)
+            snap = snapshot(as_of_view(tables, t), t)
+            status = (
+                compliance(snap, self.policy).set_index("staff_id", drop=False).rename_axis(None)
+            )
+            pred = orgs = None
+            if risk is not None:
+                pred = risk.model.predict_frame(snap)
+                orgs = (
+                    score_orgs(
+                        pred,
+                        tables["organizations"],
+                        artifacts.unit_share(self.policy),
+                        UNIT_WORDS[self.policy.kind],
+                    )
+                    .set_index("org_id", drop=False)
+                    .rename_axis(None)
+                )
+                pred = pred.set_index("staff_id", drop=False).rename_axis(None)
+            v = View(d, snap, status, pred, orgs, risk.manifest.get("as_of") if risk else None)
+            self._views[key] = v
+            while len(self._views) > _VIEWS:
+                self._views.popitem(last=False)
+            log.info("whole-store view as of %s built in %.1fs", d, time.perf_counter() - t0)
+            return v

@@ -1,0 +1,53 @@
+"""Recommendations served from the precomputed lists equal the recommender's own answer
+(with and without mode / tier filters, and beyond the cached depth); bad parameters are
+422s naming the field."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from models.base import Filters
+from tests.api.conftest import World
+
+
+def _live(app, staff_id: str, k: int, filters: Filters | None = None) -> list[tuple]:  # noqa: ANN001
+    model = app.state.service.recs.model
+    frame = model.recommend([staff_id], k=k, filters=filters)
+    return [(r.module_id, round(r.score, 9), r.reason) for r in frame.itertuples()]
+
+
+@pytest.mark.parametrize(
+    ("query", "k", "filters"),
+    [
+        ("k=10", 10, None),
+        ("k=3&mode=online", 3, Filters(modes=("online",))),
+        ("k=5&tier=foundation", 5, Filters(tiers=("foundation",))),
+        ("k=60", 60, None),  # deeper than the cache: answered live
+    ],
+)
+def test_served_answer_equals_the_recommender(
+    app, client: TestClient, keys: dict, world: World, query, k, filters
+) -> None:  # noqa: ANN001
+    h = {"X-API-Key": keys["admin"]}
+    for sid in (world.staff_a, world.staff_a2, world.staff_b):
+        body = client.get(f"/v1/learners/{sid}/recommendations?{query}", headers=h).json()
+        got = [(d["module_id"], round(d["score"], 9), d["reason"]) for d in body["data"]]
+        assert got == _live(app, sid, k, filters)
+        assert [d["rank"] for d in body["data"]] == list(range(1, len(got) + 1))
+        assert body["count"] == len(got) and body["staff_id"] == sid
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("k=0", "k"), ("k=101", "k"), ("k=x", "k"), ("mode=video", "mode"), ("tier=x", "tier")],
+)
+def test_bad_parameters_are_422_naming_the_field(
+    client: TestClient, keys: dict, world: World, query, field
+) -> None:  # noqa: ANN001
+    r = client.get(
+        f"/v1/learners/{world.staff_a}/recommendations?{query}",
+        headers={"X-API-Key": keys["admin"]},
+    )
+    assert r.status_code == 422
+    assert [e["loc"] for e in r.json()["detail"]] == [["query", field]]
