@@ -581,3 +581,21 @@ def test_a_failed_score_dated_before_the_enrolment_belongs_to_that_course(
         scores=[("C", "ON6", "2025-05-05", "30")],
     )
     assert status_of(t, "2026-01-10", policy).loc["C", "credits_2025"] == 0
+
+
+def test_credits_count_only_the_policys_modes_and_the_windows_first_day(tmp_path: Path) -> None:
+    parts = [
+        ("C", "OFF5D", "2025-01-01", "completed"),  # the first day of the window: 25
+        ("C", "ON2", "2025-02-01", "completed"),  # online: 5, unless the policy excludes it
+        ("C", "OFF5D", "2024-12-31", "completed"),  # the day before: outside the window
+    ]
+    t = world([("C", "O2", "finance", "2020-01-01", "")], parts)
+    st = status_of(t, "2025-03-01", _credits(tmp_path))
+    assert (st.loc["C", "done"], st.loc["C", "cycle_done"]) == (30, 30)
+    f = tmp_path / "offline-credits.toml"
+    text = CREDITS.format(carry="true")
+    f.write_text(text.replace("[credits]", 'modes = ["offline", "blended"]\n[credits]'), "utf-8")
+    assert status_of(t, "2025-03-01", load_policy(f)).loc["C", "done"] == 25
+    # every status is a category, so counts per status include the empty ones
+    assert list(st["cycle_status"].cat.categories) == list(st["status"].cat.categories)
+    assert len(st["cycle_status"].cat.categories) == 4

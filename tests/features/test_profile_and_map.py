@@ -57,7 +57,11 @@ def tables() -> dict[str, pd.DataFrame]:
 
 
 def test_learner_profile_known_answers(tables: dict[str, pd.DataFrame]) -> None:
-    prof = learner_profiles(snapshot(tables, AS_OF)).set_index("staff_id")
+    prof = learner_profiles(snapshot(tables, AS_OF))
+    # the columns users read (CSV / parquet), in the documented order of the first ones
+    assert list(prof.columns[:5]) == ["staff_id", "org_id", "role", "employed", "person_times"]
+    prof = prof.set_index("staff_id")
+    assert prof.loc["F", "role"] == "finance" and prof.loc["F", "org_id"] == "O2"
     f = prof.loc["F"]
     assert (f["person_times"], f["person_times_offline"], f["person_times_online"]) == (2, 1, 1)
     assert (f["hours_window"], f["hours_12m"], f["hours_2025"], f["hours_2026"]) == (42, 40, 2, 40)
