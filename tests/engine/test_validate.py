@@ -344,3 +344,34 @@ def test_resent_event_moved_to_another_person_is_a_conflict(store: Store, tmp_pa
     fix["outcomes"][0]["value"] = "95"
     counts = ingest(write_tiny(tmp_path / "c", fix), store)
     assert (counts["outcomes"].updated, counts["assessments"].updated) == (1, 0)
+
+
+def test_a_plain_existing_function_gets_the_same_cross_table_checks(tmp_path: Path) -> None:
+    """``validate_dataset(existing=function)`` (stored columns from any source, not a
+    ``Store``): a completion after the stored person left and a re-sent event moved to
+    another person are reported just as on ingest into a store."""
+    from engine.readers import read_dataset
+    from engine.validate import validate_dataset
+
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    ingest(write_tiny(tmp_path / "a"), store)
+    stored = store.load()
+    calls: list[str] = []
+
+    def existing(table: str, columns: list[str]):  # noqa: ANN202
+        calls.append(table)
+        return stored[table][columns]
+
+    base = dict(tiny()["participations"][0], staff_id="S2", session_id="", status="completed")
+    (tmp_path / "b").mkdir()
+    write_rows(
+        tmp_path / "b" / "participations.csv",
+        [dict(base, participation_id="P3", enrolled_on="2026-06-01", completed_on="2026-07-01")],
+    )
+    write_rows(tmp_path / "b" / "assessments.csv", [dict(tiny()["assessments"][0], staff_id="S2")])
+    with pytest.raises(ValidationError) as info:
+        validate_dataset(read_dataset(tmp_path / "b"), existing=existing)
+    rules = {(p.file, p.column): p.rule for p in info.value.problems}
+    assert "after staff S2 left: left_on 2026-06-30" in rules["participations.csv", "completed_on"]
+    assert "staff_id stored S1, new S2" in rules["assessments.csv", "staff_id"]
+    assert {"staff", "assessments"} <= set(calls)
