@@ -217,6 +217,8 @@ def test_mutually_listing_modules_are_one_problem_not_every_cycle(tmp_path: Path
     path = p.rule.split("cycle: ")[1].split(" (")[0].split(" → ")
     assert path[0] == path[-1] == "C0" and len(path) == 3  # a shortest example cycle
     assert "all 13 in this cycle" in p.rule and "… and 3 more" in p.rule
+    # the members are named in file order, the first ten of them
+    assert "this cycle: C0, C1, C2," in p.rule and "C9 … and 3 more" in p.rule
 
 
 def test_two_separate_cycles_are_two_problems(tmp_path: Path) -> None:
