@@ -303,3 +303,16 @@ def test_long_untrained_means_no_completion_in_the_trailing_year() -> None:
     assert prof.loc["D365", "days_since_last"] == 365 and prof.loc["D364", "days_since_last"] == 364
     assert prof.loc["D365", "long_untrained"] and prof.loc["D365", "hours_12m"] == 0
     assert not prof.loc["D364", "long_untrained"] and prof.loc["D364", "hours_12m"] == 2
+
+
+def test_gains_and_satisfaction_keep_their_decimals() -> None:
+    staff = [("F", "O2", "finance", "2020-01-01", "")]
+    outcomes = [
+        ("F", "ON2", "2026-03-01", "pre", "40"),
+        ("F", "ON2", "2026-03-05", "post", "52.5"),
+        ("F", "ON2", "2026-06-01", "followup", "47.25"),
+        ("F", "ON2", "2026-03-05", "satisfaction", "85.5"),
+    ]
+    prof = learner_profiles(snapshot(world(staff, [], [], outcomes), AS_OF)).set_index("staff_id")
+    f = prof.loc["F"]
+    assert (f["gain_post_pre"], f["gain_followup"], f["satisfaction_mean"]) == (12.5, 7.25, 85.5)
