@@ -46,6 +46,7 @@ also_copy =
 pytest_add_cli_args_test_selection =
     tests/features/test_compliance.py
     tests/features/test_asof.py
+    tests/features/test_departures.py
     tests/features/test_profile_and_map.py
     tests/features/test_org_and_report.py
     tests/engine/test_validate.py
