@@ -377,3 +377,12 @@ def test_a_plain_existing_function_gets_the_same_cross_table_checks(tmp_path: Pa
     assert "after staff S2 left: left_on 2026-06-30" in rules["participations.csv", "completed_on"]
     assert "staff_id stored S1, new S2" in rules["assessments.csv", "staff_id"]
     assert {"staff", "assessments"} <= set(calls)
+
+
+def test_an_empty_id_does_not_hide_duplicates_in_the_same_file(tmp_path: Path) -> None:
+    data = tiny()
+    first = data["organizations"][0]
+    data["organizations"] += [dict(first, org_id=""), dict(first)]  # rows 4 and 5
+    problems = {(p.row, p.column, p.rule.split(":")[0]) for p in _problems(tmp_path, data)}
+    assert (4, "org_id", "must not be empty") in problems
+    assert {(2, "org_id", "duplicate org_id"), (5, "org_id", "duplicate org_id")} <= problems
