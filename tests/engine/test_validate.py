@@ -386,3 +386,24 @@ def test_an_empty_id_does_not_hide_duplicates_in_the_same_file(tmp_path: Path) -
     problems = {(p.row, p.column, p.rule.split(":")[0]) for p in _problems(tmp_path, data)}
     assert (4, "org_id", "must not be empty") in problems
     assert {(2, "org_id", "duplicate org_id"), (5, "org_id", "duplicate org_id")} <= problems
+
+
+def test_an_unknown_prerequisite_is_named_alone(tmp_path: Path) -> None:
+    data = tiny()
+    data["modules"][1]["prerequisites"] = "M1|M7|M8"
+    (p,) = [p for p in _problems(tmp_path, data) if "names unknown modules" in p.rule]
+    assert (p.row, p.column, p.value) == (3, "prerequisites", "M7|M8")
+
+
+def test_validate_table_alone_raises_every_problem() -> None:
+    import pandas as pd
+
+    from engine.readers import ROW, RawTable
+    from engine.validate import validate_table
+
+    rows = [dict(r) for r in tiny()["organizations"]]
+    rows[0]["org_type"], rows[1]["rating"] = "club", "A"
+    frame = pd.DataFrame(rows).assign(**{ROW: [2, 3]})
+    with pytest.raises(ValidationError) as info:
+        validate_table(RawTable("organizations", "organizations.csv", frame))
+    assert {(p.row, p.column) for p in info.value.problems} == {(2, "org_type"), (3, "rating")}
