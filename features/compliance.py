@@ -9,7 +9,8 @@ Rules (``person_times`` policies; hours and credits follow the same scheme):
   e.g. a party-affairs worker outside ministry-managed organizations);
 - a person employed for only part of the window owes the requirement pro-rated by the
   employed fraction of the window (policy option ``prorate``; default ``ceil_min1``:
-  rounded up, at least 1);
+  rounded up, at least 1); a departure (``left_on``) dated after ``as_of`` is not known
+  on ``as_of`` and is ignored — a person leaving next month owes what a stayer owes;
 - ``met``: done ≥ required; ``overdue``: ``as_of`` is after the deadline and not met
   (the deadline day itself still counts as in time); ``on_track``: not met, not past
   the deadline, and done ≥ what is due by now — policy option ``pace``: ``floor``

@@ -25,10 +25,14 @@ def day_of(value: object) -> np.datetime64:
 
 
 def employment(snap: Snapshot, start: np.datetime64, end: np.datetime64):  # noqa: ANN201
-    """Per staff: first and last employed day within [start, end] and the fraction employed."""
+    """Per staff: first and last employed day within [start, end] and the fraction employed.
+
+    A departure dated after the snapshot date is not known on that date: the person
+    counts as employed to the end of the period, like anyone still employed."""
     hired = snap.staff["hired_on"].to_numpy().astype("datetime64[D]")
     left = snap.staff["left_on"].to_numpy().astype("datetime64[D]")
-    left = np.where(np.isnat(left), end, left)
+    known = ~np.isnat(left) & (left <= day_of(snap.as_of))
+    left = np.where(known, left, end)
     e0, e1 = np.maximum(hired, start), np.minimum(left, end)
     frac = np.clip(((e1 - e0) / DAY + 1) / ((end - start) / DAY + 1), 0.0, 1.0)
     return e0, e1, frac

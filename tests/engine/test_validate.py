@@ -217,6 +217,8 @@ def test_mutually_listing_modules_are_one_problem_not_every_cycle(tmp_path: Path
     path = p.rule.split("cycle: ")[1].split(" (")[0].split(" → ")
     assert path[0] == path[-1] == "C0" and len(path) == 3  # a shortest example cycle
     assert "all 13 in this cycle" in p.rule and "… and 3 more" in p.rule
+    # the members are named in file order, the first ten of them
+    assert "this cycle: C0, C1, C2," in p.rule and "C9 … and 3 more" in p.rule
 
 
 def test_two_separate_cycles_are_two_problems(tmp_path: Path) -> None:
@@ -344,3 +346,64 @@ def test_resent_event_moved_to_another_person_is_a_conflict(store: Store, tmp_pa
     fix["outcomes"][0]["value"] = "95"
     counts = ingest(write_tiny(tmp_path / "c", fix), store)
     assert (counts["outcomes"].updated, counts["assessments"].updated) == (1, 0)
+
+
+def test_a_plain_existing_function_gets_the_same_cross_table_checks(tmp_path: Path) -> None:
+    """``validate_dataset(existing=function)`` (stored columns from any source, not a
+    ``Store``): a completion after the stored person left and a re-sent event moved to
+    another person are reported just as on ingest into a store."""
+    from engine.readers import read_dataset
+    from engine.validate import validate_dataset
+
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    ingest(write_tiny(tmp_path / "a"), store)
+    stored = store.load()
+    calls: list[str] = []
+
+    def existing(table: str, columns: list[str]):  # noqa: ANN202
+        calls.append(table)
+        return stored[table][columns]
+
+    base = dict(tiny()["participations"][0], staff_id="S2", session_id="", status="completed")
+    (tmp_path / "b").mkdir()
+    write_rows(
+        tmp_path / "b" / "participations.csv",
+        [dict(base, participation_id="P3", enrolled_on="2026-06-01", completed_on="2026-07-01")],
+    )
+    write_rows(tmp_path / "b" / "assessments.csv", [dict(tiny()["assessments"][0], staff_id="S2")])
+    with pytest.raises(ValidationError) as info:
+        validate_dataset(read_dataset(tmp_path / "b"), existing=existing)
+    rules = {(p.file, p.column): p.rule for p in info.value.problems}
+    assert "after staff S2 left: left_on 2026-06-30" in rules["participations.csv", "completed_on"]
+    assert "staff_id stored S1, new S2" in rules["assessments.csv", "staff_id"]
+    assert {"staff", "assessments"} <= set(calls)
+
+
+def test_an_empty_id_does_not_hide_duplicates_in_the_same_file(tmp_path: Path) -> None:
+    data = tiny()
+    first = data["organizations"][0]
+    data["organizations"] += [dict(first, org_id=""), dict(first)]  # rows 4 and 5
+    problems = {(p.row, p.column, p.rule.split(":")[0]) for p in _problems(tmp_path, data)}
+    assert (4, "org_id", "must not be empty") in problems
+    assert {(2, "org_id", "duplicate org_id"), (5, "org_id", "duplicate org_id")} <= problems
+
+
+def test_an_unknown_prerequisite_is_named_alone(tmp_path: Path) -> None:
+    data = tiny()
+    data["modules"][1]["prerequisites"] = "M1|M7|M8"
+    (p,) = [p for p in _problems(tmp_path, data) if "names unknown modules" in p.rule]
+    assert (p.row, p.column, p.value) == (3, "prerequisites", "M7|M8")
+
+
+def test_validate_table_alone_raises_every_problem() -> None:
+    import pandas as pd
+
+    from engine.readers import ROW, RawTable
+    from engine.validate import validate_table
+
+    rows = [dict(r) for r in tiny()["organizations"]]
+    rows[0]["org_type"], rows[1]["rating"] = "club", "A"
+    frame = pd.DataFrame(rows).assign(**{ROW: [2, 3]})
+    with pytest.raises(ValidationError) as info:
+        validate_table(RawTable("organizations", "organizations.csv", frame))
+    assert {(p.row, p.column) for p in info.value.problems} == {(2, "org_type"), (3, "rating")}

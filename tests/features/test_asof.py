@@ -19,14 +19,18 @@ AS_OF = "2026-03-01"
 
 
 def _future(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """The same dataset plus records dated after AS_OF: new staff, enrolments,
-    completions of old enrolments, scores and outcomes."""
+    """The same dataset plus records dated after AS_OF: new staff, departures,
+    enrolments, completions of old enrolments, scores and outcomes."""
     cut = pd.Timestamp(AS_OF)
     t = {k: v.copy() for k, v in tables.items()}
     later = pd.Timedelta(days=40)
     s = t["staff"].head(30).copy()
     s["staff_id"] = s["staff_id"] + "F"
     s["hired_on"] = cut + pd.Timedelta(days=1)
+    # departures not known yet: staff employed on AS_OF who leave later
+    staying = t["staff"]["left_on"].isna() & (t["staff"]["hired_on"] <= cut)
+    leaving = staying[staying].index[::7]
+    t["staff"].loc[leaving, "left_on"] = cut + pd.Timedelta(days=20)
     t["staff"] = pd.concat([t["staff"], s], ignore_index=True)
     p = t["participations"].head(500).copy()
     p["participation_id"] = p["participation_id"] + "F"

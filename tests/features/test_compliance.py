@@ -525,3 +525,77 @@ def test_property_a_passing_score_never_lowers_credits(attempts, scores, module,
     # and nobody earns more than every completion passed would give
     most = sum({"ON2": 5, "ON6": 15, "ON10": 20}[m] for m, _ in attempts)
     assert 0 <= after["window"] <= most
+
+
+def test_a_leader_with_another_role_is_held_to_the_leaders_cycle() -> None:
+    hours = load_policy("cadre-hours")  # leader_roles = ["head"]
+    t = world(
+        [("FH", "O2", "finance|head", "2020-01-01", ""), ("F", "O2", "finance", "2020-01-01", "")],
+        [],
+    )
+    st = status_of(t, "2025-06-30", hours)
+    assert bool(st.loc["FH", "leader"]) and st.loc["FH", "required"] == 550
+    assert not bool(st.loc["F", "leader"]) and st.loc["F", "required"] == 90
+
+
+def test_yearly_hours_follow_the_prorate_option(tmp_path: Path) -> None:
+    # hired on 1 July 2025: 184 of 365 days of 2025
+    t = world([("N", "O2", "finance", "2025-07-01", "")], [])
+    default = status_of(t, "2025-08-01", load_policy("cadre-hours")).loc["N", "required"]
+    assert default == 46  # ceil(90 · 184/365)
+    none = _variant(tmp_path, "cadre-hours", 'prorate = "ceil_min1"', 'prorate = "none"')
+    assert status_of(t, "2025-08-01", none).loc["N", "required"] == 90
+
+
+def test_a_leader_who_did_exactly_what_was_due_qualified() -> None:
+    hours = load_policy("cadre-hours")
+    # by the end of 2024 the cycle had floor(550 · 731/1826) = 220 h due: 5 × 40 + 2 × 10
+    parts = [("L", "OFF5D", f"2024-0{i}-10", "completed") for i in range(1, 6)]
+    parts += [("L", "ON10", "2024-07-10", "completed"), ("L", "ON10", "2024-08-10", "completed")]
+    short = parts[:-1] + [("L", "ON6", "2024-08-10", "completed")]  # 216 h
+    for recs, ok in ((parts, True), (short, False)):
+        t = world([("L", "O2", "head", "2020-01-01", "")], recs)
+        assert bool(status_of(t, "2025-01-15", hours).loc["L", "qualified_2024"]) is ok
+
+
+def test_a_score_of_exactly_the_pass_mark_passes(tmp_path: Path) -> None:
+    policy = _credits(tmp_path)  # pass_score 60
+    t = world(
+        [("C", "O2", "finance", "2020-01-01", "")],
+        [("C", "ON6", "2025-11-20", "completed")],
+        scores=[("C", "ON6", "2025-11-20", "40"), ("C", "ON6", "2025-12-10", "60")],
+    )
+    assert policy.credits.pass_score == 60
+    assert status_of(t, "2026-01-10", policy).loc["C", "credits_2025"] == 15
+
+
+def test_a_failed_score_dated_before_the_enrolment_belongs_to_that_course(
+    tmp_path: Path,
+) -> None:
+    # the exam is recorded two days before the enrolment date (world(): enrolled 3 days
+    # before completion): it is still this course's score
+    policy = _credits(tmp_path)
+    t = world(
+        [("C", "O2", "finance", "2020-01-01", "")],
+        [("C", "ON6", "2025-05-10", "completed")],
+        scores=[("C", "ON6", "2025-05-05", "30")],
+    )
+    assert status_of(t, "2026-01-10", policy).loc["C", "credits_2025"] == 0
+
+
+def test_credits_count_only_the_policys_modes_and_the_windows_first_day(tmp_path: Path) -> None:
+    parts = [
+        ("C", "OFF5D", "2025-01-01", "completed"),  # the first day of the window: 25
+        ("C", "ON2", "2025-02-01", "completed"),  # online: 5, unless the policy excludes it
+        ("C", "OFF5D", "2024-12-31", "completed"),  # the day before: outside the window
+    ]
+    t = world([("C", "O2", "finance", "2020-01-01", "")], parts)
+    st = status_of(t, "2025-03-01", _credits(tmp_path))
+    assert (st.loc["C", "done"], st.loc["C", "cycle_done"]) == (30, 30)
+    f = tmp_path / "offline-credits.toml"
+    text = CREDITS.format(carry="true")
+    f.write_text(text.replace("[credits]", 'modes = ["offline", "blended"]\n[credits]'), "utf-8")
+    assert status_of(t, "2025-03-01", load_policy(f)).loc["C", "done"] == 25
+    # every status is a category, so counts per status include the empty ones
+    assert list(st["cycle_status"].cat.categories) == list(st["status"].cat.categories)
+    assert len(st["cycle_status"].cat.categories) == 4

@@ -57,7 +57,11 @@ def tables() -> dict[str, pd.DataFrame]:
 
 
 def test_learner_profile_known_answers(tables: dict[str, pd.DataFrame]) -> None:
-    prof = learner_profiles(snapshot(tables, AS_OF)).set_index("staff_id")
+    prof = learner_profiles(snapshot(tables, AS_OF))
+    # the columns users read (CSV / parquet), in the documented order of the first ones
+    assert list(prof.columns[:5]) == ["staff_id", "org_id", "role", "employed", "person_times"]
+    prof = prof.set_index("staff_id")
+    assert prof.loc["F", "role"] == "finance" and prof.loc["F", "org_id"] == "O2"
     f = prof.loc["F"]
     assert (f["person_times"], f["person_times_offline"], f["person_times_online"]) == (2, 1, 1)
     assert (f["hours_window"], f["hours_12m"], f["hours_2025"], f["hours_2026"]) == (42, 40, 2, 40)
@@ -247,3 +251,68 @@ def test_demo_graph_learns_real_sequences(small_tables: dict[str, pd.DataFrame])
         [d["weight"] for *_, d in g.edges(keys=True, data=True) if d["kind"] == "co_enrolled"]
     )
     assert (weights >= 2).all()
+
+
+def test_staff_with_several_roles_are_held_to_every_roles_skills() -> None:
+    # head|finance: K1 (0.7) and K2 (0.8) from finance, K3 (0.6) from head
+    staff = [("HF", "O2", "head|finance", "2020-01-01", "")]
+    scores = [("HF", "ON2", "2026-06-01", "95"), ("HF", "OFF5D", "2026-06-20", "95")]
+    snap = snapshot(world(staff, [], scores), AS_OF)
+    prof = learner_profiles(snap).set_index("staff_id").loc["HF"]
+    skills = {n: d for n, d in learning_map(snap, "HF").nodes(data=True) if d["kind"] == "skill"}
+    assert set(skills) == {"skill:K1", "skill:K2", "skill:K3"}
+    # K1 and K2 shown by strong scores, K3 never assessed: 2 of 3 covered
+    assert prof["required_coverage"] == pytest.approx(2 / 3, abs=1e-4)
+    # the profile's mean mastery is that of the skills on the person's map
+    mean = np.mean([d["mastery"] for d in skills.values()])
+    assert prof["mastery_required"] == pytest.approx(mean, abs=1e-3)
+    assert 0 < prof["mastery_required"] <= 1
+
+
+def test_a_skill_nobody_was_assessed_on_starts_at_the_overall_mean() -> None:
+    # K3 is taught by LIVE, ON10 and OFF2D: no one has a score on them
+    staff = [("H", "O2", "head", "2020-01-01", ""), ("F", "O2", "finance", "2020-01-01", "")]
+    scores = [("F", "ON2", "2026-06-01", "90"), ("F", "OFF5D", "2026-06-20", "70")]
+    snap = snapshot(world(staff, [], scores), AS_OF)
+    k3 = learning_map(snap, "H").nodes["skill:K3"]
+    assert k3["mastery"] == pytest.approx(0.80, abs=1e-3) and k3["evidence"] == 0
+    assert learner_profiles(snap).set_index("staff_id").loc["H", "mastery_required"] == 0.8
+
+
+def test_a_score_trend_needs_scores_spread_over_weeks() -> None:
+    staff = [(s, "O2", "finance", "2020-01-01", "") for s in ("WEEK", "SEASON", "ONE")]
+    scores = [
+        ("WEEK", "ON2", "2026-06-01", "60"),
+        ("WEEK", "ON6", "2026-06-08", "90"),  # a week apart: no trend, just noise
+        ("SEASON", "ON2", "2026-01-01", "60"),
+        ("SEASON", "ON6", "2026-06-01", "90"),
+        ("ONE", "ON2", "2026-06-01", "80"),
+    ]
+    prof = learner_profiles(snapshot(world(staff, [], scores), AS_OF)).set_index("staff_id")
+    assert pd.isna(prof.loc["WEEK", "score_trend"]) and prof.loc["WEEK", "score_mean"] == 75
+    assert pd.isna(prof.loc["ONE", "score_trend"])
+    assert prof.loc["SEASON", "score_trend"] > 50  # 30 points in five months
+
+
+def test_long_untrained_means_no_completion_in_the_trailing_year() -> None:
+    """Agrees with ``hours_12m``: a completion exactly 365 days ago is outside the
+    trailing year, one 364 days ago inside it."""
+    staff = [(s, "O2", "finance", "2020-01-01", "") for s in ("D365", "D364")]
+    parts = [("D365", "ON2", "2025-06-30", "completed"), ("D364", "ON2", "2025-07-01", "completed")]
+    prof = learner_profiles(snapshot(world(staff, parts), AS_OF)).set_index("staff_id")
+    assert prof.loc["D365", "days_since_last"] == 365 and prof.loc["D364", "days_since_last"] == 364
+    assert prof.loc["D365", "long_untrained"] and prof.loc["D365", "hours_12m"] == 0
+    assert not prof.loc["D364", "long_untrained"] and prof.loc["D364", "hours_12m"] == 2
+
+
+def test_gains_and_satisfaction_keep_their_decimals() -> None:
+    staff = [("F", "O2", "finance", "2020-01-01", "")]
+    outcomes = [
+        ("F", "ON2", "2026-03-01", "pre", "40"),
+        ("F", "ON2", "2026-03-05", "post", "52.5"),
+        ("F", "ON2", "2026-06-01", "followup", "47.25"),
+        ("F", "ON2", "2026-03-05", "satisfaction", "85.5"),
+    ]
+    prof = learner_profiles(snapshot(world(staff, [], [], outcomes), AS_OF)).set_index("staff_id")
+    f = prof.loc["F"]
+    assert (f["gain_post_pre"], f["gain_followup"], f["satisfaction_mean"]) == (12.5, 7.25, 85.5)
