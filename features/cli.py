@@ -214,12 +214,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
         f"({coverage(total['person_times'], total['target'])})"
     )
     head = report.summary.iloc[0]  # the same figures as the coverage tables
-    print(
-        f"  staff owing training ({int(head['staff']):,}): "
-        + ", ".join(
-            f"{k} {head[f'share_{k}']:.0%}" for k in ("met", "on_track", "at_risk", "overdue")
+    if int(head["staff"]):
+        print(
+            f"  staff owing training ({int(head['staff']):,}): "
+            + ", ".join(
+                f"{k} {head[f'share_{k}']:.0%}" for k in ("met", "on_track", "at_risk", "overdue")
+            )
         )
-    )
+    else:
+        print("  staff owing training: none employed on this date")
     print(f"  {head['unit']} still needed for full coverage: {round(head['remaining']):,}")
     print(f"  files: {', '.join(f.name for f in files)}")
     return 0

@@ -182,7 +182,8 @@ def _with_targets(head: pd.DataFrame, total: pd.DataFrame, policy: Policy, n_org
 def _split_roles(roles: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """Each "a|b" role combination split: the row of each part and the part (Arrow's
     string kernels, no Python string per row)."""
-    arr = pa.array(roles.to_numpy(dtype=object) if roles.dtype == object else roles)
+    values = roles.to_numpy(dtype=object) if roles.dtype == object else roles
+    arr = pa.array(values, type=pa.string())  # typed: an empty frame is not null-typed
     parts = pc.split_pattern(arr, "|")
     owner = pc.list_parent_indices(parts).to_numpy(zero_copy_only=False)
     role = pd.Series(pc.list_flatten(parts).to_pandas(), name="role")

@@ -104,3 +104,13 @@ def test_report_targets_scaled_or_national(loaded: Path, capsys) -> None:  # noq
     assert set(volume["target"]) == {2000, 6500}
     summary = pd.read_csv(loaded / "n" / "summary.csv").iloc[0]
     assert summary["target_scope"] == "national" and summary["target"] == 25_500
+
+
+def test_report_before_anyone_was_hired(loaded: Path, capsys) -> None:  # noqa: ANN001
+    """A date before the first hire is a report of nothing to do, not a crash or 'nan%'."""
+    capsys.readouterr()
+    assert main(["report", "--as-of", "2001-01-01", "--out", str(loaded / "early")]) == 0
+    out = capsys.readouterr().out
+    assert "none employed on this date" in out and "nan" not in out
+    summary = pd.read_csv(loaded / "early" / "summary.csv").iloc[0]
+    assert summary["staff"] == 0 and summary["remaining"] == 0
