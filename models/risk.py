@@ -222,8 +222,10 @@ def backtests(
     policy: Policy,
     step_days: int = 61,
     min_history_days: int = 90,
+    max_snapshots: int | None = None,
 ) -> _Backtest:
-    """Feature rows at earlier snapshots with what happened between each and ``as_of``."""
+    """Feature rows at earlier snapshots with what happened between each and ``as_of``
+    (the ``max_snapshots`` most recent ones when given)."""
     now = snapshot(tables, as_of)
     done, v = _completions(now, policy)
     first = pd.Timestamp(now.part["enrolled_on"].min()) if len(now.part) else as_of
@@ -232,6 +234,7 @@ def backtests(
     while s >= first + pd.Timedelta(days=min_history_days):
         dates.append(s)
         s -= pd.Timedelta(days=step_days)
+    dates = dates[:max_snapshots] if max_snapshots else dates
     if not dates:
         raise ValueError(
             f"too little history before {as_of.date()} to learn from: need records from "
@@ -275,6 +278,23 @@ def backtests(
     )
 
 
+def _subsample(bt: _Backtest, max_rows: int | None, seed: int) -> _Backtest:
+    """At most ``max_rows`` backtest rows, drawn uniformly: training time grows with the
+    rows, and the default keeps training at the cadre demo's default scale (≈ 20,000
+    cadres, ≈ 20 snapshots) within two minutes (benchmarks/bench_risk.py)."""
+    if not max_rows or len(bt.X) <= max_rows:
+        return bt
+    keep = np.sort(np.random.default_rng(seed).choice(len(bt.X), max_rows, replace=False))
+    return _Backtest(
+        bt.X.iloc[keep].reset_index(drop=True),
+        bt.y[keep],
+        bt.exposure[keep],
+        bt.remaining[keep],
+        bt.staff[keep],
+        bt.dates,
+    )
+
+
 def nb_cdf_below(k: np.ndarray, mean: np.ndarray, shape: float) -> np.ndarray:
     """P(X < k) for X negative binomial with ``mean`` and gamma ``shape`` (k may be fractional)."""
     k = np.ceil(np.asarray(k, float) - 1e-9)
@@ -310,9 +330,13 @@ class StaffRisk:
         max_leaf_nodes: int = 15,
         min_samples_leaf: int = 50,
         calibrate: bool = True,
+        max_snapshots: int | None = 12,
+        max_rows: int | None = 150_000,
         random_state: int = 0,
     ) -> None:
         self.step_days = step_days
+        self.max_snapshots = max_snapshots
+        self.max_rows = max_rows
         self.min_history_days = min_history_days
         self.learning_rate = learning_rate
         self.max_iter = max_iter
@@ -341,7 +365,8 @@ class StaffRisk:
     def fit(self, tables: dict[str, pd.DataFrame], as_of, policy: Policy) -> StaffRisk:  # noqa: ANN001
         t = to_timestamp(as_of)
         tables = as_of_view(tables, t)
-        bt = backtests(tables, t, policy, self.step_days, self.min_history_days)
+        bt = backtests(tables, t, policy, self.step_days, self.min_history_days, self.max_snapshots)
+        bt = _subsample(bt, self.max_rows, self.random_state)
         years = bt.exposure / YEAR
         now = snapshot(tables, t)
         _, v = _completions(now, policy)
