@@ -284,7 +284,8 @@ class OuladRisk(ClassifierMixin, BaseEstimator):
     OULAD experiment's ``risk``, chosen over the trees alone (and over more regularised
     trees) by leave-one-presentation-out cross-validation on the 2013B training
     presentations only (mean ROC-AUC at day 60 / 120: blend 0.839 / 0.899, regularised
-    trees 0.837 / 0.897, trees 0.830 / 0.892).
+    trees 0.837 / 0.897, trees 0.830 / 0.892; measured with the earlier feature list,
+    before the :data:`CONTEXT` columns were taken out of the inputs).
     """
 
     def __init__(
