@@ -25,8 +25,8 @@ file's folder and its parents.  Choices (documented here, listed in the report):
   by cross-validation on the training presentations, see ``models.risk_oulad``);
   ``logreg`` the tuned logistic regression alone on the same features and rows.
 - ``rule`` is untrained: 1 − weighted score to date / 100, missing due work as 0.
-- Metrics follow DESIGN.md's names; ``share_error`` is the mean over presentations of
-  |mean predicted − observed share| (``share_error_max`` adds the worst one).
+- Metrics are experiments.metrics' (DESIGN.md's names); ``share_error`` is the mean over
+  presentations of |mean predicted − observed share| (``share_error_max`` adds the worst).
 """
 
 from __future__ import annotations
@@ -34,17 +34,16 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score, roc_auc_score
 from tqdm import tqdm
 
 from engine.importers.oulad import Oulad, read_oulad, to_canonical
+from experiments import metrics
 from models.risk_oulad import OuladRisk, oulad_frame
 
 log = logging.getLogger(__name__)
@@ -106,29 +105,15 @@ def backtest_frame(tables: dict[str, pd.DataFrame], every: int = 15) -> pd.DataF
     return pd.concat(frames, ignore_index=True)
 
 
-def ece(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
-    b = np.minimum((p * bins).astype(int), bins - 1)
-    n = np.bincount(b, minlength=bins)
-    sp, sy = np.bincount(b, p, bins), np.bincount(b, y, bins)
-    return float(np.abs(sp - sy)[n > 0].sum() / len(y))
-
-
 def risk_metrics(y: np.ndarray, p: np.ndarray, unit: np.ndarray) -> dict[str, float]:
-    """The contract's probability metrics (same definitions as experiments.metrics)."""
-    y, p = np.asarray(y, int), np.clip(np.asarray(p, float), 0, 1)
-    g = pd.DataFrame({"y": y, "p": p, "u": unit}).groupby("u")[["y", "p"]].mean()
-    err = (g["p"] - g["y"]).abs()
-    top = np.argsort(-p, kind="stable")[: max(1, math.ceil(0.1 * len(y)))]
-    return {
-        "roc_auc": float(roc_auc_score(y, p)),
-        "pr_auc": float(average_precision_score(y, p)),
-        "base_rate": float(y.mean()),
-        "brier": float(np.mean((p - y) ** 2)),
-        "ece": ece(y, p),
-        "lift@10%": float(y[top].mean() / y.mean()),
-        "share_error": float(err.mean()),
-        "share_error_max": float(err.max()),
-    }
+    """experiments.metrics' probability metrics, plus ``share_error_max``: the worst
+    presentation's |mean predicted − observed share| (same definition, one unit)."""
+    y, p, unit = np.asarray(y).astype(int), np.clip(np.asarray(p, float), 0, 1), np.asarray(unit)
+    out = metrics.risk_metrics(y, p, unit)
+    out["share_error_max"] = max(
+        metrics.share_error(y[unit == u], p[unit == u], unit[unit == u]) for u in np.unique(unit)
+    )
+    return out
 
 
 def run(

@@ -98,7 +98,10 @@ def save(model: StaffRisk, tables: dict[str, pd.DataFrame], root: Path | None = 
             "sha256": policy_hash(model.policy_),
         },
         "features": list(model.features_),
-        "params": {k: getattr(model, k) for k in ("step_days", "min_history_days", "max_iter")},
+        "params": {
+            k: getattr(model, k)
+            for k in ("step_days", "min_history_days", "max_iter", "max_snapshots", "max_rows")
+        },
         "data": data_snapshot(tables),
         "validation": model.backtest_metrics_,
         "model_sha256": _sha256(folder / "model.joblib"),

@@ -61,7 +61,8 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy)
     model, manifest = load(policy)
     tables = load_store()
-    f = score(model, tables, args.as_of, chunk=args.chunk, progress=not args.quiet)
+    bar = not args.quiet and sys.stderr.isatty()  # quiet in pipes, logs and cron
+    f = score(model, tables, args.as_of, chunk=args.chunk, progress=bar)
     if args.level == "staff":
         write_frame(f[STAFF_COLUMNS + ["required", "done", "remaining", "deadline"]], args.out)
         print(f"wrote {len(f):,} staff to {args.out} (model trained as of {manifest['as_of']})")
@@ -118,7 +119,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--level", choices=("staff", "org"), default="staff")
     p.add_argument("--out", type=Path, required=True, help="output .csv or .parquet")
     p.add_argument("--chunk", type=int, default=200_000, help="staff per scoring chunk")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bar (none when not a tty either)"
+    )
     p.set_defaults(func=_cmd_risk)
 
 

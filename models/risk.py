@@ -222,8 +222,10 @@ def backtests(
     policy: Policy,
     step_days: int = 61,
     min_history_days: int = 90,
+    max_snapshots: int | None = None,
 ) -> _Backtest:
-    """Feature rows at earlier snapshots with what happened between each and ``as_of``."""
+    """Feature rows at earlier snapshots with what happened between each and ``as_of``
+    (the ``max_snapshots`` most recent ones when given)."""
     now = snapshot(tables, as_of)
     done, v = _completions(now, policy)
     first = pd.Timestamp(now.part["enrolled_on"].min()) if len(now.part) else as_of
@@ -232,6 +234,7 @@ def backtests(
     while s >= first + pd.Timedelta(days=min_history_days):
         dates.append(s)
         s -= pd.Timedelta(days=step_days)
+    dates = dates[:max_snapshots] if max_snapshots else dates
     if not dates:
         raise ValueError(
             f"too little history before {as_of.date()} to learn from: need records from "
@@ -275,6 +278,23 @@ def backtests(
     )
 
 
+def _subsample(bt: _Backtest, max_rows: int | None, seed: int) -> _Backtest:
+    """At most ``max_rows`` backtest rows, drawn uniformly: training time grows with the
+    rows, and the default keeps training at the cadre demo's default scale (≈ 20,000
+    cadres, ≈ 20 snapshots) within two minutes (benchmarks/bench_risk.py)."""
+    if not max_rows or len(bt.X) <= max_rows:
+        return bt
+    keep = np.sort(np.random.default_rng(seed).choice(len(bt.X), max_rows, replace=False))
+    return _Backtest(
+        bt.X.iloc[keep].reset_index(drop=True),
+        bt.y[keep],
+        bt.exposure[keep],
+        bt.remaining[keep],
+        bt.staff[keep],
+        bt.dates,
+    )
+
+
 def nb_cdf_below(k: np.ndarray, mean: np.ndarray, shape: float) -> np.ndarray:
     """P(X < k) for X negative binomial with ``mean`` and gamma ``shape`` (k may be fractional)."""
     k = np.ceil(np.asarray(k, float) - 1e-9)
@@ -310,9 +330,13 @@ class StaffRisk:
         max_leaf_nodes: int = 15,
         min_samples_leaf: int = 50,
         calibrate: bool = True,
+        max_snapshots: int | None = 12,
+        max_rows: int | None = 150_000,
         random_state: int = 0,
     ) -> None:
         self.step_days = step_days
+        self.max_snapshots = max_snapshots
+        self.max_rows = max_rows
         self.min_history_days = min_history_days
         self.learning_rate = learning_rate
         self.max_iter = max_iter
@@ -341,7 +365,8 @@ class StaffRisk:
     def fit(self, tables: dict[str, pd.DataFrame], as_of, policy: Policy) -> StaffRisk:  # noqa: ANN001
         t = to_timestamp(as_of)
         tables = as_of_view(tables, t)
-        bt = backtests(tables, t, policy, self.step_days, self.min_history_days)
+        bt = backtests(tables, t, policy, self.step_days, self.min_history_days, self.max_snapshots)
+        bt = _subsample(bt, self.max_rows, self.random_state)
         years = bt.exposure / YEAR
         now = snapshot(tables, t)
         _, v = _completions(now, policy)
@@ -453,38 +478,63 @@ def _months(days: float) -> int:
     return int(round(days / 30.44))
 
 
+def _fmt(values: np.ndarray, spec: str) -> np.ndarray:
+    """``format(v, spec)`` for each value, formatting each distinct value once."""
+    values = np.asarray(values, float)
+    uniq, inv = np.unique(values, return_inverse=True)
+    return np.array([format(v, spec) for v in uniq], dtype=object)[inv.reshape(-1)]
+
+
+def _plural(n: np.ndarray, one: str, many: str) -> np.ndarray:
+    return np.where(n == 1, one, many).astype(object)
+
+
 def drivers(f: pd.DataFrame, unit: str) -> list[str]:
-    """The main reasons behind each prediction, in words."""
-    out = []
-    for r in f.itertuples(index=False):
-        parts: list[str] = []
-        if r.remaining > 1e-9:
-            left = _months(max(r.days_left, 0))
-            if r.days_left < 0:
-                parts.append(f"{r.remaining:g} of {r.required:g} {unit} missing, deadline passed")
-            else:
-                parts.append(
-                    f"{r.remaining:g} of {r.required:g} {unit} still due, {left} months left"
-                )
-        elif r.required > 0:
-            parts.append(f"requirement met ({r.done:g} of {r.required:g} {unit})")
-        else:
-            parts.append("no requirement applies")
-        if r.remaining > 1e-9:
-            if r.never_completed and r.tenure_days >= 90:
-                parts.append(f"no completion in {_months(r.days_since_last)} months on record")
-            elif r.days_since_last >= 180:
-                parts.append(f"no completion in {_months(r.days_since_last)} months")
-            if r.no_shows_365 > 0:
-                n = int(r.no_shows_365)
-                parts.append(f"{n} no-show{'s' if n != 1 else ''} this year")
-            if r.dropped_365 > 0:
-                n = int(r.dropped_365)
-                parts.append(f"{n} dropped this year")
-            if r.pending > 0:
-                n = int(r.pending)
-                parts.append(f"{n} enrolment{'s' if n != 1 else ''} pending")
-            if not np.isnan(r.org_rate):
-                parts.append(f"colleagues complete {r.org_rate:.1f} {unit} a year")
-        out.append("; ".join(parts[:4]))
-    return out
+    """The main reasons behind each prediction, in words (at most four, most important
+    first; vectorised: a million rows take seconds)."""
+    n = len(f)
+    if n == 0:
+        return []
+    col = {c: f[c].to_numpy() for c in f.columns}
+    rem, req = col["remaining"].astype(float), col["required"].astype(float)
+    days_left, since = col["days_left"].astype(float), col["days_since_last"].astype(float)
+    owe = rem > 1e-9
+    r_s, q_s, d_s = _fmt(rem, "g"), _fmt(req, "g"), _fmt(col["done"], "g")
+    left = _fmt(np.round(np.maximum(days_left, 0) / 30.44), ".0f")
+    u = f" {unit}"
+    first = np.where(
+        owe,
+        np.where(
+            days_left < 0,
+            r_s + " of " + q_s + u + " missing, deadline passed",
+            r_s + " of " + q_s + u + " still due, " + left + " months left",
+        ),
+        np.where(
+            req > 0, "requirement met (" + d_s + " of " + q_s + u + ")", "no requirement applies"
+        ),
+    )
+    months = _fmt(np.round(np.nan_to_num(since) / 30.44), ".0f")
+    never = col["never_completed"].astype(bool) & (col["tenure_days"].astype(float) >= 90)
+    lapse = np.where(
+        never,
+        "no completion in " + months + " months on record",
+        np.where(since >= 180, "no completion in " + months + " months", ""),
+    )
+    ns, dr, pe = (col[c].astype(float) for c in ("no_shows_365", "dropped_365", "pending"))
+    org = col["org_rate"].astype(float)
+    extra = [
+        lapse,
+        np.where(ns > 0, _fmt(ns, ".0f") + _plural(ns, " no-show", " no-shows") + " this year", ""),
+        np.where(dr > 0, _fmt(dr, ".0f") + " dropped this year", ""),
+        np.where(
+            pe > 0, _fmt(pe, ".0f") + _plural(pe, " enrolment", " enrolments") + " pending", ""
+        ),
+        np.where(np.isnan(org), "", "colleagues complete " + _fmt(org, ".1f") + u + " a year"),
+    ]
+    out = first.astype(object)
+    count = np.ones(n, int)
+    for part in extra:
+        add = owe & (part != "") & (count < 4)
+        out = np.where(add, out + "; " + part.astype(object), out)
+        count += add
+    return out.tolist()

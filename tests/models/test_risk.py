@@ -217,6 +217,13 @@ def test_artifacts_round_trip_and_refusals(world, policy, fitted, tmp_path: Path
     pd.testing.assert_frame_equal(model.predict(tables, AS_OF), fitted.predict(tables, AS_OF))
     with pytest.raises(ArtifactError, match="trained for policy 'national-2025'"):
         load(load_policy("credits"), tmp_path)
+    # a model saved with another feature list (an older or newer version) is refused
+    man = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**man, "features": man["features"][:-1]}))
+    with pytest.raises(ArtifactError, match=r"features differ.*retrain"):
+        load(policy, tmp_path)
+    (folder / "manifest.json").write_text(json.dumps(man))
+    load(policy, tmp_path)
     (folder / "model.joblib").write_bytes(b"broken")
     with pytest.raises(ArtifactError, match="does not match its manifest"):
         load(policy, tmp_path)
@@ -286,3 +293,37 @@ def test_cli_train_and_risk_end_to_end(small_dir: Path, tmp_path: Path) -> None:
         str(tmp_path / "x.csv"),
     )
     assert res.returncode == 1 and "trained for policy" in res.stderr
+
+
+def test_drivers_in_words_for_each_situation() -> None:
+    from models.risk import drivers
+
+    base = dict(required=4.0, done=1.0, remaining=3.0, days_left=400.0, days_since_last=30.0,
+                never_completed=False, tenure_days=900.0, no_shows_365=0, dropped_365=0,
+                pending=0, org_rate=np.nan)  # fmt: skip
+    rows = [
+        base,
+        {**base, "days_left": -5.0},
+        {**base, "remaining": 0.0, "done": 4.0},
+        {**base, "required": 0.0, "remaining": 0.0, "done": 0.0},
+        {
+            **base,
+            "days_since_last": 400.0,
+            "never_completed": True,
+            "no_shows_365": 1,
+            "dropped_365": 2,
+            "pending": 2,
+            "org_rate": 0.25,
+        },  # fmt: skip
+    ]
+    got = drivers(pd.DataFrame(rows), "trainings")
+    assert got[0] == "3 of 4 trainings still due, 13 months left"
+    assert got[1] == "3 of 4 trainings missing, deadline passed"
+    assert got[2] == "requirement met (4 of 4 trainings)"
+    assert got[3] == "no requirement applies"
+    # at most four reasons, the most telling first; singular and plural words
+    assert got[4] == (
+        "3 of 4 trainings still due, 13 months left; no completion in 13 months on record; "
+        "1 no-show this year; 2 dropped this year"
+    )
+    assert drivers(pd.DataFrame(rows[:0]), "hours") == []
