@@ -19,7 +19,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -27,6 +26,7 @@ import joblib
 import pandas as pd
 
 from engine.errors import LearnmapError
+from engine.outputs import atomic_path, write_table
 from engine.policy import Policy
 from models.risk import FEATURES, StaffRisk
 
@@ -71,14 +71,9 @@ def _sha256(path: Path) -> str:
 
 
 def _atomic_write(path: Path, write) -> None:  # noqa: ANN001
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write through ``write(tmp)`` atomically, following the umask (``engine.outputs``)."""
+    with atomic_path(path) as tmp:
+        write(tmp)
 
 
 def save(model: StaffRisk, tables: dict[str, pd.DataFrame], root: Path | None = None) -> Path:
@@ -155,18 +150,8 @@ def load(policy: Policy, root: Path | None = None) -> tuple[StaffRisk, dict]:
 
 
 def write_frame(frame: pd.DataFrame, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    suffix = out.suffix.lower()
-    if suffix not in (".csv", ".parquet"):
-        raise LearnmapError(f"{out}: output must end in .csv or .parquet")
-
-    def write(tmp: Path) -> None:
-        if suffix == ".csv":
-            frame.to_csv(tmp, index=False, encoding="utf-8")
-        else:
-            frame.to_parquet(tmp, index=False)
-
-    _atomic_write(out, write)
+    """CSV or Parquet by suffix, atomic and following the umask."""
+    write_table(frame, out)
 
 
 def unit_share(policy: Policy) -> float:
