@@ -131,3 +131,55 @@ def test_cli_recommend_and_allocate(tmp_path: Path, monkeypatch, small_dir, caps
     ]
     assert got.groupby(["session_id", "org_id"]).size().max() <= 2
     assert pd.read_csv(roll)["seats"].sum() == len(got)
+
+
+def test_behind_on_the_requirement_gets_counting_modules_first(cadre) -> None:  # noqa: ANN001
+    from engine.policy import load_policy
+
+    # a requirement only offline / live / blended training counts toward
+    policy = load_policy("national-2025").model_copy(update={"modes": ("offline", "live")})
+    plain = create("itemknn").fit(cadre, AS_OF)
+    model = create("itemknn").fit(cadre, AS_OF, policy=policy)
+    q = model.quota_
+    mode = model.data_.modules.set_index("module_id")["mode"]
+    behind = [u for u, b in zip(model.data_.users, q.behind, strict=True) if b][:20]
+    met = [u for u, b in zip(model.data_.users, q.behind, strict=True) if not b][:20]
+    assert behind and met
+    before = plain.recommend(behind, k=10)
+    after = model.recommend(behind, k=10)
+    assert not before["module_id"].map(mode).isin(policy.modes).all()  # the test can fail
+    for _, recs in after.groupby("staff_id"):
+        counts = recs["module_id"].map(mode).isin(policy.modes).to_numpy()
+        assert counts[0], "a counting module should come first"
+        assert not (~counts[:-1] & counts[1:]).any(), "a counting module after one that doesn't"
+        assert recs.loc[counts, "reason"].str.contains(r"counts toward your \d{4} quota").all()
+        assert not recs.loc[~counts, "reason"].str.contains("counts toward").any()
+    # people who already met it are ranked as without a policy
+    pd.testing.assert_frame_equal(
+        model.recommend(met, k=10).drop(columns="reason"),
+        plain.recommend(met, k=10).drop(columns="reason"),
+    )
+
+
+def test_sessions_filter_keeps_modules_with_an_open_seat_in_the_range(cadre) -> None:  # noqa: ANN001
+    start, end = pd.Timestamp("2026-07-01"), pd.Timestamp("2026-07-31")
+    f = Filters(modes=("offline", "live", "blended"), sessions_from=start, sessions_to=end)
+    people = _people(cadre)[:10]
+    recs = create("popularity-cohort").fit(cadre, AS_OF).recommend(people, k=5, filters=f)
+    ses = cadre["sessions"]
+    inside = ses[(ses["starts_on"] >= start) & (ses["starts_on"] <= end)]
+    assert len(recs) and recs["module_id"].isin(inside["module_id"]).all()
+    # fill every session of the most recommended module: it disappears
+    top = recs["module_id"].value_counts().index[0]
+    tables = dict(cadre)
+    full = ses.copy()
+    p = cadre["participations"]
+    known = p[(p["enrolled_on"] <= pd.Timestamp(AS_OF)) & p["status"].isin(["enrolled", "completed"])]
+    taken = known["session_id"].value_counts()
+    mine = full["module_id"] == top
+    full["capacity"] = full["capacity"].astype("Float64")
+    full.loc[mine, "capacity"] = full.loc[mine, "session_id"].map(taken).fillna(0).astype(float)
+    tables["sessions"] = full
+    again = create("popularity-cohort").fit(tables, AS_OF).recommend(people, k=5, filters=f)
+    assert top not in set(again["module_id"])
+    assert len(again) == len(recs)
