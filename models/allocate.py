@@ -196,9 +196,12 @@ def allocate(
     end: date,
     policy: Policy,
     settings: AllocationSettings | None = None,
+    exact: bool = True,
 ) -> pd.DataFrame:
     """The seats: one row per (session, person), columns ``ALLOCATION_COLUMNS``, sorted by
-    session then weight (highest first)."""
+    session then weight (highest first).  ``exact=False`` (one seat per person only):
+    neediest first into the emptiest open class, nobody moved — not optimal, the
+    benchmark's baseline."""
     settings = settings or AllocationSettings()
     if end < start:
         raise LearnmapError(f"allocate: --to {end} is before --from {start}")
@@ -231,7 +234,7 @@ def allocate(
     ]
     blocked = blocked[blocked["module_id"].astype(str).isin(ses["module_id"]).to_numpy()]
     if settings.seats_per_person == 1:
-        return _allocate_one_each(need, ses, free, blocked, settings.seats_per_org)
+        return _allocate_one_each(need, ses, free, blocked, settings.seats_per_org, exact)
     blocked_pairs = set(
         zip(blocked["staff_id"].astype(str), blocked["module_id"].astype(str), strict=True)
     )
@@ -287,6 +290,7 @@ def _allocate_one_each(
     free: np.ndarray,
     blocked: pd.DataFrame,
     org_cap: int | None,
+    exact: bool = True,
 ) -> pd.DataFrame:
     """One seat per person: ``solve_greedy`` on the implicit pairs (everyone × every
     session, less the modules each person completed or is enrolled in: ``blocked``
@@ -315,7 +319,7 @@ def _allocate_one_each(
         return m
 
     w = np.round(need["weight"].to_numpy(float) * SCALE)
-    assign = solve_greedy(w, need["org_id"].to_numpy(), free, eligible, org_cap)
+    assign = solve_greedy(w, need["org_id"].to_numpy(), free, eligible, org_cap, augment=exact)
     who = np.flatnonzero(assign >= 0)
     got = assign[who]
     out = pd.DataFrame(

@@ -283,6 +283,7 @@ def solve_greedy(
     capacity: np.ndarray,
     eligible,  # noqa: ANN001 - callable: person code → bool mask over sessions
     org_cap: int | None = None,
+    augment: bool = True,
 ) -> np.ndarray:
     """Session per person (−1 = no seat) maximising the total weight, for one seat per
     person and one weight per person (``weight``, > 0), without listing the pairs.
@@ -300,7 +301,8 @@ def solve_greedy(
 
     ``eligible(x)`` returns person ``x``'s sessions as a bool mask (length n_sessions).
     Among the directly free sessions a person gets the one with most seats left (ties:
-    the lowest code)."""
+    the lowest code).  ``augment=False`` is plain neediest-first (nobody is moved: not
+    optimal; the benchmark's baseline)."""
     weight = np.asarray(weight, float)
     n_p = len(weight)
     cap = np.asarray(capacity, np.int64)
@@ -341,6 +343,8 @@ def solve_greedy(
         if direct.any():
             idx = np.flatnonzero(direct)
             seat(p, int(idx[np.argmax(cap[idx] - sess_cnt[idx])]))
+            continue
+        if not augment:
             continue
         # breadth-first search for an augmenting path in the residual network
         stamp += 1
