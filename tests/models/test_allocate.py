@@ -335,5 +335,10 @@ def test_greedy_matches_the_flow_on_larger_random_instances(seed):
     assert objective(pr, got) == pytest.approx(objective(pr, want))
     chosen = pr.pairs.iloc[got]
     assert chosen["person"].is_unique
-    assert (chosen.groupby("session").size() <= pr.capacity[chosen.groupby("session").size().index]).all()
-    assert chosen.assign(o=pr.org[chosen["person"]]).groupby(["session", "o"]).size().max() <= pr.org_cap
+    assert (
+        chosen.groupby("session").size() <= pr.capacity[chosen.groupby("session").size().index]
+    ).all()
+    assert (
+        chosen.assign(o=pr.org[chosen["person"]]).groupby(["session", "o"]).size().max()
+        <= pr.org_cap
+    )

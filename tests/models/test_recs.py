@@ -112,6 +112,12 @@ def test_cli_recommend_and_allocate(tmp_path: Path, monkeypatch, small_dir, caps
     assert main([*args, "--json"]) == 0
     out = pd.DataFrame(json.loads(capsys.readouterr().out))
     assert list(out["rank"]) == [1, 2, 3]
+    modes = pd.read_csv(small_dir / "modules.csv").set_index("module_id")["mode"]
+    assert main([*args, "--json", "--mode", "online", "--policy", "none"]) == 0
+    online = pd.DataFrame(json.loads(capsys.readouterr().out))
+    assert len(online) and (online["module_id"].map(modes) == "online").all()
+    assert main([*args, "--sessions-from", "2026-07-01", "--sessions-to", "2026-07-31"]) == 0
+    assert "top" in capsys.readouterr().out
     assert main(["recommend", "NOBODY", "--as-of", "2026-06-30"]) == 2
     dest = tmp_path / "all.csv"
     assert main(["recommend", "--all", "--out", str(dest), "--model", "itemknn", "-q"]) == 0
@@ -174,7 +180,9 @@ def test_sessions_filter_keeps_modules_with_an_open_seat_in_the_range(cadre) -> 
     tables = dict(cadre)
     full = ses.copy()
     p = cadre["participations"]
-    known = p[(p["enrolled_on"] <= pd.Timestamp(AS_OF)) & p["status"].isin(["enrolled", "completed"])]
+    known = p[
+        (p["enrolled_on"] <= pd.Timestamp(AS_OF)) & p["status"].isin(["enrolled", "completed"])
+    ]
     taken = known["session_id"].value_counts()
     mine = full["module_id"] == top
     full["capacity"] = full["capacity"].astype("Float64")
@@ -183,3 +191,35 @@ def test_sessions_filter_keeps_modules_with_an_open_seat_in_the_range(cadre) -> 
     again = create("popularity-cohort").fit(tables, AS_OF).recommend(people, k=5, filters=f)
     assert top not in set(again["module_id"])
     assert len(again) == len(recs)
+
+
+def test_reasons_quote_the_evidence_truthfully(cadre, fitted) -> None:  # noqa: ANN001
+    import re
+
+    model = fitted["popularity-cohort"]
+    ev = model.evidence_
+    past = tables_as_of(cadre, AS_OF)
+    done = past["participations"][past["participations"]["status"] == "completed"]
+    people = _people(cadre)[:5]
+    recs = model.recommend(people, k=3)
+    for r in recs.itertuples():
+        m = re.fullmatch(r"taken by (\d+)% of (\w+) staff in (\w+)s", r.reason)
+        assert m, r.reason
+        key = ev.cohort_key[ev.users.get_loc(r.staff_id)]
+        members = ev.users[ev.cohort_key == key]
+        who = done.loc[done["module_id"] == r.module_id, "staff_id"]
+        took = who[who.isin(members)].nunique()
+        assert int(m.group(1)) == round(100 * took / len(members))
+        assert key == f"{m.group(2)}/{m.group(3)}"
+    # hybrid: every reason is one of the documented kinds of evidence, in words
+    kinds = (
+        r"you completed .+; \d+% of people who did took .+ next",
+        r"\d+% of your colleagues took it in the last 60 days",
+        "foundation module you have not completed yet",
+        r"required for your role \(\w+\): .+ mastery \d\.\d\d < \d\.\d\d",
+        "people who completed your modules also completed this",
+        r"taken by \d+% of .+",
+    )
+    hyb = fitted["hybrid"].recommend(_people(cadre)[:20], k=10)
+    assert all(any(re.fullmatch(k, t) for k in kinds) for t in hyb["reason"]), hyb["reason"]
+    assert hyb["reason"].nunique() > 3
