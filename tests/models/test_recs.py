@@ -223,3 +223,14 @@ def test_reasons_quote_the_evidence_truthfully(cadre, fitted) -> None:  # noqa: 
     hyb = fitted["hybrid"].recommend(_people(cadre)[:20], k=10)
     assert all(any(re.fullmatch(k, t) for k in kinds) for t in hyb["reason"]), hyb["reason"]
     assert hyb["reason"].nunique() > 3
+
+
+def test_hybrid_fast_tree_evaluation_equals_the_library(fitted) -> None:  # noqa: ANN001
+    model = fitted["hybrid"]
+    rng = np.random.default_rng(0)
+    from models.hybrid import FEATURES
+
+    x = rng.normal(size=(500, len(FEATURES))) * rng.choice([0.1, 1, 10], len(FEATURES))
+    x[rng.random(x.shape) < 0.05] = np.nan
+    want = model.model_.predict_proba(x)[:, 1]
+    np.testing.assert_allclose(model.forest_.predict_proba1(x), want, rtol=1e-9, atol=1e-12)
