@@ -194,6 +194,8 @@ class Interactions:
         """Completion rows for ``rows`` (empty rows where −1)."""
         rows = np.asarray(rows)
         known = rows >= 0
+        if known.all():
+            return sp.csr_matrix(self.matrix[rows])
         out = sp.csr_matrix((len(rows), len(self.items)), dtype=np.float32)
         if known.any():
             sel = sp.csr_matrix(self.matrix[rows[known]])
@@ -252,6 +254,14 @@ class Batch:
     staff_ids: np.ndarray
     rows: np.ndarray
     history: sp.csr_matrix
+    prereq: sp.csr_matrix | None = None
+    _adm: np.ndarray | None = field(default=None, repr=False)
+
+    def admissible(self) -> np.ndarray:
+        """``admissible(history, prereq)``, computed once per batch."""
+        if self._adm is None:
+            self._adm = admissible(self.history, self.prereq)
+        return self._adm
 
 
 class Recommender(BaseEstimator):
@@ -295,7 +305,7 @@ class Recommender(BaseEstimator):
         for lo in range(0, len(ids), _CHUNK):
             chunk = ids[lo : lo + _CHUNK]
             rows = self.data_.rows(chunk)
-            batch = Batch(chunk, rows, self.data_.history(rows))
+            batch = Batch(chunk, rows, self.data_.history(rows), self.data_.prereq)
             scores = np.asarray(self._scores(batch), dtype=np.float64)
             if scores.shape != (len(chunk), len(self.data_.items)):
                 raise ValueError(
@@ -305,7 +315,7 @@ class Recommender(BaseEstimator):
             scores = np.where(np.isnan(scores), -np.inf, scores)
             scores[:, ~static] = -np.inf
             if filters.prerequisites:
-                scores[~admissible(batch.history, self.data_.prereq)] = -np.inf
+                scores[~batch.admissible()] = -np.inf
             elif filters.exclude_completed:
                 scores[np.asarray(batch.history.todense()) > 0] = -np.inf
             parts.append(self._top_k(batch, scores, k, self._quota_first(batch)))

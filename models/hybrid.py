@@ -253,7 +253,11 @@ class Hybrid(Recommender):
     def _scores(self, batch: Batch) -> np.ndarray:
         sig = self.signals_
         feats = sig.features(batch.rows, batch.history)
-        adm = admissible(batch.history, self.data_.prereq)
+        adm = (
+            batch.admissible()
+            if batch.prereq is not None
+            else admissible(batch.history, self.data_.prereq)
+        )
         cand = _candidates(feats, adm, self.n_candidates)
         out = np.full(adm.shape, -np.inf)
         pi, ii = np.nonzero(cand)
