@@ -234,3 +234,26 @@ def test_hybrid_fast_tree_evaluation_equals_the_library(fitted) -> None:  # noqa
     x[rng.random(x.shape) < 0.05] = np.nan
     want = model.model_.predict_proba(x)[:, 1]
     np.testing.assert_allclose(model.forest_.predict_proba1(x), want, rtol=1e-9, atol=1e-12)
+
+
+def test_cold_start_uses_role_and_organization(cadre) -> None:  # noqa: ANN001
+    tables = dict(cadre)
+    staff = tables["staff"]
+    known = tables_as_of(cadre, AS_OF)["staff"]
+    a, b = known.groupby("role").head(1).iloc[:2].itertuples()
+    new = pd.DataFrame(
+        [
+            {**staff.iloc[0].to_dict(), "staff_id": "NEW-A", "org_id": a.org_id, "role": a.role},
+            {**staff.iloc[0].to_dict(), "staff_id": "NEW-B", "org_id": b.org_id, "role": b.role},
+        ]
+    ).assign(hired_on=pd.Timestamp("2026-06-15"), left_on=pd.NaT)
+    tables["staff"] = pd.concat([staff, new], ignore_index=True)
+    for name in ("skillgap", "hybrid"):
+        model = create(name).fit(tables, AS_OF)
+        recs = model.recommend(["NEW-A", "NEW-B"], k=10)
+        assert recs.groupby("staff_id").size().to_dict() == {"NEW-A": 10, "NEW-B": 10}
+        if name == "skillgap":  # the rule: foundation first (hybrid learns its own mix)
+            tier = model.data_.modules.set_index("module_id")["tier"]
+            assert (tier.loc[recs["module_id"]] == "foundation").all()
+        la, lb = (recs.loc[recs["staff_id"] == s, "module_id"].tolist() for s in ("NEW-A", "NEW-B"))
+        assert la != lb, f"{name}: the same list for a {a.role} and a {b.role}"
