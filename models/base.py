@@ -7,7 +7,8 @@ A recommender follows scikit-learn conventions (``__init__`` stores parameters,
     model.recommend(staff_ids, k=10, filters=None)   # staff_id, rank, module_id, score, reason
 
 ``fit`` uses only records dated on or before ``as_of`` (``tables_as_of``; ``None`` =
-all records).  ``recommend`` scores every module for each person, removes the ones
+all records); ``fit(..., policy=...)`` also ranks, for people behind on that policy's
+requirement, the modules that count toward it first (``models.quota``).  ``recommend`` scores every module for each person, removes the ones
 ``Filters`` excludes (by default: already completed, or prerequisites not completed),
 and returns the ``k`` best per person, ties broken by ``module_id``.  Each person is
 scored independently, so a batch call gives the same rows as one call per person.
