@@ -32,6 +32,8 @@ def test_shipped_config_names_known_models(path: Path) -> None:
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
 def test_shipped_config_runs_end_to_end(path: Path, tmp_path: Path) -> None:
     cfg = load_config(path)
+    if "demo" not in cfg.data:  # reads a dataset directory (e.g. OULAD): nothing to shrink
+        pytest.skip(f"{path.name} reads a dataset directory, not demo data")
     scenario = cfg.data.get("demo", {}).get("scenario", "national")
     if not hasattr(engine.demo, "generate_with_truth"):
         pytest.skip("needs the demo generator's truth and scenarios (demo2)")
