@@ -136,6 +136,10 @@ def _candidates(feats: dict[str, np.ndarray], adm: np.ndarray, n_cand: int) -> n
     return mask & adm
 
 
+#: Candidate rows from which ``_scores`` uses the library's predictor instead of ``_Forest``.
+_LIBRARY_ROWS = 5000
+
+
 class _Forest:
     """The fitted trees of a ``HistGradientBoostingClassifier`` (binary, numeric
     features) as flat arrays, evaluated with numpy for every row and tree at once.
@@ -266,7 +270,14 @@ class Hybrid(Recommender):
         if self.model_ is None:
             val = feats["ease"][pi, ii] + feats["cohort"][pi, ii] + feats["next"][pi, ii]
         else:
-            val = self.forest_.predict_proba1(_matrix(feats, pi, ii))
+            x = _matrix(feats, pi, ii)
+            # many rows: the library's compiled predictor; few (one person): numpy, no
+            # thread start-up.  Rounded so both give the same ranking (batch = single).
+            if len(x) >= _LIBRARY_ROWS:
+                val = self.model_.predict_proba(x)[:, 1]
+            else:
+                val = self.forest_.predict_proba1(x)
+            val = np.round(val, 10)
         out[pi, ii] = val
         self._last_feats = feats
         return out
