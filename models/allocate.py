@@ -40,13 +40,14 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from engine.errors import LearnmapError
 from engine.policy import Policy
 from engine.schema import OFFLINE_MODES
 from features.compliance import compliance
 from features.snapshot import snapshot
-from models.allocate_solver import SeatProblem, solve
+from models.allocate_solver import SCALE, SeatProblem, solve, solve_greedy
 
 log = logging.getLogger(__name__)
 
@@ -195,9 +196,12 @@ def allocate(
     end: date,
     policy: Policy,
     settings: AllocationSettings | None = None,
+    exact: bool = True,
 ) -> pd.DataFrame:
     """The seats: one row per (session, person), columns ``ALLOCATION_COLUMNS``, sorted by
-    session then weight (highest first)."""
+    session then weight (highest first).  ``exact=False`` (one seat per person only):
+    neediest first into the emptiest open class, nobody moved — not optimal, the
+    benchmark's baseline."""
     settings = settings or AllocationSettings()
     if end < start:
         raise LearnmapError(f"allocate: --to {end} is before --from {start}")
@@ -228,6 +232,9 @@ def allocate(
         (known["status"].astype(str) == "completed") & (known["completed_on"] <= t0).fillna(False)
         | (known["status"].astype(str) == "enrolled")
     ]
+    blocked = blocked[blocked["module_id"].astype(str).isin(ses["module_id"]).to_numpy()]
+    if settings.seats_per_person == 1:
+        return _allocate_one_each(need, ses, free, blocked, settings.seats_per_org, exact)
     blocked_pairs = set(
         zip(blocked["staff_id"].astype(str), blocked["module_id"].astype(str), strict=True)
     )
@@ -272,6 +279,60 @@ def allocate(
             "reason": need["reason"].to_numpy()[got["person"].to_numpy()],
         }
     )
+    return out.sort_values(
+        ["session_id", "weight", "staff_id"], ascending=[True, False, True]
+    ).reset_index(drop=True)
+
+
+def _allocate_one_each(
+    need: pd.DataFrame,
+    ses: pd.DataFrame,
+    free: np.ndarray,
+    blocked: pd.DataFrame,
+    org_cap: int | None,
+    exact: bool = True,
+) -> pd.DataFrame:
+    """One seat per person: ``solve_greedy`` on the implicit pairs (everyone × every
+    session, less the modules each person completed or is enrolled in: ``blocked``
+    rows ``staff_id, module_id``) — exact, and it never lists the people × sessions
+    pairs (100,000 × 2,000 would not fit)."""
+    staff = need["staff_id"].to_numpy()
+    mods = ses["module_id"].to_numpy()
+    mod_codes, mod_uniq = pd.factorize(mods)
+    r = pd.Index(staff).get_indexer(blocked["staff_id"].astype(str))
+    c = pd.Index(mod_uniq).get_indexer(blocked["module_id"].astype(str))
+    ok = (r >= 0) & (c >= 0)
+    bl = sp.csr_matrix(
+        (np.ones(int(ok.sum()), bool), (r[ok], c[ok])), shape=(len(staff), len(mod_uniq))
+    )
+    # sessions of each module, to knock out a person's blocked modules
+    by_mod = sp.csr_matrix(
+        (np.ones(len(mods), bool), (mod_codes, np.arange(len(mods)))),
+        shape=(len(mod_uniq), len(mods)),
+    )
+    n_s = len(mods)
+
+    def eligible(x: int) -> np.ndarray:
+        m = np.ones(n_s, bool)
+        for j in bl.indices[bl.indptr[x] : bl.indptr[x + 1]].tolist():
+            m[by_mod.indices[by_mod.indptr[j] : by_mod.indptr[j + 1]]] = False
+        return m
+
+    w = np.round(need["weight"].to_numpy(float) * SCALE)
+    assign = solve_greedy(w, need["org_id"].to_numpy(), free, eligible, org_cap, augment=exact)
+    who = np.flatnonzero(assign >= 0)
+    got = assign[who]
+    out = pd.DataFrame(
+        {
+            "session_id": ses["session_id"].to_numpy()[got],
+            "module_id": mods[got],
+            "staff_id": staff[who],
+            "org_id": need["org_id"].to_numpy()[who],
+            "weight": need["weight"].to_numpy()[who],
+            "reason": need["reason"].to_numpy()[who],
+        }
+    )
+    log.info("seated %d of %d people in %d sessions", len(out), len(staff), n_s)
     return out.sort_values(
         ["session_id", "weight", "staff_id"], ascending=[True, False, True]
     ).reset_index(drop=True)

@@ -17,6 +17,11 @@ graphs, the same linear program by HiGHS's dual simplex (``min_cost_flow``).  Wi
 person the conflict constraints break the flow structure and it is solved as a 0/1
 integer program by scipy's HiGHS (``scipy.optimize.milp``).  Both are exact for the
 rounded weights; ties are broken by whatever optimum the solver returns.
+
+At scale (one seat per person, the weight a property of the person, as
+``models.allocate`` builds it) ``solve_greedy`` is used instead: matroid greedy with
+augmenting paths on the implicit pairs — exact too, and it never lists the
+people × sessions pairs.  The tests check all three against brute force.
 """
 
 from __future__ import annotations
@@ -269,3 +274,172 @@ def solve_milp(problem: SeatProblem) -> np.ndarray:
     if res.x is None:  # pragma: no cover - x = 0 is always feasible
         raise LearnmapError(f"seat allocation: the solver failed ({res.message})")
     return np.flatnonzero(res.x > 0.5)
+
+
+# -- one seat per person, at scale: greedy on a matroid with augmenting paths ------------
+def solve_greedy(
+    weight: np.ndarray,
+    org: np.ndarray,
+    capacity: np.ndarray,
+    eligible,  # noqa: ANN001 - callable: person code → bool mask over sessions
+    org_cap: int | None = None,
+    augment: bool = True,
+) -> np.ndarray:
+    """Session per person (−1 = no seat) maximising the total weight, for one seat per
+    person and one weight per person (``weight``, > 0), without listing the pairs.
+
+    Exact: with the weight a property of the person, the sets of people that can be
+    seated together are the independent sets of a gammoid (a matroid: flow from the
+    people through (session, organization) slots of capacity ``org_cap`` and sessions
+    of capacity ``capacity``), so taking people in order of weight and keeping each one
+    who can still be seated — possibly by moving people already seated to other
+    sessions along an augmenting path — gives a maximum-weight set (Edmonds' greedy
+    theorem).  Nobody seated is ever unseated.  A search that finds no augmenting path
+    marks every node it reached as dead: that region has no path to a free seat and,
+    since later augmentations cannot enter it, never will (Kuhn's lemma), so the
+    total search work stays near-linear.  Ties in weight are taken by person code.
+
+    ``eligible(x)`` returns person ``x``'s sessions as a bool mask (length n_sessions).
+    Among the directly free sessions a person gets the one with most seats left (ties:
+    the lowest code).  ``augment=False`` is plain neediest-first (nobody is moved: not
+    optimal; the benchmark's baseline)."""
+    weight = np.asarray(weight, float)
+    n_p = len(weight)
+    cap = np.asarray(capacity, np.int64)
+    n_s = len(cap)
+    org_codes, _ = pd.factorize(np.asarray(org))
+    n_o = max(int(org_codes.max()) + 1, 1) if n_p else 1
+    q = np.iinfo(np.int32).max if org_cap is None else int(org_cap)
+    slot_cnt = np.zeros((n_o, n_s), np.int32)
+    sess_cnt = np.zeros(n_s, np.int64)
+    assign = np.full(n_p, -1, np.int64)
+    members: dict[tuple[int, int], set[int]] = {}
+    dead_slot = np.zeros((n_o, n_s), bool)
+    dead_sess = np.zeros(n_s, bool)
+    dead_person = np.zeros(n_p, bool)
+    slot_seen = np.zeros((n_o, n_s), np.int32)
+    sess_seen = np.zeros(n_s, np.int32)
+    person_seen = np.zeros(n_p, np.int32)
+    stamp = 0
+    open_ = cap > 0
+
+    def seat(x: int, s: int) -> None:
+        o = int(org_codes[x])
+        old = int(assign[x])
+        if old >= 0:
+            slot_cnt[o, old] -= 1
+            sess_cnt[old] -= 1
+            members[(o, old)].discard(x)
+        assign[x] = s
+        slot_cnt[o, s] += 1
+        sess_cnt[s] += 1
+        members.setdefault((o, s), set()).add(x)
+
+    order = np.lexsort((np.arange(n_p), -weight))
+    for p in order.tolist():
+        o_p = int(org_codes[p])
+        mask = np.asarray(eligible(p), bool) & open_
+        direct = mask & (sess_cnt < cap) & (slot_cnt[o_p] < q)
+        if direct.any():
+            idx = np.flatnonzero(direct)
+            seat(p, int(idx[np.argmax(cap[idx] - sess_cnt[idx])]))
+            continue
+        if not augment:
+            continue
+        # breadth-first search for an augmenting path in the residual network
+        stamp += 1
+        person_seen[p] = stamp
+        parent: dict[tuple, tuple] = {}
+        queue: list[tuple] = []
+        for s in np.flatnonzero(mask & ~dead_slot[o_p]).tolist():
+            slot_seen[o_p, s] = stamp
+            node = ("l", o_p, s)
+            parent[node] = ("p", p)
+            queue.append(node)
+        found = None
+        head = 0
+        while head < len(queue) and found is None:
+            node = queue[head]
+            head += 1
+            if node[0] == "l":
+                _, o, s = node
+                if slot_cnt[o, s] < q and sess_seen[s] != stamp and not dead_sess[s]:
+                    sess_seen[s] = stamp
+                    parent[("s", s)] = node
+                    queue.append(("s", s))
+                for x in members.get((o, s), ()):
+                    if person_seen[x] != stamp and not dead_person[x]:
+                        person_seen[x] = stamp
+                        parent[("p", x)] = node
+                        queue.append(("p", x))
+            elif node[0] == "s":
+                s = node[1]
+                if sess_cnt[s] < cap[s]:
+                    found = node
+                    break
+                col = np.flatnonzero(
+                    (slot_cnt[:, s] > 0) & (slot_seen[:, s] != stamp) & ~dead_slot[:, s]
+                )
+                for o in col.tolist():
+                    slot_seen[o, s] = stamp
+                    parent[("l", o, s)] = node
+                    queue.append(("l", o, s))
+            else:
+                x = node[1]
+                o = int(org_codes[x])
+                m = np.asarray(eligible(x), bool) & open_
+                m[assign[x]] = False
+                new = np.flatnonzero(m & (slot_seen[o] != stamp) & ~dead_slot[o])
+                slot_seen[o, new] = stamp
+                for s in new.tolist():
+                    parent[("l", o, s)] = node
+                    queue.append(("l", o, s))
+        if found is None:
+            for node in queue:
+                if node[0] == "l":
+                    dead_slot[node[1], node[2]] = True
+                elif node[0] == "s":
+                    dead_sess[node[1]] = True
+                else:
+                    dead_person[node[1]] = True
+            continue
+        # walk back: every person on the path moves into the slot that follows it
+        moves: list[tuple[int, int]] = []
+        node = found
+        while node != ("p", p):
+            prev = parent[node]
+            if node[0] == "l" and prev[0] == "p":
+                moves.append((prev[1], node[2]))
+            node = prev
+        for x, s in moves:
+            seat(x, s)
+    return assign
+
+
+def solve_problem_greedy(problem: SeatProblem) -> np.ndarray:
+    """``solve_greedy`` on an explicit ``SeatProblem`` (one seat per person, one weight
+    per person): indices of the chosen pairs, sorted."""
+    if problem.per_person != 1:
+        raise ValueError("the greedy solver needs per_person == 1")
+    pairs = problem.pairs.reset_index(drop=True)
+    if not len(pairs):
+        return np.zeros(0, dtype=int)
+    p = pairs["person"].to_numpy(np.int64)
+    s = pairs["session"].to_numpy(np.int64)
+    n_p, n_s = len(problem.org), len(problem.capacity)
+    w = np.zeros(n_p)
+    np.maximum.at(w, p, np.round(pairs["weight"].to_numpy(float) * SCALE))
+    if (np.round(pairs["weight"].to_numpy(float) * SCALE) != w[p]).any():
+        raise ValueError("the greedy solver needs one weight per person")
+    elig = sp.csr_matrix((np.ones(len(p), bool), (p, s)), shape=(n_p, n_s))
+
+    def eligible(x: int) -> np.ndarray:
+        m = np.zeros(n_s, bool)
+        m[elig.indices[elig.indptr[x] : elig.indptr[x + 1]]] = True
+        return m
+
+    w = np.where(w > 0, w, 0.0)
+    assign = solve_greedy(w, problem.org, problem.capacity, eligible, problem.org_cap)
+    index = pd.Series(np.arange(len(pairs)), index=pd.MultiIndex.from_arrays([p, s]))
+    who = np.flatnonzero(assign >= 0)
+    return np.sort(index.loc[list(zip(who, assign[who], strict=True))].to_numpy())

@@ -7,7 +7,8 @@ A recommender follows scikit-learn conventions (``__init__`` stores parameters,
     model.recommend(staff_ids, k=10, filters=None)   # staff_id, rank, module_id, score, reason
 
 ``fit`` uses only records dated on or before ``as_of`` (``tables_as_of``; ``None`` =
-all records).  ``recommend`` scores every module for each person, removes the ones
+all records); ``fit(..., policy=...)`` also ranks, for people behind on that policy's
+requirement, the modules that count toward it first (``models.quota``).  ``recommend`` scores every module for each person, removes the ones
 ``Filters`` excludes (by default: already completed, or prerequisites not completed),
 and returns the ``k`` best per person, ties broken by ``module_id``.  Each person is
 scored independently, so a batch call gives the same rows as one call per person.
@@ -39,6 +40,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
 from engine.errors import NotFittedError
+from engine.policy import Policy
 
 __all__ = [
     "RECOMMEND_COLUMNS",
@@ -76,6 +78,14 @@ class Filters:
     prerequisites     : keep only modules whose prerequisites the person has completed.
     modes, tiers      : keep only these modes / tiers (None = any).
     exclude_modules   : module ids never to recommend (e.g. retired modules).
+    sessions_from, sessions_to : when either is given, keep only modules one can take
+                        in that date range (inclusive; an open end is unbounded): a
+                        session starting in the range with an open seat, or a
+                        self-paced ``online`` module (no sessions needed).  Documented
+                        choice: the sessions table is a schedule — every session in the
+                        fitted tables counts, including those starting after ``as_of``;
+                        seats taken = ``enrolled`` / ``completed`` records known on
+                        ``as_of``; no capacity = unlimited.
     """
 
     exclude_completed: bool = True
@@ -83,6 +93,8 @@ class Filters:
     modes: tuple[str, ...] | None = None
     tiers: tuple[str, ...] | None = None
     exclude_modules: frozenset[str] = field(default_factory=frozenset)
+    sessions_from: date | str | None = None
+    sessions_to: date | str | None = None
 
 
 def _as_ts(value: date | str | pd.Timestamp) -> np.datetime64:
@@ -131,6 +143,33 @@ def tables_as_of(tables: Tables, as_of: date | str | pd.Timestamp) -> Tables:
     return out
 
 
+def _schedule(tables: Tables, as_of: date | str | pd.Timestamp | None) -> pd.DataFrame | None:
+    """Sessions (all of them: a schedule) with ``free`` seats as of ``as_of``."""
+    ses = tables.get("sessions")
+    if ses is None or "module_id" not in ses:
+        return None
+    out = pd.DataFrame(
+        {
+            "module_id": ses["module_id"].astype(str).to_numpy(dtype=object),
+            "starts_on": pd.to_datetime(ses["starts_on"]).to_numpy(),
+        }
+    )
+    free = np.full(len(ses), np.inf)
+    if "capacity" in ses:
+        cap = pd.to_numeric(ses["capacity"], errors="coerce").astype(float)
+        free = cap.fillna(np.inf).to_numpy(float)
+    p = tables.get("participations")
+    if p is not None and len(p) and "session_id" in p:
+        known = p
+        if as_of is not None:
+            known = p[(p["enrolled_on"].to_numpy() <= _as_ts(as_of))]
+        active = known[known["status"].astype(str).isin(["enrolled", "completed"]).to_numpy()]
+        taken = active["session_id"].dropna().astype(str).value_counts()
+        free = free - ses["session_id"].astype(str).map(taken).fillna(0).to_numpy(float)
+    out["free"] = free
+    return out
+
+
 @dataclass
 class Interactions:
     """Vocabularies and the person × module matrix of completions.
@@ -156,6 +195,8 @@ class Interactions:
         """Completion rows for ``rows`` (empty rows where −1)."""
         rows = np.asarray(rows)
         known = rows >= 0
+        if known.all():
+            return sp.csr_matrix(self.matrix[rows])
         out = sp.csr_matrix((len(rows), len(self.items)), dtype=np.float32)
         if known.any():
             sel = sp.csr_matrix(self.matrix[rows[known]])
@@ -182,9 +223,9 @@ def _prereq_matrix(items: pd.Index, prerequisites: pd.Series) -> sp.csr_matrix:
 def build_interactions(tables: Tables) -> Interactions:
     """The ``Interactions`` of canonical tables (completed participations only)."""
     modules = tables["modules"].sort_values("module_id").reset_index(drop=True)
-    items = pd.Index(modules["module_id"].astype(str).to_numpy(dtype=object))
+    items = pd.Index(modules["module_id"].astype(str).to_numpy(dtype=object), dtype=object)
     staff_ids = tables["staff"]["staff_id"].astype(str).to_numpy(dtype=object)
-    users = pd.Index(np.unique(staff_ids))
+    users = pd.Index(np.unique(staff_ids), dtype=object)  # object: str-dtype lookups cost ms
     p = tables["participations"]
     done = p[(p["status"] == "completed").to_numpy()]
     r = users.get_indexer(done["staff_id"].astype(str).to_numpy(dtype=object))
@@ -214,6 +255,14 @@ class Batch:
     staff_ids: np.ndarray
     rows: np.ndarray
     history: sp.csr_matrix
+    prereq: sp.csr_matrix | None = None
+    _adm: np.ndarray | None = field(default=None, repr=False)
+
+    def admissible(self) -> np.ndarray:
+        """``admissible(history, prereq)``, computed once per batch."""
+        if self._adm is None:
+            self._adm = admissible(self.history, self.prereq)
+        return self._adm
 
 
 class Recommender(BaseEstimator):
@@ -221,10 +270,25 @@ class Recommender(BaseEstimator):
 
     reason: ClassVar[str] = "recommended"
 
-    def fit(self, tables: Tables, as_of: date | str | pd.Timestamp | None = None) -> Self:
+    def fit(
+        self,
+        tables: Tables,
+        as_of: date | str | pd.Timestamp | None = None,
+        policy: Policy | str | None = None,
+    ) -> Self:
+        """Learn from the records known on ``as_of``.  With a ``policy`` (a
+        ``Policy`` or a preset name), people behind on its requirement get the modules
+        that count toward it first (``models.quota``)."""
+        schedule = _schedule(tables, as_of)
         if as_of is not None:
             tables = tables_as_of(tables, as_of)
         self.data_ = build_interactions(tables)
+        self.schedule_ = schedule
+        self.quota_ = None
+        if policy is not None:
+            from models.quota import quota_state
+
+            self.quota_ = quota_state(tables, self.data_, policy, as_of)
         self._fit(self.data_, tables)
         return self
 
@@ -242,7 +306,7 @@ class Recommender(BaseEstimator):
         for lo in range(0, len(ids), _CHUNK):
             chunk = ids[lo : lo + _CHUNK]
             rows = self.data_.rows(chunk)
-            batch = Batch(chunk, rows, self.data_.history(rows))
+            batch = Batch(chunk, rows, self.data_.history(rows), self.data_.prereq)
             scores = np.asarray(self._scores(batch), dtype=np.float64)
             if scores.shape != (len(chunk), len(self.data_.items)):
                 raise ValueError(
@@ -252,10 +316,10 @@ class Recommender(BaseEstimator):
             scores = np.where(np.isnan(scores), -np.inf, scores)
             scores[:, ~static] = -np.inf
             if filters.prerequisites:
-                scores[~admissible(batch.history, self.data_.prereq)] = -np.inf
+                scores[~batch.admissible()] = -np.inf
             elif filters.exclude_completed:
                 scores[np.asarray(batch.history.todense()) > 0] = -np.inf
-            parts.append(self._top_k(batch, scores, k))
+            parts.append(self._top_k(batch, scores, k, self._quota_first(batch)))
         if not parts:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in RECOMMEND_COLUMNS})
         return pd.concat(parts, ignore_index=True)
@@ -280,13 +344,47 @@ class Recommender(BaseEstimator):
             keep &= mods["tier"].isin(filters.tiers).to_numpy()
         if filters.exclude_modules:
             keep &= ~self.data_.items.isin(list(filters.exclude_modules))
+        if filters.sessions_from is not None or filters.sessions_to is not None:
+            keep &= self._bookable(filters.sessions_from, filters.sessions_to)
         return keep
 
-    def _top_k(self, batch: Batch, scores: np.ndarray, k: int) -> pd.DataFrame:
+    def _bookable(self, start: date | str | None, end: date | str | None) -> np.ndarray:
+        """Per module: self-paced online, or a session starting in [start, end] with a
+        free seat (see ``Filters``)."""
+        mods = self.data_.modules
+        ok = (mods["mode"].astype(str) == "online").to_numpy()
+        ses = getattr(self, "schedule_", None)
+        if ses is None or ses.empty:
+            return ok
+        sel = ses["free"].to_numpy() > 0
+        if start is not None:
+            sel &= ses["starts_on"].to_numpy() >= _as_ts(start)
+        if end is not None:
+            sel &= ses["starts_on"].to_numpy() <= _as_ts(end)
+        return ok | self.data_.items.isin(ses.loc[sel, "module_id"].unique())
+
+    def _quota_first(self, batch: Batch) -> np.ndarray | None:
+        """people × modules bool: the module counts toward a requirement the person is
+        behind on (None without a policy)."""
+        q = getattr(self, "quota_", None)
+        if q is None:
+            return None
+        behind = np.zeros(len(batch.rows), bool)
+        known = batch.rows >= 0
+        behind[known] = q.behind[batch.rows[known]]
+        return behind[:, None] & q.counts[None, :]
+
+    def _top_k(
+        self, batch: Batch, scores: np.ndarray, k: int, first: np.ndarray | None = None
+    ) -> pd.DataFrame:
         n, n_items = scores.shape
         kk = min(k, n_items)
-        # order: score descending, then module id (column order) ascending
-        order = np.lexsort((np.broadcast_to(np.arange(n_items), scores.shape), -scores), axis=1)
+        # order: modules in ``first`` (quota) before the rest, then score descending,
+        # then module id (column order) ascending
+        keys = [np.broadcast_to(np.arange(n_items), scores.shape), -scores]
+        if first is not None:
+            keys.append(~first)
+        order = np.lexsort(tuple(keys), axis=1)
         top = order[:, :kk]
         top_scores = np.take_along_axis(scores, top, axis=1)
         person = np.repeat(np.arange(n), kk)
@@ -295,12 +393,17 @@ class Recommender(BaseEstimator):
         ok = np.isfinite(val)
         person, item, val = person[ok], item[ok], val[ok]
         rank = (np.tile(np.arange(1, kk + 1), n))[ok]
+        reasons = self._reasons(batch, person, item)
+        if first is not None and len(person):
+            q = self.quota_
+            for j in np.flatnonzero(first[person, item]):
+                reasons[j] = f"{reasons[j]}; {q.reason(int(batch.rows[person[j]]))}"
         return pd.DataFrame(
             {
                 "staff_id": batch.staff_ids[person],
                 "rank": rank.astype(np.int64),
                 "module_id": self.data_.items.to_numpy()[item],
                 "score": val,
-                "reason": self._reasons(batch, person, item),
+                "reason": reasons,
             }
         )

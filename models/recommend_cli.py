@@ -54,7 +54,7 @@ def _tables() -> dict[str, pd.DataFrame]:
 
 
 def _cmd_recommend(args: argparse.Namespace) -> int:
-    from models.base import tables_as_of
+    from models.base import Filters, tables_as_of
     from models.registry import create
 
     if args.all == (args.staff_id is not None):
@@ -66,15 +66,22 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     if args.k < 1:
         print(f"error: --k must be at least 1, got {args.k}", file=sys.stderr)
         return 2
+    filters = Filters(
+        modes=tuple(args.mode) if args.mode else None,
+        tiers=tuple(args.tier) if args.tier else None,
+        sessions_from=args.sessions_from,
+        sessions_to=args.sessions_to,
+    )
+    policy = None if args.policy in ("", "none") else args.policy
     tables = _tables()
     model = create(args.model)
-    model.fit(tables, args.as_of)
+    model.fit(tables, args.as_of, policy=policy)
     if not args.all:
         known = tables_as_of(tables, args.as_of)["staff"]["staff_id"].astype(str)
         if args.staff_id not in set(known):
             print(f"error: no staff member {args.staff_id!r} as of {args.as_of}", file=sys.stderr)
             return 2
-        recs = model.recommend([args.staff_id], k=args.k)
+        recs = model.recommend([args.staff_id], k=args.k, filters=filters)
         if args.json:
             json.dump(recs.to_dict("records"), sys.stdout, ensure_ascii=False, indent=1)
             print()
@@ -90,10 +97,12 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     staff = tables_as_of(tables, args.as_of)["staff"]
     ids = sorted(staff.loc[staff["left_on"].isna(), "staff_id"].astype(str))
     parts = []
-    with tqdm(total=len(ids), unit="staff", desc="recommend", disable=args.quiet) as bar:
+    # disable=None: tqdm stays quiet when stderr is not a terminal
+    bar = tqdm(total=len(ids), unit="staff", desc="recommend", disable=True if args.quiet else None)
+    with bar:
         for lo in range(0, len(ids), _BLOCK):
             chunk = ids[lo : lo + _BLOCK]
-            parts.append(model.recommend(chunk, k=args.k))
+            parts.append(model.recommend(chunk, k=args.k, filters=filters))
             bar.update(len(chunk))
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     _write(out, args.out)
@@ -138,6 +147,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--all", action="store_true", help="everyone employed on --as-of")
     p.add_argument("--out", type=Path, help="output .csv or .parquet (with --all)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--policy",
+        default="national-2025",
+        help="requirement whose laggards get counting modules first (preset or file; "
+        "'none' = off; default national-2025)",
+    )
+    p.add_argument("--mode", action="append", help="only this mode (repeatable)")
+    p.add_argument("--tier", action="append", help="only this tier (repeatable)")
+    p.add_argument(
+        "--sessions-from",
+        type=parse_date,
+        help="only modules with an open seat in a session starting on or after this date "
+        "(self-paced online modules always qualify)",
+    )
+    p.add_argument("--sessions-to", type=parse_date, help="... and on or before this date")
     p.set_defaults(func=_cmd_recommend)
 
     p = sub.add_parser(

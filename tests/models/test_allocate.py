@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 
 from engine.policy import load_policy
 from models.allocate import allocate, by_org, need_scores
-from models.allocate_solver import SeatProblem, objective, solve, solve_flow, solve_milp
+from models.allocate_solver import (
+    SeatProblem,
+    objective,
+    solve,
+    solve_flow,
+    solve_milp,
+    solve_problem_greedy,
+)
 
 
 def _feasible(pr: SeatProblem, chosen: tuple[int, ...]) -> bool:
@@ -70,10 +77,11 @@ def test_neediest_first_is_not_optimal_but_the_solver_is():
     # seats Ana in class 0 and leaves Bo out (total 10); the optimum seats both (19).
     pr = _problem([(0, 0, 10.0), (0, 1, 10.0), (1, 0, 9.0)], org=[0, 1], capacity=[1, 1])
     greedy_total = 10.0
-    chosen = solve(pr)
-    assert objective(pr, chosen) == pytest.approx(19.0) == _brute(pr)
-    assert objective(pr, chosen) > greedy_total
-    assert set(pr.pairs.iloc[chosen]["person"]) == {0, 1}
+    for solver in (solve, solve_problem_greedy):  # flow; greedy with augmenting paths
+        chosen = solver(pr)
+        assert objective(pr, chosen) == pytest.approx(19.0) == _brute(pr)
+        assert objective(pr, chosen) > greedy_total
+        assert set(pr.pairs.iloc[chosen]["person"]) == {0, 1}
 
 
 def test_org_cap_spreads_seats_over_units():
@@ -129,6 +137,29 @@ def test_flow_matches_brute_force(pr):
     chosen = solve_flow(pr) if len(pr.pairs) else np.zeros(0, int)
     assert _feasible(pr, tuple(chosen))
     assert objective(pr, chosen) == pytest.approx(_brute(pr))
+
+
+@settings(max_examples=80, deadline=None)
+@given(instances())
+def test_greedy_with_augmenting_paths_matches_brute_force(pr):
+    chosen = solve_problem_greedy(pr)
+    assert _feasible(pr, tuple(chosen))
+    assert objective(pr, chosen) == pytest.approx(_brute(pr))
+
+
+def test_greedy_moves_seated_people_through_a_chain_and_honours_the_org_cap():
+    # A (need 9, org 0) only fits class 0; B (8, org 0) is seated first in class 0 or 1;
+    # C (7, org 1) only class 1.  Cap 1 per org per class.  Weights 9 > 8 > 7: A takes
+    # class 0, B must go to class 1 ... C, one seat left in class 2 that only B fits.
+    pr = _problem(
+        [(0, 0, 9.0), (1, 0, 8.0), (1, 1, 8.0), (1, 2, 8.0), (2, 1, 7.0)],
+        org=[0, 0, 1],
+        capacity=[1, 1, 1],
+        org_cap=1,
+    )
+    chosen = pr.pairs.iloc[solve_problem_greedy(pr)]
+    assert objective(pr, solve_problem_greedy(pr)) == pytest.approx(_brute(pr)) == 24.0
+    assert dict(zip(chosen["person"], chosen["session"], strict=True)) == {0: 0, 1: 2, 2: 1}
 
 
 @settings(max_examples=60, deadline=None)
@@ -286,3 +317,28 @@ def test_both_flow_backends_agree(pr):
     finally:
         solver.NX_MAX_EDGES = old
     assert got == pytest.approx(want)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_greedy_matches_the_flow_on_larger_random_instances(seed):
+    rng = np.random.default_rng(seed)
+    n_p, n_s = 40, 6
+    w = rng.integers(1, 6, n_p).astype(float)  # many ties
+    pairs = [(p, s, w[p]) for p in range(n_p) for s in range(n_s) if rng.random() < 0.3]
+    pr = _problem(
+        pairs,
+        org=rng.integers(0, 5, n_p),
+        capacity=rng.integers(0, 6, n_s),
+        org_cap=int(rng.choice([1, 2])),
+    )
+    got, want = solve_problem_greedy(pr), solve_flow(pr)
+    assert objective(pr, got) == pytest.approx(objective(pr, want))
+    chosen = pr.pairs.iloc[got]
+    assert chosen["person"].is_unique
+    assert (
+        chosen.groupby("session").size() <= pr.capacity[chosen.groupby("session").size().index]
+    ).all()
+    assert (
+        chosen.assign(o=pr.org[chosen["person"]]).groupby(["session", "o"]).size().max()
+        <= pr.org_cap
+    )

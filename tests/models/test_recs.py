@@ -112,6 +112,12 @@ def test_cli_recommend_and_allocate(tmp_path: Path, monkeypatch, small_dir, caps
     assert main([*args, "--json"]) == 0
     out = pd.DataFrame(json.loads(capsys.readouterr().out))
     assert list(out["rank"]) == [1, 2, 3]
+    modes = pd.read_csv(small_dir / "modules.csv").set_index("module_id")["mode"]
+    assert main([*args, "--json", "--mode", "online", "--policy", "none"]) == 0
+    online = pd.DataFrame(json.loads(capsys.readouterr().out))
+    assert len(online) and (online["module_id"].map(modes) == "online").all()
+    assert main([*args, "--sessions-from", "2026-07-01", "--sessions-to", "2026-07-31"]) == 0
+    assert "top" in capsys.readouterr().out
     assert main(["recommend", "NOBODY", "--as-of", "2026-06-30"]) == 2
     dest = tmp_path / "all.csv"
     assert main(["recommend", "--all", "--out", str(dest), "--model", "itemknn", "-q"]) == 0
@@ -131,3 +137,123 @@ def test_cli_recommend_and_allocate(tmp_path: Path, monkeypatch, small_dir, caps
     ]
     assert got.groupby(["session_id", "org_id"]).size().max() <= 2
     assert pd.read_csv(roll)["seats"].sum() == len(got)
+
+
+def test_behind_on_the_requirement_gets_counting_modules_first(cadre) -> None:  # noqa: ANN001
+    from engine.policy import load_policy
+
+    # a requirement only offline / live / blended training counts toward
+    policy = load_policy("national-2025").model_copy(update={"modes": ("offline", "live")})
+    plain = create("itemknn").fit(cadre, AS_OF)
+    model = create("itemknn").fit(cadre, AS_OF, policy=policy)
+    q = model.quota_
+    mode = model.data_.modules.set_index("module_id")["mode"]
+    behind = [u for u, b in zip(model.data_.users, q.behind, strict=True) if b][:20]
+    met = [u for u, b in zip(model.data_.users, q.behind, strict=True) if not b][:20]
+    assert behind and met
+    before = plain.recommend(behind, k=10)
+    after = model.recommend(behind, k=10)
+    assert not before["module_id"].map(mode).isin(policy.modes).all()  # the test can fail
+    for _, recs in after.groupby("staff_id"):
+        counts = recs["module_id"].map(mode).isin(policy.modes).to_numpy()
+        assert counts[0], "a counting module should come first"
+        assert not (~counts[:-1] & counts[1:]).any(), "a counting module after one that doesn't"
+        assert recs.loc[counts, "reason"].str.contains(r"counts toward your \d{4} quota").all()
+        assert not recs.loc[~counts, "reason"].str.contains("counts toward").any()
+    # people who already met it are ranked as without a policy
+    pd.testing.assert_frame_equal(
+        model.recommend(met, k=10).drop(columns="reason"),
+        plain.recommend(met, k=10).drop(columns="reason"),
+    )
+
+
+def test_sessions_filter_keeps_modules_with_an_open_seat_in_the_range(cadre) -> None:  # noqa: ANN001
+    start, end = pd.Timestamp("2026-07-01"), pd.Timestamp("2026-07-31")
+    f = Filters(modes=("offline", "live", "blended"), sessions_from=start, sessions_to=end)
+    people = _people(cadre)[:10]
+    recs = create("popularity-cohort").fit(cadre, AS_OF).recommend(people, k=5, filters=f)
+    ses = cadre["sessions"]
+    inside = ses[(ses["starts_on"] >= start) & (ses["starts_on"] <= end)]
+    assert len(recs) and recs["module_id"].isin(inside["module_id"]).all()
+    # fill every session of the most recommended module: it disappears
+    top = recs["module_id"].value_counts().index[0]
+    tables = dict(cadre)
+    full = ses.copy()
+    p = cadre["participations"]
+    known = p[
+        (p["enrolled_on"] <= pd.Timestamp(AS_OF)) & p["status"].isin(["enrolled", "completed"])
+    ]
+    taken = known["session_id"].value_counts()
+    mine = full["module_id"] == top
+    full["capacity"] = full["capacity"].astype("Float64")
+    full.loc[mine, "capacity"] = full.loc[mine, "session_id"].map(taken).fillna(0).astype(float)
+    tables["sessions"] = full
+    again = create("popularity-cohort").fit(tables, AS_OF).recommend(people, k=5, filters=f)
+    assert top not in set(again["module_id"])
+    assert len(again) == len(recs)
+
+
+def test_reasons_quote_the_evidence_truthfully(cadre, fitted) -> None:  # noqa: ANN001
+    import re
+
+    model = fitted["popularity-cohort"]
+    ev = model.evidence_
+    past = tables_as_of(cadre, AS_OF)
+    done = past["participations"][past["participations"]["status"] == "completed"]
+    people = _people(cadre)[:5]
+    recs = model.recommend(people, k=3)
+    for r in recs.itertuples():
+        m = re.fullmatch(r"taken by (\d+)% of (\w+) staff in (\w+)s", r.reason)
+        assert m, r.reason
+        key = ev.cohort_key[ev.users.get_loc(r.staff_id)]
+        members = ev.users[ev.cohort_key == key]
+        who = done.loc[done["module_id"] == r.module_id, "staff_id"]
+        took = who[who.isin(members)].nunique()
+        assert int(m.group(1)) == round(100 * took / len(members))
+        assert key == f"{m.group(2)}/{m.group(3)}"
+    # hybrid: every reason is one of the documented kinds of evidence, in words
+    kinds = (
+        r"you completed .+; \d+% of people who did took .+ next",
+        r"\d+% of your colleagues took it in the last 60 days",
+        "foundation module you have not completed yet",
+        r"required for your role \(\w+\): .+ mastery \d\.\d\d < \d\.\d\d",
+        "people who completed your modules also completed this",
+        r"taken by \d+% of .+",
+    )
+    hyb = fitted["hybrid"].recommend(_people(cadre)[:20], k=10)
+    assert all(any(re.fullmatch(k, t) for k in kinds) for t in hyb["reason"]), hyb["reason"]
+    assert hyb["reason"].nunique() > 3
+
+
+def test_hybrid_fast_tree_evaluation_equals_the_library(fitted) -> None:  # noqa: ANN001
+    model = fitted["hybrid"]
+    rng = np.random.default_rng(0)
+    from models.hybrid import FEATURES
+
+    x = rng.normal(size=(500, len(FEATURES))) * rng.choice([0.1, 1, 10], len(FEATURES))
+    x[rng.random(x.shape) < 0.05] = np.nan
+    want = model.model_.predict_proba(x)[:, 1]
+    np.testing.assert_allclose(model.forest_.predict_proba1(x), want, rtol=1e-9, atol=1e-12)
+
+
+def test_cold_start_uses_role_and_organization(cadre) -> None:  # noqa: ANN001
+    tables = dict(cadre)
+    staff = tables["staff"]
+    known = tables_as_of(cadre, AS_OF)["staff"]
+    a, b = known.groupby("role").head(1).iloc[:2].itertuples()
+    new = pd.DataFrame(
+        [
+            {**staff.iloc[0].to_dict(), "staff_id": "NEW-A", "org_id": a.org_id, "role": a.role},
+            {**staff.iloc[0].to_dict(), "staff_id": "NEW-B", "org_id": b.org_id, "role": b.role},
+        ]
+    ).assign(hired_on=pd.Timestamp("2026-06-15"), left_on=pd.NaT)
+    tables["staff"] = pd.concat([staff, new], ignore_index=True)
+    for name in ("skillgap", "hybrid"):
+        model = create(name).fit(tables, AS_OF)
+        recs = model.recommend(["NEW-A", "NEW-B"], k=10)
+        assert recs.groupby("staff_id").size().to_dict() == {"NEW-A": 10, "NEW-B": 10}
+        if name == "skillgap":  # the rule: foundation first (hybrid learns its own mix)
+            tier = model.data_.modules.set_index("module_id")["tier"]
+            assert (tier.loc[recs["module_id"]] == "foundation").all()
+        la, lb = (recs.loc[recs["staff_id"] == s, "module_id"].tolist() for s in ("NEW-A", "NEW-B"))
+        assert la != lb, f"{name}: the same list for a {a.role} and a {b.role}"
