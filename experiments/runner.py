@@ -24,8 +24,6 @@ import hashlib
 import json
 import logging
 import math
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -35,6 +33,7 @@ from tqdm.auto import tqdm
 
 import experiments  # noqa: F401 - registers the harness's models
 from engine.errors import LearnmapError
+from engine.outputs import write_text
 from experiments.config import ExperimentConfig, load_config, parse_config
 from experiments.data import describe, load_data
 from experiments.environment import environment
@@ -62,11 +61,8 @@ def _coerce(config: ExperimentConfig | dict | str | Path) -> ExperimentConfig:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    """``text`` to ``path`` atomically, following the umask (``engine.outputs``)."""
+    write_text(path, text)
 
 
 def _clean(value: Any) -> Any:

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -22,26 +20,14 @@ import pandas as pd
 
 from engine.cli import parse_date
 from engine.errors import LearnmapError
+from engine.outputs import write_table
 
 _BLOCK = 2048
 
 
 def _write(frame: pd.DataFrame, out: Path) -> None:
-    suffix = out.suffix.lower()
-    if suffix not in (".csv", ".parquet"):
-        raise LearnmapError(f"{out.name}: the output file must end in .csv or .parquet")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=suffix, dir=out.parent)
-    os.close(fd)
-    try:
-        if suffix == ".csv":
-            frame.to_csv(tmp, index=False)
-        else:
-            frame.to_parquet(tmp, index=False)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """CSV or Parquet by suffix, atomic and following the umask (``engine.outputs``)."""
+    write_table(frame, out)
 
 
 def _tables() -> dict[str, pd.DataFrame]:
