@@ -1,7 +1,7 @@
 """Recommendation speed at scale (issue 9): ``Hybrid.fit``, one person's top 10 (median,
-p99 over ``--people`` single calls) and everyone's top 10 (blocks of 2,048 as
-``learnmap recommend --all`` does), next to the ``popularity`` baseline measured in the
-same run.  Run by hand, with ``nice``:
+p99 over ``--people`` single calls) and everyone's top 10 in blocks of 2,048 — serially
+(the baseline) and on ``--jobs`` forked workers as ``learnmap recommend --all`` does —
+next to the ``popularity`` baseline measured in the same run.  Run by hand, with ``nice``:
 
     nice .venv/bin/python benchmarks/bench_recommend.py --data var/demo-cadre-100k
     nice .venv/bin/python benchmarks/bench_recommend.py --orgs 3000   # generate in memory
@@ -32,6 +32,7 @@ from tqdm.auto import tqdm
 import models.hybrid  # noqa: F401 - load every model now: edits during a long run can't mix in
 import models.popularity  # noqa: F401
 from models.base import tables_as_of
+from models.batch import default_jobs, recommend_all
 from models.registry import create
 
 DATES = (
@@ -72,7 +73,12 @@ def load(path: Path) -> dict[str, pd.DataFrame]:
     return out
 
 
-def bench_model(name: str, tables, as_of, people, single_ids) -> dict:  # noqa: ANN001
+def children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def bench_model(name: str, tables, as_of, people, single_ids, jobs: int) -> dict:  # noqa: ANN001
     t, c = time.perf_counter(), time.process_time()
     model = create(name).fit(tables, as_of)
     fit_s, fit_cpu = time.perf_counter() - t, time.process_time() - c
@@ -86,12 +92,21 @@ def bench_model(name: str, tables, as_of, people, single_ids) -> dict:  # noqa: 
         cpu.append((time.process_time() - c) * 1000)
     t, c = time.perf_counter(), time.process_time()
     rows = 0
-    with tqdm(total=len(people), unit="staff", desc=f"{name} --all") as bar:
+    with tqdm(total=len(people), unit="staff", desc=f"{name} --all, serial") as bar:
         for lo in range(0, len(people), BLOCK):
             chunk = people[lo : lo + BLOCK]
             rows += len(model.recommend(chunk, k=10))
             bar.update(len(chunk))
     all_s, all_cpu = time.perf_counter() - t, time.process_time() - c
+    # what ``learnmap recommend --all`` does: blocks on ``jobs`` forked workers; their
+    # CPU time is counted once they are reaped (RUSAGE_CHILDREN)
+    t, c, kids = time.perf_counter(), time.process_time(), children_cpu()
+    with tqdm(total=len(people), unit="staff", desc=f"{name} --all, {jobs} jobs") as bar:
+        par = recommend_all(model, people, k=10, n_jobs=jobs, progress=bar.update)
+    par_s = time.perf_counter() - t
+    par_cpu = time.process_time() - c + children_cpu() - kids
+    if len(par) != rows:
+        raise SystemExit(f"{name}: {len(par)} rows from recommend_all, {rows} serially")
     lat, cpu = np.asarray(lat), np.asarray(cpu)
     return {
         "model": name,
@@ -104,6 +119,9 @@ def bench_model(name: str, tables, as_of, people, single_ids) -> dict:  # noqa: 
         "all_s": round(all_s, 1),
         "all_cpu_s": round(all_cpu, 1),
         "all_rows": rows,
+        "all_jobs": jobs,
+        "all_par_s": round(par_s, 1),
+        "all_par_cpu_s": round(par_cpu, 1),
         "latencies_ms": lat.round(3).tolist(),
         "load_after": os.getloadavg()[0],
     }
@@ -116,6 +134,7 @@ def main() -> None:
     ap.add_argument("--as-of", default="2026-07-01")
     ap.add_argument("--people", type=int, default=1000, help="single calls timed")
     ap.add_argument("--models", nargs="+", default=["popularity", "hybrid"])
+    ap.add_argument("--jobs", type=int, default=-1, help="workers for everyone's top 10")
     ap.add_argument("--out", type=Path, default=Path("var/bench_recommend"))
     args = ap.parse_args()
     load0 = os.getloadavg()
@@ -138,17 +157,20 @@ def main() -> None:
         f"{len(tables['participations']):,} participations (loaded in {load_s:.0f} s); "
         f"{len(people):,} employed on {args.as_of}; load average before {load0[0]:.1f}"
     )
-    results = [bench_model(m, tables, args.as_of, people, single) for m in args.models]
+    jobs = default_jobs() if args.jobs < 0 else args.jobs
+    results = [bench_model(m, tables, args.as_of, people, single, jobs) for m in args.models]
     print(
         "\nwall (CPU) — CPU time of this process, the figure an unloaded core would see\n"
-        f"| model | fit s | one person median ms | p99 ms | all {len(people):,} s | load |"
+        f"| model | fit s | one person median ms | p99 ms | all {len(people):,} s, serial "
+        f"| all, {jobs} jobs (recommend --all) | load |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for r in results:
         print(
             f"| {r['model']} | {r['fit_s']} ({r['fit_cpu_s']}) | {r['one_median_ms']} "
             f"({r['one_cpu_median_ms']}) | {r['one_p99_ms']} ({r['one_cpu_p99_ms']}) | "
-            f"{r['all_s']} ({r['all_cpu_s']}) | {r['load_after']:.1f} |"
+            f"{r['all_s']} ({r['all_cpu_s']}) | {r['all_par_s']} ({r['all_par_cpu_s']}) | "
+            f"{r['load_after']:.1f} |"
         )
     print(f"peak RSS {peak_gb():.1f} GB")
     args.out.mkdir(parents=True, exist_ok=True)

@@ -22,8 +22,6 @@ from engine.cli import parse_date
 from engine.errors import LearnmapError
 from engine.outputs import write_table
 
-_BLOCK = 2048
-
 
 def _write(frame: pd.DataFrame, out: Path) -> None:
     """CSV or Parquet by suffix, atomic and following the umask (``engine.outputs``)."""
@@ -80,17 +78,16 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         return 0
     from tqdm import tqdm
 
+    from models.batch import recommend_all
+
     staff = tables_as_of(tables, args.as_of)["staff"]
     ids = sorted(staff.loc[staff["left_on"].isna(), "staff_id"].astype(str))
-    parts = []
     # disable=None: tqdm stays quiet when stderr is not a terminal
     bar = tqdm(total=len(ids), unit="staff", desc="recommend", disable=True if args.quiet else None)
     with bar:
-        for lo in range(0, len(ids), _BLOCK):
-            chunk = ids[lo : lo + _BLOCK]
-            parts.append(model.recommend(chunk, k=args.k, filters=filters))
-            bar.update(len(chunk))
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        out = recommend_all(
+            model, ids, k=args.k, filters=filters, n_jobs=args.jobs, progress=bar.update
+        )
     _write(out, args.out)
     print(f"wrote {args.out}: {len(out):,} rows for {len(ids):,} staff ({args.model})")
     return 0
@@ -132,6 +129,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--all", action="store_true", help="everyone employed on --as-of")
     p.add_argument("--out", type=Path, help="output .csv or .parquet (with --all)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=-1,
+        help="worker processes for --all (default -1: every CPU; 1 = this process only)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--policy",

@@ -257,3 +257,26 @@ def test_cold_start_uses_role_and_organization(cadre) -> None:  # noqa: ANN001
             assert (tier.loc[recs["module_id"]] == "foundation").all()
         la, lb = (recs.loc[recs["staff_id"] == s, "module_id"].tolist() for s in ("NEW-A", "NEW-B"))
         assert la != lb, f"{name}: the same list for a {a.role} and a {b.role}"
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_recommend_all_in_blocks_and_workers_equals_one_call(cadre, fitted, jobs) -> None:  # noqa: ANN001
+    """``learnmap recommend --all``: blocks on forked workers give exactly the rows of
+    one serial call and of per-person calls, in input order, filters honoured."""
+    from models.batch import recommend_all
+
+    model = fitted["hybrid"]
+    people = sorted(tables_as_of(cadre, AS_OF)["staff"]["staff_id"].astype(str))
+    people.append("NEWCOMER")
+    assert len(people) > 150  # blocks of 60 people: several blocks, library predictor
+    filters = Filters(modes=("online",))
+    seen: list[int] = []
+    out = recommend_all(model, people, k=10, filters=filters, n_jobs=jobs, block=60,
+                        progress=seen.append)  # fmt: skip
+    pd.testing.assert_frame_equal(out, model.recommend(people, k=10, filters=filters))
+    assert seen == [min(60, len(people) - lo) for lo in range(0, len(people), 60)]
+    for pid in (people[0], people[77], "NEWCOMER"):
+        one = model.recommend([pid], k=10, filters=filters)
+        pd.testing.assert_frame_equal(one, out[out["staff_id"] == pid].reset_index(drop=True))
+    empty = recommend_all(model, [], k=10, n_jobs=jobs)
+    assert empty.empty and list(empty.columns) == list(out.columns)
