@@ -9,8 +9,9 @@ assessments and outcomes — with the dtypes ``Store.load`` gives, so
 indexes on the three event tables, created here on first use if the store lacks them
 (``CREATE INDEX IF NOT EXISTS``; ``engine/store.py`` does not declare them).
 
-Population statistics a person's answer depends on (today: the per-module score
-sums behind the mastery priors, ``module_score_sums``) are computed in SQL and cached
+Population statistics a person's answer depends on (the per-module score sums behind
+the mastery priors, ``module_score_sums``, computed in SQL; any other through
+``cached_frame``, e.g. the mastery's context offsets in ``features.person``) are cached
 on disk keyed by the store's data version (``fingerprint``): the SQLite file's size
 and modification time (and its WAL's), or PostgreSQL's current transaction snapshot
 (which moves whenever a write transaction starts or commits anywhere in the cluster:
@@ -24,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -155,20 +157,31 @@ def module_score_sums(store: Store, as_of: date) -> pd.DataFrame:
     """Per module: ``module_id``, ``n`` and ``total`` (thousandths of a point) of the
     scores of assessments taken on or before ``as_of`` by staff hired by then —
     cached by data version."""
+    return cached_frame(store, "module_score_sums|v1", as_of, _module_score_sums_sql)
+
+
+def cached_frame(
+    store: Store, name: str, as_of: date, compute: Callable[[Store, date], pd.DataFrame]
+) -> pd.DataFrame:
+    """``compute(store, as_of)``, a population statistic, cached on disk under ``name``
+    by the store's data version (see the module docstring); a ``module_id`` column comes
+    back with object dtype."""
     version = fingerprint(store)
     if version is None:
-        return _module_score_sums_sql(store, as_of)
+        return compute(store, as_of)
     key = hashlib.sha256(
-        f"module_score_sums|v1|{store.url}|{version}|{pd.Timestamp(as_of).date()}".encode()
+        f"{name}|{store.url}|{version}|{pd.Timestamp(as_of).date()}".encode()
     ).hexdigest()[:32]
     path = cache_dir(store) / f"{key}.parquet"
     if path.exists():
         try:
             cached = pd.read_parquet(path)
-            return cached.assign(module_id=cached["module_id"].astype(object))
+            if "module_id" in cached:
+                cached = cached.assign(module_id=cached["module_id"].astype(object))
+            return cached
         except (OSError, ValueError) as exc:  # a damaged cache file is recomputed
             log.warning("ignoring unreadable cache %s: %s", path, exc)
-    frame = _module_score_sums_sql(store, as_of)
+    frame = compute(store, as_of)
     try:
         write_table(frame, path)
     except OSError as exc:

@@ -14,8 +14,9 @@ from engine.reads import fingerprint, module_score_sums
 from engine.store import Store
 from features.cli import profile_record
 from features.graph import learning_map, to_json
+from features.mastery import context_effects, skill_priors
 from features.mastery import module_score_sums as sums_in_memory
-from features.mastery import skill_priors
+from features.person import population_context
 from features.snapshot import snapshot
 
 AS_OF = "2026-09-30"
@@ -106,6 +107,13 @@ def test_population_statistics_follow_the_data_version(
     pd.testing.assert_frame_equal(second, sums_in_memory(snap2), check_dtype=False)
     assert (skill_priors(snap2, second) >= skill_priors(snap, first)).all()
     assert not second.equals(first)
+    # the mastery's context offsets: the population's, cached, and following the version
+    ctx = population_context(loaded, snap2.as_of.date())
+    assert ctx[["b_rel", "b_pre"]].iloc[0].tolist() == list(context_effects(snap2))
+    files = len(list((tmp_path / "cache").glob("*.parquet")))
+    again = population_context(loaded, snap2.as_of.date())  # from the cache
+    pd.testing.assert_frame_equal(again, ctx, check_dtype=False, check_exact=True)
+    assert len(list((tmp_path / "cache").glob("*.parquet"))) == files
 
 
 def test_any_staff_id_from_the_command_line_is_looked_up_safely(tmp_path: Path) -> None:
