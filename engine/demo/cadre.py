@@ -58,7 +58,7 @@ import pandas as pd
 from engine.demo.catalog import Catalog
 from engine.demo.choice import INTEREST_RANK
 from engine.demo.effects import Effects
-from engine.demo.population import Population
+from engine.demo.population import Population, departures
 from engine.demo.scenario import Scenario
 from engine.schema import METHODS, ROLES
 
@@ -413,13 +413,7 @@ def build_cadre_population(
         new, start + rng.integers(0, window, s), start - rng.integers(30, 25 * 365, s)
     ).astype("datetime64[D]")
     leaves = rng.random(s) < 1 - (1 - 0.03) ** years
-    earliest = np.maximum(hired, start) + 30
-    span = np.maximum((end - earliest).astype(int), 1)
-    left = np.where(
-        leaves & (earliest < end),
-        earliest + (rng.random(s) * span).astype(int),
-        np.datetime64("NaT"),
-    ).astype("datetime64[D]")
+    left = departures(rng, hired, leaves, start, end)
     staff = pd.DataFrame(
         {
             "staff_id": np.char.add("GB", np.char.zfill(np.arange(1, s + 1).astype(str), 7)),

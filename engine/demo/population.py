@@ -118,6 +118,24 @@ class Population:
         return pd.Index(ORG_TYPES).get_indexer(self.orgs["org_type"])
 
 
+def departures(
+    rng: np.random.Generator,
+    hired: np.ndarray,
+    leaves: np.ndarray,
+    start: np.datetime64,
+    end: np.datetime64,
+) -> np.ndarray:
+    """Leaving dates for the people flagged in ``leaves``: uniform between 30 days after
+    they were hired (or the window opened) and the window's end; NaT for the rest."""
+    earliest = np.maximum(hired, start) + 30
+    span = np.maximum((end - earliest).astype(int), 1)
+    return np.where(
+        leaves & (earliest < end),
+        earliest + (rng.random(len(hired)) * span).astype(int),
+        np.datetime64("NaT"),
+    ).astype("datetime64[D]")
+
+
 def build_orgs(
     rng: np.random.Generator, n: int, fx: Effects
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -197,13 +215,7 @@ def build_staff(
         new_hire, start + rng.integers(0, window, s), start - rng.integers(30, 15 * 365, s)
     ).astype("datetime64[D]")
     leaves = rng.random(s) < 0.12
-    earliest = np.maximum(hired, start) + 30
-    span = np.maximum((end - earliest).astype(int), 1)
-    left = np.where(
-        leaves & (earliest < end),
-        earliest + (rng.random(s) * span).astype(int),
-        np.datetime64("NaT"),
-    ).astype("datetime64[D]")
+    left = departures(rng, hired, leaves, start, end)
     staff = pd.DataFrame(
         {
             "staff_id": np.char.add("ST", np.char.zfill(np.arange(1, s + 1).astype(str), 7)),
