@@ -161,22 +161,27 @@ def module_score_sums(store: Store, as_of: date) -> pd.DataFrame:
 
 
 def cached_frame(
-    store: Store, name: str, as_of: date, compute: Callable[[Store, date], pd.DataFrame]
+    store: Store,
+    name: str,
+    as_of: date | None,
+    compute: Callable[[Store, date | None], pd.DataFrame],
 ) -> pd.DataFrame:
     """``compute(store, as_of)``, a population statistic, cached on disk under ``name``
-    by the store's data version (see the module docstring); a ``module_id`` column comes
-    back with object dtype."""
+    by the store's data version (see the module docstring) and ``as_of`` (None: a
+    statistic of the data version alone); a ``module_id`` column of object dtype comes
+    back with object dtype (a categorical one stays categorical)."""
     version = fingerprint(store)
     if version is None:
         return compute(store, as_of)
-    key = hashlib.sha256(
-        f"{name}|{store.url}|{version}|{pd.Timestamp(as_of).date()}".encode()
-    ).hexdigest()[:32]
+    day = "" if as_of is None else pd.Timestamp(as_of).date()
+    key = hashlib.sha256(f"{name}|{store.url}|{version}|{day}".encode()).hexdigest()[:32]
     path = cache_dir(store) / f"{key}.parquet"
     if path.exists():
         try:
             cached = pd.read_parquet(path)
-            if "module_id" in cached:
+            if "module_id" in cached and not isinstance(
+                cached["module_id"].dtype, pd.CategoricalDtype
+            ):
                 cached = cached.assign(module_id=cached["module_id"].astype(object))
             return cached
         except (OSError, ValueError) as exc:  # a damaged cache file is recomputed

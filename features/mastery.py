@@ -129,9 +129,12 @@ class MasteryTable:
 
 def skill_links(snap: Snapshot) -> pd.DataFrame:
     """Module code ``m`` → skill code ``k`` with the module's ``share`` of its weight."""
-    ms = snap.module_skills
-    m = pd.Index(snap.modules["module_id"]).get_indexer(ms["module_id"])
-    k = pd.Index(snap.skills["skill_id"]).get_indexer(ms["skill_id"])
+    return _links(snap.modules, snap.skills, snap.module_skills)
+
+
+def _links(modules: pd.DataFrame, skills: pd.DataFrame, ms: pd.DataFrame) -> pd.DataFrame:
+    m = pd.Index(modules["module_id"]).get_indexer(ms["module_id"])
+    k = pd.Index(skills["skill_id"]).get_indexer(ms["skill_id"])
     links = pd.DataFrame({"m": m, "k": k, "w": ms["weight"].to_numpy(float)})
     links = links[(links["m"] >= 0) & (links["k"] >= 0)]
     total = links.groupby("m")["w"].transform("sum").to_numpy()
@@ -252,6 +255,121 @@ def skill_priors(
         nr[c_code[c_ok]] = ctx["n_rel"].to_numpy(np.int64)[c_ok]
         npre[c_code[c_ok]] = ctx["n_pre"].to_numpy(np.int64)[c_ok]
         x = x - effects[0] * nr - effects[1] * npre
+    return _priors(links, n_k, cnt, x)
+
+
+@dataclass
+class ScoreRows:
+    """Every score of a population as of a date with its context indicators — what the
+    context offsets and the skill priors are estimated from.  Built from a snapshot
+    (``score_rows``) or from the store's cached score facts (``features.person``); both
+    give the same rows."""
+
+    staff_id: np.ndarray  # per score
+    module_id: np.ndarray
+    score: np.ndarray  # points
+    taken_on: np.ndarray  # datetime64[ns]
+    flags: np.ndarray  # n × 2: rel, pre (``context_flags``)
+
+
+def score_rows(snap: Snapshot, flags: np.ndarray | None = None) -> ScoreRows:
+    """The snapshot's assessments as ``ScoreRows``."""
+    a = snap.assess
+    return ScoreRows(
+        staff_id=snap.staff["staff_id"].to_numpy()[a["s"].to_numpy()],
+        module_id=snap.modules["module_id"].to_numpy()[a["m"].to_numpy()],
+        score=a["score"].to_numpy(float),
+        taken_on=a["taken_on"].to_numpy().astype("datetime64[ns]"),
+        flags=context_flags(snap) if flags is None else flags,
+    )
+
+
+def population_statistics(
+    rows: ScoreRows,
+    modules: pd.DataFrame,
+    skills: pd.DataFrame,
+    module_skills: pd.DataFrame,
+    as_of: pd.Timestamp,
+    half_life_days: float = HALF_LIFE_DAYS,
+    prior_strength: float = PRIOR_STRENGTH,
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """The context offsets (``context_effects``) and, per module with scores,
+    ``module_id``, ``n``, ``total`` (thousandths of a point, as ``module_score_sums``),
+    ``n_rel`` and ``n_pre`` (as ``context_sums``) of a population's scores.
+
+    The scores are put in one canonical order first (staff id, date, module id, score;
+    rows equal on those are equal), so the floating-point result depends only on the
+    set of scores, not on the order a back end returns them in: computed from a
+    snapshot or from the cached score facts, it is bit-for-bit the same."""
+    n_m, n_k = len(modules), len(skills)
+    m = pd.Index(modules["module_id"]).get_indexer(rows.module_id)
+    keep = m >= 0
+    m, score, flags = m[keep], rows.score[keep].astype(float), rows.flags[keep]
+    taken = rows.taken_on[keep].astype("datetime64[ns]")
+    g = pd.factorize(rows.staff_id[keep], sort=True)[0]
+    rank = np.empty(n_m, dtype=np.int64)
+    rank[np.argsort(modules["module_id"].to_numpy().astype(str), kind="stable")] = np.arange(n_m)
+    order = np.lexsort((score, rank[m], taken.view(np.int64), g))
+    g, m, score, taken, flags = g[order], m[order], score[order], taken[order], flags[order]
+    milli = np.floor(score * MILLI + 0.5).astype(np.int64)
+    cnt = np.bincount(m, minlength=n_m).astype(np.int64)
+    total = np.zeros(n_m, dtype=np.int64)
+    np.add.at(total, m, milli)  # exact integer sums
+    n_rel = np.bincount(m, weights=flags[:, 0], minlength=n_m).astype(np.int64)
+    n_pre = np.bincount(m, weights=flags[:, 1], minlength=n_m).astype(np.int64)
+    has = cnt > 0
+    sums = pd.DataFrame(
+        {
+            "module_id": modules["module_id"].to_numpy()[has],
+            "n": cnt[has],
+            "total": total[has],
+            "n_rel": n_rel[has],
+            "n_pre": n_pre[has],
+        }
+    )
+    if len(score) < 3:
+        return np.zeros(2), sums
+    links = _links(modules, skills, module_skills).sort_values(["m", "k"], kind="stable")
+    priors = np.vstack(
+        [
+            _priors(links, n_k, cnt, total / (100.0 * MILLI)),
+            _priors(links, n_k, cnt, n_rel.astype(float)),
+            _priors(links, n_k, cnt, n_pre.astype(float)),
+        ]
+    )
+    age = (as_of.to_datetime64() - taken) / np.timedelta64(1, "D")
+    y = np.column_stack([score / 100.0, flags])
+    resid = _residuals(g, m, age, y, priors, links, n_m, n_k, half_life_days, prior_strength)
+    design = np.column_stack([np.ones(len(score)), resid[:, 1], resid[:, 2]])
+    coef, *_ = np.linalg.lstsq(design, resid[:, 0], rcond=None)
+    return coef[1:], sums
+
+
+def context_effects(
+    snap: Snapshot,
+    half_life_days: float = HALF_LIFE_DAYS,
+    prior_strength: float = PRIOR_STRENGTH,
+    flags: np.ndarray | None = None,
+) -> np.ndarray:
+    """Population-wide score offsets (score/100 units) of the two context indicators
+    (``context_flags``), jointly with mastery: the fit is affine in the scores (priors
+    included), so the offsets minimising the residual sum of squares over every
+    assessment are the least-squares regression of the raw scores' residual on the
+    indicators' own residuals (each indicator fitted like a score, Frisch–Waugh), with
+    an intercept (``population_statistics``)."""
+    return population_statistics(
+        score_rows(snap, flags),
+        snap.modules,
+        snap.skills,
+        snap.module_skills,
+        snap.as_of,
+        half_life_days,
+        prior_strength,
+    )[0]
+
+
+def _priors(links: pd.DataFrame, n_k: int, cnt: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Share-weighted mean per skill code of per-module sums ``x`` over counts ``cnt``."""
     m, k, share = links["m"].to_numpy(), links["k"].to_numpy(), links["share"].to_numpy()
     wn = np.bincount(k, weights=share * cnt[m], minlength=n_k)
     wx = np.bincount(k, weights=share * x[m], minlength=n_k)
@@ -259,33 +377,59 @@ def skill_priors(
     return np.where(wn > 0, wx / np.where(wn > 0, wn, 1.0), overall)
 
 
-def context_effects(
-    snap: Snapshot,
-    half_life_days: float = HALF_LIFE_DAYS,
-    prior_strength: float = PRIOR_STRENGTH,
+def _residuals(
+    g: np.ndarray,
+    m: np.ndarray,
+    age: np.ndarray,
+    y: np.ndarray,
+    priors: np.ndarray,
+    links: pd.DataFrame,
+    n_m: int,
+    n_k: int,
+    half_life_days: float,
+    prior_strength: float,
 ) -> np.ndarray:
-    """Population-wide score offsets (score/100 units) of the two context indicators
-    (``context_flags``), jointly with mastery: the fit is affine in the scores (priors
-    included), so the offsets minimising the residual sum of squares over every
-    assessment are the least-squares regression of the raw scores' residual on the
-    indicators' own residuals (each indicator fitted like a score, Frisch–Waugh), with
-    an intercept."""
-    flags = context_flags(snap)
-    if len(flags) < 3:
-        return np.zeros(2)
-    sums, ctx = module_score_sums(snap), context_sums(snap, flags)
-    zero = np.zeros(2)
-    raw = skill_priors(snap, sums)
-    r_y = _fit(snap, half_life_days, prior_strength, raw, SWEEPS, zero, flags)[2]
-    cols = [np.ones(len(flags))]
-    for c, name in enumerate(("n_rel", "n_pre")):
-        as_score = sums.assign(total=ctx[name].to_numpy(np.int64) * 100 * MILLI)
-        p = skill_priors(snap, as_score)
-        cols.append(
-            _fit(snap, half_life_days, prior_strength, p, SWEEPS, zero, flags, flags[:, c])[2]
-        )
-    coef, *_ = np.linalg.lstsq(np.column_stack(cols), r_y, rcond=None)
-    return coef[1:]
+    """Per-score residuals of the joint ridge fit (the arithmetic of ``_fit``) of each
+    column of ``y`` with its row of ``priors``, person ``g``, module ``m``.  Only
+    (person, skill) pairs with evidence are kept, so the cost follows the number of
+    scores, not staff × skills."""
+    lm, lk, ls = (links[c].to_numpy() for c in ("m", "k", "share"))
+    per = np.bincount(lm, minlength=n_m)
+    start = np.cumsum(per) - per
+    reps = per[m]
+    j = np.repeat(np.arange(len(m)), reps)  # each score once per skill its module teaches
+    pos = np.repeat(start[m] - (np.cumsum(reps) - reps), reps) + np.arange(len(j))
+    k, share = lk[pos], ls[pos]
+    e = share * np.power(0.5, age / half_life_days)[j]
+    keys, key = np.unique(g[j].astype(np.int64) * n_k + k, return_inverse=True)
+    k_of = keys % n_k
+    den = np.bincount(key, weights=e, minlength=len(keys))
+    resid = np.empty_like(y)
+    mastery = np.empty((len(keys), y.shape[1]))
+    for c in range(y.shape[1]):
+        num = np.bincount(key, weights=e * y[j, c], minlength=len(keys))
+        mastery[:, c] = (prior_strength * priors[c, k_of] + num) / (prior_strength + den)
+        resid[:, c] = y[:, c] - np.bincount(j, weights=share * mastery[key, c], minlength=len(m))
+    order = np.argsort(k, kind="stable")
+    bounds = np.searchsorted(k[order], np.arange(n_k + 1))
+    groups = []
+    for kk in range(n_k):
+        idx = order[bounds[kk] : bounds[kk + 1]]
+        if len(idx):
+            uk, inv = np.unique(key[idx], return_inverse=True)
+            dd = np.bincount(inv, weights=e[idx] * share[idx])
+            groups.append((kk, j[idx], share[idx], e[idx], uk, inv, prior_strength + dd))
+    for _ in range(SWEEPS):
+        for kk, jj, sh, ei, uk, inv, denom in groups:
+            for c in range(y.shape[1]):
+                old = mastery[uk, c]
+                nn = np.bincount(inv, weights=ei * (resid[jj, c] + sh * old[inv]))
+                new = (prior_strength * priors[c, kk] + nn) / denom
+                mastery[uk, c] = new
+                # a score meets each skill once (module_skills is keyed by module and
+                # skill), so ``jj`` has no repeats and plain indexing is exact
+                resid[jj, c] -= sh * (new - old)[inv]
+    return resid
 
 
 def skill_mastery(

@@ -107,11 +107,13 @@ def test_population_statistics_follow_the_data_version(
     pd.testing.assert_frame_equal(second, sums_in_memory(snap2), check_dtype=False)
     assert (skill_priors(snap2, second) >= skill_priors(snap, first)).all()
     assert not second.equals(first)
-    # the mastery's context offsets: the population's, cached, and following the version
-    ctx = population_context(loaded, snap2.as_of.date())
+    # the mastery's context offsets and score sums: the population's, cached, and
+    # following the version
+    ctx = population_context(loaded, snap2.as_of.date(), snap2)
     assert ctx[["b_rel", "b_pre"]].iloc[0].tolist() == list(context_effects(snap2))
+    pd.testing.assert_frame_equal(ctx[["module_id", "n", "total"]], second, check_dtype=False)
     files = len(list((tmp_path / "cache").glob("*.parquet")))
-    again = population_context(loaded, snap2.as_of.date())  # from the cache
+    again = population_context(loaded, snap2.as_of.date(), snap2)  # from the cache
     pd.testing.assert_frame_equal(again, ctx, check_dtype=False, check_exact=True)
     assert len(list((tmp_path / "cache").glob("*.parquet"))) == files
 
