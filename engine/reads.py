@@ -9,10 +9,10 @@ assessments and outcomes — with the dtypes ``Store.load`` gives, so
 indexes on the three event tables, created here on first use if the store lacks them
 (``CREATE INDEX IF NOT EXISTS``; ``engine/store.py`` does not declare them).
 
-Population statistics a person's answer depends on (the per-module score sums behind
-the mastery priors, ``module_score_sums``, computed in SQL; any other through
-``cached_frame``, e.g. the mastery's context offsets in ``features.person``) are cached
-on disk keyed by the store's data version (``fingerprint``): the SQLite file's size
+Population statistics a person's answer depends on (the score facts of
+``engine.stats`` and, per as-of date, the mastery priors and context offsets computed
+from them in ``features.person``) are cached on disk by ``cached_frame``, keyed by
+the store's data version (``fingerprint``): the SQLite file's size
 and modification time (and its WAL's), or PostgreSQL's current transaction snapshot
 (which moves whenever a write transaction starts or commits anywhere in the cluster:
 more invalidation than needed, never a stale answer).  Any write to the store changes
@@ -41,8 +41,6 @@ log = logging.getLogger(__name__)
 ENV_CACHE = "LEARNMAP_CACHE_DIR"
 CATALOGUE = ("skills", "modules", "module_skills", "role_requirements")
 EVENTS = ("participations", "assessments", "outcomes")
-#: scores are summed in thousandths of a point (as ``features.mastery.MILLI``)
-MILLI = 1000
 
 
 def ensure_person_indexes(store: Store) -> None:
@@ -119,45 +117,6 @@ def cache_dir(store: Store) -> Path:
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         return Path(url.database).resolve().parent / ".learnmap-cache"
     return Path.home() / ".cache" / "learnmap"
-
-
-def _milli(score: sa.ColumnElement, dialect: str) -> sa.ColumnElement:
-    """``floor(score · 1000 + 0.5)`` as an integer (scores are never negative)."""
-    shifted = score * MILLI + 0.5
-    if dialect == "sqlite":
-        return sa.cast(shifted, sa.Integer)  # truncates toward zero = floor here
-    return sa.cast(sa.func.floor(shifted), sa.BigInteger)
-
-
-def _module_score_sums_sql(store: Store, as_of: date) -> pd.DataFrame:
-    a, s = METADATA.tables["assessments"], METADATA.tables["staff"]
-    query = (
-        sa.select(
-            a.c.module_id,
-            sa.func.count().label("n"),
-            sa.func.sum(_milli(a.c.score, store.engine.dialect.name)).label("total"),
-        )
-        .select_from(a.join(s, a.c.staff_id == s.c.staff_id))
-        .where(a.c.taken_on <= as_of, s.c.hired_on <= as_of)
-        .group_by(a.c.module_id)
-        .order_by(a.c.module_id)
-    )
-    with store.engine.connect() as conn:
-        frame = pd.read_sql(query, conn)
-    return pd.DataFrame(
-        {
-            "module_id": frame["module_id"].astype(object),
-            "n": frame["n"].astype("int64"),
-            "total": frame["total"].astype("int64"),
-        }
-    )
-
-
-def module_score_sums(store: Store, as_of: date) -> pd.DataFrame:
-    """Per module: ``module_id``, ``n`` and ``total`` (thousandths of a point) of the
-    scores of assessments taken on or before ``as_of`` by staff hired by then —
-    cached by data version."""
-    return cached_frame(store, "module_score_sums|v1", as_of, _module_score_sums_sql)
 
 
 def cached_frame(

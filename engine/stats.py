@@ -71,7 +71,7 @@ def _dates(values: pd.Series) -> np.ndarray:
 def _frame(conn: sa.Connection, query: sa.Select, columns: list[str]) -> pd.DataFrame:
     """A query's rows through the driver's own cursor (``engine.store._fetch``: several
     times faster than SQLAlchemy rows); the only literals are catalogue ids."""
-    sql = str(query.compile(conn.engine, compile_kwargs={"literal_binds": True}))
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     rows = _fetch(conn, sql)
     cols = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
     return pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in zip(columns, cols, strict=True)})

@@ -82,7 +82,15 @@ def _check_same_as_snapshot(store: Store, tables: dict[str, pd.DataFrame], dates
 
 
 @pytest.fixture
-def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_dir: Path) -> Store:
+def demo(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_dir: Path) -> Store:
+    """The small demo ingested into SQLite (and PostgreSQL when configured)."""
+    monkeypatch.setenv("LEARNMAP_CACHE_DIR", str(tmp_path / "cache"))
+    ingest(small_dir, store)
+    return store
+
+
+@pytest.fixture
+def demo_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_dir: Path) -> Store:
     monkeypatch.setenv("LEARNMAP_CACHE_DIR", str(tmp_path / "cache"))
     store = Store(f"sqlite:///{tmp_path / 'd.db'}")
     ingest(small_dir, store)
@@ -231,12 +239,12 @@ def _whole_table_reads(statements: list[str]) -> list[str]:
 
 
 def test_one_person_reads_no_whole_table_once_the_facts_exist(
-    demo: Store,
+    demo_sqlite: Store,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     small_tables: dict[str, pd.DataFrame],
 ) -> None:
-    store = demo
+    store = demo_sqlite  # SQLite's trace sees every statement, raw-cursor reads included
     sid = small_tables["assessments"]["staff_id"].iloc[0]
     warm(store)  # what ingest runs after writing
     version = fingerprint(store)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from engine.cli import main
-from engine.reads import fingerprint, module_score_sums
+from engine.reads import fingerprint
 from engine.store import Store
 from features.cli import profile_record
 from features.graph import learning_map, to_json
@@ -87,11 +87,16 @@ def test_population_statistics_follow_the_data_version(
     loaded: Store, small_dir: Path, tmp_path: Path
 ) -> None:
     snap = snapshot(loaded.load(), AS_OF)
-    first = module_score_sums(loaded, snap.as_of.date())
-    pd.testing.assert_frame_equal(first, sums_in_memory(snap), check_dtype=False)
-    assert len(list((tmp_path / "cache").glob("*.parquet"))) == 1
+    first = population_context(loaded, snap.as_of.date(), snap)
+    cols = ["module_id", "n", "total"]
+    pd.testing.assert_frame_equal(first[cols], sums_in_memory(snap), check_dtype=False)
+    assert first[["b_rel", "b_pre"]].iloc[0].tolist() == list(context_effects(snap))
+    files = len(list((tmp_path / "cache").glob("*.parquet")))
+    assert files == 2  # the score facts of this version, the statistics of this date
     version = fingerprint(loaded)
-    assert module_score_sums(loaded, snap.as_of.date()).equals(first)  # from the cache
+    again = population_context(loaded, snap.as_of.date(), snap)  # from the cache
+    pd.testing.assert_frame_equal(again, first, check_dtype=False, check_exact=True)
+    assert len(list((tmp_path / "cache").glob("*.parquet"))) == files
     # new scores arrive: the version changes and the priors with it
     extra = tmp_path / "more"
     extra.mkdir()
@@ -103,19 +108,11 @@ def test_population_statistics_follow_the_data_version(
     assert main(["ingest", str(extra / "assessments.csv")]) == 0
     assert fingerprint(loaded) != version
     snap2 = snapshot(loaded.load(), AS_OF)
-    second = module_score_sums(loaded, snap2.as_of.date())
-    pd.testing.assert_frame_equal(second, sums_in_memory(snap2), check_dtype=False)
-    assert (skill_priors(snap2, second) >= skill_priors(snap, first)).all()
-    assert not second.equals(first)
-    # the mastery's context offsets and score sums: the population's, cached, and
-    # following the version
-    ctx = population_context(loaded, snap2.as_of.date(), snap2)
-    assert ctx[["b_rel", "b_pre"]].iloc[0].tolist() == list(context_effects(snap2))
-    pd.testing.assert_frame_equal(ctx[["module_id", "n", "total"]], second, check_dtype=False)
-    files = len(list((tmp_path / "cache").glob("*.parquet")))
-    again = population_context(loaded, snap2.as_of.date(), snap2)  # from the cache
-    pd.testing.assert_frame_equal(again, ctx, check_dtype=False, check_exact=True)
-    assert len(list((tmp_path / "cache").glob("*.parquet"))) == files
+    second = population_context(loaded, snap2.as_of.date(), snap2)
+    pd.testing.assert_frame_equal(second[cols], sums_in_memory(snap2), check_dtype=False)
+    assert second[["b_rel", "b_pre"]].iloc[0].tolist() == list(context_effects(snap2))
+    assert (skill_priors(snap2, second[cols]) >= skill_priors(snap, first[cols])).all()
+    assert second["n"].sum() == first["n"].sum() + 40
 
 
 def test_any_staff_id_from_the_command_line_is_looked_up_safely(tmp_path: Path) -> None:
