@@ -25,8 +25,11 @@ the as-of date, cached on disk (``engine.reads.cached_frame``):
 As of a date *t*, the population's scores are the rows with ``taken_on ≤ t`` and
 ``hired_on ≤ t``, with context indicators ``rel`` and ``ready_from ≤ t`` — exactly
 ``features.mastery.context_flags`` on the snapshot as of *t* (tested field by field in
-``tests/engine/test_stats.py``).  SQL reads only: the assessments joined with their
-staff, and the completions of modules that are someone's prerequisite.
+``tests/engine/test_stats.py``).  Columns read: four of the assessments, three of the
+staff, five of the participations, and the catalogue.
+
+Reads are column-pruned Arrow scans (``engine.scan``; ADBC on SQLite), joined on
+integer codes.
 
 ``warm(store)`` is meant to run right after a write (``learnmap ingest``): it creates
 the ``staff_id`` indexes the targeted reads use (a schema change, so it comes first)
@@ -40,10 +43,10 @@ import logging
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
+from engine import scan
 from engine.reads import cached_frame, ensure_person_indexes
-from engine.store import METADATA, Store, _fetch
+from engine.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -63,116 +66,116 @@ def warm(store: Store) -> None:
     score_facts(store)
 
 
-def _dates(values: pd.Series) -> np.ndarray:
-    """SQLite gives ISO text, PostgreSQL ``date`` objects: both to datetime64[ns]."""
-    return pd.to_datetime(values, format="ISO8601").to_numpy().astype("datetime64[ns]")
-
-
-def _frame(conn: sa.Connection, query: sa.Select, columns: list[str]) -> pd.DataFrame:
-    """A query's rows through the driver's own cursor (``engine.store._fetch``: several
-    times faster than SQLAlchemy rows); the only literals are catalogue ids."""
-    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    rows = _fetch(conn, sql)
-    cols = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
-    return pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in zip(columns, cols, strict=True)})
-
-
 def _score_facts_sql(store: Store) -> pd.DataFrame:
+    """Column-pruned reads (``engine.scan``: Arrow, ADBC on SQLite), joined on integer
+    codes."""
     store.create()
-    t = METADATA.tables
-    a, s, p = t["assessments"], t["staff"], t["participations"]
-    mt, mst, rrt = t["modules"], t["module_skills"], t["role_requirements"]
-    with store.engine.connect() as conn:
-        cols = ["staff_id", "module_id", "score", "taken_on"]
-        f = _frame(conn, sa.select(*[a.c[c] for c in cols]), cols)
-        staff = _frame(
-            conn, sa.select(s.c.staff_id, s.c.hired_on, s.c.role), ["staff_id", "hired_on", "role"]
-        )
-        modules = _frame(
-            conn, sa.select(mt.c.module_id, mt.c.prerequisites), ["module_id", "prerequisites"]
-        )
-        ms = _frame(conn, sa.select(mst.c.module_id, mst.c.skill_id), ["module_id", "skill_id"])
-        rr = _frame(conn, sa.select(rrt.c.role, rrt.c.skill_id), ["role", "skill_id"])
-        prereq = _prerequisites(modules)
-        needed = sorted(set(prereq["p"]) & set(modules["module_id"]))
-        cols = ["staff_id", "module_id", "enrolled_on", "completed_on"]
-        done = _frame(
-            conn,
-            sa.select(*[p.c[c] for c in cols]).where(
-                p.c.status == "completed",
-                p.c.completed_on.is_not(None),
-                p.c.module_id.in_(needed or [""]),
-            ),
-            cols,
-        )
-    f = f[f["module_id"].isin(modules["module_id"])]
-    f = f.merge(staff, on="staff_id")  # every assessment has its person (foreign key)
-    f = f.sort_values(["staff_id", "taken_on", "module_id", "score"], kind="stable")
-    f = f.reset_index(drop=True)
-    taken = _dates(f["taken_on"])
+    f = scan.read(store, "assessments", ["staff_id", "module_id", "score", "taken_on"])
+    staff = scan.read(store, "staff", ["staff_id", "hired_on", "role"])
+    modules = scan.read(store, "modules", ["module_id", "prerequisites"])
+    ms = scan.read(store, "module_skills", ["module_id", "skill_id"])
+    rr = scan.read(store, "role_requirements", ["role", "skill_id"])
+    cols = ["staff_id", "module_id", "enrolled_on", "completed_on", "status"]
+    done = scan.read(store, "participations", cols)
+    mods = pd.Index(sorted(modules["module_id"].astype(str)))
+    people = pd.Index(sorted(staff["staff_id"].astype(str)))
+    order = people.get_indexer(staff["staff_id"].astype(str))
+    hired = np.empty(len(people), dtype="datetime64[ns]")
+    hired[order] = staff["hired_on"].to_numpy()
+    roles, role_names = pd.factorize(staff["role"].fillna("").astype(str))
+    role_of = np.empty(len(people), dtype=np.int64)
+    role_of[order] = roles
+    s = people.get_indexer(f["staff_id"].astype(str))
+    m = mods.get_indexer(f["module_id"].astype(str))
+    ok = (s >= 0) & (m >= 0)  # every assessment has both (foreign keys)
+    s, m, f = s[ok], m[ok], f[ok]
+    taken = f["taken_on"].to_numpy().astype("datetime64[ns]")
+    prereq = _prerequisites(modules, mods)
+    done = done[
+        (done["status"] == "completed").to_numpy() & done["completed_on"].notna().to_numpy()
+    ]
     out = pd.DataFrame(
         {
-            "staff": pd.factorize(f["staff_id"], sort=True)[0].astype(np.int32),
-            "module_id": pd.Categorical(f["module_id"], categories=sorted(modules["module_id"])),
+            "staff": pd.factorize(s, sort=True)[0].astype(np.int32),
+            "module_id": pd.Categorical.from_codes(m, categories=mods),
             "score": f["score"].to_numpy(float),
             "taken_on": taken,
-            "hired_on": _dates(f["hired_on"]),
-            "rel": _relevance(f, ms, rr),
-            "ready_from": _ready_from(f, taken, prereq, done),
+            "hired_on": hired[s],
+            "rel": _relevance(role_of[s], role_names, m, mods, ms, rr),
+            "ready_from": _ready_from(s, m, taken, prereq, done, people, mods),
         }
     )
     log.info("score facts: %d assessments", len(out))
     return out
 
 
-def _prerequisites(modules: pd.DataFrame) -> pd.DataFrame:
-    """(module ``m`` → prerequisite ``p``) pairs, as ``context_flags`` reads them."""
-    pre = modules.set_index("module_id")["prerequisites"].fillna("").astype(str)
+def _prerequisites(modules: pd.DataFrame, mods: pd.Index) -> pd.DataFrame:
+    """(module code ``m`` → prerequisite code ``p``) pairs, as ``context_flags`` reads
+    them; a prerequisite missing from the catalogue is ``p = −1`` (never completed)."""
+    pre = pd.Series(
+        modules["prerequisites"].fillna("").astype(str).to_numpy(),
+        index=mods.get_indexer(modules["module_id"].astype(str)),
+    )
     pairs = pre.str.split("|").explode()
-    out = pd.DataFrame({"m": pairs.index.to_numpy(), "p": pairs.to_numpy()})
-    return out[out["p"] != ""].drop_duplicates().reset_index(drop=True)
+    pairs = pairs[pairs.to_numpy() != ""]
+    out = pd.DataFrame(
+        {"m": pairs.index.to_numpy(np.int64), "p": mods.get_indexer(pairs.astype(str))}
+    )
+    return out.drop_duplicates().reset_index(drop=True)
 
 
-def _relevance(f: pd.DataFrame, ms: pd.DataFrame, rr: pd.DataFrame) -> np.ndarray:
+def _relevance(
+    role: np.ndarray,
+    role_names: pd.Index,
+    m: np.ndarray,
+    mods: pd.Index,
+    ms: pd.DataFrame,
+    rr: pd.DataFrame,
+) -> np.ndarray:
     """1 where one of the person's roles requires a skill the module teaches."""
-    rm = rr.merge(ms, on="skill_id")[["role", "module_id"]].drop_duplicates()
-    codes, roles = pd.factorize(f["role"].fillna("").astype(str))
-    mcodes, mods = pd.factorize(f["module_id"])
-    hit = np.zeros((len(roles), len(mods)), dtype=np.int8)
-    relevant = set(zip(rm["role"], rm["module_id"], strict=True))
-    for i, combined in enumerate(roles):
-        for role in set(combined.split("|")):
-            for jm, mod in enumerate(mods):
-                if (role, mod) in relevant:
-                    hit[i, jm] = 1
-    return hit[codes, mcodes]
+    rm = rr.merge(ms, on="skill_id")
+    relevant = set(zip(rm["role"].astype(str), rm["module_id"].astype(str), strict=True))
+    hit = np.zeros((max(len(role_names), 1), len(mods)), dtype=np.int8)
+    for i, combined in enumerate(role_names):
+        for name in set(str(combined).split("|")):
+            for k, mod in enumerate(mods):
+                hit[i, k] = hit[i, k] or (name, mod) in relevant
+    return hit[role, m]
 
 
 def _ready_from(
-    f: pd.DataFrame, taken: np.ndarray, prereq: pd.DataFrame, done: pd.DataFrame
+    s: np.ndarray,
+    m: np.ndarray,
+    taken: np.ndarray,
+    prereq: pd.DataFrame,
+    done: pd.DataFrame,
+    people: pd.Index,
+    mods: pd.Index,
 ) -> np.ndarray:
     """Per fact row, the ``ready_from`` date (module docstring); NaT where never."""
-    out = np.full(len(f), np.datetime64("NaT"), dtype="datetime64[ns]")
-    if prereq.empty or f.empty:
+    out = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[ns]")
+    if prereq.empty or len(s) == 0:
         return out
-    need = prereq.groupby("m").size()
-    rows = pd.DataFrame(
-        {"j": np.arange(len(f)), "staff_id": f["staff_id"].to_numpy(), "m": f["module_id"]}
-    )
-    rows = rows[rows["m"].isin(need.index)].merge(prereq, on="m")
-    done = pd.DataFrame(
+    need = np.bincount(prereq["m"].to_numpy(), minlength=len(mods))
+    j = np.flatnonzero(need[m] > 0)
+    rows = pd.DataFrame({"j": j, "m": m[j], "s": s[j]}).merge(prereq, on="m")
+    cs = people.get_indexer(done["staff_id"].astype(str))
+    cp = mods.get_indexer(done["module_id"].astype(str))
+    keep = (cs >= 0) & (cp >= 0)
+    comp = pd.DataFrame(
         {
-            "staff_id": done["staff_id"].to_numpy(),
-            "p": done["module_id"].to_numpy(),
-            "enrolled_on": _dates(done["enrolled_on"]),
-            "completed_on": _dates(done["completed_on"]),
+            "key": cs[keep].astype(np.int64) * len(mods) + cp[keep],
+            "enrolled_on": done["enrolled_on"].to_numpy()[keep],
+            "completed_on": done["completed_on"].to_numpy()[keep],
         }
     )
-    hits = rows.merge(done, on=["staff_id", "p"])
+    rows = rows[rows["p"].to_numpy() >= 0]
+    rows = rows.assign(key=rows["s"].to_numpy(np.int64) * len(mods) + rows["p"].to_numpy())
+    hits = rows.merge(comp, on="key")
     hits = hits[hits["completed_on"].to_numpy() < taken[hits["j"].to_numpy()]]
     first = hits.groupby(["j", "p"], as_index=False)["enrolled_on"].min()
     per = first.groupby("j").agg(n=("p", "size"), ready=("enrolled_on", "max"))
-    m_of = f["module_id"].to_numpy()[per.index.to_numpy()]
-    ok = per["n"].to_numpy() == need.reindex(m_of).to_numpy()
-    out[per.index.to_numpy()[ok]] = per["ready"].to_numpy()[ok]
+    jj = per.index.to_numpy()
+    ok = per["n"].to_numpy() == need[m[jj]]
+    out[jj[ok]] = per["ready"].to_numpy()[ok]
     return out

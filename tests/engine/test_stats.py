@@ -245,6 +245,8 @@ def test_one_person_reads_no_whole_table_once_the_facts_exist(
     small_tables: dict[str, pd.DataFrame],
 ) -> None:
     store = demo_sqlite  # SQLite's trace sees every statement, raw-cursor reads included
+    # ... but not ADBC's own connection: read through the traced one
+    monkeypatch.setattr("engine.scan.uses_adbc", lambda _store: False)
     sid = small_tables["assessments"]["staff_id"].iloc[0]
     warm(store)  # what ingest runs after writing
     version = fingerprint(store)
