@@ -265,8 +265,8 @@ class ScoreRows:
     (``score_rows``) or from the store's cached score facts (``features.person``); both
     give the same rows."""
 
-    staff_id: np.ndarray  # per score
-    module_id: np.ndarray
+    staff_id: np.ndarray  # per score (any sortable ids: the order is what counts)
+    module_id: np.ndarray | pd.Categorical
     score: np.ndarray  # points
     taken_on: np.ndarray  # datetime64[ns]
     flags: np.ndarray  # n × 2: rel, pre (``context_flags``)
@@ -302,7 +302,12 @@ def population_statistics(
     set of scores, not on the order a back end returns them in: computed from a
     snapshot or from the cached score facts, it is bit-for-bit the same."""
     n_m, n_k = len(modules), len(skills)
-    m = pd.Index(modules["module_id"]).get_indexer(rows.module_id)
+    mods = pd.Index(modules["module_id"])
+    if isinstance(rows.module_id, pd.Categorical):  # the score facts' (few categories)
+        codes = rows.module_id.codes
+        m = np.where(codes >= 0, mods.get_indexer(rows.module_id.categories)[codes], -1)
+    else:
+        m = mods.get_indexer(rows.module_id)
     keep = m >= 0
     m, score, flags = m[keep], rows.score[keep].astype(float), rows.flags[keep]
     taken = rows.taken_on[keep].astype("datetime64[ns]")
@@ -313,8 +318,8 @@ def population_statistics(
     g, m, score, taken, flags = g[order], m[order], score[order], taken[order], flags[order]
     milli = np.floor(score * MILLI + 0.5).astype(np.int64)
     cnt = np.bincount(m, minlength=n_m).astype(np.int64)
-    total = np.zeros(n_m, dtype=np.int64)
-    np.add.at(total, m, milli)  # exact integer sums
+    # whole numbers summed in float64 are exact below 2**53 (≈ 9·10¹⁰ scores of 100)
+    total = np.bincount(m, weights=milli, minlength=n_m).astype(np.int64)
     n_rel = np.bincount(m, weights=flags[:, 0], minlength=n_m).astype(np.int64)
     n_pre = np.bincount(m, weights=flags[:, 1], minlength=n_m).astype(np.int64)
     has = cnt > 0

@@ -77,12 +77,15 @@ def _context(facts: pd.DataFrame, catalogue: Snapshot, t: pd.Timestamp) -> pd.Da
     day = t.to_datetime64()
     f = facts[(facts["taken_on"].to_numpy() <= day) & (facts["hired_on"].to_numpy() <= day)]
     module_id = f["module_id"]
-    if isinstance(module_id.dtype, pd.CategoricalDtype):
-        module_id = module_id.cat.categories.to_numpy(dtype=object)[module_id.cat.codes.to_numpy()]
+    module_id = (
+        module_id.array
+        if isinstance(module_id.dtype, pd.CategoricalDtype)
+        else module_id.to_numpy(dtype=object)
+    )
     ready = f["ready_from"].to_numpy()
     rows = ScoreRows(
         staff_id=f["staff"].to_numpy(),
-        module_id=np.asarray(module_id, dtype=object),
+        module_id=module_id,
         score=f["score"].to_numpy(float),
         taken_on=f["taken_on"].to_numpy(),
         flags=np.column_stack(
