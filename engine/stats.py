@@ -43,6 +43,7 @@ import logging
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
 from engine import scan
 from engine.reads import cached_frame, ensure_person_indexes
@@ -61,9 +62,14 @@ def score_facts(store: Store) -> pd.DataFrame:
 
 
 def warm(store: Store) -> None:
-    """Prepare the store for one-person reads after a write: indexes, then score facts."""
-    ensure_person_indexes(store)
-    score_facts(store)
+    """Prepare the store for one-person reads after a write: indexes, then score facts.
+    Never fails the write it follows: on an error the facts are left to the first call
+    that needs them (logged)."""
+    try:
+        ensure_person_indexes(store)
+        score_facts(store)
+    except (sa.exc.SQLAlchemyError, OSError, ValueError) as exc:
+        log.warning("score facts not prepared (built on first use instead): %s", exc)
 
 
 def _score_facts_sql(store: Store) -> pd.DataFrame:

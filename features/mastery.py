@@ -73,9 +73,11 @@ The generator's mastery does not change over time, so validation favours no deca
 (≤ 0.005 better than three years, a one-year half-life costs up to 0.025); a
 half-life of three years — the plan's window — lets training done long ago count
 less.  A person offset for diligence (the generator's ``6·d_i``) is not modelled.
-Scores are summed per module in integer thousandths of a point (``module_score_sums``)
-so that a prior computed from the whole store, by SQL or in
-memory, is bit-for-bit the same.
+Scores are summed per module in integer thousandths of a point (``module_score_sums``),
+and the offsets' fit runs over the scores in one canonical order
+(``population_statistics``), so that priors and offsets computed from a whole-store
+snapshot or from the store's cached score facts (``engine.stats``, the one-person
+path) are bit-for-bit the same.
 
 ``MasteryTable`` keeps dense staff × skill sums so that looking up any person's
 mastery of any skill is O(1) even for millions of staff.

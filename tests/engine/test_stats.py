@@ -287,3 +287,15 @@ def test_the_facts_follow_the_data_version(
     assert after["n"].sum() == before["n"].sum() + 30
     assert after[["b_rel", "b_pre"]].iloc[0].tolist() == list(context_effects(snap2))
     assert len(score_facts(store)) == len(tables["assessments"])
+
+
+def test_an_empty_store_has_empty_facts_and_no_offsets(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEARNMAP_CACHE_DIR", str(tmp_path / "cache"))
+    warm(store)  # on an empty store: nothing to read, nothing fails
+    facts = score_facts(store)
+    assert len(facts) == 0
+    assert {"staff", "module_id", "score", "taken_on", "hired_on", "rel", "ready_from"} <= set(
+        facts.columns
+    )
