@@ -96,6 +96,10 @@ def _score_facts_sql(store: Store) -> pd.DataFrame:
     ok = (s >= 0) & (m >= 0)  # every assessment has both (foreign keys)
     s, m, f = s[ok], m[ok], f[ok]
     taken = f["taken_on"].to_numpy().astype("datetime64[ns]")
+    # the canonical order of ``features.mastery.population_statistics`` (person, date,
+    # module, score): the per-date fit then need not sort
+    order = np.lexsort((f["score"].to_numpy(float), m, taken.view(np.int64), s))
+    s, m, taken, f = s[order], m[order], taken[order], f.iloc[order]
     prereq = _prerequisites(modules, mods)
     done = done[
         (done["status"] == "completed").to_numpy() & done["completed_on"].notna().to_numpy()

@@ -316,8 +316,10 @@ def population_statistics(
     g = pd.factorize(rows.staff_id[keep], sort=True)[0]
     rank = np.empty(n_m, dtype=np.int64)
     rank[np.argsort(modules["module_id"].to_numpy().astype(str), kind="stable")] = np.arange(n_m)
-    order = np.lexsort((score, rank[m], taken.view(np.int64), g))
-    g, m, score, taken, flags = g[order], m[order], score[order], taken[order], flags[order]
+    keys = (score, rank[m], taken.view(np.int64), g)
+    if not _in_order(keys):  # the score facts come in this order already
+        order = np.lexsort(keys)
+        g, m, score, taken, flags = g[order], m[order], score[order], taken[order], flags[order]
     milli = np.floor(score * MILLI + 0.5).astype(np.int64)
     cnt = np.bincount(m, minlength=n_m).astype(np.int64)
     # whole numbers summed in float64 are exact below 2**53 (≈ 9·10¹⁰ scores of 100)
@@ -350,6 +352,15 @@ def population_statistics(
     design = np.column_stack([np.ones(len(score)), resid[:, 1], resid[:, 2]])
     coef, *_ = np.linalg.lstsq(design, resid[:, 0], rcond=None)
     return coef[1:], sums
+
+
+def _in_order(keys: tuple[np.ndarray, ...]) -> bool:
+    """Rows already sorted as ``np.lexsort(keys)`` sorts them (last key first)."""
+    ok = np.ones(max(len(keys[0]) - 1, 0), dtype=bool)
+    for key in keys:  # from the least significant key up
+        d = np.diff(key)
+        ok = (d > 0) | ((d == 0) & ok)
+    return bool(ok.all())
 
 
 def context_effects(
