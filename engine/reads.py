@@ -133,8 +133,8 @@ def cached_frame(
     if version is None:
         return compute(store, as_of)
     day = "" if as_of is None else pd.Timestamp(as_of).date()
-    key = hashlib.sha256(f"{name}|{store.url}|{version}|{day}".encode()).hexdigest()[:32]
-    path = cache_dir(store) / f"{key}.parquet"
+    owner = _digest(f"{name}|{store.url}")  # one statistic of one store
+    path = cache_dir(store) / f"{owner}-{_digest(version)}-{_digest(str(day))}.parquet"
     if path.exists():
         try:
             cached = pd.read_parquet(path)
@@ -148,6 +148,20 @@ def cached_frame(
     frame = compute(store, as_of)
     try:
         write_table(frame, path)
+        _prune(path)
     except OSError as exc:
         log.warning("could not write cache %s: %s", path, exc)
     return frame
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _prune(path: Path) -> None:
+    """Remove the files of the same statistic and store from older data versions (they
+    can never be read again), so the cache does not grow with every ingest."""
+    owner, version, _ = path.stem.split("-")
+    for old in path.parent.glob(f"{owner}-*.parquet"):
+        if old.stem.split("-")[1] != version:
+            old.unlink(missing_ok=True)

@@ -113,6 +113,8 @@ def test_population_statistics_follow_the_data_version(
     assert second[["b_rel", "b_pre"]].iloc[0].tolist() == list(context_effects(snap2))
     assert (skill_priors(snap2, second[cols]) >= skill_priors(snap, first[cols])).all()
     assert second["n"].sum() == first["n"].sum() + 40
+    # the old version's files are gone: the cache does not grow with every ingest
+    assert len(list((tmp_path / "cache").glob("*.parquet"))) == 2
 
 
 def test_any_staff_id_from_the_command_line_is_looked_up_safely(tmp_path: Path) -> None:
