@@ -16,7 +16,7 @@ the store's data version (``fingerprint``): the SQLite file's size
 and modification time (and its WAL's), or PostgreSQL's current transaction snapshot
 (which moves whenever a write transaction starts or commits anywhere in the cluster:
 more invalidation than needed, never a stale answer).  Any write to the store changes
-the version, so a stale statistic is never used; other back ends are not cached.  The cache lives in ``LEARNMAP_CACHE_DIR``, else next to a SQLite file
+the version, so a stale statistic is never used; other back ends are not cached.  Writing a version's file removes the same statistic's files of older versions.  The cache lives in ``LEARNMAP_CACHE_DIR``, else next to a SQLite file
 (``<dir>/.learnmap-cache``), else ``~/.cache/learnmap``.
 """
 
