@@ -195,12 +195,16 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 3.6))
-    ax.barh([r[0] for r in rows][::-1], [r[1].wall for r in rows][::-1], color="#4c72b0")
+    fig, ax = plt.subplots(figsize=(9, 5))
+    ypos = list(range(len(rows)))[::-1]
+    ax.barh([y + 0.2 for y in ypos], [r[1].wall for r in rows], 0.4, color="#4c72b0", label="wall")
+    ax.barh([y - 0.2 for y in ypos], [r[1].cpu for r in rows], 0.4, color="#dd8452", label="CPU")
+    ax.set_yticks(ypos, [r[0] for r in rows])
     ax.axvline(1.0, color="red", lw=1, ls="--", label="1 s target")
     ax.set_xscale("log")
     ax.set_xlabel("seconds (log)")
-    ax.set_title(f"one person at {counts['staff']:,} staff", fontsize=10)
+    load = ", ".join(f"{x:.1f}" for x in load0)
+    ax.set_title(f"one person at {counts['staff']:,} staff (load average {load})", fontsize=10)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     out = args.work / "bench_person.png"

@@ -40,6 +40,7 @@ reads no whole table at all.
 from __future__ import annotations
 
 import logging
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -50,6 +51,8 @@ from engine.reads import cached_frame, ensure_person_indexes
 from engine.store import Store
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: bump when the facts' definition changes (part of the cache key)
 FACTS = "score_facts|v1"
@@ -70,6 +73,13 @@ def warm(store: Store) -> None:
         score_facts(store)
     except (sa.exc.SQLAlchemyError, OSError, ValueError) as exc:
         log.warning("score facts not prepared (built on first use instead): %s", exc)
+
+
+def after_write(store: Store, result: T) -> T:
+    """``warm(store)``, then ``result``: the one-line hook for a write path, e.g.
+    ``return after_write(store, store.write(typed, progress=progress))``."""
+    warm(store)
+    return result
 
 
 def _score_facts_sql(store: Store) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from engine.ingest import ingest
 from engine.reads import fingerprint
-from engine.stats import score_facts, warm
+from engine.stats import after_write, score_facts, warm
 from engine.store import Store
 from features.mastery import context_effects, context_flags, context_sums, module_score_sums
 from features.person import _context, person_view, population_context
@@ -299,3 +299,15 @@ def test_an_empty_store_has_empty_facts_and_no_offsets(
     assert {"staff", "module_id", "score", "taken_on", "hired_on", "rel", "ready_from"} <= set(
         facts.columns
     )
+
+
+def test_the_write_hook_prepares_the_facts_and_passes_the_result_on(
+    demo_sqlite: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``after_write`` (meant for ``engine.ingest``): the next call reads no whole table."""
+    monkeypatch.setenv("LEARNMAP_CACHE_DIR", str(tmp_path / "hook"))
+    monkeypatch.setattr("engine.scan.uses_adbc", lambda _store: False)
+    assert after_write(demo_sqlite, {"staff": 1}) == {"staff": 1}
+    statements = _traced(demo_sqlite)
+    facts = score_facts(demo_sqlite)  # from the cache: no statement at all
+    assert len(facts) > 0 and statements == []
