@@ -25,14 +25,16 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import zipfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from engine.outputs import write_table
+from engine.outputs import atomic_path
 from engine.schema import TABLE_ORDER, TABLES
 from engine.store import METADATA, Store, _restore_types
 
@@ -127,31 +129,62 @@ def cached_frame(
 ) -> pd.DataFrame:
     """``compute(store, as_of)``, a population statistic, cached on disk under ``name``
     by the store's data version (see the module docstring) and ``as_of`` (None: a
-    statistic of the data version alone); a ``module_id`` column of object dtype comes
-    back with object dtype (a categorical one stays categorical)."""
+    statistic of the data version alone); columns come back with their dtypes (text as
+    object, categorical as categorical)."""
     version = fingerprint(store)
     if version is None:
         return compute(store, as_of)
     day = "" if as_of is None else pd.Timestamp(as_of).date()
     owner = _digest(f"{name}|{store.url}")  # one statistic of one store
-    path = cache_dir(store) / f"{owner}-{_digest(version)}-{_digest(str(day))}.parquet"
+    path = cache_dir(store) / f"{owner}-{_digest(version)}-{_digest(str(day))}.npz"
     if path.exists():
         try:
-            cached = pd.read_parquet(path)
-            if "module_id" in cached and not isinstance(
-                cached["module_id"].dtype, pd.CategoricalDtype
-            ):
-                cached = cached.assign(module_id=cached["module_id"].astype(object))
-            return cached
-        except (OSError, ValueError) as exc:  # a damaged cache file is recomputed
+            return _read_npz(path)
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            # a damaged file is recomputed
             log.warning("ignoring unreadable cache %s: %s", path, exc)
     frame = compute(store, as_of)
     try:
-        write_table(frame, path)
+        _write_npz(frame, path)
         _prune(path)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         log.warning("could not write cache %s: %s", path, exc)
     return frame
+
+
+def _write_npz(frame: pd.DataFrame, path: Path) -> None:
+    """A frame as plain numpy arrays (no pickles; loads in milliseconds, with no
+    Parquet reader to import): categorical columns as codes + categories, text as
+    fixed-width unicode, everything else as is."""
+    arrays: dict[str, np.ndarray] = {"__columns__": np.array(list(frame.columns), dtype=str)}
+    for i, c in enumerate(frame.columns):
+        s = frame[c]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            arrays[f"c{i}"] = s.cat.codes.to_numpy()
+            arrays[f"k{i}"] = np.asarray(s.cat.categories, dtype=str)
+        elif s.dtype == object or pd.api.types.is_string_dtype(s):
+            if s.isna().any():
+                raise ValueError(f"column {c!r}: missing text is not cached")
+            arrays[f"t{i}"] = s.to_numpy(dtype=str)
+        else:
+            arrays[f"v{i}"] = s.to_numpy()
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def _read_npz(path: Path) -> pd.DataFrame:
+    with np.load(path, allow_pickle=False) as z:
+        cols = {}
+        for i, c in enumerate(z["__columns__"].tolist()):
+            if f"c{i}" in z:
+                cols[c] = pd.Categorical.from_codes(
+                    z[f"c{i}"], categories=z[f"k{i}"].astype(object)
+                )
+            elif f"t{i}" in z:
+                cols[c] = z[f"t{i}"].astype(object)
+            else:
+                cols[c] = z[f"v{i}"]
+    return pd.DataFrame(cols)
 
 
 def _digest(text: str) -> str:
@@ -162,6 +195,6 @@ def _prune(path: Path) -> None:
     """Remove the files of the same statistic and store from older data versions (they
     can never be read again), so the cache does not grow with every ingest."""
     owner, version, _ = path.stem.split("-")
-    for old in path.parent.glob(f"{owner}-*.parquet"):
+    for old in path.parent.glob(f"{owner}-*.npz"):
         if old.stem.split("-")[1] != version:
             old.unlink(missing_ok=True)

@@ -91,12 +91,12 @@ def test_population_statistics_follow_the_data_version(
     cols = ["module_id", "n", "total"]
     pd.testing.assert_frame_equal(first[cols], sums_in_memory(snap), check_dtype=False)
     assert first[["b_rel", "b_pre"]].iloc[0].tolist() == list(context_effects(snap))
-    files = len(list((tmp_path / "cache").glob("*.parquet")))
+    files = len(list((tmp_path / "cache").glob("*.npz")))
     assert files == 2  # the score facts of this version, the statistics of this date
     version = fingerprint(loaded)
     again = population_context(loaded, snap.as_of.date(), snap)  # from the cache
     pd.testing.assert_frame_equal(again, first, check_dtype=False, check_exact=True)
-    assert len(list((tmp_path / "cache").glob("*.parquet"))) == files
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == files
     # new scores arrive: the version changes and the priors with it
     extra = tmp_path / "more"
     extra.mkdir()
@@ -114,7 +114,7 @@ def test_population_statistics_follow_the_data_version(
     assert (skill_priors(snap2, second[cols]) >= skill_priors(snap, first[cols])).all()
     assert second["n"].sum() == first["n"].sum() + 40
     # the old version's files are gone: the cache does not grow with every ingest
-    assert len(list((tmp_path / "cache").glob("*.parquet"))) == 2
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 2
 
 
 def test_any_staff_id_from_the_command_line_is_looked_up_safely(tmp_path: Path) -> None:
