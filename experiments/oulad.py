@@ -98,12 +98,19 @@ def load_oulad(dirs: Sequence[str | Path], presentations: Sequence[str] | None =
     return to_canonical(_only(_concat(parts), presentations))
 
 
-def train_days(cutoffs: Sequence[int], every: int = 15, longest: int | None = None) -> list[int]:
+def train_days(
+    cutoffs: Sequence[int],
+    every: int = 15,
+    longest: int | None = None,
+    window: Sequence[int] | None = None,
+) -> list[int]:
     """Backtest days: every ``every`` days from 30 days before the first cut-off to 60
-    after the last (not past the longest presentation).  Choice: rows near the cut-offs
-    asked for, so days at the end of a course (exams) do not dilute them; this range
-    (vs. the whole course) was chosen by leave-one-presentation-out validation."""
+    after the last (not past the longest presentation), or over ``window = [lo, hi]``
+    (config ``[split] train_window``).  Choice: rows near the cut-offs asked for, so days
+    at the end of a course (exams) do not dilute them."""
     lo, hi = max(every, min(cutoffs) - 30), max(cutoffs) + 60
+    if window is not None:
+        lo, hi = int(window[0]), int(window[1])
     if longest is not None:
         hi = min(hi, longest - 1)
     return list(range(lo, hi + 1, every))
@@ -140,6 +147,7 @@ def run(
     test_presentations: Sequence[str] | None = None,
     train_every: int = 15,
     progress: bool = True,
+    train_window: Sequence[int] | None = None,
 ) -> tuple[list[dict], pd.DataFrame]:
     """Fit on the training presentations, score the test ones at each cut-off.
 
@@ -151,7 +159,7 @@ def run(
     if overlap:
         raise ValueError(f"presentations in both train and test: {sorted(overlap)}")
     longest = int(train["organizations"]["length_days"].max())
-    rows = backtest_frame(train, days=train_days(cutoffs, train_every, longest))
+    rows = backtest_frame(train, days=train_days(cutoffs, train_every, longest, train_window))
     fitted = _fit_models(rows, models, seed, progress)
     records, preds = [], []
     for d in cutoffs:
@@ -211,6 +219,7 @@ def lopo(
     train_presentations: Sequence[str] | None = None,
     train_every: int = 15,
     progress: bool = True,
+    train_window: Sequence[int] | None = None,
 ) -> tuple[list[dict], pd.DataFrame]:
     """Leave one presentation out within the training data: for each training
     presentation, fit on the others and score it at each cut-off.
@@ -224,9 +233,9 @@ def lopo(
     whose module has none (``dayD-new-module``).  Predictions as in :func:`run`."""
     train = load_oulad(train_dirs, train_presentations)
     longest = int(train["organizations"]["length_days"].max())
-    days = sorted(set(train_days(cutoffs, train_every, longest)) | {int(d) for d in cutoffs})
-    frames = {d: oulad_frame(train, d) for d in days}
-    allrows = pd.concat([frames[d] for d in train_days(cutoffs, train_every, longest)])
+    fit_days = train_days(cutoffs, train_every, longest, train_window)
+    frames = {d: oulad_frame(train, d) for d in sorted(set(fit_days) | {int(d) for d in cutoffs})}
+    allrows = pd.concat([frames[d] for d in fit_days])
     units = sorted(train["organizations"]["org_id"])
     module_of = train["organizations"].set_index("org_id")["code_module"]
     preds = []
@@ -315,6 +324,7 @@ def run_config(
             "seed": int(seed),
             "train_presentations": data.get("train_presentations"),
             "train_every": int(split.get("train_every", 15)),
+            "train_window": split.get("train_window"),
             "progress": progress,
         }
         train = [_resolve(d, config) for d in data["train"]]
