@@ -10,20 +10,28 @@ Config (TOML, the experiment contract)::
     test = ["../shared/datasets/oulad-2013#2013J"]    #   "#CODES" keeps only those presentations
     [split]
     cutoffs = [60, 120]
+    # train_every = 15; train_window = [30, 180]   (backtest days; default near the cut-offs)
     [[models]]
-    name = "risk"      # also "logreg", "rule"
+    name = "risk"      # also "logreg", "rule"; other keys are OuladRisk parameters
+
+``python -m experiments.oulad CONFIG --out DIR [--lopo]``: ``--lopo`` leaves one
+*training* presentation out at a time instead (cross-validation inside the training
+data, :func:`lopo`), the figure to choose a model by; the test presentations are not read.
 
 Relative data paths are looked up from the working directory, then from the config
 file's folder and its parents.  Choices (documented here, listed in the report):
 
 - ``risk`` and ``logreg`` are trained on *backtests*: snapshots of the training
-  presentations every ``train_every`` days (default 15) up to the longest
-  presentation, each with its still-registered population and the final result as
-  label, and the cut-off's share of the presentation as a feature.  One model serves
-  every cut-off; no test presentation is looked at before scoring.
-- ``risk`` is ``OuladRisk(kind="blend")`` (trees + logistic regression averaged; chosen
-  by cross-validation on the training presentations, see ``models.risk_oulad``);
-  ``logreg`` the tuned logistic regression alone on the same features and rows.
+  presentations every ``train_every`` days (default 15) from 30 days before the first
+  cut-off to 60 days after the last (:func:`train_days`), each with its
+  still-registered population and the final result as label, and the cut-off's share
+  of the presentation as a feature.  One model serves every cut-off; no test
+  presentation is looked at before scoring.
+- ``risk`` is ``OuladRisk()``: gradient-boosted trees calibrated on
+  out-of-presentation predictions, with half of each known module's learned offset
+  (see ``models.risk_oulad``; chosen by leave-one-presentation-out over the nine 2013
+  presentations); ``logreg`` the tuned logistic regression on the same features and
+  rows (C by log-loss over presentation-grouped folds).
 - ``rule`` is untrained: 1 − weighted score to date / 100, missing due work as 0.
 - Metrics are experiments.metrics' (DESIGN.md's names); ``share_error`` is the mean over
   presentations of |mean predicted − observed share| (``share_error_max`` adds the worst).
