@@ -340,6 +340,11 @@ def run_config(
         if leave_one_out:
             r, p = lopo(train, cutoffs, models, **common)
         else:
+            if not data.get("test"):
+                raise ValueError(
+                    f"{config}: [data] test lists no directory; "
+                    "run with --lopo to leave one training presentation out instead"
+                )
             test = [_resolve(d, config) for d in data["test"]]
             r, p = run(
                 train, test, cutoffs, models,

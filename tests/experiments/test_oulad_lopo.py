@@ -60,3 +60,11 @@ def test_train_days_near_the_cutoffs_or_a_given_window() -> None:
     assert ex.train_days([60, 120]) == list(range(30, 181, 15))
     assert ex.train_days([60, 120], longest=150) == list(range(30, 150, 15))
     assert ex.train_days([60], window=[15, 45]) == [15, 30, 45]
+
+
+def test_a_config_without_test_data_says_to_use_lopo(tmp_path: Path) -> None:
+    src = write_fixture(tmp_path / "src", _three_presentations())
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'task = "risk"\n[data]\nformat = "oulad"\ntrain = ["{src}"]\ntest = []\n')
+    with pytest.raises(ValueError, match="--lopo"):
+        ex.run_config(cfg, tmp_path / "out", progress=False)
