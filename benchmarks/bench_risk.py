@@ -54,7 +54,7 @@ from engine.policy import load_policy
 from features.compliance import compliance
 from features.snapshot import snapshot
 from models.org_risk import score_orgs
-from models.risk import StaffRisk, as_of_view, backtests
+from models.risk import StaffRisk, backtests
 
 AS_OF, DEADLINE = pd.Timestamp("2026-06-30"), pd.Timestamp("2027-12-31")
 
@@ -146,7 +146,7 @@ def speed(args: argparse.Namespace) -> None:
 
     progress = sys_isatty()
     c0, t0 = time.process_time(), time.perf_counter()
-    snap = snapshot(as_of_view(tables, AS_OF), AS_OF)
+    snap = snapshot(tables, AS_OF)
     t_snap = time.perf_counter() - t0
     t0 = time.perf_counter()
     compliance(snap, policy)
@@ -234,7 +234,7 @@ def main() -> None:
     model = StaffRisk().fit(tables, AS_OF, policy)
     t_train, c_train = time.perf_counter() - t0, time.process_time() - c0
 
-    snap = snapshot(as_of_view(tables, AS_OF), AS_OF)
+    snap = snapshot(tables, AS_OF)
     t0 = time.perf_counter()
     compliance(snap, policy)
     t_base = time.perf_counter() - t0
@@ -251,7 +251,7 @@ def main() -> None:
     # people whose deadline is this one (cadre: leaders are held to the 5-year cycle)
     at_t = owing[(owing["remaining"] > 0) & (owing["deadline"] == DEADLINE)]
     rule = pace_rule(at_t.assign(horizon_days=at_t["days_left"]))
-    bt = backtests(as_of_view(tables, AS_OF), AS_OF, policy)
+    bt = backtests(tables, AS_OF, policy)
     bt_rule = pace_rule(bt.X)
     owe = bt.remaining > 0
     iso = IsotonicRegression(y_min=0, y_max=1, out_of_bounds="clip")

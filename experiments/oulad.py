@@ -10,20 +10,28 @@ Config (TOML, the experiment contract)::
     test = ["../shared/datasets/oulad-2013#2013J"]    #   "#CODES" keeps only those presentations
     [split]
     cutoffs = [60, 120]
+    # train_every = 15; train_window = [30, 180]   (backtest days; default near the cut-offs)
     [[models]]
-    name = "risk"      # also "logreg", "rule"
+    name = "risk"      # also "logreg", "rule"; other keys are OuladRisk parameters
+
+``python -m experiments.oulad CONFIG --out DIR [--lopo]``: ``--lopo`` leaves one
+*training* presentation out at a time instead (cross-validation inside the training
+data, :func:`lopo`), the figure to choose a model by; the test presentations are not read.
 
 Relative data paths are looked up from the working directory, then from the config
 file's folder and its parents.  Choices (documented here, listed in the report):
 
 - ``risk`` and ``logreg`` are trained on *backtests*: snapshots of the training
-  presentations every ``train_every`` days (default 15) up to the longest
-  presentation, each with its still-registered population and the final result as
-  label, and the cut-off's share of the presentation as a feature.  One model serves
-  every cut-off; no test presentation is looked at before scoring.
-- ``risk`` is ``OuladRisk(kind="blend")`` (trees + logistic regression averaged; chosen
-  by cross-validation on the training presentations, see ``models.risk_oulad``);
-  ``logreg`` the tuned logistic regression alone on the same features and rows.
+  presentations every ``train_every`` days (default 15) from 30 days before the first
+  cut-off to 60 days after the last (:func:`train_days`), each with its
+  still-registered population and the final result as label, and the cut-off's share
+  of the presentation as a feature.  One model serves every cut-off; no test
+  presentation is looked at before scoring.
+- ``risk`` is ``OuladRisk()``: gradient-boosted trees calibrated on
+  out-of-presentation predictions, with half of each known module's learned offset
+  (see ``models.risk_oulad``; chosen by leave-one-presentation-out over the nine 2013
+  presentations); ``logreg`` the tuned logistic regression on the same features and
+  rows (C by log-loss over presentation-grouped folds).
 - ``rule`` is untrained: 1 − weighted score to date / 100, missing due work as 0.
 - Metrics are experiments.metrics' (DESIGN.md's names); ``share_error`` is the mean over
   presentations of |mean predicted − observed share| (``share_error_max`` adds the worst).
@@ -98,11 +106,32 @@ def load_oulad(dirs: Sequence[str | Path], presentations: Sequence[str] | None =
     return to_canonical(_only(_concat(parts), presentations))
 
 
-def backtest_frame(tables: dict[str, pd.DataFrame], every: int = 15) -> pd.DataFrame:
-    """Training rows: snapshots every ``every`` days up to the longest presentation."""
+def train_days(
+    cutoffs: Sequence[int],
+    every: int = 15,
+    longest: int | None = None,
+    window: Sequence[int] | None = None,
+) -> list[int]:
+    """Backtest days: every ``every`` days from 30 days before the first cut-off to 60
+    after the last (not past the longest presentation), or over ``window = [lo, hi]``
+    (config ``[split] train_window``).  Choice: rows near the cut-offs asked for, so days
+    at the end of a course (exams) do not dilute them."""
+    lo, hi = max(every, min(cutoffs) - 30), max(cutoffs) + 60
+    if window is not None:
+        lo, hi = int(window[0]), int(window[1])
+    if longest is not None:
+        hi = min(hi, longest - 1)
+    return list(range(lo, hi + 1, every))
+
+
+def backtest_frame(
+    tables: dict[str, pd.DataFrame], every: int = 15, days: Sequence[int] | None = None
+) -> pd.DataFrame:
+    """Training rows: snapshots at ``days`` (default every ``every`` days up to the
+    longest presentation)."""
     longest = int(tables["organizations"]["length_days"].max())
-    frames = [oulad_frame(tables, d) for d in range(every, longest, every)]
-    return pd.concat(frames, ignore_index=True)
+    days = list(range(every, longest, every)) if days is None else list(days)
+    return pd.concat([oulad_frame(tables, int(d)) for d in days], ignore_index=True)
 
 
 def risk_metrics(y: np.ndarray, p: np.ndarray, unit: np.ndarray) -> dict[str, float]:
@@ -126,6 +155,7 @@ def run(
     test_presentations: Sequence[str] | None = None,
     train_every: int = 15,
     progress: bool = True,
+    train_window: Sequence[int] | None = None,
 ) -> tuple[list[dict], pd.DataFrame]:
     """Fit on the training presentations, score the test ones at each cut-off.
 
@@ -136,29 +166,15 @@ def run(
     overlap = set(train["organizations"]["org_id"]) & set(test["organizations"]["org_id"])
     if overlap:
         raise ValueError(f"presentations in both train and test: {sorted(overlap)}")
-    rows = backtest_frame(train, train_every)
-    fitted = {}
-    for spec in tqdm(models, desc="fit", disable=not progress):
-        name = spec["name"]
-        params = {k: v for k, v in spec.items() if k != "name"}
-        if name == "rule":
-            continue
-        if name not in MODELS:
-            raise ValueError(f"unknown OULAD risk model {name!r}; known: {', '.join(MODELS)}")
-        kind = "logreg" if name == "logreg" else params.pop("kind", "blend")
-        fitted[name] = OuladRisk(kind=kind, random_state=seed, **params).fit(
-            rows, rows["label"].to_numpy()
-        )
+    longest = int(train["organizations"]["length_days"].max())
+    rows = backtest_frame(train, days=train_days(cutoffs, train_every, longest, train_window))
+    fitted = _fit_models(rows, models, seed, progress)
     records, preds = [], []
     for d in cutoffs:
         frame = oulad_frame(test, int(d))
         for spec in models:
             name = spec["name"]
-            p = (
-                frame["rule_score"].to_numpy()
-                if name == "rule"
-                else fitted[name].predict_proba(frame)[:, 1]
-            )
+            p = _score(fitted, name, frame)
             sl = f"day{int(d)}"
             for metric, value in risk_metrics(frame["label"], p, frame["unit"]).items():
                 records.append(
@@ -179,6 +195,114 @@ def run(
     return records, pd.concat(preds, ignore_index=True)
 
 
+def _fit_models(
+    rows: pd.DataFrame, models: Sequence[dict], seed: int, progress: bool = False
+) -> dict[str, OuladRisk]:
+    fitted = {}
+    for spec in tqdm(models, desc="fit", disable=not progress, leave=False):
+        name = spec["name"]
+        params = {k: v for k, v in spec.items() if k != "name"}
+        if name == "rule":
+            continue
+        if name not in MODELS:
+            raise ValueError(f"unknown OULAD risk model {name!r}; known: {', '.join(MODELS)}")
+        kind = "logreg" if name == "logreg" else params.pop("kind", "gbm")
+        fitted[name] = OuladRisk(kind=kind, random_state=seed, **params).fit(
+            rows, rows["label"].to_numpy()
+        )
+    return fitted
+
+
+def _score(fitted: dict[str, OuladRisk], name: str, frame: pd.DataFrame) -> np.ndarray:
+    if name == "rule":
+        return frame["rule_score"].to_numpy()
+    return fitted[name].predict_proba(frame)[:, 1]
+
+
+def lopo(
+    train_dirs: Sequence[str | Path],
+    cutoffs: Sequence[int] = (60, 120),
+    models: Sequence[dict] = ({"name": "risk"}, {"name": "logreg"}, {"name": "rule"}),
+    seed: int = 0,
+    train_presentations: Sequence[str] | None = None,
+    train_every: int = 15,
+    progress: bool = True,
+    train_window: Sequence[int] | None = None,
+) -> tuple[list[dict], pd.DataFrame]:
+    """Leave one presentation out within the training data: for each training
+    presentation, fit on the others and score it at each cut-off.
+
+    This is cross-validation inside the training set (what the 2014 judging's training
+    data allows), used to choose the model; the test presentations are never read.
+    Every feature is computed within its own presentation, so the frames are built once.
+    Records are pooled over held-out presentations per cut-off (``slice`` ``dayD``),
+    and again over the held-out presentations whose module has another presentation in
+    training (``dayD-seen-module``: the situation of most 2014 presentations) and those
+    whose module has none (``dayD-new-module``).  Predictions as in :func:`run`."""
+    train = load_oulad(train_dirs, train_presentations)
+    longest = int(train["organizations"]["length_days"].max())
+    fit_days = train_days(cutoffs, train_every, longest, train_window)
+    frames = {d: oulad_frame(train, d) for d in sorted(set(fit_days) | {int(d) for d in cutoffs})}
+    allrows = pd.concat([frames[d] for d in fit_days])
+    units = sorted(train["organizations"]["org_id"])
+    module_of = train["organizations"].set_index("org_id")["code_module"]
+    preds = []
+    for u in tqdm(units, desc="leave one presentation out", disable=not progress):
+        rows = allrows[allrows["unit"] != u].reset_index(drop=True)
+        fitted = _fit_models(rows, models, seed)
+        seen = bool((module_of.drop(u) == module_of[u]).any())
+        for d in cutoffs:
+            frame = frames[int(d)]
+            frame = frame[frame["unit"] == u].reset_index(drop=True)
+            for spec in models:
+                preds.append(
+                    pd.DataFrame(
+                        {
+                            "model": spec["name"],
+                            "slice": f"day{int(d)}",
+                            "unit": u,
+                            "seen_module": seen,
+                            "learner": frame["id_student"],
+                            "score": _score(fitted, spec["name"], frame),
+                            "label": frame["label"].astype(int),
+                        }
+                    )
+                )
+    preds = pd.concat(preds, ignore_index=True)
+    records = []
+    for (name, sl), g in preds.groupby(["model", "slice"], sort=False):
+        for tag, part in (("", g), ("-seen-module", g[g["seen_module"]]),
+                          ("-new-module", g[~g["seen_module"]])):  # fmt: skip
+            if part["label"].nunique() < 2:
+                continue
+            m = risk_metrics(part["label"], part["score"], part["unit"])
+            records += [
+                {"model": name, "metric": k, "value": v, "seed": seed, "slice": sl + tag}
+                for k, v in m.items()
+            ]
+    return records, preds
+
+
+def presentation_table(preds: pd.DataFrame) -> pd.DataFrame:
+    """Per model, cut-off and presentation: ROC-AUC, observed and mean predicted share."""
+    from sklearn.metrics import roc_auc_score
+
+    def one(g: pd.DataFrame) -> pd.Series:
+        auc = roc_auc_score(g["label"], g["score"]) if g["label"].nunique() == 2 else np.nan
+        return pd.Series(
+            {
+                "n": len(g),
+                "roc_auc": auc,
+                "observed": g["label"].mean(),
+                "predicted": g["score"].mean(),
+            }  # fmt: skip
+        )
+
+    t = preds.groupby(["slice", "unit", "model"]).apply(one, include_groups=False)
+    t["share_error"] = (t["predicted"] - t["observed"]).abs()
+    return t.reset_index()
+
+
 def _resolve(entry: str, config: Path) -> str:
     p, only = split_entry(entry)
     tail = "#" + ",".join(only) if only else ""
@@ -190,26 +314,42 @@ def _resolve(entry: str, config: Path) -> str:
     raise FileNotFoundError(f"{config}: data directory {str(p)!r} not found")
 
 
-def run_config(config: str | Path, out: str | Path, progress: bool = True) -> list[dict]:
-    """Run an OULAD risk config and write metrics.json, predictions.csv, reliability.png."""
+def run_config(
+    config: str | Path, out: str | Path, progress: bool = True, leave_one_out: bool = False
+) -> list[dict]:
+    """Run an OULAD risk config and write metrics.json, predictions.csv, reliability.png
+    (and presentations.csv: per presentation figures).  ``leave_one_out``: instead of
+    train → test, leave one *training* presentation out at a time (:func:`lopo`)."""
     config = Path(config)
     cfg = tomllib.loads(config.read_text(encoding="utf-8"))
     data, split = cfg["data"], cfg.get("split", {})
     if data.get("format") != "oulad":
         raise ValueError(f"{config}: [data] format must be 'oulad'")
     records, preds = [], []
+    models = cfg.get("models", [{"name": "risk"}, {"name": "logreg"}, {"name": "rule"}])
     for seed in cfg.get("seeds", [0]):
-        r, p = run(
-            [_resolve(d, config) for d in data["train"]],
-            [_resolve(d, config) for d in data["test"]],
-            split.get("cutoffs", [60, 120]),
-            cfg.get("models", [{"name": "risk"}, {"name": "logreg"}, {"name": "rule"}]),
-            seed=int(seed),
-            train_presentations=data.get("train_presentations"),
-            test_presentations=data.get("test_presentations"),
-            train_every=int(split.get("train_every", 15)),
-            progress=progress,
-        )
+        common = {
+            "seed": int(seed),
+            "train_presentations": data.get("train_presentations"),
+            "train_every": int(split.get("train_every", 15)),
+            "train_window": split.get("train_window"),
+            "progress": progress,
+        }
+        train = [_resolve(d, config) for d in data["train"]]
+        cutoffs = split.get("cutoffs", [60, 120])
+        if leave_one_out:
+            r, p = lopo(train, cutoffs, models, **common)
+        else:
+            if not data.get("test"):
+                raise ValueError(
+                    f"{config}: [data] test lists no directory; "
+                    "run with --lopo to leave one training presentation out instead"
+                )
+            test = [_resolve(d, config) for d in data["test"]]
+            r, p = run(
+                train, test, cutoffs, models,
+                test_presentations=data.get("test_presentations"), **common,
+            )  # fmt: skip
         records += r
         preds.append(p.assign(seed=seed))
     out = Path(out)
@@ -217,6 +357,7 @@ def run_config(config: str | Path, out: str | Path, progress: bool = True) -> li
     (out / "metrics.json").write_text(json.dumps(records, indent=1), encoding="utf-8")
     allp = pd.concat(preds, ignore_index=True)
     allp.drop(columns="seed").to_csv(out / "predictions.csv", index=False)
+    presentation_table(allp).to_csv(out / "presentations.csv", index=False)
     reliability_plot(allp, out / "reliability.png")
     return records
 
@@ -250,9 +391,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Run an OULAD risk experiment config.")
     ap.add_argument("config", type=Path)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument(
+        "--lopo",
+        action="store_true",
+        help="leave one training presentation out at a time (cross-validation inside "
+        "the training data; the test presentations are not read)",
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
-    records = run_config(args.config, args.out)
+    records = run_config(args.config, args.out, leave_one_out=args.lopo)
     table = pd.DataFrame(records).pivot_table(
         index=["slice", "model"], columns="metric", values="value"
     )

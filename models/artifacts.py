@@ -178,7 +178,6 @@ def score(
 ) -> pd.DataFrame:
     """Staff predictions, scored in chunks (see StaffRisk.predict_frame)."""
     from features.snapshot import snapshot, to_timestamp
-    from models.risk import as_of_view
 
     t = to_timestamp(as_of)
-    return model.predict_frame(snapshot(as_of_view(tables, t), t), chunk=chunk, progress=progress)
+    return model.predict_frame(snapshot(tables, t), chunk=chunk, progress=progress)

@@ -23,15 +23,17 @@ weight 0, the unweighted mean is used).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.linear_model import LogisticRegressionCV
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from engine.errors import NotFittedError
 
@@ -79,6 +81,7 @@ FEATURES = (
     "trend",
     "days_since_last_rel",
     "progress_weight",
+    "start_month",
 )
 # Computed and returned for reading, but not model inputs: presentation-level shares
 # (with a handful of training presentations their coefficients are spurious — the
@@ -123,6 +126,13 @@ def oulad_frame(tables: dict[str, pd.DataFrame], cutoff: int) -> pd.DataFrame:
     out["id_student"] = people["id_student"].to_numpy()
     length = unit.map(orgs["length_days"]).astype(float).to_numpy()
     out["cutoff_share"] = cutoff / length
+    out["cutoff_day"] = float(cutoff)
+    # the module (OULAD's code_module) and the month the presentation starts (B =
+    # February, J = October): February presentations fail or lose more students at the
+    # same point of the course (2013: BBB, DDD and FFF, each B above its J)
+    out["module"] = unit.map(orgs["code_module"]).astype(str).to_numpy()
+    start = pd.to_datetime(unit.map(orgs["start_date"]))
+    out["start_month"] = start.dt.month.astype(float).to_numpy()
 
     mods = tables["modules"]
     due = mods[mods["due_day"].astype(float) <= cutoff][
@@ -271,21 +281,63 @@ def oulad_frame(tables: dict[str, pd.DataFrame], cutoff: int) -> pd.DataFrame:
         out["label"] = np.nan
     cols = [*FEATURES, *CONTEXT]
     out[cols] = out[cols].astype(float)
-    keep_cols = ["staff_id", "unit", "id_student", *cols, "rule_score", "label"]
+    keep_cols = [
+        "staff_id", "unit", "module", "cutoff_day", "id_student", *cols, "rule_score", "label",
+    ]  # fmt: skip
     return out[keep_cols].reset_index(drop=True)
 
 
-class OuladRisk(ClassifierMixin, BaseEstimator):
-    """Gradient-boosted trees on :data:`FEATURES`, with isotonic/sigmoid calibration.
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, float), 1e-5, 1 - 1e-5)
+    return np.log(p / (1 - p))
 
-    ``kind="logreg"`` gives the tuned logistic-regression peer on the same features
-    (median-imputed, standardised, C chosen by cross-validation on the training set);
-    ``kind="blend"`` averages the two calibrated probabilities — the default of the
-    OULAD experiment's ``risk``, chosen over the trees alone (and over more regularised
-    trees) by leave-one-presentation-out cross-validation on the 2013B training
-    presentations only (mean ROC-AUC at day 60 / 120: blend 0.839 / 0.899, regularised
-    trees 0.837 / 0.897, trees 0.830 / 0.892; measured with the earlier feature list,
-    before the :data:`CONTEXT` columns were taken out of the inputs).
+
+def _expit(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(z, float)))
+
+
+def _shift_to(z: np.ndarray, target: float) -> float:
+    """The logit shift ``d`` with mean(expit(z + d)) = ``target`` (bisection)."""
+    target = float(np.clip(target, 1e-4, 1 - 1e-4))
+    lo, hi = -8.0, 8.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if _expit(z + mid).mean() < target else (lo, mid)
+    return (lo + hi) / 2
+
+
+class OuladRisk(ClassifierMixin, BaseEstimator):
+    """Gradient-boosted trees on :data:`FEATURES`, calibrated across presentations,
+    with a learned per-module offset.
+
+    ``fit(X, y)`` takes rows of :func:`oulad_frame` (one or many cut-offs; ``unit`` and
+    ``module`` columns are used when present):
+
+    1. *Out-of-presentation predictions*: ``inner_folds`` folds grouped by presentation
+       (``unit``) — every training row is predicted by trees that never saw its
+       presentation, as a presentation of 2014 will be.
+    2. *Calibration* (``calibration="sigmoid"``): Platt scaling of those predictions'
+       logits, so probabilities are calibrated for presentations not seen in training.
+    3. *Module offsets* (``module_offsets`` ∈ [0, 1], 0 = off): per module, the logit
+       shift that makes the calibrated out-of-presentation predictions' mean equal the
+       module's observed share, times ``module_offsets``.  The share failing or
+       withdrawing is mostly a property of the module (2013: DDD's presentations above
+       what their students' records predict, BBB's below, in both presentations), so a
+       presentation of a module seen in training gets its module's shift; a new module
+       gets none.
+    4. The trees refitted on every row.
+
+    Inputs are the :data:`FEATURES` with at least one value in training (``inputs_``):
+    a column that training never saw (e.g. clicks when the training files have no
+    ``studentVle``) is not used, and a column missing for a whole scored presentation
+    (no assessment due yet) stays missing — never read as a score of 0.
+
+    ``kind="logreg"`` is the tuned logistic-regression peer on the same inputs (median
+    imputation with missing indicators, standardised; C chosen by log-loss over the
+    same presentation-grouped folds; no offsets).  ``kind="blend"`` averages the two.
+    Choices made by leave-one-presentation-out cross-validation on the nine 2013
+    presentations (``python -m experiments.oulad CONFIG --lopo``; figures in the README).
+    ``n_threads`` caps OpenMP threads (see ``models.risk.StaffRisk``).
     """
 
     def __init__(
@@ -297,6 +349,9 @@ class OuladRisk(ClassifierMixin, BaseEstimator):
         min_samples_leaf: int = 40,
         l2_regularization: float = 1.0,
         calibration: str = "sigmoid",
+        module_offsets: float = 0.5,
+        inner_folds: int = 4,
+        n_threads: int | None = 1,
         random_state: int = 0,
     ) -> None:
         self.kind = kind
@@ -306,17 +361,12 @@ class OuladRisk(ClassifierMixin, BaseEstimator):
         self.min_samples_leaf = min_samples_leaf
         self.l2_regularization = l2_regularization
         self.calibration = calibration
+        self.module_offsets = module_offsets
+        self.inner_folds = inner_folds
+        self.n_threads = n_threads
         self.random_state = random_state
 
-    def _base(self, cv):  # noqa: ANN001, ANN202
-        if self.kind == "logreg":
-            from sklearn.impute import SimpleImputer
-
-            return make_pipeline(
-                SimpleImputer(strategy="median", add_indicator=True),
-                StandardScaler(),
-                LogisticRegressionCV(Cs=10, cv=cv, scoring="neg_log_loss", max_iter=2000),
-            )
+    def _trees(self) -> HistGradientBoostingClassifier:
         return HistGradientBoostingClassifier(
             learning_rate=self.learning_rate,
             max_iter=self.max_iter,
@@ -326,7 +376,37 @@ class OuladRisk(ClassifierMixin, BaseEstimator):
             random_state=self.random_state,
         )
 
+    def _logreg(self, cv):  # noqa: ANN001, ANN202
+        from sklearn.impute import SimpleImputer
+
+        return make_pipeline(
+            SimpleImputer(strategy="median", add_indicator=True),
+            StandardScaler(),
+            LogisticRegressionCV(Cs=10, cv=cv, scoring="neg_log_loss", max_iter=2000),
+        )
+
+    def _folds(self, X: pd.DataFrame, n: int) -> list:
+        """Folds grouped by presentation (by registration when there is one unit)."""
+        if "unit" in X and X["unit"].nunique() >= 2:
+            groups = X["unit"].to_numpy()
+        else:
+            groups = X["staff_id"].to_numpy() if "staff_id" in X else np.arange(n)
+        k = int(min(self.inner_folds, len(pd.unique(groups))))
+        return list(GroupKFold(n_splits=max(k, 2)).split(np.zeros(n), None, groups))
+
     def fit(self, X: pd.DataFrame, y: np.ndarray) -> OuladRisk:
+        if self.kind not in ("gbm", "logreg", "blend"):
+            raise ValueError(f"OuladRisk kind must be gbm, logreg or blend, not {self.kind!r}")
+        if self.calibration not in ("sigmoid", "none"):
+            raise ValueError(
+                f"OuladRisk calibration must be sigmoid or none, not {self.calibration!r}"
+            )
+        with threadpool_limits(self.n_threads, user_api="openmp"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # LogisticRegressionCV attributes
+            return self._fit(X, np.asarray(y).astype(int))
+
+    def _fit(self, X: pd.DataFrame, y: np.ndarray) -> OuladRisk:
+        self.classes_ = np.array([0, 1])
         if self.kind == "blend":
             params = self.get_params()
             self.parts_ = [
@@ -334,35 +414,46 @@ class OuladRisk(ClassifierMixin, BaseEstimator):
                 OuladRisk(**{**params, "kind": "logreg"}).fit(X, y),
             ]
             self.model_ = self.parts_
-            self.classes_ = np.array([0, 1])
             return self
-        return self._fit_one(X, y)
-
-    def _fit_one(self, X: pd.DataFrame, y: np.ndarray) -> OuladRisk:
-        """``X`` from :func:`oulad_frame` (one or many cut-offs).  Cross-validation folds
-        (for C, and for the calibration) group rows by registration, so a student's
-        rows at several cut-offs never sit on both sides of a fold."""
-        groups = X["staff_id"].to_numpy() if "staff_id" in X else np.arange(len(X))
-        Xm, y = self._matrix(X), np.asarray(y)
-        cv = list(GroupKFold(n_splits=5).split(Xm, y, groups))
-        base = self._base(cv)
-        if self.kind == "logreg" or self.calibration == "none":
-            self.model_ = base.fit(Xm, y)
-        else:
-            self.model_ = CalibratedClassifierCV(base, method=self.calibration, cv=cv).fit(Xm, y)
-        self.classes_ = np.array([0, 1])
+        self.inputs_ = [f for f in FEATURES if f in X and X[f].notna().any()]
+        Xm = self._matrix(X)
+        folds = self._folds(X, len(Xm))
+        if self.kind == "logreg":
+            self.model_ = self._logreg(folds).fit(Xm, y)
+            return self
+        oof = np.zeros(len(Xm))
+        for a, b in folds:
+            oof[b] = self._trees().fit(Xm[a], y[a]).predict_proba(Xm[b])[:, 1]
+        z = _logit(oof)
+        self.scale_, self.shift_ = 1.0, 0.0
+        if self.calibration == "sigmoid" and 0 < y.mean() < 1:
+            platt = LogisticRegression(C=1e6).fit(z[:, None], y)
+            self.scale_, self.shift_ = float(platt.coef_[0, 0]), float(platt.intercept_[0])
+        zc = self.scale_ * z + self.shift_
+        self.offsets_: dict[str, float] = {}
+        if self.module_offsets and "module" in X:
+            for module, idx in X.groupby("module").indices.items():
+                d = _shift_to(zc[idx], y[idx].mean())
+                self.offsets_[str(module)] = float(self.module_offsets * d)
+        self.oof_ = _expit(zc + self._offset(X))
+        self.model_ = self._trees().fit(Xm, y)
         return self
 
-    @staticmethod
-    def _matrix(X: pd.DataFrame) -> np.ndarray:
-        X = X[list(FEATURES)].astype(float).to_numpy()
-        if np.isnan(X).all(axis=0).any():
-            X = np.where(np.isnan(X).all(axis=0), 0.0, X)
-        return X
+    def _offset(self, X: pd.DataFrame) -> np.ndarray:
+        if not getattr(self, "offsets_", None) or "module" not in X:
+            return np.zeros(len(X))
+        return X["module"].astype(str).map(self.offsets_).fillna(0.0).to_numpy(float)
+
+    def _matrix(self, X: pd.DataFrame) -> np.ndarray:
+        return X[self.inputs_].astype(float).to_numpy()
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         if not hasattr(self, "model_"):
             raise NotFittedError("OuladRisk is not fitted: call fit(X, y) first")
         if self.kind == "blend":
             return np.mean([m.predict_proba(X) for m in self.parts_], axis=0)
-        return self.model_.predict_proba(self._matrix(X))
+        with threadpool_limits(self.n_threads, user_api="openmp"):
+            p = self.model_.predict_proba(self._matrix(X))[:, 1]
+        if self.kind == "gbm":
+            p = _expit(self.scale_ * _logit(p) + self.shift_ + self._offset(X))
+        return np.column_stack([1 - p, p])

@@ -61,3 +61,55 @@ def test_model_learns_a_planted_signal_and_refuses_before_fit() -> None:
         OuladRisk().predict_proba(X)
     p = OuladRisk(max_iter=60).fit(X, y).predict_proba(X)[:, 1]
     assert np.corrcoef(p, y)[0, 1] > 0.6
+
+
+def _planted(n_units: int = 6, n: int = 400, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """Presentations of two modules: the same score → risk curve, but module "HI" fails
+    more students than its records show (a module-level base rate).  Labels are drawn;
+    the true probabilities are in the frame's ``truth`` column."""
+    rng = np.random.default_rng(seed)
+    frames, ys = [], []
+    for k in range(n_units):
+        module = "HI" if k % 2 else "LO"
+        X = pd.DataFrame({f: rng.normal(size=n) for f in FEATURES})
+        X["staff_id"] = [f"u{k}-{i}" for i in range(n)]
+        X["unit"], X["module"] = f"{module}-{k}", module
+        logit = -1.5 * X["wscore"] + (0.9 if module == "HI" else -0.9)
+        X["truth"] = 1 / (1 + np.exp(-logit))
+        ys.append((rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int).to_numpy())
+        frames.append(X)
+    return pd.concat(frames, ignore_index=True), np.concatenate(ys)
+
+
+def test_module_offsets_track_a_known_modules_share() -> None:
+    X, y = _planted()
+    new, _ = _planted(n_units=2, seed=1)  # one new presentation of each module
+    model = OuladRisk(max_iter=40, module_offsets=1.0).fit(X, y)
+    plain = OuladRisk(max_iter=40, module_offsets=0.0).fit(X, y)
+    p, q = model.predict_proba(new)[:, 1], plain.predict_proba(new)[:, 1]
+    for module in ("HI", "LO"):
+        at = (new["module"] == module).to_numpy()
+        # without the module the trees cannot see the base rate; with it, the share is right
+        share = new.loc[at, "truth"].mean()
+        assert abs(p[at].mean() - share) < 0.04
+        assert abs(q[at].mean() - share) > 0.1
+    # a module never seen in training gets no offset
+    other = new.assign(module="NEW")
+    np.testing.assert_allclose(model.predict_proba(other), plain.predict_proba(other))
+
+
+def test_features_unseen_in_training_or_missing_for_a_whole_presentation() -> None:
+    X, y = _planted(n_units=4)
+    X["clicks_pct"] = np.nan  # training files without studentVle
+    X.loc[X.index[::4], "wscore"] = np.nan  # some students with nothing due yet
+    model = OuladRisk(max_iter=40).fit(X, y)
+    assert "clicks_pct" not in model.inputs_
+    new, _ = _planted(n_units=2, seed=2)
+    with_clicks = new.assign(clicks_pct=np.random.default_rng(3).random(len(new)))
+    np.testing.assert_allclose(model.predict_proba(new), model.predict_proba(with_clicks))
+    # a presentation where nothing is due yet: scored as "unknown", not as a score of 0
+    unknown = model.predict_proba(new.assign(wscore=np.nan))[:, 1]
+    zero = model.predict_proba(new.assign(wscore=0.0))[:, 1]
+    nan_rows = X["wscore"].isna().to_numpy()
+    assert abs(unknown.mean() - y[nan_rows].mean()) < abs(zero.mean() - y[nan_rows].mean()) + 0.05
+    assert not np.allclose(unknown, zero)
