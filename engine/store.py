@@ -63,6 +63,10 @@ _IN_CHUNK = 5_000  # keys per ``WHERE key IN (…)`` query
 _FETCH_ALL_ABOVE = 20_000  # fetch a whole table rather than this many rows by key
 _MULT = np.uint64(0x100000001B3)
 _ROW_SLICE = 131_072  # rows hashed at a time
+_BULK_ROWS = 262_144  # rows converted to Arrow and bound at a time by the bulk load
+#: use the bulk load (``Store._bulk_write``) where it applies; tests switch it off to
+#: compare both paths
+BULK = True
 _HASH_SLICE = 65_536  # values hashed per slice (bounds the temporary Python strings)  # FNV prime: mixes column hashes in order
 
 
@@ -515,6 +519,8 @@ class Store:
         skipped), ``inserting``, ``updating``.
         """
         self.create()
+        if self._bulk_possible(typed):
+            return self._bulk_write(typed, progress)
         result: dict[str, WriteCount] = {}
         total = sum(len(f) for f in typed.values())
         bar = bars.bar(total, "store", enabled=progress)
@@ -536,6 +542,87 @@ class Store:
         if result.keys() - {n for n, ok in self._hashed.items() if ok}:
             self._ready = False  # columns added in the transaction: look again
         return result
+
+    # ---- bulk load (SQLite) --------------------------------------------------
+    def _bulk_possible(self, typed: dict[str, pd.DataFrame]) -> bool:
+        """Whether ``typed`` can be written by bulk insert alone: a SQLite file (read and
+        written through ADBC), every table with its ``row_hash`` column, and no row to
+        update (every row new or unchanged).  A first ingest always qualifies."""
+        from engine import scan
+
+        if not BULK or not scan.uses_adbc(self):
+            return False
+        if not all(self._hashed.get(name) for name in typed):
+            return False
+        for name, frame in typed.items():
+            plan = self.plan(name, frame)
+            if plan.changed.any() or plan.stale.any():
+                return False
+        return True
+
+    def _bulk_write(
+        self, typed: dict[str, pd.DataFrame], progress: bool = False
+    ) -> dict[str, WriteCount]:
+        """Insert the new rows of every table through ADBC (``adbc_ingest``: Arrow
+        buffers bound in C, no Python object per value), in one SQLite transaction —
+        all or nothing, with foreign keys enforced as on the SQLAlchemy path.  Stored
+        values are those of ``_insert``: ISO date text, booleans 0/1, NULL for missing
+        values (``tests/engine/test_store_bulk.py`` compares both paths cell by cell)."""
+        import adbc_driver_sqlite.dbapi as adbc
+
+        result: dict[str, WriteCount] = {}
+        total = sum(len(f) for f in typed.values())
+        bar = bars.bar(total, "store", enabled=progress)
+        path = self.engine.url.database
+        try:
+            conn = adbc.connect(path, autocommit=True)
+        except Exception as exc:  # the driver raises its own error types
+            bar.close()
+            raise StoreError(f"write to {self.url!r} failed, nothing was written: {exc}") from exc
+        cur = conn.cursor()
+        try:
+            for pragma in ("foreign_keys=ON", "cache_size=-262144", "busy_timeout=5000"):
+                cur.execute(f"PRAGMA {pragma}")
+                cur.fetchall()
+            conn.adbc_connection.set_options(**{"adbc.connection.autocommit": "false"})
+            for name in TABLE_ORDER:
+                if name in typed:
+                    result[name] = self._bulk_table(cur, name, typed[name], bar)
+            conn.adbc_connection.commit()
+            new, same = (sum(getattr(c, f) for c in result.values()) for f in ("new", "unchanged"))
+            bar.set_description("stored")
+            bar.set_postfix_str(f"{new:,} new, 0 updated, {same:,} unchanged")
+        except Exception as exc:  # ADBC raises its own DB-API error types
+            try:
+                conn.adbc_connection.rollback()
+            except Exception:  # pragma: no cover - the failure above is the one to report
+                log.exception("rollback after a failed bulk write")
+            raise StoreError(f"write to {self.url!r} failed, nothing was written: {exc}") from exc
+        finally:
+            cur.close()
+            conn.close()
+            self._plans.clear()
+            bar.close()
+        return result
+
+    def _bulk_table(self, cur: object, name: str, frame: pd.DataFrame, bar: tqdm) -> WriteCount:
+        plan = self.plan(name, frame)
+        count = plan.count
+        if count.unchanged:
+            bar.set_description(f"{name}: unchanged")
+            bar.update(count.unchanged)
+        if count.new:
+            bar.set_description(f"{name}: inserting")
+            rows = np.flatnonzero(plan.new)
+            if name == "skills":  # parents before children for the self foreign key
+                rows = rows[np.argsort(_depths(frame, frame.iloc[rows]), kind="stable")]
+            for start in range(0, len(rows), _BULK_ROWS):
+                part = rows[start : start + _BULK_ROWS]
+                batch = arrow_rows(name, frame.iloc[part], plan.hashes[part])
+                cur.adbc_ingest(name, batch, mode="append")  # type: ignore[attr-defined]
+                bar.update(len(part))
+        log.info("%s: %d new, 0 updated, %d unchanged (bulk)", name, count.new, count.unchanged)
+        return count
 
     def _insert(self, conn: Connection, name: str, rows: pd.DataFrame, bar: tqdm | None) -> None:
         """Plain INSERT of rows known to be new, through the driver's executemany (several
@@ -668,6 +755,34 @@ def _dbapi_columns(frame: pd.DataFrame, dialect: str) -> list[tuple[object, ...]
                 col = np.array([None if v is None else int(v) for v in col], dtype=object)
         cols.append(col)
     return list(zip(*cols, strict=True)) if cols else []
+
+
+def arrow_rows(name: str, frame: pd.DataFrame, hashes: np.ndarray) -> pa.Table:
+    """Rows of ``frame`` (validated) with their ``row_hash`` as the Arrow table the bulk
+    load binds: the values ``_dbapi_columns`` gives the SQLite driver, column for column
+    (dates as ISO text, booleans as 0/1, missing values as nulls)."""
+    arrays: dict[str, pa.Array] = {}
+    for col in TABLES[name].columns:
+        s = frame[col.name]
+        kind = col.kind.removeprefix("opt_")
+        if kind == "date":
+            days = pa.array(s.to_numpy(dtype="datetime64[ns]"), from_pandas=True)
+            arr = days.cast(pa.date32()).cast(pa.string())
+        elif kind == "bool":
+            arr = pa.array(s.to_numpy(dtype=bool, na_value=False).astype(np.int64))
+        elif kind == "float":
+            arr = pa.array(s.to_numpy(dtype="float64", na_value=np.nan), from_pandas=True)
+        elif kind == "int":
+            arr = pa.array(s.astype("Int64"), type=pa.int64(), from_pandas=True)
+        elif isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+            arr = pa.array(s, from_pandas=True)
+            arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+            arr = arr.cast(pa.string())
+        else:
+            arr = pa.array(s.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+        arrays[col.name] = arr
+    arrays[HASH] = pa.array(np.asarray(hashes, dtype=np.int64))
+    return pa.table(arrays)
 
 
 def load_tables(url: str | None = None) -> dict[str, pd.DataFrame]:
