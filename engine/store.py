@@ -565,7 +565,14 @@ class Store:
     ) -> dict[str, WriteCount]:
         """Insert the new rows of every table through ADBC (``adbc_ingest``: Arrow
         buffers bound in C, no Python object per value), in one SQLite transaction —
-        all or nothing, with foreign keys enforced as on the SQLAlchemy path.  Stored
+        all or nothing.
+
+        Foreign keys are checked set-wise instead of row by row (SQLite's per-row
+        check was two thirds of the load: 14 of 20 s for 4.6 M rows): after the
+        inserts, inside the transaction (which holds the write lock, so no parent can
+        go meanwhile), each referencing column's distinct new values must name a key
+        of the batch or a stored row (``_check_references``); a miss fails the whole
+        write with the values named, like the constraint would.  Stored
         values are those of ``_insert``: ISO date text, booleans 0/1, NULL for missing
         values (``tests/engine/test_store_bulk.py`` compares both paths cell by cell)."""
         import adbc_driver_sqlite.dbapi as adbc
@@ -581,13 +588,17 @@ class Store:
             raise StoreError(f"write to {self.url!r} failed, nothing was written: {exc}") from exc
         cur = conn.cursor()
         try:
-            for pragma in ("foreign_keys=ON", "cache_size=-262144", "busy_timeout=5000"):
+            for pragma in ("foreign_keys=OFF", "cache_size=-262144", "busy_timeout=5000"):
                 cur.execute(f"PRAGMA {pragma}")
                 cur.fetchall()
             conn.adbc_connection.set_options(**{"adbc.connection.autocommit": "false"})
             for name in TABLE_ORDER:
                 if name in typed:
                     result[name] = self._bulk_table(cur, name, typed[name], bar)
+            bar.set_description("checking references")
+            for name in TABLE_ORDER:
+                if name in typed and result[name].new:
+                    _check_references(cur, name, typed, self.plan(name, typed[name]).new)
             conn.adbc_connection.commit()
             new, same = (sum(getattr(c, f) for c in result.values()) for f in ("new", "unchanged"))
             bar.set_description("stored")
@@ -757,6 +768,50 @@ def _dbapi_columns(frame: pd.DataFrame, dialect: str) -> list[tuple[object, ...]
     return list(zip(*cols, strict=True)) if cols else []
 
 
+def _check_references(
+    cur: object, name: str, typed: dict[str, pd.DataFrame], new: np.ndarray
+) -> None:
+    """Every foreign key of the ``new`` rows of ``name`` names a row of its parent table,
+    which (inside the bulk write's transaction) holds the batch's rows too.  Values
+    among the batch's parent keys are settled in Arrow; only the others are looked up,
+    through a temporary table joined with the parent's key index."""
+    frame = typed[name]
+    for col in TABLES[name].columns:
+        if col.ref is None or col.kind == "refs":  # ``refs`` lists have no SQL constraint
+            continue
+        ptable, pcol = col.ref.split(".")
+        values = pc.unique(pc.drop_null(_arrow_text(frame[col.name], new)))
+        if ptable in typed and len(values):
+            known = _arrow_text(typed[ptable][pcol]).cast(values.type)
+            values = values.filter(pc.invert(pc.is_in(values, value_set=known)))
+        if not len(values):
+            continue
+        probe = f"_learnmap_refs_{name}_{col.name}"
+        cur.adbc_ingest(
+            probe, pa.table({"v": values.cast(pa.string())}), mode="create", temporary=True
+        )  # type: ignore[attr-defined]
+        cur.execute(  # type: ignore[attr-defined]
+            f"SELECT v FROM temp.{probe} WHERE v NOT IN (SELECT {pcol} FROM {ptable}) LIMIT 5"
+        )
+        missing = [row[0] for row in cur.fetchall()]  # type: ignore[attr-defined]
+        cur.execute(f"DROP TABLE temp.{probe}")  # type: ignore[attr-defined]
+        if missing:
+            raise StoreError(
+                f"FOREIGN KEY constraint failed: {name}.{col.name} names no "
+                f"{ptable}.{pcol}: {', '.join(map(str, missing))}"
+            )
+
+
+def _arrow_text(s: pd.Series, rows: np.ndarray | None = None) -> pa.Array:
+    """A text column (any dtype) as an Arrow string array, optionally only ``rows``."""
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        arr = pa.array(s, from_pandas=True)
+        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    else:
+        arr = pa.array(s.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
+    return arr.filter(pa.array(rows)) if rows is not None else arr
+
+
 def arrow_rows(name: str, frame: pd.DataFrame, hashes: np.ndarray) -> pa.Table:
     """Rows of ``frame`` (validated) with their ``row_hash`` as the Arrow table the bulk
     load binds: the values ``_dbapi_columns`` gives the SQLite driver, column for column
@@ -774,12 +829,8 @@ def arrow_rows(name: str, frame: pd.DataFrame, hashes: np.ndarray) -> pa.Table:
             arr = pa.array(s.to_numpy(dtype="float64", na_value=np.nan), from_pandas=True)
         elif kind == "int":
             arr = pa.array(s.astype("Int64"), type=pa.int64(), from_pandas=True)
-        elif isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
-            arr = pa.array(s, from_pandas=True)
-            arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-            arr = arr.cast(pa.string())
         else:
-            arr = pa.array(s.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+            arr = _arrow_text(s).cast(pa.string())
         arrays[col.name] = arr
     arrays[HASH] = pa.array(np.asarray(hashes, dtype=np.int64))
     return pa.table(arrays)

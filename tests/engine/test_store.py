@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.errors import StoreError, ValidationError
 from engine import store as store_module
+from engine.errors import StoreError, ValidationError
 from engine.ingest import ingest
 from engine.readers import read_dataset
 from engine.schema import TABLES

@@ -93,9 +93,18 @@ def test_bulk_load_keeps_foreign_keys_and_writes_nothing_on_failure(
     typed = validate_dataset(read_dataset(write_tiny(tmp_path / "a")))
     typed["outcomes"].loc[0, "staff_id"] = "NOBODY"  # slipped past validation
     store = Store(f"sqlite:///{tmp_path / 's.db'}")
-    with pytest.raises(StoreError, match="nothing was written.*FOREIGN KEY"):
+    with pytest.raises(StoreError, match="nothing was written.*FOREIGN KEY.*NOBODY"):
         store.write(typed)
     assert sum(store.counts().values()) == 0
+    typed["outcomes"].loc[0, "staff_id"] = "S1"
+    store.write(typed)
+    # a later batch of events alone: its references are looked up among stored rows
+    later = typed["outcomes"].assign(outcome_id=lambda f: f["outcome_id"] + "-2")
+    before = store.counts()
+    with pytest.raises(StoreError, match="FOREIGN KEY.*outcomes.module_id.*M404"):
+        store.write({"outcomes": later.assign(module_id="M404")})
+    assert store.counts() == before
+    assert store.write({"outcomes": later})["outcomes"].new == len(later)
 
 
 TEXT = st.text(
