@@ -1,17 +1,39 @@
-"""Read → validate → write: the one path by which files enter the store."""
+"""Read → validate → write: the one path by which files enter the store.
+
+Identical files are not read again: each table's file is digested (SHA-256 of its
+bytes, plus ``FORMAT`` and the synonyms in effect, which decide what the bytes mean);
+when every table's digest equals the one recorded at its last ingest and the table has
+not changed since, ``Store.unchanged_files`` answers and nothing is read, validated or
+written (see ``engine.store``, "Identical files").  Workbooks (one file, several
+tables) always take the full path, as do files not named after a table.
+
+A first ingest that fails (bad input, a failed write) leaves no store file behind
+when there was none before: an administrator's first attempt does not leave an empty
+database that later looks like data.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from pathlib import Path
 
 from engine import progress as bars
 from engine.errors import ValidationError
-from engine.readers import read_dataset
+from engine.readers import DATA_SUFFIXES, read_dataset
+from engine.schema import TABLES, resolve_table
 from engine.store import Store, WriteCount
+from engine.synonyms import synonyms
 from engine.validate import validate_dataset
 
 log = logging.getLogger(__name__)
+
+#: Part of every file digest: change it when reading or validating the same bytes
+#: would give other stored values, so that files recorded before are read again.
+FORMAT = "learnmap-ingest-1"
+
+_ONE_TABLE = (".csv", ".txt", ".parquet", ".pq")
 
 
 def ingest(
@@ -28,6 +50,26 @@ def ingest(
     write, which counts rows as ``unchanged``, ``inserting`` or ``updating``.
     """
     path = Path(path)
+    fresh = store.is_new_file()
+    try:
+        return _ingest(path, store, table, progress)
+    except BaseException:
+        if fresh:
+            store.remove_file()
+        raise
+
+
+def _ingest(
+    path: Path, store: Store, table: str | None, progress: bool | None
+) -> dict[str, WriteCount]:
+    with bars.spinner(f"checking {_describe(path)}", enabled=progress) as bar:
+        files = file_digests(path, table)
+        same = store.unchanged_files(files) if files else None
+        if same is not None:
+            rows = sum(c.unchanged for c in same.values())
+            bar.set_description(f"unchanged: {rows:,} rows, same files as the last ingest")
+            log.info("%s: every file as last ingested and the store unchanged since", path)
+            return same
     with bars.spinner(f"reading {_describe(path)}", enabled=progress):
         raws = read_dataset(path, table)
     rows = sum(len(r.frame) for r in raws.values())
@@ -41,7 +83,44 @@ def ingest(
         finally:
             store.on_step = None
     del raws  # the raw text is no longer needed: keep the write's peak memory low
-    return store.write(typed, progress=progress)
+    if files is not None and set(files) != set(typed):
+        files = None  # a file was not read as the table its name says: record nothing
+    return store.write(typed, progress=progress, files=files)
+
+
+def file_digests(path: Path, table: str | None = None) -> dict[str, tuple[str, str]] | None:
+    """``{table: (file name, digest)}`` for the files ``read_dataset`` would read, or
+    None where the shortcut does not apply (a workbook, two files for one table)."""
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in DATA_SUFFIXES)
+        pairs = [(resolve_table(f.stem), f) for f in files]
+        if any(f.suffix.lower() not in _ONE_TABLE for _, f in pairs):
+            return None
+        pairs = [(t, f) for t, f in pairs if t is not None and (table is None or t == table)]
+    elif path.is_file() and path.suffix.lower() in _ONE_TABLE:
+        pairs = [(table or resolve_table(path.stem), path)]
+    else:
+        return None
+    if not pairs or any(t is None or t not in TABLES for t, _ in pairs):
+        return None
+    if len({t for t, _ in pairs}) != len(pairs):
+        return None
+    setting = _reading_setting()
+    out = {}
+    for name, f in pairs:
+        digest = hashlib.sha256(setting)
+        with open(f, "rb") as fh:
+            while chunk := fh.read(8 << 20):
+                digest.update(chunk)
+        out[name] = (f.name, digest.hexdigest())  # type: ignore[index]
+    return out
+
+
+def _reading_setting() -> bytes:
+    """What besides a file's bytes decides the values read from it."""
+    syn = synonyms()
+    data = {"format": FORMAT, "enums": syn.enums, "bools": syn.bools, "headers": syn.headers}
+    return json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
 
 
 def _describe(path: Path) -> str:

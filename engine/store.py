@@ -23,6 +23,18 @@ decides what writing a frame would do:
    whose values are equal but whose hash is missing or was computed by another
    version of the hash gets its hash refreshed and counts as unchanged.
 
+Identical files: not even read
+-------------------------------
+A write made from files (``engine.ingest``) records, in the same transaction, per
+table: the file's name, a digest of its bytes and of what reads them (the synonyms in
+effect, ``engine.ingest.FORMAT``), its row count and the table's fingerprint after the
+write (table ``learnmap_ingests``).  When the same files come again and every table's
+fingerprint still equals the recorded one, no row of the store can differ from those
+files: ``Store.unchanged_files`` says so from one aggregate query per table and the
+ingest skips reading, validating and comparing (an identical re-ingest of 20 M rows
+takes seconds).  Any other write to a table changes its fingerprint, so the next
+ingest of that table takes the full path.
+
 Older stores (created before ``row_hash`` existed) are upgraded by the first write:
 ``ALTER TABLE … ADD COLUMN row_hash`` in the write's transaction; until a row is
 ingested again its hash is NULL, which step 3 handles (slower, never wrong).  Reads
@@ -58,6 +70,9 @@ log = logging.getLogger(__name__)
 DEFAULT_URL = "sqlite:///var/learnmap.db"
 ENV_URL = "LEARNMAP_DATABASE_URL"
 HASH = "row_hash"  # the one non-canonical column of every table
+#: bookkeeping table (not canonical): per table, the file last ingested into it, its
+#: digest and the table's fingerprint right after (see "Identical files" above)
+INGESTS = "learnmap_ingests"
 _CHUNK = 20_000
 _IN_CHUNK = 5_000  # keys per ``WHERE key IN (…)`` query
 _FETCH_ALL_ABOVE = 20_000  # fetch a whole table rather than this many rows by key
@@ -103,6 +118,16 @@ def build_metadata(row_hash: bool = True) -> sa.MetaData:
         if row_hash:
             cols.append(sa.Column(HASH, sa.BigInteger(), nullable=True))
         sa.Table(name, meta, *cols)
+    if row_hash:
+        sa.Table(
+            INGESTS,
+            meta,
+            sa.Column("table_name", sa.Text(), primary_key=True),
+            sa.Column("source", sa.Text(), nullable=False),
+            sa.Column("digest", sa.Text(), nullable=False),
+            sa.Column("rows", sa.BigInteger(), nullable=False),
+            sa.Column("fingerprint", sa.Text(), nullable=False),
+        )
     return meta
 
 
@@ -245,6 +270,10 @@ def row_hashes(name: str, frame: pd.DataFrame) -> np.ndarray:
             h = (h * _MULT) ^ _column_hash(col, part[col.name])
         out[start : start + len(part)] = h
     return out.view(np.int64)
+
+
+def _fingerprint_text(fp: tuple[int, ...]) -> str:
+    return ",".join(str(int(v)) for v in fp)
 
 
 def _fingerprint(hashes: np.ndarray) -> tuple[int, int, int, int]:
@@ -396,6 +425,74 @@ class Store:
             return _restore_types(table, pd.DataFrame({c: [] for c in columns}))
         return _restore_types(table, pd.concat(parts, ignore_index=True))
 
+    # ---- files already ingested ---------------------------------------------
+    def is_new_file(self) -> bool:
+        """A SQLite store whose file does not exist yet."""
+        db = self.engine.url.database
+        return (
+            self.engine.dialect.name == "sqlite"
+            and bool(db)
+            and db != ":memory:"
+            and (not Path(db).exists())
+        )
+
+    def remove_file(self) -> None:
+        """Delete a SQLite store's file (after a failed first ingest created it)."""
+        self.engine.dispose()
+        db = self.engine.url.database
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        self._ready = False
+        self._plans.clear()
+
+    def unchanged_files(self, digests: dict[str, tuple[str, str]]) -> dict[str, WriteCount] | None:
+        """``{table: WriteCount(unchanged=rows)}`` when every table of ``digests``
+        (``{table: (file name, digest)}``) was last written from a file with that digest
+        and has not changed since (its fingerprint is the one recorded then); else None.
+        Reads one record and one aggregate per table; never creates the store."""
+        if not digests or self.is_new_file():
+            return None
+        try:
+            self.create()
+            with self.engine.connect() as conn:
+                t = METADATA.tables[INGESTS]
+                rows = conn.execute(sa.select(t).where(t.c.table_name.in_(list(digests)))).all()
+                found = {r.table_name: r for r in rows}
+                out = {}
+                for name, (_, digest) in digests.items():
+                    rec = found.get(name)
+                    if rec is None or rec.digest != digest or not self._hashed.get(name):
+                        return None
+                    if _fingerprint_text(self._stored_fingerprint(conn, name)) != rec.fingerprint:
+                        return None
+                    out[name] = WriteCount(unchanged=int(rec.rows))
+        except sa.exc.SQLAlchemyError as exc:
+            log.warning("could not compare files with the store (%s): reading them", exc)
+            return None
+        return {name: out[name] for name in TABLE_ORDER if name in out}
+
+    @staticmethod
+    def _record_files(
+        files: dict[str, tuple[str, str]],
+        typed: dict[str, pd.DataFrame],
+        fingerprint: Callable[[str], tuple[int, int, int, int]],
+        put: Callable[[dict[str, object]], None],
+    ) -> None:
+        """Record each table's file, digest, rows and fingerprint, inside the write's
+        transaction (``fingerprint`` and ``put`` run on its connection)."""
+        for name, (source, digest) in files.items():
+            if name in typed:
+                fp = _fingerprint_text(fingerprint(name))
+                put(
+                    dict(
+                        table_name=name,
+                        source=source,
+                        digest=digest,
+                        rows=len(typed[name]),
+                        fingerprint=fp,
+                    )
+                )
+
     def counts(self) -> dict[str, int]:
         self.create()
         with self.engine.connect() as conn:
@@ -511,16 +608,21 @@ class Store:
 
     # ---- writing -------------------------------------------------------------
     def write(
-        self, typed: dict[str, pd.DataFrame], progress: bool = False
+        self,
+        typed: dict[str, pd.DataFrame],
+        progress: bool = False,
+        files: dict[str, tuple[str, str]] | None = None,
     ) -> dict[str, WriteCount]:
-        """Upsert validated frames in one transaction; all or nothing.
+        """Upsert validated frames in one transaction; all or nothing.  ``files``
+        (``{table: (file name, digest)}``, from ``engine.ingest``) are recorded in the
+        same transaction, for ``unchanged_files``.
 
         The progress bar names the step it counts: ``comparing``, ``unchanged`` (rows
         skipped), ``inserting``, ``updating``.
         """
         self.create()
         if self._bulk_possible(typed):
-            return self._bulk_write(typed, progress)
+            return self._bulk_write(typed, progress, files)
         result: dict[str, WriteCount] = {}
         total = sum(len(f) for f in typed.values())
         bar = bars.bar(total, "store", enabled=progress)
@@ -529,6 +631,16 @@ class Store:
                 for name in TABLE_ORDER:
                     if name in typed:
                         result[name] = self._write_table(conn, name, typed[name], bar)
+                if files:
+                    t = METADATA.tables[INGESTS]
+
+                    def put(rec: dict[str, object]) -> None:
+                        conn.execute(t.delete().where(t.c.table_name == rec["table_name"]))
+                        conn.execute(t.insert().values(**rec))
+
+                    self._record_files(
+                        files, typed, lambda n: self._stored_fingerprint(conn, n), put
+                    )
                 new, updated, same = (
                     sum(getattr(c, f) for c in result.values()) for f in vars(WriteCount())
                 )
@@ -561,7 +673,10 @@ class Store:
         return True
 
     def _bulk_write(
-        self, typed: dict[str, pd.DataFrame], progress: bool = False
+        self,
+        typed: dict[str, pd.DataFrame],
+        progress: bool = False,
+        files: dict[str, tuple[str, str]] | None = None,
     ) -> dict[str, WriteCount]:
         """Insert the new rows of every table through ADBC (``adbc_ingest``: Arrow
         buffers bound in C, no Python object per value), in one SQLite transaction —
@@ -599,6 +714,23 @@ class Store:
             for name in TABLE_ORDER:
                 if name in typed and result[name].new:
                     _check_references(cur, name, typed, self.plan(name, typed[name]).new)
+            if files:
+
+                def fingerprint(name: str) -> tuple[int, int, int, int]:
+                    cur.execute(
+                        f"SELECT count(*), count({HASH}), sum({HASH} / 4294967296), "
+                        f"sum({HASH} % 4294967296) FROM {name}"
+                    )
+                    return tuple(int(v or 0) for v in cur.fetchone())  # type: ignore[return-value]
+
+                def put(rec: dict[str, object]) -> None:
+                    cur.execute(f"DELETE FROM {INGESTS} WHERE table_name = ?", (rec["table_name"],))
+                    cur.execute(
+                        f"INSERT INTO {INGESTS} ({', '.join(rec)}) VALUES ({', '.join('?' * len(rec))})",
+                        tuple(rec.values()),
+                    )
+
+                self._record_files(files, typed, fingerprint, put)
             conn.adbc_connection.commit()
             new, same = (sum(getattr(c, f) for c in result.values()) for f in ("new", "unchanged"))
             bar.set_description("stored")

@@ -44,9 +44,9 @@ def _ingest_both(folder: Path, work: Path, monkeypatch: pytest.MonkeyPatch) -> t
         calls: list[str] = []
         original = Store._bulk_write
 
-        def spy(self: Store, typed, progress=False, _orig=original, _calls=calls):  # noqa: ANN001, ANN202
+        def spy(self: Store, typed, progress=False, files=None, *, _orig=original, _calls=calls):  # noqa: ANN001, ANN202
             _calls.append("bulk")
-            return _orig(self, typed, progress)
+            return _orig(self, typed, progress, files)
 
         monkeypatch.setattr(Store, "_bulk_write", spy)
         ingest(folder, Store(f"sqlite:///{db}"))
