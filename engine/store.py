@@ -707,21 +707,30 @@ class Store:
                 cur.execute(f"PRAGMA {pragma}")
                 cur.fetchall()
             conn.adbc_connection.set_options(**{"adbc.connection.autocommit": "false"})
+
+            def aggregate(name: str) -> tuple[int, int, int, int]:
+                cur.execute(
+                    f"SELECT count(*), count({HASH}), sum({HASH} / 4294967296), "
+                    f"sum({HASH} % 4294967296) FROM {name}"
+                )
+                return tuple(int(v or 0) for v in cur.fetchone())  # type: ignore[return-value]
+
+            after: dict[str, tuple[int, int, int, int]] = {}
             for name in TABLE_ORDER:
                 if name in typed:
+                    # the fingerprint after the write, without reading the table again:
+                    # before (instant on an empty table) plus the inserted rows' share
+                    before = aggregate(name) if files and name in files else None
                     result[name] = self._bulk_table(cur, name, typed[name], bar)
+                    if before is not None:
+                        plan = self.plan(name, typed[name])
+                        added = _fingerprint(plan.hashes[plan.new])
+                        after[name] = tuple(a + b for a, b in zip(before, added, strict=True))  # type: ignore[assignment]
             bar.set_description("checking references")
             for name in TABLE_ORDER:
                 if name in typed and result[name].new:
                     _check_references(cur, name, typed, self.plan(name, typed[name]).new)
             if files:
-
-                def fingerprint(name: str) -> tuple[int, int, int, int]:
-                    cur.execute(
-                        f"SELECT count(*), count({HASH}), sum({HASH} / 4294967296), "
-                        f"sum({HASH} % 4294967296) FROM {name}"
-                    )
-                    return tuple(int(v or 0) for v in cur.fetchone())  # type: ignore[return-value]
 
                 def put(rec: dict[str, object]) -> None:
                     cur.execute(f"DELETE FROM {INGESTS} WHERE table_name = ?", (rec["table_name"],))
@@ -730,7 +739,7 @@ class Store:
                         tuple(rec.values()),
                     )
 
-                self._record_files(files, typed, fingerprint, put)
+                self._record_files(files, typed, after.__getitem__, put)
             conn.adbc_connection.commit()
             new, same = (sum(getattr(c, f) for c in result.values()) for f in ("new", "unchanged"))
             bar.set_description("stored")
@@ -759,9 +768,11 @@ class Store:
             rows = np.flatnonzero(plan.new)
             if name == "skills":  # parents before children for the self foreign key
                 rows = rows[np.argsort(_depths(frame, frame.iloc[rows]), kind="stable")]
+            every = count.new == len(frame) and name != "skills"  # slices, no copies
             for start in range(0, len(rows), _BULK_ROWS):
                 part = rows[start : start + _BULK_ROWS]
-                batch = arrow_rows(name, frame.iloc[part], plan.hashes[part])
+                sub = frame.iloc[start : start + len(part)] if every else frame.iloc[part]
+                batch = arrow_rows(name, sub, plan.hashes[part])
                 cur.adbc_ingest(name, batch, mode="append")  # type: ignore[attr-defined]
                 bar.update(len(part))
         log.info("%s: %d new, 0 updated, %d unchanged (bulk)", name, count.new, count.unchanged)

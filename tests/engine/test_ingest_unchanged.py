@@ -161,3 +161,19 @@ def test_after_any_edit_the_original_files_restore_the_store(
         ingest(original, store)
         _same(before, _rows(store))
         store.engine.dispose()
+
+
+def test_files_that_added_rows_to_a_filled_store_are_recognised(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fingerprint recorded after appending rows (bulk path: the stored part plus
+    the new rows' part) is the one the store then reports."""
+    ingest(write_tiny(tmp_path / "a"), store)
+    more = tiny()
+    for row in more["participations"]:
+        row["participation_id"] += "-b"
+    b = write_tiny(tmp_path / "b", {"participations": more["participations"]})
+    assert ingest(b, store)["participations"].new == 2
+    with monkeypatch.context() as m:
+        _no_reading(m)
+        assert ingest(b, store)["participations"].unchanged == 2
