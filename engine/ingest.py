@@ -2,9 +2,11 @@
 
 Identical files are not read again: each table's file is digested (SHA-256 of its
 bytes, plus ``FORMAT`` and the synonyms in effect, which decide what the bytes mean);
-when every table's digest equals the one recorded at its last ingest and the table has
-not changed since, ``Store.unchanged_files`` answers and nothing is read, validated or
-written (see ``engine.store``, "Identical files").  Workbooks (one file, several
+a table whose digest equals the one recorded at its last ingest, and which has not
+changed since, is ``unchanged`` without reading its file (``Store.unchanged_files``;
+see ``engine.store``, "Identical files").  When every file is so, nothing is read,
+validated or written; otherwise only the other files are read and validated, against
+the store, which holds exactly the skipped files' rows.  Workbooks (one file, several
 tables) always take the full path, as do files not named after a table.
 
 A first ingest that fails (bad input, a failed write) leaves no store file behind
@@ -21,8 +23,8 @@ from pathlib import Path
 
 from engine import progress as bars
 from engine.errors import ValidationError
-from engine.readers import DATA_SUFFIXES, read_dataset
-from engine.schema import TABLES, resolve_table
+from engine.readers import DATA_SUFFIXES, RawTable, read_dataset
+from engine.schema import TABLE_ORDER, TABLES, resolve_table
 from engine.store import Store, WriteCount
 from engine.synonyms import synonyms
 from engine.validate import validate_dataset
@@ -64,14 +66,19 @@ def _ingest(
 ) -> dict[str, WriteCount]:
     with bars.spinner(f"checking {_describe(path)}", enabled=progress) as bar:
         files = file_digests(path, table)
-        same = store.unchanged_files(files) if files else None
-        if same is not None:
+        same = store.unchanged_files(files) if files else {}
+        if files and len(same) == len(files):
             rows = sum(c.unchanged for c in same.values())
             bar.set_description(f"unchanged: {rows:,} rows, same files as the last ingest")
             log.info("%s: every file as last ingested and the store unchanged since", path)
             return same
-    with bars.spinner(f"reading {_describe(path)}", enabled=progress):
-        raws = read_dataset(path, table)
+    with bars.spinner(f"reading {_describe(path)}", enabled=progress) as bar:
+        if same:  # only the files that changed (or whose table did)
+            assert files is not None
+            bar.set_description(f"reading {len(files) - len(same)} changed of {len(files)} files")
+            raws = _read_files(path, [files[t][0] for t in files if t not in same])
+        else:
+            raws = read_dataset(path, table)
     rows = sum(len(r.frame) for r in raws.values())
     with bars.spinner(f"validating {rows:,} rows", enabled=progress) as bar:
         store.on_step = lambda what: bar.set_description(f"validating: {what}")
@@ -83,9 +90,27 @@ def _ingest(
         finally:
             store.on_step = None
     del raws  # the raw text is no longer needed: keep the write's peak memory low
-    if files is not None and set(files) != set(typed):
-        files = None  # a file was not read as the table its name says: record nothing
-    return store.write(typed, progress=progress, files=files)
+    written = {t: files[t] for t in typed if t in files} if files else None
+    if files is not None and set(written or ()) != set(typed):
+        written = None  # a file was not read as the table its name says: record nothing
+    counts = store.write(typed, progress=progress, files=written)
+    both = {**same, **counts}
+    return {name: both[name] for name in TABLE_ORDER if name in both}
+
+
+def _read_files(folder: Path, names: list[str]) -> dict[str, RawTable]:
+    """``read_dataset`` for some files of a dataset directory: each file read as the
+    table its name says, the problems of all of them raised together."""
+    raws: dict[str, RawTable] = {}
+    problems = []
+    for name in names:
+        try:
+            raws.update(read_dataset(folder / name))
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ValidationError(problems)
+    return raws
 
 
 def file_digests(path: Path, table: str | None = None) -> dict[str, tuple[str, str]] | None:

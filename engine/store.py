@@ -445,30 +445,29 @@ class Store:
         self._ready = False
         self._plans.clear()
 
-    def unchanged_files(self, digests: dict[str, tuple[str, str]]) -> dict[str, WriteCount] | None:
-        """``{table: WriteCount(unchanged=rows)}`` when every table of ``digests``
-        (``{table: (file name, digest)}``) was last written from a file with that digest
-        and has not changed since (its fingerprint is the one recorded then); else None.
-        Reads one record and one aggregate per table; never creates the store."""
+    def unchanged_files(self, digests: dict[str, tuple[str, str]]) -> dict[str, WriteCount]:
+        """``{table: WriteCount(unchanged=rows)}`` for the tables of ``digests``
+        (``{table: (file name, digest)}``) last written from a file with that digest
+        and not changed since (their fingerprint is the one recorded then).  Reads one
+        record and one aggregate per table; never creates a store file."""
         if not digests or self.is_new_file():
-            return None
+            return {}
+        out = {}
         try:
             self.create()
             with self.engine.connect() as conn:
                 t = METADATA.tables[INGESTS]
                 rows = conn.execute(sa.select(t).where(t.c.table_name.in_(list(digests)))).all()
                 found = {r.table_name: r for r in rows}
-                out = {}
                 for name, (_, digest) in digests.items():
                     rec = found.get(name)
                     if rec is None or rec.digest != digest or not self._hashed.get(name):
-                        return None
-                    if _fingerprint_text(self._stored_fingerprint(conn, name)) != rec.fingerprint:
-                        return None
-                    out[name] = WriteCount(unchanged=int(rec.rows))
+                        continue
+                    if _fingerprint_text(self._stored_fingerprint(conn, name)) == rec.fingerprint:
+                        out[name] = WriteCount(unchanged=int(rec.rows))
         except sa.exc.SQLAlchemyError as exc:
             log.warning("could not compare files with the store (%s): reading them", exc)
-            return None
+            return {}
         return {name: out[name] for name in TABLE_ORDER if name in out}
 
     @staticmethod

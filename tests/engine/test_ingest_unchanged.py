@@ -177,3 +177,36 @@ def test_files_that_added_rows_to_a_filled_store_are_recognised(
     with monkeypatch.context() as m:
         _no_reading(m)
         assert ingest(b, store)["participations"].unchanged == 2
+
+
+def test_only_changed_files_are_read(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One file changed: only it is read and validated (against the store, which holds
+    the other files' rows); the rest are reported unchanged."""
+    a = write_tiny(tmp_path / "a")
+    ingest(a, store)
+    data = tiny()
+    data["participations"][1].update(hours="7")
+    write_tiny(a, {"participations": data["participations"]})
+    reads: list[str] = []
+    original = ingest_module.read_dataset
+
+    def spy(path: Path, table: str | None = None):  # noqa: ANN202
+        reads.append(Path(path).name)
+        return original(path, table)
+
+    monkeypatch.setattr(ingest_module, "read_dataset", spy)
+    counts = ingest(a, store)
+    assert reads == ["participations.csv"]
+    assert counts["participations"].updated == 1 and counts["participations"].unchanged == 1
+    assert all(
+        c.unchanged == 2 and not c.updated for t, c in counts.items() if t != "participations"
+    )
+    assert list(counts) == list(TABLES)  # every table reported, in table order
+    # a changed file whose rows break a rule against the store is still rejected
+    data["participations"][1].update(staff_id="NOBODY")
+    write_tiny(a, {"participations": data["participations"]})
+    with pytest.raises(ValidationError, match="NOBODY"):
+        ingest(a, store)
+    assert store.load(["participations"])["participations"]["hours"].tolist() == [2.0, 7.0]
