@@ -28,12 +28,13 @@ Identical files: not even read
 A write made from files (``engine.ingest``) records, in the same transaction, per
 table: the file's name, a digest of its bytes and of what reads them (the synonyms in
 effect, ``engine.ingest.FORMAT``), its row count and the table's fingerprint after the
-write (table ``learnmap_ingests``).  When the same files come again and every table's
-fingerprint still equals the recorded one, no row of the store can differ from those
-files: ``Store.unchanged_files`` says so from one aggregate query per table and the
-ingest skips reading, validating and comparing (an identical re-ingest of 20 M rows
-takes seconds).  Any other write to a table changes its fingerprint, so the next
-ingest of that table takes the full path.
+write (table ``learnmap_ingests``).  When a table's file comes again with the same
+digest and the table's fingerprint still equals the recorded one, no stored row of that
+table can differ from the file: ``Store.unchanged_files`` says so from one aggregate
+query per table and the ingest skips reading, validating and comparing that file (an
+identical re-ingest of 20 M rows takes seconds).  Any other write to a table changes
+its fingerprint (count and 64-bit hash sums: the same odds as the fingerprint path
+below), so the next ingest of that table takes the full path.
 
 Older stores (created before ``row_hash`` existed) are upgraded by the first write:
 ``ALTER TABLE … ADD COLUMN row_hash`` in the write's transaction; until a row is
