@@ -169,3 +169,21 @@ def snapshot(tables: Tables, as_of: date | str | pd.Timestamp) -> Snapshot:
         assess=assess,
         outcomes=outcomes,
     )
+
+
+def role_members(roles: pd.Series) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """``(codes, names, member)`` for a column of "a|b" role combinations: ``codes[i]``
+    numbers row i's combination (-1 where missing), ``names`` are the roles that occur
+    (sorted), and ``member[c, j]`` says combination ``c`` includes ``names[j]``.
+
+    Only the distinct combinations (a few dozen among millions of staff) are split, so
+    per-role counts are integer operations (``member[codes, j]``) instead of splitting
+    and exploding a string per person."""
+    codes, combos = pd.factorize(roles)
+    parts = [str(c).split("|") for c in combos]
+    names = sorted({r for p in parts for r in p})
+    col = {r: j for j, r in enumerate(names)}
+    member = np.zeros((len(combos) + 1, len(names)), dtype=bool)  # last row: missing
+    for c, p in enumerate(parts):
+        member[c, [col[r] for r in p]] = True
+    return np.asarray(codes, dtype=np.int64), names, member

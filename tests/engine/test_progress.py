@@ -70,6 +70,10 @@ def test_cli_quiet_flags(tmp_path, small_dir, monkeypatch) -> None:  # noqa: ANN
     assert tty.getvalue() == ""
     assert main(["-q", "ingest", str(small_dir)]) == 0
     assert tty.getvalue() == ""
+    assert main(["ingest", str(small_dir)]) == 0  # the same files again: not even read
+    shown = tty.getvalue()
+    assert "checking" in shown and "unchanged" in shown and "reading" not in shown
+    monkeypatch.setenv("LEARNMAP_DATABASE_URL", f"sqlite:///{tmp_path / 'r.db'}")
     assert main(["ingest", str(small_dir)]) == 0
     shown = tty.getvalue()
-    assert "reading" in shown and "validating" in shown and "unchanged" in shown
+    assert "reading" in shown and "validating" in shown and "inserting" in shown

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from engine import store as store_module
 from engine.errors import StoreError, ValidationError
 from engine.ingest import ingest
 from engine.readers import read_dataset
@@ -65,18 +66,23 @@ def test_changed_record_with_same_id_is_an_update(store: Store, tmp_path: Path) 
     assert len(p) == 2
 
 
+@pytest.mark.parametrize("bulk", [True, False], ids=["bulk", "upsert"])
 def test_failed_write_rolls_back_everything(
-    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bulk: bool
 ) -> None:
+    """A failure on the last table, after the others were written, leaves nothing: on
+    the bulk load (SQLite first ingest) and on the SQLAlchemy path."""
+    monkeypatch.setattr(store_module, "BULK", bulk)
     typed = validate_dataset(read_dataset(write_tiny(tmp_path / "a")))
-    original = Store._write_table
+    method = "_bulk_table" if bulk and store.engine.dialect.name == "sqlite" else "_write_table"
+    original = getattr(Store, method)
 
     def explode(self: Store, conn, name: str, frame: pd.DataFrame, bar=None):  # noqa: ANN001
         if name == "outcomes":
             raise __import__("sqlalchemy").exc.OperationalError("disk full", {}, Exception())
         return original(self, conn, name, frame, bar)
 
-    monkeypatch.setattr(Store, "_write_table", explode)
+    monkeypatch.setattr(Store, method, explode)
     with pytest.raises(StoreError, match="nothing was written"):
         store.write(typed)
     assert sum(store.counts().values()) == 0
@@ -196,14 +202,15 @@ def test_progress_bar_says_what_it_is_doing(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    folder = write_tiny(tmp_path / "a")
-    ingest(folder, store)
+    ingest(write_tiny(tmp_path / "a"), store)
     capsys.readouterr()
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)  # bars show
-    ingest(folder, store, progress=True)
+    # the same rows in other files (rows reversed): read, compared, all unchanged
+    again = {t: rows[::-1] for t, rows in tiny().items()}
+    ingest(write_tiny(tmp_path / "b", again), store, progress=True)
     err = capsys.readouterr().err
     assert "unchanged" in err and "20 unchanged" in err
-    assert "reading a" in err and "validating" in err and "comparing staff" in err
+    assert "reading b" in err and "validating" in err and "comparing staff" in err
     assert not any(word in err for word in ("writing", "inserting", "updating"))
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.policy import load_policy
 from features.compliance import compliance
@@ -177,3 +180,56 @@ def test_programme_report_tables_and_charts(tmp_path: Path, national) -> None:  
     assert head["remaining"] == rep.coverage_by_region["remaining"].sum()
     left = ~snap.employed & (st["remaining"] > 0).to_numpy()
     assert left.any() and head["remaining"] == st["remaining"].sum() - st["remaining"][left].sum()
+
+
+def _role_status_by_explode(employed, status):  # noqa: ANN001, ANN202
+    """role_status as plain pandas says it: split, explode, group, count."""
+    from features.compliance import STATUSES
+
+    st = status[employed]
+    st = st[st["required"] > 0]
+    roles = st.assign(role=st["role"].str.split("|")).explode("role")
+    counts = roles.groupby(["org_id", "role", "status"], observed=True).size().unstack(fill_value=0)
+    counts = counts.reindex(columns=list(STATUSES), fill_value=0)
+    counts.columns = list(STATUSES)
+    counts.insert(0, "n", counts.sum(axis=1))
+    for s in STATUSES:
+        counts[f"share_{s}"] = (counts[s] / counts["n"]).round(4)
+    return counts.reset_index()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    people=st.lists(
+        st.tuples(
+            st.sampled_from(["O1", "O2", "O10", "Ｏ3"]),
+            st.lists(st.sampled_from(["head", "finance", "hr", "other"]), min_size=1, max_size=3),
+            st.sampled_from(["met", "on_track", "at_risk", "overdue"]),
+            st.sampled_from([0, 1, 2]),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_role_status_counts_each_role_of_each_person(people) -> None:  # noqa: ANN001
+    """The integer path (role combinations split once) gives the table a plain
+    split-and-explode gives, for any mix of organizations, roles and statuses."""
+    from types import SimpleNamespace
+
+    status = pd.DataFrame(
+        {
+            "org_id": [p[0] for p in people],
+            "role": ["|".join(dict.fromkeys(p[1])) for p in people],
+            "status": [p[2] for p in people],
+            "required": [p[3] for p in people],
+        }
+    )
+    employed = np.array([p[4] for p in people])
+    got = role_status(SimpleNamespace(employed=employed), status)
+    want = _role_status_by_explode(employed, status)
+    if want.empty:
+        assert got.empty
+        return
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    assert (got["n"] == got[["met", "on_track", "at_risk", "overdue"]].sum(axis=1)).all()
