@@ -25,6 +25,7 @@ from engine import progress as bars
 from engine.errors import ValidationError
 from engine.readers import DATA_SUFFIXES, RawTable, read_dataset
 from engine.schema import TABLE_ORDER, TABLES, resolve_table
+from engine.stats import warm
 from engine.store import Store, WriteCount
 from engine.synonyms import synonyms
 from engine.validate import validate_dataset
@@ -94,6 +95,11 @@ def _ingest(
     if files is not None and set(written or ()) != set(typed):
         written = None  # a file was not read as the table its name says: record nothing
     counts = store.write(typed, progress=progress, files=written)
+    if any(c.new or c.updated for c in counts.values()):
+        # One-person reads (``learnmap profile``) need per-version score facts; build
+        # them now, while the data is warm, rather than on the first person's call.
+        with bars.spinner("preparing one-person reads", enabled=progress):
+            warm(store)
     both = {**same, **counts}
     return {name: both[name] for name in TABLE_ORDER if name in both}
 

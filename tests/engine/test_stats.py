@@ -311,3 +311,22 @@ def test_the_write_hook_prepares_the_facts_and_passes_the_result_on(
     statements = _traced(demo_sqlite)
     facts = score_facts(demo_sqlite)  # from the cache: no statement at all
     assert len(facts) > 0 and statements == []
+
+
+def test_ingest_prepares_one_person_reads(
+    small_dir: Path,
+    small_tables: dict[str, pd.DataFrame],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After ``learnmap ingest`` the first person's call, for any date, reads no whole
+    table: the ingest built the score facts for the new data version."""
+    monkeypatch.setenv("LEARNMAP_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr("engine.scan.uses_adbc", lambda _store: False)
+    store = Store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    ingest(small_dir, store)
+    statements = _traced(store)
+    sid = small_tables["assessments"]["staff_id"].iloc[0]
+    person_view(store, sid, "2026-09-30")
+    assert statements, "the trace saw nothing"
+    assert _whole_table_reads(statements) == []
