@@ -29,7 +29,10 @@ override ``_reasons``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import ClassVar, Self
@@ -51,6 +54,7 @@ __all__ = [
     "Tables",
     "admissible",
     "build_interactions",
+    "shared_preparation",
     "tables_as_of",
 ]
 
@@ -97,6 +101,84 @@ class Filters:
     sessions_to: date | str | None = None
 
 
+#: While ``shared_preparation`` is active: key → (result, weak references to its inputs),
+#: least recently used first.
+_SHARED: OrderedDict[tuple, tuple[object, list[weakref.ref]]] | None = None
+_SHARED_SIZE = 12
+
+
+@contextmanager
+def shared_preparation(size: int = _SHARED_SIZE) -> Iterator[None]:
+    """Reuse the preparation every ``fit`` repeats — ``tables_as_of``, the session
+    schedule and ``build_interactions`` — for the same input frames, while active.
+
+    For the experiment harness: every model (and every grid value) of a run fits on
+    the same fold tables, so the as-of view and the completion matrix are built once
+    per fold, not once per fit.  Inputs are matched by identity (the same DataFrame
+    objects), so the results are exactly what a fresh call would return, provided no
+    one modifies a frame in place (nothing in ``models`` does: fitting never writes
+    to its input tables or to ``Interactions``).  ``tables_as_of`` is idempotent, so
+    its result is also recorded as already being as of that date.  At most ``size``
+    results are kept (least recently used dropped first), bounding memory; inputs
+    are not kept alive (weak references), so a caller can free its full tables.
+    ``models.skillgap.Evidence.build`` is shared the same way."""
+    global _SHARED, _SHARED_SIZE
+    outer, outer_size = _SHARED, _SHARED_SIZE
+    if outer is None:
+        _SHARED, _SHARED_SIZE = OrderedDict(), size
+    try:
+        yield
+    finally:
+        if outer is None:
+            _SHARED, _SHARED_SIZE = None, outer_size
+
+
+def tables_key(tables: Tables) -> tuple:
+    return tuple(sorted((name, id(frame)) for name, frame in tables.items()))
+
+
+def shared(key: tuple, inputs: object, make: Callable[[], object]) -> object:
+    """``make()``, reused for the same ``key`` while ``shared_preparation`` is active
+    (see there).  ``key`` names ``inputs`` by ``id``; the entry holds weak references
+    to them and is used only while they are the same live objects."""
+    if _SHARED is None:
+        return make()
+    hit = _lookup(key)
+    if hit is not None:
+        return hit
+    value = make()
+    _remember(key, value, inputs)
+    return value
+
+
+def _objects(inputs: object) -> list[object]:
+    if isinstance(inputs, dict):
+        return list(inputs.values())
+    if isinstance(inputs, tuple):
+        return [o for part in inputs for o in _objects(part)]
+    return [inputs]
+
+
+def _lookup(key: tuple) -> object | None:
+    assert _SHARED is not None
+    hit = _SHARED.get(key)
+    if hit is None:
+        return None
+    value, refs = hit
+    if any(ref() is None for ref in refs):  # an input died: its id may be reused
+        del _SHARED[key]
+        return None
+    _SHARED.move_to_end(key)
+    return value
+
+
+def _remember(key: tuple, value: object, inputs: object) -> None:
+    assert _SHARED is not None
+    _SHARED[key] = (value, [weakref.ref(o) for o in _objects(inputs)])
+    while len(_SHARED) > _SHARED_SIZE:
+        _SHARED.popitem(last=False)
+
+
 def _as_ts(value: date | str | pd.Timestamp) -> np.datetime64:
     try:
         return pd.Timestamp(value).normalize().to_datetime64()
@@ -118,6 +200,19 @@ def tables_as_of(tables: Tables, as_of: date | str | pd.Timestamp) -> Tables:
     role_requirements) are kept whole: they carry no dates.
     """
     t = _as_ts(as_of)
+    key = ("as_of", tables_key(tables), t)
+    if _SHARED is None:
+        return _tables_as_of(tables, t)
+    hit = _lookup(key)
+    if hit is not None:
+        return hit  # type: ignore[return-value]
+    out = _tables_as_of(tables, t)
+    _remember(key, out, tables)
+    _remember(("as_of", tables_key(out), t), out, out)  # idempotent
+    return out
+
+
+def _tables_as_of(tables: Tables, t: np.datetime64) -> Tables:
     out = dict(tables)
     for name, col in RECORD_DATES.items():
         if name in tables:
@@ -145,6 +240,12 @@ def tables_as_of(tables: Tables, as_of: date | str | pd.Timestamp) -> Tables:
 
 def _schedule(tables: Tables, as_of: date | str | pd.Timestamp | None) -> pd.DataFrame | None:
     """Sessions (all of them: a schedule) with ``free`` seats as of ``as_of``."""
+    t = None if as_of is None else _as_ts(as_of)
+    key = ("schedule", tables_key(tables), t)
+    return shared(key, tables, lambda: _make_schedule(tables, as_of))  # type: ignore[return-value]
+
+
+def _make_schedule(tables: Tables, as_of: date | str | pd.Timestamp | None) -> pd.DataFrame | None:
     ses = tables.get("sessions")
     if ses is None or "module_id" not in ses:
         return None
@@ -222,6 +323,11 @@ def _prereq_matrix(items: pd.Index, prerequisites: pd.Series) -> sp.csr_matrix:
 
 def build_interactions(tables: Tables) -> Interactions:
     """The ``Interactions`` of canonical tables (completed participations only)."""
+    key = ("interactions", tables_key(tables))
+    return shared(key, tables, lambda: _build_interactions(tables))  # type: ignore[return-value]
+
+
+def _build_interactions(tables: Tables) -> Interactions:
     modules = tables["modules"].sort_values("module_id").reset_index(drop=True)
     items = pd.Index(modules["module_id"].astype(str).to_numpy(dtype=object), dtype=object)
     staff_ids = tables["staff"]["staff_id"].astype(str).to_numpy(dtype=object)
