@@ -2,9 +2,10 @@
 the risk model loaded from ``learnmap train``'s artifacts, and whole-store views per
 date (statuses, staff and organization risk, the programme report).
 
-Models are loaded once at start-up.  The recommender has no artifact of its own
-(``learnmap train`` saves the risk model only), so it is fitted from the store at
-start-up — and again on ``POST /v1/admin/reload?refit_recommender=true``.  A reload
+Models are loaded once at start-up.  The recommender is loaded from its saved
+artifact (``models.rec_artifacts``) when one was fitted as of the served date on the
+data now in the store; otherwise it is fitted from the store and saved for the next
+start-up (likewise on ``POST /v1/admin/reload?refit_recommender=true``).  A reload
 loads the new risk artifact completely (manifest, hash, policy and feature checks of
 ``models.artifacts.load``, then a type check) before swapping it in; a broken or
 mismatched artifact leaves the working model in place.
@@ -36,7 +37,7 @@ from engine.store import Store
 from features.compliance import compliance
 from features.report import Report, programme_report
 from features.snapshot import Snapshot, snapshot, to_timestamp
-from models import artifacts
+from models import artifacts, rec_artifacts
 from models.org_risk import score_orgs
 from models.registry import create
 from models.risk import UNIT_WORDS, StaffRisk, as_of_view
@@ -109,7 +110,7 @@ class Service:
         ensure_person_indexes(self.store)
         self.pseudo = Pseudonymizer(db.pseudonym_salt(self.engine))
         self.load_risk()
-        self.fit_recommender()
+        self.fit_recommender(use_artifact=True)
 
     def stop(self) -> None:
         if self.recs is not None:
@@ -140,7 +141,10 @@ class Service:
             self._views.clear()
         return True, f"risk model trained as of {manifest.get('as_of')} loaded"
 
-    def fit_recommender(self, background: bool | None = None) -> None:
+    def fit_recommender(self, background: bool | None = None, use_artifact: bool = False) -> None:
+        """Fit the recommender from the store (and save it); with ``use_artifact``
+        (start-up) load the saved one instead when it matches (``models.rec_artifacts``).
+        A reload asking to refit always refits."""
         t0 = time.perf_counter()
         tables = self.store.load()
         self.staff_org = dict(
@@ -154,9 +158,22 @@ class Service:
         if tables["staff"].empty:
             self.recommender_state = "empty store: run `learnmap ingest DIR` first"
             return
-        self.recommender_state = "fitting"
-        model = create(self.settings.recommender)
-        model.fit(tables, self.settings.as_of)
+        name, as_of, root = self.settings.recommender, self.settings.as_of, self.settings.model_dir
+        how = "loaded from its artifact"
+        try:
+            if not use_artifact:
+                raise LearnmapError("a refit was asked for")
+            model, _ = rec_artifacts.load(name, as_of, tables, root=root)
+        except Exception as exc:  # missing, stale or damaged: fit instead
+            log.info("recommender %s: not loaded (%s); fitting", name, exc)
+            self.recommender_state = "fitting"
+            model = create(name)
+            model.fit(tables, as_of)
+            how = "fitted from the store"
+            try:
+                rec_artifacts.save(model, name, tables, as_of, root=root)
+            except (OSError, LearnmapError) as exc:
+                log.warning("recommender %s not saved: %s", name, exc)
         del tables
         old = self.recs
         self.recs = RecommendationCache(model, self.settings.cache_k)
@@ -165,8 +182,9 @@ class Service:
         self.recommender_state = "fitted"
         self.recommender_fitted_at = datetime.now(UTC).isoformat(timespec="seconds")
         log.info(
-            "recommender %s fitted from the store as of %s in %.1fs (no persisted artifact)",
+            "recommender %s %s as of %s in %.1fs",
             self.settings.recommender,
+            how,
             self.settings.as_of,
             time.perf_counter() - t0,
         )

@@ -39,17 +39,76 @@ RANKING_METRICS = ("ndcg", "recall", "precision", "map", "mrr", "coverage", "adm
 RISK_METRICS = ("roc_auc", "pr_auc", "base_rate", "brier", "ece", "lift@10%", "share_error")
 
 
-def _hits(recs: pd.DataFrame, test: pd.DataFrame, k: int) -> tuple[pd.DataFrame, pd.Series]:
-    """Per (person, rank ≤ k) whether the module is a test item; and |T| per person."""
-    n_true = test.drop_duplicates(["staff_id", "module_id"]).groupby("staff_id").size()
-    top = recs[(recs["rank"] <= k) & recs["staff_id"].isin(n_true.index)]
-    truth = set(zip(test["staff_id"], test["module_id"], strict=True))
-    hit = np.fromiter(
-        ((s, m) in truth for s, m in zip(top["staff_id"], top["module_id"], strict=True)),
-        dtype=bool,
-        count=len(top),
-    )
-    return top.assign(hit=hit), n_true
+class RankingTruth:
+    """The test pairs of one split, indexed once; ``score`` gives ``ranking_metrics``.
+
+    The harness scores many models (and grid values) against the same test pairs, so
+    the pairs are turned into integer keys once and each scoring is a few vectorised
+    passes (sorted-key lookups and ``bincount``), not Python sets and group-bys."""
+
+    def __init__(self, test: pd.DataFrame, k: int) -> None:
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        self.k = k
+        staff = test["staff_id"].to_numpy(dtype=object)
+        mods = test["module_id"].to_numpy(dtype=object)
+        self.users = pd.Index(np.unique(staff.astype(str)), dtype=object)
+        self.items = pd.Index(np.unique(mods.astype(str)), dtype=object)
+        if len(self.users) == 0:
+            raise ValueError("no person has a test item: nothing to score")
+        u = self.users.get_indexer(staff.astype(str))
+        i = self.items.get_indexer(mods.astype(str))
+        self.keys = np.unique(u.astype(np.int64) * len(self.items) + i)
+        self.n_true = np.bincount(self.keys // len(self.items), minlength=len(self.users))
+        ideal_disc = np.cumsum(1.0 / np.log2(np.arange(2, k + 2)))
+        self.idcg = ideal_disc[np.minimum(self.n_true, k) - 1]
+
+    def score(
+        self,
+        recs: pd.DataFrame,
+        n_catalogue: int,
+        admissible_pairs: np.ndarray | pd.Series | None = None,
+    ) -> dict[str, float]:
+        """Ranking metrics of ``recs`` (staff_id, rank, module_id); see the module
+        docstring.  ``admissible_pairs``: one bool per row of ``recs``."""
+        k, n_users = self.k, len(self.users)
+        rank_all = recs["rank"].to_numpy()
+        sel = rank_all <= k
+        r = self.users.get_indexer(recs["staff_id"].to_numpy(dtype=object)[sel].astype(str))
+        c = self.items.get_indexer(recs["module_id"].to_numpy(dtype=object)[sel].astype(str))
+        rank = rank_all[sel]
+        scored = r >= 0
+        r, c, rank = r[scored], c[scored], rank[scored]
+        key = r.astype(np.int64) * len(self.items) + c
+        pos = np.minimum(np.searchsorted(self.keys, key), max(len(self.keys) - 1, 0))
+        hit = (c >= 0) & (self.keys[pos] == key)
+        # per person in rank order: hits so far (precision@i at each hit)
+        order = np.lexsort((rank, r))
+        r, rank, hit = r[order], rank[order], hit[order]
+        cum = np.cumsum(hit)
+        start = np.r_[True, r[1:] != r[:-1]] if len(r) else np.zeros(0, bool)
+        before = np.maximum.accumulate(np.where(start, np.r_[0, cum[:-1]], 0)) if len(r) else cum
+        so_far = cum - before
+        disc = 1.0 / np.log2(rank + 1.0)
+        dcg = np.bincount(r, weights=disc * hit, minlength=n_users)
+        n_hit = np.bincount(r, weights=hit.astype(float), minlength=n_users)
+        ap = np.bincount(
+            r, weights=np.where(hit, so_far / rank, 0.0), minlength=n_users
+        ) / np.minimum(self.n_true, k)
+        first = np.full(n_users, np.inf)
+        np.minimum.at(first, r[hit], rank[hit].astype(float))
+        out = {
+            f"ndcg@{k}": float(np.mean(dcg / self.idcg)),
+            f"recall@{k}": float(np.mean(n_hit / self.n_true)),
+            f"precision@{k}": float(np.mean(n_hit / k)),
+            f"map@{k}": float(np.mean(ap)),
+            "mrr": float(np.mean(1.0 / first)),
+            "coverage": recs.loc[sel, "module_id"].nunique() / n_catalogue,
+        }
+        if admissible_pairs is not None:
+            vals = np.asarray(admissible_pairs, dtype=bool)[sel]
+            out["admissible"] = float(vals.mean()) if len(vals) else float("nan")
+        return out
 
 
 def ranking_metrics(
@@ -60,41 +119,9 @@ def ranking_metrics(
     admissible_pairs: pd.Series | None = None,
 ) -> dict[str, float]:
     """Ranking metrics of ``recs`` (staff_id, rank, module_id) against ``test``
-    (staff_id, module_id).  ``admissible_pairs``: one bool per row of ``recs``."""
-    top, n_true = _hits(recs, test, k)
-    users = n_true.index
-    if len(users) == 0:
-        raise ValueError("no person has a test item: nothing to score")
-    rank = top["rank"].to_numpy()
-    hit = top["hit"].to_numpy()
-    disc = 1.0 / np.log2(rank + 1.0)
-    dcg = pd.Series(disc * hit, index=top["staff_id"]).groupby(level=0).sum()
-    ideal_disc = np.cumsum(1.0 / np.log2(np.arange(2, k + 2)))
-    idcg = pd.Series(ideal_disc[np.minimum(n_true.to_numpy(), k) - 1], index=users)
-    n_hit = pd.Series(hit.astype(float), index=top["staff_id"]).groupby(level=0).sum()
-    # precision@i at each hit = (hits so far) / i
-    cum = top.assign(c=top.groupby("staff_id")["hit"].cumsum())
-    ap_terms = pd.Series(np.where(hit, cum["c"].to_numpy() / rank, 0.0), index=top["staff_id"])
-    ap = ap_terms.groupby(level=0).sum().reindex(users, fill_value=0.0) / np.minimum(n_true, k)
-    first = top[hit].groupby("staff_id")["rank"].min()
-    rr = 1.0 / first
-
-    def mean(s: pd.Series) -> float:
-        return float(s.reindex(users, fill_value=0.0).mean())
-
-    out = {
-        f"ndcg@{k}": mean(dcg.reindex(users, fill_value=0.0) / idcg),
-        f"recall@{k}": mean(n_hit.reindex(users, fill_value=0.0) / n_true),
-        f"precision@{k}": mean(n_hit / k),
-        f"map@{k}": mean(ap),
-        "mrr": mean(rr),
-        "coverage": recs.loc[recs["rank"] <= k, "module_id"].nunique() / n_catalogue,
-    }
-    if admissible_pairs is not None:
-        sel = (recs["rank"] <= k).to_numpy()
-        vals = np.asarray(admissible_pairs, dtype=bool)[sel]
-        out["admissible"] = float(vals.mean()) if len(vals) else float("nan")
-    return out
+    (staff_id, module_id).  ``admissible_pairs``: one bool per row of ``recs``.
+    (To score many models against one test set, build a ``RankingTruth`` once.)"""
+    return RankingTruth(test, k).score(recs, n_catalogue, admissible_pairs)
 
 
 def _check_probs(y: np.ndarray, p: np.ndarray) -> None:

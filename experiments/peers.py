@@ -44,7 +44,7 @@ class _ImplicitPeer(Recommender):
         # implicit warns when BLAS is multi-threaded and about sparse formats it converts
         with threadpool_limits(1, "blas"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self._fit_peer(sp.csr_matrix(data.matrix))
+            self._fit_peer(sp.csr_matrix(data.matrix, copy=True))  # shared: never modified
 
     def _fit_peer(self, x: sp.csr_matrix) -> None:
         raise NotImplementedError

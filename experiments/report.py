@@ -64,9 +64,10 @@ def write_report(
     cfg: ExperimentConfig,
     results: list,
     metrics: pd.DataFrame,
-    tables: dict[str, pd.DataFrame],
+    sizes: dict[str, int],
     notes: dict | None = None,
 ) -> Path:
+    """``sizes``: rows per input table (``experiments.data.describe``)."""
     from experiments.runner import _atomic_write
 
     lines = [
@@ -76,9 +77,7 @@ def write_report(
         + (f"; k = {cfg.k}" if cfg.task == "recommend" else ""),
         f"- data: `{cfg.resolved()['data']}` — "
         + ", ".join(
-            f"{n} {len(t):,}"
-            for n, t in tables.items()
-            if n in ("staff", "modules", "participations")
+            f"{n} {c:,}" for n, c in sizes.items() if n in ("staff", "modules", "participations")
         ),
         f"- split: `{cfg.resolved()['split']}`",
         *(f"- {k}: {v}" for k, v in (notes or {}).items()),

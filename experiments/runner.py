@@ -47,6 +47,7 @@ from experiments.tasks import (
     run_recommend_model,
     run_risk_model,
 )
+from models.base import shared_preparation
 
 log = logging.getLogger(__name__)
 PARTS_VERSION = 1
@@ -146,6 +147,13 @@ def run_experiment(
     if cfg.data.get("format") == "oulad":
         return _run_oulad(cfg, run_dir, progress, fresh)
     check_models(cfg)
+    # every model and grid value fits on the same fold tables: build their as-of view
+    # and completion matrix once (models.base.shared_preparation)
+    with shared_preparation():
+        return _run(cfg, run_dir, progress, fresh)
+
+
+def _run(cfg: ExperimentConfig, run_dir: Path | None, progress: bool, fresh: bool) -> pd.DataFrame:
     tables, truth = load_data(cfg.data)
     if truth is None and any(m.name == "oracle" for m in cfg.models):
         raise LearnmapError(
@@ -163,6 +171,9 @@ def run_experiment(
             ctx, runner = None, None
     except ValueError as exc:  # the split cannot be made on this data
         raise LearnmapError(f"{cfg.source}: [split] {exc}") from exc
+    sizes = describe(tables)
+    if runner is not None:  # the folds hold what the models need: free the full tables
+        del tables
     # everything is checked: only now is anything written
     if run_dir is not None:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -185,7 +196,7 @@ def run_experiment(
     metrics = _with_means([r for res in results for r in res.records])
     if run_dir is not None:
         notes = ctx.describe() if ctx is not None else {}
-        _write_outputs(run_dir, cfg, results, metrics, tables, notes)
+        _write_outputs(run_dir, cfg, results, metrics, sizes, notes)
     return metrics
 
 
@@ -212,7 +223,7 @@ def _write_outputs(
     cfg: ExperimentConfig,
     results: list[ModelResult],
     metrics: pd.DataFrame,
-    tables: dict[str, pd.DataFrame],
+    sizes: dict[str, int],
     notes: dict[str, Any],
 ) -> None:
     from experiments.plots import write_plots
@@ -227,7 +238,7 @@ def _write_outputs(
         run_dir / "config.json", json.dumps(resolved, ensure_ascii=False, indent=1, default=str)
     )
     env = environment(cfg.seeds)
-    env["data"] = describe(tables)
+    env["data"] = sizes
     _atomic_write(run_dir / "environment.json", json.dumps(env, ensure_ascii=False, indent=1))
     records = [{k: _clean(v) for k, v in r.items()} for r in metrics.to_dict("records")]
     _atomic_write(
@@ -237,5 +248,5 @@ def _write_outputs(
     predictions = pd.concat(preds, ignore_index=True) if preds else None
     if predictions is not None:
         _atomic_write(run_dir / "predictions.csv", predictions.to_csv(index=False))
-    write_report(run_dir / "report.md", cfg, results, metrics, tables, notes)
+    write_report(run_dir / "report.md", cfg, results, metrics, sizes, notes)
     write_plots(run_dir, cfg, metrics, predictions)

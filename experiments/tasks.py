@@ -29,7 +29,7 @@ import pandas as pd
 from engine.errors import LearnmapError
 from engine.policy import load_policy
 from experiments.config import ExperimentConfig, ModelConfig
-from experiments.metrics import gains, ranking_metrics, risk_metrics
+from experiments.metrics import RankingTruth, gains, risk_metrics
 from experiments.splits import (
     RecommendFold,
     RiskFold,
@@ -103,6 +103,7 @@ class RecommendContext:
         self.n_catalogue = len(tables["modules"])
         self._val: RecommendFold | None = None
         self._adm: dict[str, Callable[[pd.DataFrame], np.ndarray]] = {}
+        self._truth: dict[str, RankingTruth] = {}
 
     def describe(self) -> dict[str, object]:
         f = self.fold
@@ -149,9 +150,13 @@ class RecommendContext:
         else:
             est.fit(fold.train, fold.as_of)
         recs = est.recommend(fold.people, k=self.cfg.k, filters=self.filters)
-        return ranking_metrics(
-            recs, fold.test, self.cfg.k, self.n_catalogue, self.admissible_of(fold)(recs)
-        )
+        return self.truth_of(fold).score(recs, self.n_catalogue, self.admissible_of(fold)(recs))
+
+    def truth_of(self, fold: RecommendFold) -> RankingTruth:
+        """The fold's test pairs, indexed once for every model scored on it."""
+        if fold.name not in self._truth:
+            self._truth[fold.name] = RankingTruth(fold.test, self.cfg.k)
+        return self._truth[fold.name]
 
 
 def _grid(m: ModelConfig, cfg: ExperimentConfig) -> list[dict[str, Any]]:

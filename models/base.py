@@ -29,7 +29,10 @@ override ``_reasons``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import ClassVar, Self
@@ -51,6 +54,7 @@ __all__ = [
     "Tables",
     "admissible",
     "build_interactions",
+    "shared_preparation",
     "tables_as_of",
 ]
 
@@ -76,6 +80,13 @@ class Filters:
 
     exclude_completed : drop modules the person has already completed.
     prerequisites     : keep only modules whose prerequisites the person has completed.
+    offer_prerequisites : with ``prerequisites``, a module held back only by unmet
+                        prerequisites is not lost: its missing prerequisites that the
+                        person can take now are offered in its place, ranked by its
+                        score (a prerequisite's own score counts if higher), with the
+                        reason "prerequisite for <module>".  Chains are followed (the
+                        prerequisite of a prerequisite).  Off by default: the harness
+                        scores models on what they recommend directly.
     modes, tiers      : keep only these modes / tiers (None = any).
     exclude_modules   : module ids never to recommend (e.g. retired modules).
     sessions_from, sessions_to : when either is given, keep only modules one can take
@@ -90,11 +101,90 @@ class Filters:
 
     exclude_completed: bool = True
     prerequisites: bool = True
+    offer_prerequisites: bool = False
     modes: tuple[str, ...] | None = None
     tiers: tuple[str, ...] | None = None
     exclude_modules: frozenset[str] = field(default_factory=frozenset)
     sessions_from: date | str | None = None
     sessions_to: date | str | None = None
+
+
+#: While ``shared_preparation`` is active: key → (result, weak references to its inputs),
+#: least recently used first.
+_SHARED: OrderedDict[tuple, tuple[object, list[weakref.ref]]] | None = None
+_SHARED_SIZE = 12
+
+
+@contextmanager
+def shared_preparation(size: int = _SHARED_SIZE) -> Iterator[None]:
+    """Reuse the preparation every ``fit`` repeats — ``tables_as_of``, the session
+    schedule and ``build_interactions`` — for the same input frames, while active.
+
+    For the experiment harness: every model (and every grid value) of a run fits on
+    the same fold tables, so the as-of view and the completion matrix are built once
+    per fold, not once per fit.  Inputs are matched by identity (the same DataFrame
+    objects), so the results are exactly what a fresh call would return, provided no
+    one modifies a frame in place (nothing in ``models`` does: fitting never writes
+    to its input tables or to ``Interactions``).  ``tables_as_of`` is idempotent, so
+    its result is also recorded as already being as of that date.  At most ``size``
+    results are kept (least recently used dropped first), bounding memory; inputs
+    are not kept alive (weak references), so a caller can free its full tables.
+    ``models.skillgap.Evidence.build`` is shared the same way."""
+    global _SHARED, _SHARED_SIZE
+    outer, outer_size = _SHARED, _SHARED_SIZE
+    if outer is None:
+        _SHARED, _SHARED_SIZE = OrderedDict(), size
+    try:
+        yield
+    finally:
+        if outer is None:
+            _SHARED, _SHARED_SIZE = None, outer_size
+
+
+def tables_key(tables: Tables) -> tuple:
+    return tuple(sorted((name, id(frame)) for name, frame in tables.items()))
+
+
+def shared(key: tuple, inputs: object, make: Callable[[], object]) -> object:
+    """``make()``, reused for the same ``key`` while ``shared_preparation`` is active
+    (see there).  ``key`` names ``inputs`` by ``id``; the entry holds weak references
+    to them and is used only while they are the same live objects."""
+    if _SHARED is None:
+        return make()
+    hit = _lookup(key)
+    if hit is not None:
+        return hit
+    value = make()
+    _remember(key, value, inputs)
+    return value
+
+
+def _objects(inputs: object) -> list[object]:
+    if isinstance(inputs, dict):
+        return list(inputs.values())
+    if isinstance(inputs, tuple):
+        return [o for part in inputs for o in _objects(part)]
+    return [inputs]
+
+
+def _lookup(key: tuple) -> object | None:
+    assert _SHARED is not None
+    hit = _SHARED.get(key)
+    if hit is None:
+        return None
+    value, refs = hit
+    if any(ref() is None for ref in refs):  # an input died: its id may be reused
+        del _SHARED[key]
+        return None
+    _SHARED.move_to_end(key)
+    return value
+
+
+def _remember(key: tuple, value: object, inputs: object) -> None:
+    assert _SHARED is not None
+    _SHARED[key] = (value, [weakref.ref(o) for o in _objects(inputs)])
+    while len(_SHARED) > _SHARED_SIZE:
+        _SHARED.popitem(last=False)
 
 
 def _as_ts(value: date | str | pd.Timestamp) -> np.datetime64:
@@ -118,6 +208,19 @@ def tables_as_of(tables: Tables, as_of: date | str | pd.Timestamp) -> Tables:
     role_requirements) are kept whole: they carry no dates.
     """
     t = _as_ts(as_of)
+    key = ("as_of", tables_key(tables), t)
+    if _SHARED is None:
+        return _tables_as_of(tables, t)
+    hit = _lookup(key)
+    if hit is not None:
+        return hit  # type: ignore[return-value]
+    out = _tables_as_of(tables, t)
+    _remember(key, out, tables)
+    _remember(("as_of", tables_key(out), t), out, out)  # idempotent
+    return out
+
+
+def _tables_as_of(tables: Tables, t: np.datetime64) -> Tables:
     out = dict(tables)
     for name, col in RECORD_DATES.items():
         if name in tables:
@@ -145,6 +248,12 @@ def tables_as_of(tables: Tables, as_of: date | str | pd.Timestamp) -> Tables:
 
 def _schedule(tables: Tables, as_of: date | str | pd.Timestamp | None) -> pd.DataFrame | None:
     """Sessions (all of them: a schedule) with ``free`` seats as of ``as_of``."""
+    t = None if as_of is None else _as_ts(as_of)
+    key = ("schedule", tables_key(tables), t)
+    return shared(key, tables, lambda: _make_schedule(tables, as_of))  # type: ignore[return-value]
+
+
+def _make_schedule(tables: Tables, as_of: date | str | pd.Timestamp | None) -> pd.DataFrame | None:
     ses = tables.get("sessions")
     if ses is None or "module_id" not in ses:
         return None
@@ -222,6 +331,11 @@ def _prereq_matrix(items: pd.Index, prerequisites: pd.Series) -> sp.csr_matrix:
 
 def build_interactions(tables: Tables) -> Interactions:
     """The ``Interactions`` of canonical tables (completed participations only)."""
+    key = ("interactions", tables_key(tables))
+    return shared(key, tables, lambda: _build_interactions(tables))  # type: ignore[return-value]
+
+
+def _build_interactions(tables: Tables) -> Interactions:
     modules = tables["modules"].sort_values("module_id").reset_index(drop=True)
     items = pd.Index(modules["module_id"].astype(str).to_numpy(dtype=object), dtype=object)
     staff_ids = tables["staff"]["staff_id"].astype(str).to_numpy(dtype=object)
@@ -256,13 +370,69 @@ class Batch:
     rows: np.ndarray
     history: sp.csr_matrix
     prereq: sp.csr_matrix | None = None
+    #: True when blocked modules may be offered through their prerequisites: models
+    #: that restrict their candidates to admissible modules should also score those
+    #: (``candidates()``).
+    offer: bool = False
     _adm: np.ndarray | None = field(default=None, repr=False)
+
+    def candidates(self) -> np.ndarray:
+        """Modules a model should score: admissible ones, and with ``offer`` also those
+        held back only by unmet prerequisites (not completed)."""
+        adm = self.admissible()
+        if not self.offer:
+            return adm
+        return adm | ~(np.asarray(self.history.todense()) > 0)
 
     def admissible(self) -> np.ndarray:
         """``admissible(history, prereq)``, computed once per batch."""
         if self._adm is None:
             self._adm = admissible(self.history, self.prereq)
         return self._adm
+
+
+def offer_prerequisites(
+    scores: np.ndarray, batch: Batch, allowed: np.ndarray, rounds: int = 4
+) -> tuple[np.ndarray, np.ndarray]:
+    """Scores with blocked modules' scores passed to their missing prerequisites.
+
+    A module is *blocked* for a person when they have not completed it and some
+    prerequisite is missing.  Each missing prerequisite ``p`` of a blocked module ``j``
+    (``p`` not completed, ``allowed[p]``) receives ``j``'s score; a blocked ``p``
+    passes it on to its own missing prerequisites (up to ``rounds`` links).  Where the
+    received score beats the module's own, it replaces it and ``via`` names ``j``
+    (the module it unlocks directly); elsewhere ``via`` is −1.  Ties go to the
+    blocked module first in catalogue order.  Only admissible modules gain: the
+    caller removes the rest as before."""
+    adm = batch.admissible()
+    done = np.asarray(batch.history.todense()) > 0
+    blocked = ~adm & ~done
+    prereq = batch.prereq.tocsr()
+    n, n_items = scores.shape
+    passing = np.where(blocked, scores, -np.inf)
+    best = np.full((n, n_items), -np.inf)
+    via = np.full((n, n_items), -1, dtype=np.int64)
+    needs = np.flatnonzero(np.diff(prereq.indptr))
+    for _ in range(rounds):
+        changed = False
+        for j in needs:
+            src = passing[:, j]
+            if not np.isfinite(src).any():
+                continue
+            for p in prereq.indices[prereq.indptr[j] : prereq.indptr[j + 1]]:
+                if not allowed[p]:
+                    continue
+                gain = (src > best[:, p]) & ~done[:, p]
+                if gain.any():
+                    best[gain, p] = src[gain]
+                    via[gain, p] = j
+                    changed = True
+        passing = np.where(blocked, np.maximum(passing, best), -np.inf)
+        if not changed:
+            break
+    take = adm & (best > scores)
+    out = np.where(take, best, scores)
+    return out, np.where(take, via, -1)
 
 
 class Recommender(BaseEstimator):
@@ -306,7 +476,8 @@ class Recommender(BaseEstimator):
         for lo in range(0, len(ids), _CHUNK):
             chunk = ids[lo : lo + _CHUNK]
             rows = self.data_.rows(chunk)
-            batch = Batch(chunk, rows, self.data_.history(rows), self.data_.prereq)
+            offer = filters.prerequisites and filters.offer_prerequisites
+            batch = Batch(chunk, rows, self.data_.history(rows), self.data_.prereq, offer)
             scores = np.asarray(self._scores(batch), dtype=np.float64)
             if scores.shape != (len(chunk), len(self.data_.items)):
                 raise ValueError(
@@ -315,11 +486,14 @@ class Recommender(BaseEstimator):
                 )
             scores = np.where(np.isnan(scores), -np.inf, scores)
             scores[:, ~static] = -np.inf
+            via = None
             if filters.prerequisites:
+                if offer:
+                    scores, via = offer_prerequisites(scores, batch, static)
                 scores[~batch.admissible()] = -np.inf
             elif filters.exclude_completed:
                 scores[np.asarray(batch.history.todense()) > 0] = -np.inf
-            parts.append(self._top_k(batch, scores, k, self._quota_first(batch)))
+            parts.append(self._top_k(batch, scores, k, self._quota_first(batch), via))
         if not parts:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in RECOMMEND_COLUMNS})
         return pd.concat(parts, ignore_index=True)
@@ -335,6 +509,12 @@ class Recommender(BaseEstimator):
         return np.full(len(person), self.reason, dtype=object)
 
     # -- helpers ----------------------------------------------------------------------
+    def _titles(self) -> np.ndarray:
+        mods = self.data_.modules
+        if "title" in mods:
+            return mods["title"].fillna(mods["module_id"]).astype(str).to_numpy(dtype=object)
+        return self.data_.items.to_numpy(dtype=object)
+
     def _static_mask(self, filters: Filters) -> np.ndarray:
         mods = self.data_.modules
         keep = np.ones(len(mods), bool)
@@ -375,7 +555,12 @@ class Recommender(BaseEstimator):
         return behind[:, None] & q.counts[None, :]
 
     def _top_k(
-        self, batch: Batch, scores: np.ndarray, k: int, first: np.ndarray | None = None
+        self,
+        batch: Batch,
+        scores: np.ndarray,
+        k: int,
+        first: np.ndarray | None = None,
+        via: np.ndarray | None = None,
     ) -> pd.DataFrame:
         n, n_items = scores.shape
         kk = min(k, n_items)
@@ -394,6 +579,10 @@ class Recommender(BaseEstimator):
         person, item, val = person[ok], item[ok], val[ok]
         rank = (np.tile(np.arange(1, kk + 1), n))[ok]
         reasons = self._reasons(batch, person, item)
+        if via is not None and len(person):
+            titles = self._titles()
+            for j in np.flatnonzero(via[person, item] >= 0):
+                reasons[j] = f"prerequisite for {titles[via[person[j], item[j]]]}"
         if first is not None and len(person):
             q = self.quota_
             for j in np.flatnonzero(first[person, item]):

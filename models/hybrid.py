@@ -258,7 +258,7 @@ class Hybrid(Recommender):
         sig = self.signals_
         feats = sig.features(batch.rows, batch.history)
         adm = (
-            batch.admissible()
+            batch.candidates()
             if batch.prereq is not None
             else admissible(batch.history, self.data_.prereq)
         )

@@ -55,6 +55,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         tiers=tuple(args.tier) if args.tier else None,
         sessions_from=args.sessions_from,
         sessions_to=args.sessions_to,
+        offer_prerequisites=args.offer_prerequisites,
     )
     policy = None if args.policy in ("", "none") else args.policy
     tables = _tables()
@@ -151,6 +152,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(self-paced online modules always qualify)",
     )
     p.add_argument("--sessions-to", type=parse_date, help="... and on or before this date")
+    p.add_argument(
+        "--offer-prerequisites",
+        action="store_true",
+        help="offer the missing prerequisite of a module one cannot take yet, in its place "
+        '("prerequisite for ...") instead of leaving it out',
+    )
     p.set_defaults(func=_cmd_recommend)
 
     p = sub.add_parser(

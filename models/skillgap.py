@@ -33,7 +33,7 @@ import scipy.sparse as sp
 
 from features.mastery import skill_mastery
 from features.snapshot import snapshot
-from models.base import Batch, Interactions, Recommender, Tables
+from models.base import Batch, Interactions, Recommender, Tables, shared, tables_key
 
 __all__ = ["MIN_COHORT", "CohortPopularity", "Evidence", "SkillGap"]
 
@@ -81,6 +81,13 @@ class Evidence:
 
     @classmethod
     def build(cls, tables: Tables, data: Interactions) -> Evidence:
+        """The evidence of ``tables`` (reused for the same inputs while
+        ``models.base.shared_preparation`` is active; it is never modified)."""
+        key = ("evidence", tables_key(tables), id(data))
+        return shared(key, (tables, data), lambda: cls._build(tables, data))  # type: ignore[return-value]
+
+    @classmethod
+    def _build(cls, tables: Tables, data: Interactions) -> Evidence:
         users, items = data.users, data.items
         staff = tables["staff"].copy()
         staff["staff_id"] = staff["staff_id"].astype(str)

@@ -118,6 +118,8 @@ def test_cli_recommend_and_allocate(tmp_path: Path, monkeypatch, small_dir, caps
     assert len(online) and (online["module_id"].map(modes) == "online").all()
     assert main([*args, "--sessions-from", "2026-07-01", "--sessions-to", "2026-07-31"]) == 0
     assert "top" in capsys.readouterr().out
+    assert main([*args, "--json", "--offer-prerequisites"]) == 0
+    assert len(pd.DataFrame(json.loads(capsys.readouterr().out))) == 3
     assert main(["recommend", "NOBODY", "--as-of", "2026-06-30"]) == 2
     dest = tmp_path / "all.csv"
     assert main(["recommend", "--all", "--out", str(dest), "--model", "itemknn", "-q"]) == 0

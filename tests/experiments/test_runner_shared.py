@@ -1,0 +1,67 @@
+"""The harness's shared preparation (one as-of view, completion matrix and indexed
+test set per fold, reused by every model) gives the same figures as fitting and
+scoring each model from scratch."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import pytest
+
+import experiments.runner as runner
+import experiments.tasks as tasks
+from experiments import run_experiment
+from experiments.metrics import ranking_metrics
+from models.base import build_interactions, shared_preparation, tables_as_of
+
+MODELS = [
+    {"name": "popularity", "grid": {"window_days": [None, 90]}},
+    {"name": "itemknn", "grid": {"k": [3, 10]}},
+    {"name": "ease", "grid": {"l2": [10.0, 100.0]}},
+    {"name": "hybrid", "max_train_people": 300},
+    {"name": "implicit-als", "iterations": 3, "grid": {"factors": [4, 8]}},
+    {"name": "implicit-cosine", "grid": {"K": [5, 10]}},
+]
+
+
+def test_shared_run_equals_the_direct_path(
+    monkeypatch: pytest.MonkeyPatch, small_dir: Path
+) -> None:
+    cfg = {
+        "task": "recommend",
+        "seeds": [0],
+        "data": {"path": str(small_dir)},
+        "split": {"cut": "2026-03-01", "horizon_days": 120},
+        "models": MODELS,
+    }
+    shared = run_experiment(cfg)
+
+    class Direct(tasks.RecommendContext):
+        def score(self, est, fold):  # noqa: ANN001, ANN202 - the pre-sharing path
+            est.fit(fold.train, fold.as_of)
+            recs = est.recommend(fold.people, k=self.cfg.k, filters=self.filters)
+            adm = self.admissible_of(fold)(recs)
+            return ranking_metrics(recs, fold.test, self.cfg.k, self.n_catalogue, adm)
+
+    monkeypatch.setattr(runner, "shared_preparation", contextlib.nullcontext)
+    monkeypatch.setattr(runner, "RecommendContext", Direct)
+    direct = run_experiment(cfg)
+    assert len(shared) == len(direct) == len(MODELS) * 7 * 2
+    assert shared["value"].tolist() == pytest.approx(direct["value"].tolist(), rel=1e-12)
+
+
+def test_shared_preparation_reuses_by_identity_and_is_idempotent(small_tables: dict) -> None:
+    with shared_preparation():
+        a = tables_as_of(small_tables, "2026-01-31")
+        assert tables_as_of(small_tables, "2026-01-31") is a
+        assert tables_as_of(a, "2026-01-31") is a  # already as of that date
+        assert build_interactions(a) is build_interactions(a)
+        copy = {name: frame.copy() for name, frame in a.items()}
+        assert build_interactions(copy) is not build_interactions(a)
+    fresh = tables_as_of(small_tables, "2026-01-31")
+    assert fresh is not a  # outside the context nothing is kept
+    for name, frame in fresh.items():
+        assert frame.equals(a[name]), name
+    x, y = build_interactions(fresh), build_interactions(a)
+    assert (x.matrix != y.matrix).nnz == 0 and list(x.users) == list(y.users)
