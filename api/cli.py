@@ -86,7 +86,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "serve",
         help="serve the HTTP API (uvicorn)",
         description="Serve the HTTP API on the store (LEARNMAP_DATABASE_URL) with the "
-        "models of LEARNMAP_MODEL_DIR. The recommender is fitted at start-up; "
+        "models of LEARNMAP_MODEL_DIR. The recommender is loaded from its saved artifact "
+        "when model, date and data match, else fitted (and saved) at start-up; "
         "/readyz says when the service is ready. OpenAPI at /openapi.json, docs at /docs.",
     )
     p.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (loopback only)")

@@ -123,9 +123,10 @@ class RecommendationCache:
         k: int,
         modes: Sequence[str] | None = None,
         tiers: Sequence[str] | None = None,
+        offer_prerequisites: bool = False,
     ) -> list[Item]:
         row = self.row_of.get(staff_id, -1)
-        if row >= 0 and self.done[row] and k <= self.k:
+        if row >= 0 and self.done[row] and k <= self.k and not offer_prerequisites:
             ix = self.item_ix[row]
             n_cached = int((ix >= 0).sum())
             keep = ix[:n_cached]
@@ -148,7 +149,9 @@ class RecommendationCache:
                     for i, p in enumerate(pos.tolist())
                 ]
         filters = Filters(
-            modes=tuple(modes) if modes else None, tiers=tuple(tiers) if tiers else None
+            modes=tuple(modes) if modes else None,
+            tiers=tuple(tiers) if tiers else None,
+            offer_prerequisites=offer_prerequisites,
         )
         with self.lock:
             frame = self.model.recommend([staff_id], k=k, filters=filters)

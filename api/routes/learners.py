@@ -58,9 +58,9 @@ def _bad(loc: str, msg: str, kind: str, value: object) -> dict:
     return {"type": kind, "loc": ["query", loc], "msg": msg, "input": value}
 
 
-def _recs_query(request: Request) -> tuple[int, str | None, str | None]:
-    """``k``, ``mode``, ``tier`` from the query string, checked as FastAPI would (422
-    naming the field)."""
+def _recs_query(request: Request) -> tuple[int, str | None, str | None, bool]:
+    """``k``, ``mode``, ``tier``, ``offer_prerequisites`` from the query string, checked
+    as FastAPI would (422 naming the field)."""
     q = request.query_params
     errors = []
     k = 10
@@ -78,9 +78,19 @@ def _recs_query(request: Request) -> tuple[int, str | None, str | None]:
         errors.append(_bad("mode", f"Input should be one of {', '.join(MODES)}", "enum", mode))
     if tier is not None and tier not in TIERS:
         errors.append(_bad("tier", f"Input should be one of {', '.join(TIERS)}", "enum", tier))
+    offer = q.get("offer_prerequisites", "false").lower()
+    if offer not in _BOOLS:
+        errors.append(
+            _bad("offer_prerequisites", "Input should be a valid boolean", "bool_parsing", offer)
+        )
     if errors:
         raise RequestValidationError(errors)
-    return k, mode or None, tier or None
+    return k, mode or None, tier or None, _BOOLS.get(offer, False)
+
+
+# what pydantic accepts as a boolean in a query string
+_BOOLS = {"true": True, "1": True, "yes": True, "on": True}
+_BOOLS |= {"false": False, "0": False, "no": False, "off": False}
 
 
 _RECS_OPENAPI = {
@@ -106,6 +116,14 @@ _RECS_OPENAPI = {
             "required": False,
             "description": "only modules of this tier",
             "schema": {"type": "string", "enum": list(TIERS)},
+        },
+        {
+            "name": "offer_prerequisites",
+            "in": "query",
+            "required": False,
+            "description": "offer the missing prerequisite of a module the person cannot "
+            "take yet, in its place (reason: 'prerequisite for …'); answered live",
+            "schema": {"type": "boolean", "default": False},
         },
     ],
     "security": [{"APIKeyHeader": []}],
@@ -137,7 +155,7 @@ async def recommendations(request: Request) -> Response:
     service: Service = request.app.state.service
     p = await get_principal(request, request.headers.get("x-api-key"))
     staff_id = request.path_params["staff_id"]
-    k, mode, tier = _recs_query(request)
+    k, mode, tier, offer = _recs_query(request)
     _allowed(service, p, staff_id)
     recs = service.recs
     if recs is None:
@@ -152,12 +170,12 @@ async def recommendations(request: Request) -> Response:
         {"staff_id": staff_id, "as_of": settings.as_of.isoformat(), "model": settings.recommender},
         ensure_ascii=False,
     )
-    body = None if (modes or tiers) else recs.cached_json(staff_id, k, head)
+    body = None if (modes or tiers or offer) else recs.cached_json(staff_id, k, head)
     if body is None:
-        if recs.done[row] and k <= recs.k:
+        if recs.done[row] and k <= recs.k and not offer:
             items = recs.get(staff_id, k, modes, tiers)  # a lookup: answered on the event loop
         else:
-            items = await run_in_threadpool(recs.get, staff_id, k, modes, tiers)
+            items = await run_in_threadpool(recs.get, staff_id, k, modes, tiers, offer)
         body = recs.to_json(staff_id, settings.as_of.isoformat(), settings.recommender, items)
     return Response(body, media_type="application/json")
 

@@ -24,6 +24,8 @@ def _live(app, staff_id: str, k: int, filters: Filters | None = None) -> list[tu
         ("k=3&mode=online", 3, Filters(modes=("online",))),
         ("k=5&tier=foundation", 5, Filters(tiers=("foundation",))),
         ("k=60", 60, None),  # deeper than the cache: answered live
+        ("k=10&offer_prerequisites=true", 10, Filters(offer_prerequisites=True)),
+        ("k=10&offer_prerequisites=false", 10, None),
     ],
 )
 def test_served_answer_equals_the_recommender(
@@ -40,7 +42,14 @@ def test_served_answer_equals_the_recommender(
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("k=0", "k"), ("k=101", "k"), ("k=x", "k"), ("mode=video", "mode"), ("tier=x", "tier")],
+    [
+        ("k=0", "k"),
+        ("k=101", "k"),
+        ("k=x", "k"),
+        ("mode=video", "mode"),
+        ("tier=x", "tier"),
+        ("offer_prerequisites=maybe", "offer_prerequisites"),
+    ],
 )
 def test_bad_parameters_are_422_naming_the_field(
     client: TestClient, keys: dict, world: World, query, field
@@ -51,3 +60,18 @@ def test_bad_parameters_are_422_naming_the_field(
     )
     assert r.status_code == 422
     assert [e["loc"] for e in r.json()["detail"]] == [["query", field]]
+
+
+def test_offering_prerequisites_puts_a_takeable_prerequisite_in_the_list(
+    app, client: TestClient, keys: dict, world: World
+) -> None:  # noqa: ANN001
+    """Someone in the demo has a module held back by a missing prerequisite: asked to,
+    the service offers that prerequisite instead, with the reason saying so."""
+    h = {"X-API-Key": keys["admin"]}
+    staff = app.state.service.recs.row_of
+    offered = 0
+    for sid in list(staff)[:200]:
+        q = f"/v1/learners/{sid}/recommendations?k=10&offer_prerequisites=true"
+        reasons = [d["reason"] for d in client.get(q, headers=h).json()["data"]]
+        offered += any("prerequisite for" in r for r in reasons)
+    assert offered > 0
