@@ -338,7 +338,14 @@ class OuladRisk(ClassifierMixin, BaseEstimator):
        (share already withdrawn, share of due work submitted, mean weighted score,
        share of the course elapsed) to the logit shift its calibrated
        out-of-presentation predictions needed; a presentation of a module never seen
-       in training gets ``new_module_base_rate`` × that predicted shift.
+       in training gets ``new_module_base_rate`` × that predicted shift.  Off by
+       default: by leave-one-presentation-out on the nine 2013 presentations it made
+       the new-module share error worse (day 60 / 120: 0.139 / 0.084 against 0.104 /
+       0.070 without; GGG, with almost no early withdrawals, is pulled far below its
+       share) and the best of 48 variants (``experiments.oulad_baserate``: withdrawn
+       share only, alpha 100, half the shift) gained 0.016 / 0.012 — within what
+       picking among 48 on three presentations buys — with AAA still 0.18 too high.
+       The presentation aggregates as tree inputs were worse too (0.136 / 0.095).
     5. The trees refitted on every row.
 
     Inputs are the :data:`FEATURES` with at least one value in training (``inputs_``):
