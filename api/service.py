@@ -40,7 +40,7 @@ from features.snapshot import Snapshot, snapshot, to_timestamp
 from models import artifacts, rec_artifacts
 from models.org_risk import score_orgs
 from models.registry import create
-from models.risk import UNIT_WORDS, StaffRisk, as_of_view
+from models.risk import UNIT_WORDS, StaffRisk
 
 log = logging.getLogger(__name__)
 _VIEWS = 2  # whole-store views kept (one per date)
@@ -243,7 +243,7 @@ class Service:
             t0 = time.perf_counter()
             tables = self.store.load()
             t = to_timestamp(d)
-            snap = snapshot(as_of_view(tables, t), t)
+            snap = snapshot(tables, t)
             status = (
                 compliance(snap, self.policy).set_index("staff_id", drop=False).rename_axis(None)
             )

@@ -32,8 +32,10 @@ rate model, negative binomial, drivers) and organization scoring (exact
 Poisson-binomial) — next to two baselines: ``pandas.read_sql`` of the staff and
 participation tables from a SQLite file (what loading the store costs; the file is
 written first, untimed) and the compliance status of the same snapshot.  Peak RSS is
-the process maximum (data included) taken before the ``read_sql`` baseline, whose own
-peak (pandas object strings for 10 M rows) is not the scoring path's.
+the process maximum (data included); the ``read_sql`` baseline (pandas object strings
+for 10 M rows) runs in its own process (``bench_risk.py read-sql DB``) after this one
+has dropped the tables, so its peak is reported apart and never adds to the scoring
+path's — the benchmark stays within the 8 GB bar.
 """
 
 from __future__ import annotations
@@ -124,7 +126,33 @@ def synthetic_national(n_staff: int, n_orgs: int, n_parts: int, seed: int = 0): 
     return {**t, "organizations": orgs, "staff": staff}
 
 
+def read_sql_seconds(db: Path) -> tuple[float, float]:
+    """Wall seconds of ``pandas.read_sql`` of staff + participations from ``db``, and
+    this process's peak RSS (GB).  Run as ``bench_risk.py read-sql DB``."""
+    import sqlite3
+
+    t0 = time.perf_counter()
+    with sqlite3.connect(db) as con:
+        for name in ("staff", "participations"):
+            pd.read_sql(f"SELECT * FROM {name}", con)  # noqa: S608
+    return time.perf_counter() - t0, peak_gb()
+
+
+def read_sql_in_subprocess(db: Path) -> tuple[float, float]:
+    """:func:`read_sql_seconds` in a fresh Python process (its memory is not ours)."""
+    import json
+    import subprocess
+    import sys
+
+    res = subprocess.run(
+        [sys.executable, __file__, "read-sql", str(db)], capture_output=True, text=True, check=True
+    )
+    got = json.loads(res.stdout.strip().splitlines()[-1])
+    return float(got["seconds"]), float(got["peak_gb"])
+
+
 def speed(args: argparse.Namespace) -> None:
+    import gc
     import os
     import sqlite3
     import tempfile
@@ -161,18 +189,17 @@ def speed(args: argparse.Namespace) -> None:
     mem_scoring = peak_gb()  # before the read_sql baseline, which has its own peak
     n_staff, n_orgs = len(f), len(orgs)
     del snap, f, orgs
-    # baseline: read_sql of the two big tables from a SQLite file (written untimed)
+    # baseline: read_sql of the two big tables from a SQLite file (written untimed), in
+    # a fresh process once this one has let go of the tables, so the two peaks never add
     fd, db = tempfile.mkstemp(suffix=".sqlite", dir=args.out)
     os.close(fd)
     try:
         with sqlite3.connect(db) as con:
             for name in ("staff", "participations"):
                 tables[name].to_sql(name, con, index=False, chunksize=200_000)
-        t0 = time.perf_counter()
-        with sqlite3.connect(db) as con:
-            for name in ("staff", "participations"):
-                pd.read_sql(f"SELECT * FROM {name}", con)  # noqa: S608
-        t_sql = time.perf_counter() - t0
+        del tables
+        gc.collect()
+        t_sql, mem_sql = read_sql_in_subprocess(Path(db))
     finally:
         os.unlink(db)
 
@@ -182,7 +209,7 @@ def speed(args: argparse.Namespace) -> None:
         f"{t_snap:.1f}s + staff {t_staff:.1f}s + orgs {t_org:.1f}s = {total:.1f}s wall, "
         f"≈{cpu:.0f} CPU-s (bar 120 s); peak RSS {mem_scoring:.2f} GB (bar 8 GB; synthetic "
         f"data alone {mem_data:.2f} GB)\nbaselines in the same run: read_sql of staff + "
-        f"participations {t_sql:.1f}s; compliance status of the snapshot {t_base:.1f}s"
+        f"participations {t_sql:.1f}s (own process, peak RSS {mem_sql:.2f} GB); compliance status of the snapshot {t_base:.1f}s"
     )
 
 
@@ -195,6 +222,12 @@ def sys_isatty() -> bool:
 def main() -> None:
     import sys
 
+    if len(sys.argv) > 2 and sys.argv[1] == "read-sql":
+        import json
+
+        seconds, peak = read_sql_seconds(Path(sys.argv[2]))
+        print(json.dumps({"seconds": seconds, "peak_gb": peak}))
+        return
     if len(sys.argv) > 1 and sys.argv[1] == "speed":
         sp = argparse.ArgumentParser(prog="bench_risk.py speed")
         sp.add_argument("--staff", type=int, default=1_000_000)

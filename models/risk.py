@@ -91,16 +91,6 @@ FEATURES = (
 UNIT_WORDS = {"person_times": "trainings", "hours": "hours", "credits": "credits"}
 
 
-def as_of_view(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> dict[str, pd.DataFrame]:
-    """``tables`` unchanged (kept for callers outside ``models``: ``api/service.py``).
-
-    It used to blank ``left_on`` dates after ``as_of``; the features no longer need it —
-    ``Snapshot.employed`` and ``features.periods.employment`` treat a departure dated
-    after the snapshot as unknown, and backtest outcome windows end at ``as_of``."""
-    del as_of
-    return tables
-
-
 def _mode_ok(snap: Snapshot, policy: Policy) -> np.ndarray:
     return snap.modules["mode"].isin(policy.modes).to_numpy()
 
