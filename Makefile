@@ -23,7 +23,7 @@ run: $(STAMP)
 	@# 503 until `learnmap train --as-of 2026-11-21` has run; then POST /v1/admin/reload)
 	@KEY=$$($(BIN)/learnmap keys create --role admin --label "make run demo" | tail -n 1); \
 	echo; echo "demo admin API key: $$KEY"; \
-	echo "the API fits its recommender first; when 'curl -s http://127.0.0.1:8000/readyz' says ready, try:"; \
+	echo "the API fits its recommender first (later starts load the saved one); when 'curl -s http://127.0.0.1:8000/readyz' says ready, try:"; \
 	echo "  curl -s -H 'X-API-Key: $$KEY' 'http://127.0.0.1:8000/v1/learners/ST0000001/recommendations?k=5'"; \
 	echo "docs: http://127.0.0.1:8000/docs"; echo; \
 	LEARNMAP_API_AS_OF=2026-11-21 exec $(BIN)/learnmap serve --host 127.0.0.1 --port 8000

@@ -179,7 +179,8 @@ class Service:
         self.recs = RecommendationCache(model, self.settings.cache_k)
         if old is not None:
             old.stop()
-        self.recommender_state = "fitted"
+        # "loaded" (from the saved artifact) or "fitted" (from the store): both ready
+        self.recommender_state = "loaded" if how.startswith("loaded") else "fitted"
         self.recommender_fitted_at = datetime.now(UTC).isoformat(timespec="seconds")
         log.info(
             "recommender %s %s as of %s in %.1fs",

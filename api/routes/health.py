@@ -25,7 +25,7 @@ async def healthz() -> Health:
     responses={503: {"model": Readiness, "description": "not ready yet"}},
 )
 def readyz(service: ServiceDep) -> JSONResponse | Readiness:
-    """Ready when the store is reachable and the recommender is fitted.  The risk
+    """Ready when the store is reachable and the recommender is fitted or loaded.  The risk
     model's state is reported; without one, risk endpoints answer 503."""
     ok, store = service.store_ok()
     recs = service.recs

@@ -28,7 +28,8 @@ def test_second_start_loads_the_saved_recommender(
     w = private_world
     folder = rec_artifacts.folder_of("popularity", w.models)
     shutil.rmtree(folder, ignore_errors=True)
-    _, first = _start(w)  # fits, then saves
+    service, first = _start(w)  # fits, then saves
+    assert service.recommender_state == "fitted"
     assert (folder / "manifest.json").exists()
 
     def no_fitting(*a, **k):  # noqa: ANN002, ANN003, ANN202
@@ -36,7 +37,7 @@ def test_second_start_loads_the_saved_recommender(
 
     monkeypatch.setattr(service_module, "create", no_fitting)
     service, second = _start(w)
-    assert service.recommender_state == "fitted"
+    assert service.recommender_state == "loaded"  # what /readyz says
     assert first.equals(second)
 
 
