@@ -59,7 +59,11 @@ class _Capture(ro.OuladRisk):
         return None
 
 
-def sweep(data: str | Path, cutoffs: tuple[int, ...] = (60, 120)) -> pd.DataFrame:
+def _frames(
+    data: str | Path, cutoffs: tuple[int, ...]
+) -> tuple[dict[int, pd.DataFrame], pd.DataFrame, list[str]]:
+    """Per day the OULAD rows, the training rows (every training day) and the
+    presentations whose module has no other presentation (held out one at a time)."""
     t = load_oulad([data])
     orgs = t["organizations"]
     days = train_days(cutoffs, 15, int(orgs["length_days"].max()))
@@ -67,6 +71,11 @@ def sweep(data: str | Path, cutoffs: tuple[int, ...] = (60, 120)) -> pd.DataFram
     rows_all = pd.concat([frames[d] for d in days])
     counts = orgs["code_module"].value_counts()
     lone = sorted(orgs.loc[orgs["code_module"].map(counts) == 1, "org_id"])
+    return frames, rows_all, lone
+
+
+def sweep(data: str | Path, cutoffs: tuple[int, ...] = (60, 120)) -> pd.DataFrame:
+    frames, rows_all, lone = _frames(data, cutoffs)
     folds = []
     for u in tqdm(lone, desc="new-module presentations"):
         rows = rows_all[rows_all["unit"] != u].reset_index(drop=True)
@@ -101,13 +110,7 @@ def sweep(data: str | Path, cutoffs: tuple[int, ...] = (60, 120)) -> pd.DataFram
 def as_features(data: str | Path, cutoffs: tuple[int, ...] = (60, 120)) -> pd.DataFrame:
     """The other way: the presentation aggregates as tree inputs (no base rate), same
     held-out presentations; signed share error per presentation and day."""
-    t = load_oulad([data])
-    orgs = t["organizations"]
-    days = train_days(cutoffs, 15, int(orgs["length_days"].max()))
-    frames = {d: ro.oulad_frame(t, d) for d in sorted(set(days) | set(cutoffs))}
-    rows_all = pd.concat([frames[d] for d in days])
-    counts = orgs["code_module"].value_counts()
-    lone = sorted(orgs.loc[orgs["code_module"].map(counts) == 1, "org_id"])
+    frames, rows_all, lone = _frames(data, cutoffs)
     out = []
     saved = ro.FEATURES
     ro.FEATURES = (*saved, "unit_withdrawn_share", "unit_submit_share", "unit_wscore")

@@ -62,7 +62,8 @@ def data_snapshot(tables: dict[str, pd.DataFrame]) -> dict[str, dict[str, object
     return out
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes (hex), read in 1 MiB blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -84,7 +85,7 @@ def save(model: StaffRisk, tables: dict[str, pd.DataFrame], root: Path | None = 
     manifest = {
         "format_version": FORMAT_VERSION,
         "model": "StaffRisk",
-        "learnmap_version": _version(),
+        "learnmap_version": package_version(),
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "as_of": model.as_of_.date().isoformat(),
         "policy": {
@@ -99,14 +100,15 @@ def save(model: StaffRisk, tables: dict[str, pd.DataFrame], root: Path | None = 
         },
         "data": data_snapshot(tables),
         "validation": model.backtest_metrics_,
-        "model_sha256": _sha256(folder / "model.joblib"),
+        "model_sha256": file_sha256(folder / "model.joblib"),
     }
     text = json.dumps(manifest, indent=1, ensure_ascii=False, default=str)
     _atomic_write(folder / "manifest.json", lambda p: p.write_text(text, encoding="utf-8"))
     return folder
 
 
-def _version() -> str:
+def package_version() -> str:
+    """The installed learnmap version (``unknown`` when not installed)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -129,7 +131,7 @@ def load(policy: Policy, root: Path | None = None) -> tuple[StaffRisk, dict]:
         raise ArtifactError(
             f"{man_path}: model format {manifest.get('format_version')} is not {FORMAT_VERSION}; {fix}"
         )
-    if manifest.get("model_sha256") != _sha256(mpath):
+    if manifest.get("model_sha256") != file_sha256(mpath):
         raise ArtifactError(
             f"{mpath}: does not match its manifest (damaged or half-written); {fix}"
         )

@@ -26,35 +26,25 @@ import hashlib
 import json
 import logging
 from datetime import UTC, date, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import joblib
 import pandas as pd
 
 from engine.outputs import atomic_path
-from models.artifacts import ArtifactError, data_snapshot, model_dir
+from models.artifacts import (
+    ArtifactError,
+    data_snapshot,
+    file_sha256,
+    model_dir,
+    package_version,
+)
 from models.base import Recommender, Tables
 
 __all__ = ["FORMAT_VERSION", "fingerprint", "folder_of", "load", "save"]
 
 log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _version() -> str:
-    try:
-        return version("learnmap")
-    except PackageNotFoundError:  # pragma: no cover
-        return "unknown"
 
 
 def fingerprint(tables: Tables) -> dict[str, str]:
@@ -101,11 +91,11 @@ def save(
         "class": type(model).__name__,
         "params": model.get_params(),
         "as_of": _iso(as_of),
-        "learnmap_version": _version(),
+        "learnmap_version": package_version(),
         "fitted_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "data": data_snapshot(tables),
         "fingerprint": fingerprint(tables),
-        "model_sha256": _sha256(folder / "model.joblib"),
+        "model_sha256": file_sha256(folder / "model.joblib"),
     }
     text = json.dumps(manifest, indent=1, ensure_ascii=False, default=str)
     with atomic_path(folder / "manifest.json") as tmp:
@@ -144,7 +134,7 @@ def load(
             raise ArtifactError(
                 f"{man_path}: fitted on other data (changed: {', '.join(changed)}); refit"
             )
-    if manifest.get("model_sha256") != _sha256(mpath):
+    if manifest.get("model_sha256") != file_sha256(mpath):
         raise ArtifactError(f"{mpath}: does not match its manifest (damaged or half-written)")
     model = joblib.load(mpath)
     if not isinstance(model, Recommender) or not hasattr(model, "data_"):
