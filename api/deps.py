@@ -13,9 +13,10 @@ the caller's scope gets the same 403 whether or not the record exists.  Roles:
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import APIKeyHeader
 
 from api.keys import Principal
@@ -80,3 +81,7 @@ def check_org(p: Principal, org_id: str) -> None:
     if p.role == "org_manager" and p.org_id == org_id:
         return
     raise forbid()
+
+
+# an optional ``as_of`` query parameter of the person and organization routes
+AsOf = Annotated[date | None, Query(description="default: the serving date")]

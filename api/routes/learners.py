@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 
-from api.deps import PrincipalDep, ServiceDep, check_person, get_principal
+from api.deps import AsOf, PrincipalDep, ServiceDep, check_person, get_principal
 from api.keys import Principal
 from api.schemas import (
     LearningMap,
@@ -31,7 +31,6 @@ from engine.policy import load_policy
 from engine.schema import MODES, TIERS
 
 router = APIRouter(prefix="/v1/learners", tags=["learners"])
-AsOf = Annotated[date | None, Query(description="default: the serving date")]
 _draw_lock = threading.Lock()  # matplotlib is not thread-safe
 _PERSON: dict[int | str, dict] = {
     403: {"description": "outside the key's scope (same answer whether or not the person exists)"},

@@ -16,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from api import audit
-from api.deps import PrincipalDep, ServiceDep, check_org, forbid, require
+from api.deps import AsOf, PrincipalDep, ServiceDep, check_org, forbid, require
 from api.keys import Principal
 from api.schemas import (
     OrgRisk,
@@ -30,7 +30,6 @@ from api.schemas import (
 from api.service import Service, View
 
 router = APIRouter(prefix="/v1/organizations", tags=["organizations"])
-AsOf = Annotated[date | None, Query(description="default: the serving date")]
 _ORG: dict[int | str, dict] = {
     403: {"description": "outside the key's scope (same answer whether or not it exists)"},
     404: {"description": "no such organization"},
