@@ -327,6 +327,18 @@ def run_config(
         raise ValueError(f"{config}: [data] format must be 'oulad'")
     records, preds = [], []
     models = cfg.get("models", [{"name": "risk"}, {"name": "logreg"}, {"name": "rule"}])
+    # checked before any data is read or model fitted
+    for spec in models:
+        if spec.get("name") == "oracle":
+            raise ValueError(
+                f"{config}: model 'oracle' needs the demo generator's truth; OULAD's "
+                "learners are real and have none (models: risk, logreg, rule)"
+            )
+        if spec.get("name") not in MODELS:
+            raise ValueError(
+                f"{config}: unknown OULAD risk model {spec.get('name')!r}; "
+                f"known: {', '.join(MODELS)}"
+            )
     for seed in cfg.get("seeds", [0]):
         common = {
             "seed": int(seed),
