@@ -214,7 +214,10 @@ def _run_oulad(
         return oulad.run_oulad(cfg, run_dir, progress=progress, fresh=fresh)
     if run_dir is None or cfg.source == "<dict>":
         raise LearnmapError("OULAD experiments run from a config file with an output directory")
-    records = oulad.run_config(cfg.source, run_dir, progress=progress)
+    try:
+        records = oulad.run_config(cfg.source, run_dir, progress=progress)
+    except (ValueError, FileNotFoundError) as exc:  # a config or data problem, said plainly
+        raise LearnmapError(str(exc)) from exc
     return _with_means([r for r in records if r.get("seed") != "mean"])
 
 
