@@ -14,6 +14,7 @@
     cut = 2026-10-01              # recommend: temporal cut …
     horizon_days = 60             # … and horizon; or kind = "leave_last"
     # risk: as_of = 2026-06-30, policy = "national-2025"
+    # deadline = 2026-12-31       # risk: optional, score only people with this deadline
     [filters]                     # recommend: candidate filter, the same for every model
     exclude_completed = true
     prerequisites = true
@@ -42,7 +43,7 @@ _DATA = {"path", "demo", "format", "train", "test"}
 _DEMO = {"scenario", "orgs", "seed", "start", "end"}
 _SPLIT = {
     "recommend": {"cut", "horizon_days", "kind"},
-    "risk": {"as_of", "policy", "cutoffs"},
+    "risk": {"as_of", "policy", "cutoffs", "deadline"},
     "effect": set(),
 }
 _FILTERS = {"exclude_completed", "prerequisites", "modes", "tiers"}
@@ -156,6 +157,14 @@ def parse_config(raw: dict[str, Any], source: str = "<dict>") -> ExperimentConfi
         if "as_of" not in split:
             raise ConfigError(src, "split.as_of", None, "a risk backtest needs as_of")
         split = {"policy": "national-2025", **split}
+        dl = split.get("deadline")  # optional: score only people with this deadline
+        if dl is not None and not isinstance(dl, date):
+            try:
+                date.fromisoformat(str(dl))
+            except ValueError:
+                raise ConfigError(
+                    src, "split.deadline", dl, "must be a date (2026-12-31)"
+                ) from None
     k = raw.get("k", 10)
     if not isinstance(k, int) or isinstance(k, bool) or k < 1:
         raise ConfigError(src, "k", k, "must be a whole number ≥ 1")

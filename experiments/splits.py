@@ -18,7 +18,10 @@ Risk
   ``risk_backtest(tables, as_of, policy)``: features come from ``tables_as_of(as_of)``;
   the label is whether the person still misses the requirement at their deadline, from
   the full tables.  Scored: staff employed on ``as_of`` with a requirement not yet met
-  and still employed at the deadline (a leaver's label is undefined).
+  and still employed at the deadline (a leaver's label is undefined).  With
+  ``deadline`` (config ``[split] deadline``) only people whose deadline is that date are
+  scored — e.g. the cadre rules' yearly hours, leaving out leaders held to a 5-year
+  cycle whose deadline lies beyond the data.
   ``group_folds``: people split by organization (no organization in both sides), for
   the models that learn from labels.
 """
@@ -152,13 +155,28 @@ class RiskFold:
     labels: pd.DataFrame  # staff_id, org_id, label
 
 
-def risk_backtest(tables: Tables, as_of: str | pd.Timestamp, policy: Policy) -> RiskFold:
+def risk_backtest(
+    tables: Tables,
+    as_of: str | pd.Timestamp,
+    policy: Policy,
+    deadline: str | pd.Timestamp | None = None,
+) -> RiskFold:
     as_of = pd.Timestamp(as_of).normalize()
     train = tables_as_of(tables, as_of)
     now = compliance(snapshot(train, as_of), policy)
     now = now[now["employed"] & (now["required"] > 0) & (now["status"] != "met")]
     if now.empty:
         raise ValueError(f"risk split: nobody has an unmet requirement on {as_of.date()}")
+    if deadline is not None:
+        deadline = pd.Timestamp(deadline).normalize()
+        due = pd.to_datetime(now["deadline"]) == deadline
+        if not due.any():
+            found = ", ".join(sorted({str(pd.Timestamp(d).date()) for d in now["deadline"]}))
+            raise ValueError(
+                f"risk split: nobody with an unmet requirement on {as_of.date()} has the "
+                f"deadline {deadline.date()} (their deadlines: {found})"
+            )
+        now = now[due.to_numpy()]
     last = max(
         pd.to_datetime(tables["participations"][c]).max() for c in ("enrolled_on", "completed_on")
     )

@@ -203,13 +203,20 @@ class RiskContext:
     def __init__(self, cfg: ExperimentConfig, tables: Tables, truth: object) -> None:
         self.cfg, self.truth = cfg, truth
         policy = load_policy(cfg.split.get("policy", "national-2025"))
-        self.fold: RiskFold = risk_backtest(tables, cfg.split["as_of"], policy)
+        self.fold: RiskFold = risk_backtest(
+            tables, cfg.split["as_of"], policy, cfg.split.get("deadline")
+        )
         self.units = self.fold.labels["org_id"].astype(str).to_numpy()
         self.y = self.fold.labels["label"].to_numpy()
 
     def describe(self) -> dict[str, object]:
         return {
-            "people scored": f"{len(self.y):,} (employed on as_of, requirement not yet met)",
+            "people scored": f"{len(self.y):,} (employed on as_of, requirement not yet met"
+            + (
+                f", deadline {self.cfg.split['deadline']})"
+                if self.cfg.split.get("deadline")
+                else ")"
+            ),
             "organizations": f"{len(set(self.units)):,} (label-trained models: {self.cfg.folds} org folds)",
             "positives (miss the requirement)": f"{self.y.mean():.3f}",
         }
