@@ -23,8 +23,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except LearnmapError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    mean = metrics[(metrics["seed"] == "mean") & (metrics["slice"] == "all")]
-    table = mean.pivot_table(index="model", columns="metric", values="value", sort=False)
+    mean = metrics[metrics["seed"] == "mean"]
+    if (mean["slice"] == "all").any():
+        mean = mean[mean["slice"] == "all"]
+        table = mean.pivot_table(index="model", columns="metric", values="value", sort=False)
+    else:  # e.g. OULAD: one slice per cut-off day
+        table = mean.pivot_table(
+            index=["slice", "model"], columns="metric", values="value", sort=False
+        )
     print(table.round(4).to_string())
     print(f"wrote {args.out} in {time.perf_counter() - t0:.1f}s (report.md, metrics.json)")
     return 0

@@ -43,7 +43,7 @@ _DATA = {"path", "demo", "format", "train", "test"}
 _DEMO = {"scenario", "orgs", "seed", "start", "end"}
 _SPLIT = {
     "recommend": {"cut", "horizon_days", "kind"},
-    "risk": {"as_of", "policy", "cutoffs", "deadline"},
+    "risk": {"as_of", "policy", "cutoffs", "deadline", "kind", "train_every", "train_window"},
     "effect": set(),
 }
 _FILTERS = {"exclude_completed", "prerequisites", "modes", "tiers"}
@@ -153,6 +153,11 @@ def parse_config(raw: dict[str, Any], source: str = "<dict>") -> ExperimentConfi
             h = split.get("horizon_days")
             if not isinstance(h, int) or isinstance(h, bool) or h < 1:
                 raise ConfigError(src, "split.horizon_days", h, "must be a whole number ≥ 1")
+    if task == "risk" and data.get("format") == "oulad":
+        if split.get("kind", "train_test") not in ("train_test", "lopo"):
+            raise ConfigError(
+                src, "split.kind", split["kind"], "OULAD splits are train_test or lopo"
+            )
     if task == "risk" and data.get("format") != "oulad":
         if "as_of" not in split:
             raise ConfigError(src, "split.as_of", None, "a risk backtest needs as_of")

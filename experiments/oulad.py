@@ -42,6 +42,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -303,15 +304,33 @@ def presentation_table(preds: pd.DataFrame) -> pd.DataFrame:
     return t.reset_index()
 
 
+#: Extra folders (os.pathsep-separated) searched for a config's relative data directories
+#: after the working directory and the config's own folder and its parents — e.g. the
+#: folder holding ``shared/`` when the repository is not cloned next to it.
+DATA_PATH_ENV = "LEARNMAP_DATA_PATH"
+
+
 def _resolve(entry: str, config: Path) -> str:
     p, only = split_entry(entry)
     tail = "#" + ",".join(only) if only else ""
     if p.is_absolute() or p.exists():
         return f"{p}{tail}"
-    for base in [config.parent, *config.resolve().parents]:
+    extra = [Path(d) for d in os.environ.get(DATA_PATH_ENV, "").split(os.pathsep) if d]
+    bases = [config.parent, *config.resolve().parents, *extra]
+    for base in bases:
         if (base / p).exists():
             return f"{base / p}{tail}"
-    raise FileNotFoundError(f"{config}: data directory {str(p)!r} not found")
+    # "../shared/x" under an extra folder is also tried as "shared/x"
+    parts = [q for q in p.parts if q not in ("..", ".")]
+    for base in extra:
+        if parts and (base.joinpath(*parts)).exists():
+            return f"{base.joinpath(*parts)}{tail}"
+    raise FileNotFoundError(
+        f"{config}: data directory {str(p)!r} not found (looked in the working directory, "
+        f"the config's folder and its parents, and ${DATA_PATH_ENV}"
+        + (f" = {os.environ.get(DATA_PATH_ENV)!r}" if os.environ.get(DATA_PATH_ENV) else ", unset")
+        + ")"
+    )
 
 
 def run_config(
@@ -323,6 +342,7 @@ def run_config(
     config = Path(config)
     cfg = tomllib.loads(config.read_text(encoding="utf-8"))
     data, split = cfg["data"], cfg.get("split", {})
+    leave_one_out = leave_one_out or split.get("kind") == "lopo"
     if data.get("format") != "oulad":
         raise ValueError(f"{config}: [data] format must be 'oulad'")
     records, preds = [], []
@@ -354,8 +374,8 @@ def run_config(
         else:
             if not data.get("test"):
                 raise ValueError(
-                    f"{config}: [data] test lists no directory; "
-                    "run with --lopo to leave one training presentation out instead"
+                    f"{config}: [data] test lists no directory; to leave one training "
+                    'presentation out instead, set [split] kind = "lopo" (or --lopo)'
                 )
             test = [_resolve(d, config) for d in data["test"]]
             r, p = run(
@@ -372,6 +392,39 @@ def run_config(
     presentation_table(allp).to_csv(out / "presentations.csv", index=False)
     reliability_plot(allp, out / "reliability.png")
     return records
+
+
+def _md(frame: pd.DataFrame) -> str:
+    head = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rows = ["| " + " | ".join(map(str, r)) + " |" for r in frame.itertuples(index=False)]
+    return "\n".join([head, "|---" * len(frame.columns) + "|", *rows])
+
+
+def report_markdown(name: str, metrics: pd.DataFrame, run_dir: Path, lopo: bool) -> str:
+    """report.md of an OULAD run: per cut-off slice, each model's metrics (mean over
+    seeds, 95 % interval when seeds differ), then the per-presentation table."""
+    from experiments.report import table
+
+    how = (
+        "leave one training presentation out (no test presentation read)"
+        if lopo
+        else "train → test"
+    )
+    lines = [
+        f"# Experiment: {name}",
+        "",
+        f"- task: `risk` on OULAD (Fail or Withdrawn); split: {how}",
+        "- slice `dayD`: registrations still registered at day D of their presentation"
+        + ("; `-seen-module` / `-new-module`: the module has / has no other presentation"
+           " in training" if lopo else ""),
+    ]  # fmt: skip
+    for sl in dict.fromkeys(metrics["slice"]):
+        lines += ["", f"## {sl}", "", table(metrics, sl)]
+    pres = run_dir / "presentations.csv"
+    if pres.exists():
+        lines += ["", "## Per presentation", "", _md(pd.read_csv(pres).round(4))]
+    lines += ["", "Plot: reliability.png; every prediction: predictions.csv.", ""]
+    return "\n".join(lines)
 
 
 def reliability_plot(preds: pd.DataFrame, path: Path, bins: int = 10) -> None:

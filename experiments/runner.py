@@ -203,22 +203,37 @@ def _run(cfg: ExperimentConfig, run_dir: Path | None, progress: bool, fresh: boo
 def _run_oulad(
     cfg: ExperimentConfig, run_dir: Path | None, progress: bool, fresh: bool
 ) -> pd.DataFrame:
-    """OULAD runs live in ``experiments/oulad.py`` (the risk work, issue 10)."""
+    """OULAD runs live in ``experiments/oulad.py`` (the risk work, issue 10); the run
+    directory gets the same files as any experiment (config, environment, metrics with
+    the per-seed means, report) plus OULAD's presentations.csv.  ``[split] kind =
+    "lopo"`` leaves one training presentation out at a time instead of train → test."""
     try:
         import experiments.oulad as oulad
     except ImportError as exc:
         raise LearnmapError(
             f"{cfg.source}: format = 'oulad' needs experiments/oulad.py (not in this build)"
         ) from exc
-    if hasattr(oulad, "run_oulad"):
-        return oulad.run_oulad(cfg, run_dir, progress=progress, fresh=fresh)
     if run_dir is None or cfg.source == "<dict>":
         raise LearnmapError("OULAD experiments run from a config file with an output directory")
+    lopo = cfg.split.get("kind") == "lopo"
     try:
-        records = oulad.run_config(cfg.source, run_dir, progress=progress)
+        records = oulad.run_config(cfg.source, run_dir, progress=progress, leave_one_out=lopo)
     except (ValueError, FileNotFoundError) as exc:  # a config or data problem, said plainly
         raise LearnmapError(str(exc)) from exc
-    return _with_means([r for r in records if r.get("seed") != "mean"])
+    metrics = _with_means([r for r in records if r.get("seed") != "mean"])
+    _atomic_write(run_dir / "config.toml", Path(cfg.source).read_text(encoding="utf-8"))
+    _atomic_write(
+        run_dir / "config.json",
+        json.dumps(cfg.resolved(), ensure_ascii=False, indent=1, default=str),
+    )
+    _atomic_write(
+        run_dir / "environment.json",
+        json.dumps(environment(cfg.seeds), ensure_ascii=False, indent=1),
+    )
+    rows = [{k: _clean(v) for k, v in r.items()} for r in metrics.to_dict("records")]
+    _atomic_write(run_dir / "metrics.json", json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+    _atomic_write(run_dir / "report.md", oulad.report_markdown(cfg.name, metrics, run_dir, lopo))
+    return metrics
 
 
 def _write_outputs(
