@@ -69,39 +69,33 @@ def _employment(staff: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return hires, np.full(len(hires), np.datetime64("NaT"), "datetime64[ns]")
 
 
-def test_profile_recovers_a_planted_calendar_per_person_employed() -> None:
-    staff = np.full(24, 400)
-    when, units = _completions(PROFILE, staff)
+def _estimate(
+    profile: np.ndarray,
+    staff: np.ndarray,
+    until: str = "2025-12-31",
+    n: int | None = None,
+    seed: int = 0,
+) -> Season:  # noqa: E501
+    """The season estimated from planted completions (the first ``n`` of them)."""
+    when, units = _completions(profile, staff, seed)
     hired, left = _employment(staff)
-    s = season_profile(
-        when, units, hired, left, pd.Timestamp("2024-01-01"), pd.Timestamp("2025-12-31")
-    )
+    first, last = pd.Timestamp("2024-01-01"), pd.Timestamp(until)
+    return season_profile(when[:n], units[:n], hired, left, first, last)
+
+
+def test_profile_recovers_a_planted_calendar_per_person_employed() -> None:
+    s = _estimate(PROFILE, np.full(24, 400))
     assert np.allclose(s.month, PROFILE, rtol=0.12), np.round(s.month, 2)
     # a workforce that triples over two years at a flat per-person rate has no season
-    growing = np.linspace(200, 600, 24).astype(int)
-    when, units = _completions(np.ones(12), growing, seed=1)
-    hired, left = _employment(growing)
-    s = season_profile(
-        when, units, hired, left, pd.Timestamp("2024-01-01"), pd.Timestamp("2025-12-31")
-    )
+    s = _estimate(np.ones(12), np.linspace(200, 600, 24).astype(int), seed=1)
     assert np.allclose(s.month, 1.0, atol=0.12), np.round(s.month, 2)
 
 
 def test_too_little_record_means_no_season() -> None:
-    staff = np.full(24, 400)
-    when, units = _completions(PROFILE, staff)
-    hired, left = _employment(staff)
     # eleven whole months: a month of the year never seen
-    s = season_profile(
-        when, units, hired, left, pd.Timestamp("2024-01-01"), pd.Timestamp("2024-12-30")
-    )
-    assert s.is_flat
+    assert _estimate(PROFILE, np.full(24, 400), until="2024-12-30").is_flat
     # too few completions to tell a season from noise
-    few = slice(0, 300)
-    s = season_profile(
-        when[few], units[few], hired, left, pd.Timestamp("2024-01-01"), pd.Timestamp("2025-12-31")
-    )
-    assert s.is_flat
+    assert _estimate(PROFILE, np.full(24, 400), n=300).is_flat
 
 
 def test_half_a_year_of_quiet_months_is_not_read_as_a_low_rate() -> None:
