@@ -69,7 +69,7 @@ def profile_record(snap, staff_id: str, policy: str, mastery=None) -> dict | Non
         k: _jsonable(st[k])
         for k in ("policy", "required", "done", "remaining", "deadline", "status")
     }
-    record["skill_gaps"] = skill_gaps(person_map(snap, staff_id, mastery))
+    record["skill_gaps"] = skill_gaps(person_map(snap, staff_id, mastery, modules=False))
     return record
 
 

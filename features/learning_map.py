@@ -72,8 +72,11 @@ class MapGraph:
                 yield u, v, d
 
 
-def person_map(snap: Snapshot, staff_id: str, mastery: MasteryTable | None = None) -> MapGraph:
-    """One person's learning map (``features.graph`` module docstring), as a ``MapGraph``."""
+def person_map(
+    snap: Snapshot, staff_id: str, mastery: MasteryTable | None = None, modules: bool = True
+) -> MapGraph:
+    """One person's learning map (``features.graph`` module docstring), as a ``MapGraph``;
+    ``modules=False`` leaves out the modules (all ``skill_gaps`` needs)."""
     idx = pd.Index(snap.staff["staff_id"])
     if staff_id not in idx:
         raise NotFoundError(
@@ -106,6 +109,8 @@ def person_map(snap: Snapshot, staff_id: str, mastery: MasteryTable | None = Non
             met=bool(mi >= lvl and ei >= MIN_EVIDENCE),
             parent=parent if isinstance(parent, str) else None,
         )
+    if not modules:
+        return g
     mine = snap.part[snap.part["s"] == s]
     m_ids = snap.modules["module_id"].to_numpy()
     state = {}

@@ -182,6 +182,8 @@ def test_the_light_map_equals_the_networkx_map(world) -> None:  # noqa: ANN001
         assert _text(node_link(got)) == _text(to_json(want))
         assert skill_gaps(got) == _gaps_from_the_networkx_graph(want)
         assert skill_gaps(want) == skill_gaps(got)
+        # the profile builds the skills part only: the same gaps
+        assert skill_gaps(person_map(snap, sid, mastery, modules=False)) == skill_gaps(got)
         back = to_networkx(got)
         assert _text(to_json(back)) == _text(to_json(want))
         assert nx.utils.graphs_equal(back, want)
