@@ -12,10 +12,11 @@ it is built here on ``MapGraph``, a few dicts with the insertion and update rule
 - ``node_link(g)`` equals ``networkx.node_link_data(g, edges="links")`` of the
   ``features.graph.learning_map`` graph key for key, in the same order;
 - ``skill_gaps(g)`` is the profile's list of skills below target, largest gap first;
-- ``to_networkx(g)`` gives the ``networkx.DiGraph`` (for ``features.graph.draw``).
+- ``to_networkx(g)`` gives the ``networkx.DiGraph`` (for ``features.graph.draw``, the
+  PNG).
 
-``features.graph.learning_map`` (the networkx graph, used by the API and the PNG)
-holds the same computation; ``tests/features/test_profile_map_nx.py`` checks on
+``features.graph.learning_map`` (the networkx graph the API serves) holds the same
+computation; ``tests/features/test_profile_map_nx.py`` checks on
 hypothesis-generated catalogues (random skill trees, prerequisite graphs, roles and
 records) that both give the same node-link data and skill gaps.
 """
