@@ -250,11 +250,11 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(9, 5))
+    fig, ax = plt.subplots(figsize=(12, 0.3 * len(rows) + 1.5))
     ypos = list(range(len(rows)))[::-1]
     ax.barh([y + 0.2 for y in ypos], [r[1].wall for r in rows], 0.4, color="#4c72b0", label="wall")
     ax.barh([y - 0.2 for y in ypos], [r[1].cpu for r in rows], 0.4, color="#dd8452", label="CPU")
-    ax.set_yticks(ypos, [r[0] for r in rows])
+    ax.set_yticks(ypos, [r[0] for r in rows], fontsize=8)
     ax.axvline(1.0, color="red", lw=1, ls="--", label="1 s target")
     ax.set_xscale("log")
     ax.set_xlabel("seconds (log)")
