@@ -4,6 +4,7 @@ population-statistics cache, next to a bare read of the participations table mea
 in the same run.
 
     nice .venv/bin/python benchmarks/bench_person.py [--orgs 40000] [--work /tmp/bench-person]
+        [--repeat 5] [--compare /path/to/main/checkout]
 
 Generates the demo data (``--orgs`` organizations) into WORK/data and ingests it into
 WORK/store.db unless they exist, then times, in this process:
@@ -17,9 +18,13 @@ WORK/store.db unless they exist, then times, in this process:
   then for new as-of dates once the facts exist (``engine.stats.warm``, meant to run
   after each ingest; its own cost is shown), and warm;
 - the ``learnmap profile`` and ``learnmap learning-map`` commands end to end (a new
-  interpreter: imports included), nothing cached / new date after warm / warm.
+  interpreter: imports included), nothing cached / new date after warm / warm (median
+  of ``--repeat`` runs); with ``--compare DIR`` the same commands of another checkout
+  (e.g. main, ``PYTHONPATH=DIR``) alternate with this one's, so before and after are
+  measured in the same run under the same load.
 
-Checks that every person-path answer equals the whole-store one, prints a table and
+Checks that every person-path answer equals the whole-store one (and, with
+``--compare``, that both checkouts' commands give the same answers), prints a table and
 writes WORK/bench_person.png.  Target: ≤ 1 s per person at 40,000 organizations.
 """
 
@@ -30,6 +35,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -81,6 +87,10 @@ def mean(xs: list[Secs]) -> Secs:
     return Secs(sum(x.wall for x in xs) / len(xs), sum(x.cpu for x in xs) / len(xs))
 
 
+def median(xs: list[Secs]) -> Secs:
+    return Secs(statistics.median(x.wall for x in xs), statistics.median(x.cpu for x in xs))
+
+
 def person_profile(store: Store, sid: str) -> dict:
     view = person_view(store, sid, AS_OF)
     return profile_record(view.snap, sid, POLICY, view.mastery)
@@ -96,6 +106,13 @@ def main() -> None:
     ap.add_argument("--orgs", type=int, default=40_000)
     ap.add_argument("--work", type=Path, default=Path("/tmp/bench-person"))
     ap.add_argument("--people", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=5, help="runs per process measurement")
+    ap.add_argument(
+        "--compare",
+        type=Path,
+        help="another checkout (e.g. main): its commands are timed too, alternating with "
+        "this one's, under the same load (run with PYTHONPATH=DIR)",
+    )
     args = ap.parse_args()
     load0 = os.getloadavg()
     data, db = args.work / "data", args.work / "store.db"
@@ -156,33 +173,71 @@ def main() -> None:
     rows.append((f"person: profile, warm (mean of {len(warm_)})", mean(warm_)))
     rows.append(("person: profile, warm (max)", max(warm_)))
     rows.append((f"person: learning map JSON, warm (mean of {len(maps)})", mean(maps)))
-    probe = [sys.executable, "-c", "import engine.cli, features.cli, pandas, sqlalchemy"]
-    _, imports = timed(lambda: subprocess.run(probe, check=True, capture_output=True))
+    # the commands end to end, each in a new interpreter (imports included), run in
+    # WORK so that ``python -m`` finds the project only through the venv (or through
+    # PYTHONPATH for ``--compare``); with ``--compare`` both checkouts alternate
+    trees = {"": None}
+    if args.compare:
+        trees = {" [compare]": str(args.compare.resolve()), "": None}
 
-    def command(kind: str, sid: str, day: str) -> Secs:
+    def process(argv: list[str], path: str | None) -> tuple[Secs, bytes]:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        if path:
+            env["PYTHONPATH"] = path
+        run = [sys.executable, *argv]
+        done, secs = timed(
+            lambda: subprocess.run(run, check=True, capture_output=True, env=env, cwd=args.work)
+        )
+        return secs, done.stdout
+
+    def command(kind: str, sid: str, day: str, path: str | None) -> tuple[Secs, bytes]:
+        """The command's time and its answer (the profile JSON, or the map file)."""
         if kind == "profile":
-            cmd = ["profile", sid, "--as-of", day, "--json"]
-        else:
-            cmd = ["learning-map", sid, "--as-of", day, "--out", str(args.work / "lm.json")]
-        run = [sys.executable, "-m", "engine.cli", *cmd]
-        return timed(lambda: subprocess.run(run, check=True, capture_output=True))[1]
+            return process(["-m", "engine.cli", "profile", sid, "--as-of", day, "--json"], path)
+        out = args.work / "lm.json"
+        secs, _ = process(
+            ["-m", "engine.cli", "learning-map", sid, "--as-of", day, "--out", str(out)], path
+        )
+        return secs, out.read_bytes()
 
+    days = iter(f"2026-{m:02d}-{d:02d}" for m in range(8, 13) for d in range(1, 29))
+    n = args.repeat
     for kind in ("profile", "learning-map"):
-        shutil.rmtree(cache_dir(store), ignore_errors=True)
-        rows.append(
-            (f"`learnmap {kind}`, nothing cached (process)", command(kind, people[1], AS_OF))
-        )
+        answers = {}
+        for tag, path in trees.items():
+            shutil.rmtree(cache_dir(store), ignore_errors=True)
+            secs, answers[tag] = command(kind, people[1], AS_OF, path)
+            rows.append((f"`learnmap {kind}`, nothing cached (process){tag}", secs))
+        assert len(set(answers.values())) == 1, f"{kind}: the checkouts answer differently"
         warm(store)
-        new_day = f"2026-08-{1 if kind == 'profile' else 2:02d}"
-        rows.append(
-            (
-                f"`learnmap {kind}`, after warm, new date (process)",
-                command(kind, people[1], new_day),
+        new = {tag: [] for tag in trees}
+        hot = {tag: [] for tag in trees}
+        for i in range(n):  # a date no run has asked for: its statistics are computed
+            for tag, path in trees.items():
+                new[tag].append(command(kind, people[1 + i % 3], next(days), path)[0])
+        for i in range(n):
+            for tag, path in trees.items():
+                secs, answers[tag] = command(kind, people[1 + i % 3], AS_OF, path)
+                hot[tag].append(secs)
+            assert len(set(answers.values())) == 1, f"{kind}: the checkouts answer differently"
+        for tag in trees:
+            rows.append(
+                (
+                    f"`learnmap {kind}`, after warm, new date (process, median of {n}){tag}",
+                    median(new[tag]),
+                )
             )
+            rows.append(
+                (f"`learnmap {kind}`, warm (process, median of {n}){tag}", median(hot[tag]))
+            )
+    probe = ["-c", "import engine.cli, features.cli, pandas, sqlalchemy"]
+    for tag, path in trees.items():
+        secs = median([process(probe, path)[0] for _ in range(n)])
+        rows.append(
+            (f"  interpreter start + engine.cli, features.cli, pandas, SQLAlchemy{tag}", secs)
         )
-        runs = [command(kind, sid, AS_OF) for sid in people[1:4]]
-        rows.append((f"`learnmap {kind}`, warm (process, mean of {len(runs)})", mean(runs)))
-    rows.append(("  of which interpreter start + imports", imports))
+    secs = median([process(["-c", "pass"], None)[0] for _ in range(n)])
+    rows.append(("  baseline: interpreter start (python -c pass)", secs))
     width = max(len(r[0]) for r in rows)
     print(f"\none person as of {AS_OF} ({len(people)} people, answers equal the whole store's)")
     print(f"  {'':<{width}}  {'wall':>7}    {'CPU':>7}")
@@ -195,11 +250,11 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(9, 5))
+    fig, ax = plt.subplots(figsize=(12, 0.3 * len(rows) + 1.5))
     ypos = list(range(len(rows)))[::-1]
     ax.barh([y + 0.2 for y in ypos], [r[1].wall for r in rows], 0.4, color="#4c72b0", label="wall")
     ax.barh([y - 0.2 for y in ypos], [r[1].cpu for r in rows], 0.4, color="#dd8452", label="CPU")
-    ax.set_yticks(ypos, [r[0] for r in rows])
+    ax.set_yticks(ypos, [r[0] for r in rows], fontsize=8)
     ax.axvline(1.0, color="red", lw=1, ls="--", label="1 s target")
     ax.set_xscale("log")
     ax.set_xlabel("seconds (log)")

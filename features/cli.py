@@ -17,8 +17,11 @@ from engine import progress as bars
 from engine.cli import add_quiet, parse_date
 from engine.errors import LearnmapError
 from engine.outputs import write_table, write_text
-from engine.policy import load_policy
 from engine.store import Store
+
+# ``engine.policy`` (pydantic), ``features.graph`` (networkx) and the feature modules are
+# imported by the commands that use them: ``profile`` and ``learning-map`` start in a
+# fraction of a second and never import networkx (tests/test_imports.py).
 
 
 def _snapshot(as_of: date, policy_kind: str):  # noqa: ANN202
@@ -48,8 +51,9 @@ def profile_record(snap, staff_id: str, policy: str, mastery=None) -> dict | Non
 
     ``snap`` may hold everyone or only that person (``features.person``); ``mastery``
     must then carry the population's priors.  Both give the same record."""
+    from engine.policy import load_policy
     from features.compliance import compliance
-    from features.graph import learning_map
+    from features.learning_map import person_map, skill_gaps
     from features.mastery import skill_mastery
     from features.profile import learner_profiles
 
@@ -60,23 +64,12 @@ def profile_record(snap, staff_id: str, policy: str, mastery=None) -> dict | Non
         return None
     status = compliance(snap, load_policy(policy))
     st = status[status["staff_id"] == staff_id].iloc[0]
-    lm = learning_map(snap, staff_id, mastery)
-    gaps = sorted(
-        (
-            (d["gap"], d["label"], d["mastery"], d["level"])
-            for n, d in lm.nodes(data=True)
-            if d["kind"] == "skill"
-        ),
-        reverse=True,
-    )
     record = {k: _jsonable(v) for k, v in hit.iloc[0].items()}
     record["status"] = {
         k: _jsonable(st[k])
         for k in ("policy", "required", "done", "remaining", "deadline", "status")
     }
-    record["skill_gaps"] = [
-        {"skill": lbl, "mastery": mi, "target": lv, "gap": gp} for gp, lbl, mi, lv in gaps if gp > 0
-    ]
+    record["skill_gaps"] = skill_gaps(person_map(snap, staff_id, mastery, modules=False))
     return record
 
 
@@ -129,6 +122,7 @@ def _write_table(frame: pd.DataFrame, out: Path) -> None:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
+    from engine.policy import load_policy
     from features.compliance import compliance
 
     policy = load_policy(args.policy)
@@ -154,7 +148,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_learning_map(args: argparse.Namespace) -> int:
-    from features.graph import draw, learning_map, to_json
+    from features.learning_map import node_link, person_map, to_networkx
 
     suffix = args.out.suffix.lower()
     if suffix not in (".json", ".png"):
@@ -164,11 +158,13 @@ def _cmd_learning_map(args: argparse.Namespace) -> int:
     if view is None:
         print(f"error: no staff member {args.staff_id!r} as of {args.as_of}", file=sys.stderr)
         return 2
-    g = learning_map(view.snap, args.staff_id, view.mastery)
+    g = person_map(view.snap, args.staff_id, view.mastery)
     if suffix == ".png":
-        draw(g, args.out)
+        from features.graph import draw  # networkx and matplotlib: for the PNG only
+
+        draw(to_networkx(g), args.out)
     else:
-        write_text(args.out, json.dumps(to_json(g), ensure_ascii=False, indent=1, default=str))
+        write_text(args.out, json.dumps(node_link(g), ensure_ascii=False, indent=1, default=str))
     skills = sum(1 for _, d in g.nodes(data=True) if d["kind"] == "skill")
     mods = sum(1 for _, d in g.nodes(data=True) if d["kind"] == "module")
     print(f"wrote {args.out}: {skills} required skills, {mods} modules that teach them")
@@ -176,6 +172,7 @@ def _cmd_learning_map(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from engine.policy import load_policy
     from features.compliance import compliance
     from features.org import org_profiles, role_status
     from features.report import coverage, programme_report, targets_note, write_report

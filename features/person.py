@@ -27,7 +27,6 @@ import pandas as pd
 
 from engine.errors import NotFoundError
 from engine.reads import cached_frame, person_tables
-from engine.stats import score_facts
 from engine.store import Store
 from features.mastery import (
     MasteryTable,
@@ -67,6 +66,8 @@ def population_context(store: Store, as_of: date, catalogue: Snapshot) -> pd.Dat
     ``catalogue`` is any snapshot of this store (its modules and skills are used)."""
 
     def compute(st: Store, day: date | None) -> pd.DataFrame:
+        from engine.stats import score_facts  # only when the date is not cached yet
+
         return _context(score_facts(st), catalogue, to_timestamp(day))
 
     return cached_frame(store, "population_context|v2", as_of, compute)

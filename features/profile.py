@@ -33,14 +33,18 @@ satisfaction_mean
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
-from engine.policy import Policy, load_policy
 from engine.schema import PARTICIPATION_STATUSES
-from features.compliance import credits_status
 from features.mastery import MasteryTable, skill_mastery
 from features.snapshot import Snapshot
+
+if TYPE_CHECKING:  # engine.policy (pydantic) is imported by ``learner_profiles`` itself,
+    # so the learning map (which only needs ``MIN_EVIDENCE``) does not load it
+    from engine.policy import Policy
 
 DAY = np.timedelta64(1, "D")
 MIN_EVIDENCE = 0.5
@@ -106,6 +110,9 @@ def learner_profiles(
     mastery: MasteryTable | None = None,
 ) -> pd.DataFrame:
     """One row per staff member (see the module docstring for the columns)."""
+    from engine.policy import load_policy
+    from features.compliance import credits_status
+
     window_policy = window_policy or load_policy("national-2025")
     credits_policy = credits_policy or load_policy("credits")
     mastery = mastery or skill_mastery(snap)
