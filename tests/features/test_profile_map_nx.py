@@ -9,13 +9,17 @@ from __future__ import annotations
 import json
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from features.graph import learning_map, to_json
+from engine.errors import NotFoundError
+from features.graph import learning_map as served_map
+from features.graph import to_json
 from features.learning_map import node_link, person_map, skill_gaps, to_networkx
 from features.mastery import skill_mastery
+from features.profile import MIN_EVIDENCE
 from features.snapshot import snapshot
 from tests.helpers import typed_tables
 
@@ -149,6 +153,75 @@ def catalogues_and_records(draw) -> tuple[dict[str, pd.DataFrame], str]:  # noqa
     return typed_tables(data), as_of
 
 
+def learning_map(snap, staff_id: str, mastery=None) -> nx.DiGraph:  # noqa: ANN001
+    """The reference: the networkx implementation ``features.graph.learning_map`` had
+    before the networkx-free path (kept here, verbatim, as the test's oracle)."""
+    idx = pd.Index(snap.staff["staff_id"])
+    if staff_id not in idx:
+        raise NotFoundError(
+            f"no staff member {staff_id!r} (hired on or before {snap.as_of.date()})"
+        )
+    s = int(idx.get_loc(staff_id))
+    mastery = mastery or skill_mastery(snap)
+    person = snap.staff.iloc[s]
+    roles = str(person["role"]).split("|")
+    g = nx.DiGraph(staff_id=staff_id, org_id=person["org_id"], as_of=snap.as_of.date().isoformat())
+    skills = snap.skills.set_index("skill_id")
+    req = snap.role_requirements[snap.role_requirements["role"].isin(roles)]
+    level = req.groupby("skill_id")["level"].max()
+    k = mastery.skills.get_indexer(level.index)
+    m, ev = mastery.lookup(np.full(len(k), s), k)
+    for role in roles:
+        g.add_node(f"role:{role}", kind="role", label=role)
+    for r in req.itertuples(index=False):
+        g.add_edge(f"role:{r.role}", f"skill:{r.skill_id}", kind="requires", level=float(r.level))
+    for sid, lvl, mi, ei in zip(level.index, level.to_numpy(), m, ev, strict=True):
+        parent = skills.at[sid, "parent_id"]
+        g.add_node(
+            f"skill:{sid}",
+            kind="skill",
+            label=skills.at[sid, "name"],
+            level=float(lvl),
+            mastery=round(float(mi), 4),
+            evidence=round(float(ei), 4),
+            gap=round(max(float(lvl) - float(mi), 0.0), 4),
+            met=bool(mi >= lvl and ei >= MIN_EVIDENCE),
+            parent=parent if isinstance(parent, str) else None,
+        )
+    mine = snap.part[snap.part["s"] == s]
+    m_ids = snap.modules["module_id"].to_numpy()
+    state = {}
+    for row in mine.sort_values("enrolled_on").itertuples(index=False):
+        state[m_ids[row.m]] = (row.status, row.completed_on)
+    scores = snap.assess[snap.assess["s"] == s].groupby("m")["score"].max()
+    scores.index = m_ids[scores.index.to_numpy()]
+    completed = {mid for mid, (st, _) in state.items() if st == "completed"}
+    teach = snap.module_skills[snap.module_skills["skill_id"].isin(level.index)]
+    mods = snap.modules.set_index("module_id")
+    for mid, group in teach.groupby("module_id"):
+        info = mods.loc[mid]
+        st, when = state.get(mid, ("not_taken", None))
+        pre = [p for p in str(info["prerequisites"] or "").split("|") if p]
+        g.add_node(
+            f"module:{mid}",
+            kind="module",
+            label=info["title"],
+            mode=info["mode"],
+            tier=info["tier"],
+            hours=float(info["hours"]),
+            status=st,
+            completed_on=None
+            if when is None or pd.isna(when)
+            else pd.Timestamp(when).date().isoformat(),
+            score=float(scores[mid]) if mid in scores.index else None,
+            prerequisites=pre,
+            prerequisites_done=all(p in completed for p in pre),
+        )
+        for sid, w in zip(group["skill_id"], group["weight"], strict=True):
+            g.add_edge(f"module:{mid}", f"skill:{sid}", kind="teaches", weight=float(w))
+    return g
+
+
 def _gaps_from_the_networkx_graph(g: nx.DiGraph) -> list[dict]:
     """The profile's skill gaps as ``features.cli.profile_record`` computed them from
     ``features.graph.learning_map`` before the networkx-free path."""
@@ -187,6 +260,8 @@ def test_the_light_map_equals_the_networkx_map(world) -> None:  # noqa: ANN001
         back = to_networkx(got)
         assert _text(to_json(back)) == _text(to_json(want))
         assert nx.utils.graphs_equal(back, want)
+        # what the API serves (features.graph.learning_map) is the same graph
+        assert _text(to_json(served_map(snap, sid, mastery))) == _text(to_json(want))
         # what a user reads: every skill below target, largest gap first
         below = {d["label"] for _, d in got.nodes(data=True) if d["kind"] == "skill" and d["gap"]}
         gaps = [x["gap"] for x in skill_gaps(got)]
