@@ -82,8 +82,9 @@ def timed(cmd: list[str], log: Path) -> dict:
     """Run ``cmd`` nice'd under /usr/bin/time -v; wall, CPU, peak RSS and load average."""
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
+    nice = [] if os.nice(0) > 0 else ["nice"]  # already nice'd: do not stack
     res = subprocess.run(
-        ["nice", "/usr/bin/time", "-v", *cmd], capture_output=True, text=True, cwd=ROOT
+        [*nice, "/usr/bin/time", "-v", *cmd], capture_output=True, text=True, cwd=ROOT
     )
     wall = time.perf_counter() - t0
     log.write_text(res.stdout + "\n" + res.stderr, encoding="utf-8")
