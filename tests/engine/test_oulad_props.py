@@ -390,3 +390,22 @@ def test_written_tables_have_every_canonical_column_and_the_documented_placehold
     sessions = pd.read_csv(out / "sessions.csv")
     assert sessions["capacity"].isna().all()  # unlimited
     assert "results.csv" in (out / "_oulad" / "README.md").read_text(encoding="utf-8")
+
+
+def test_a_presentation_before_its_first_submission_imports(tmp_path: Path) -> None:
+    """Scoring a running presentation early: studentAssessment.csv has its header only
+    (and so may studentVle.csv).  Was a TypeError from pandas (mapping an empty
+    date series), now an import with no participations and OULAD's own dates."""
+    tables = copy()
+    tables["studentAssessment"] = tables["studentAssessment"][:1]
+    tables["studentVle"] = [
+        ["code_module", "code_presentation", "id_student", "id_site", "date", "sum_click"]
+    ]
+    out = tmp_path / "out"
+    counts = import_oulad(write_fixture(tmp_path / "src", tables), out)
+    assert counts["participations"] == counts["assessments"] == 0
+    assert counts["staff"] == 3 and counts["_oulad/student_vle"] == 0
+    staff = pd.read_csv(out / "staff.csv").set_index("staff_id")
+    assert staff.loc["XYZ-2014J-7", "hired_on"] == "2014-09-28"  # registered day -3
+    sessions = pd.read_csv(out / "sessions.csv").set_index("session_id")
+    assert sessions.loc["S2", "ends_on"] == "2014-03-13"  # due day 40, nobody late
