@@ -247,6 +247,11 @@ def _write_as(root: Path, tables: dict, how: str) -> Path:
                 csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(rows)
             elif how == "padded":
                 fh.writelines(", ".join(f" {v} " for v in row) + "\n" for row in rows)
+            elif how == "columns reordered, one added":
+                order = list(reversed(range(len(rows[0]))))
+                w = csv.writer(fh)
+                w.writerows([["note"] + [row[i] for i in order] for row in rows[:1]])
+                w.writerows([["x"] + [row[i] for i in order] for row in rows[1:]])
             elif how == "padded, quoted":  # a space before the quote: the quotes stay text
                 fh.writelines(",".join(f' "{v}"' for v in row) + "\n" for row in rows)
             else:
@@ -255,7 +260,15 @@ def _write_as(root: Path, tables: dict, how: str) -> Path:
 
 
 @pytest.mark.parametrize(
-    "how", ["BOM", "quoted, CRLF", "padded", "padded, quoted", "lower-case names"]
+    "how",
+    [
+        "BOM",
+        "quoted, CRLF",
+        "padded",
+        "padded, quoted",
+        "lower-case names",
+        "columns reordered, one added",
+    ],
 )
 def test_the_ways_exports_differ_give_the_same_dataset(tmp_path: Path, how: str) -> None:
     tables = copy()
