@@ -369,6 +369,12 @@ def _date(start: pd.Series, day: pd.Series) -> pd.Series:
     return start + pd.to_timedelta(day.astype("float"), unit="D")
 
 
+def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
+    """``values[key]`` for each key (NaT where absent).  Not ``keys.map(values)``: pandas
+    cannot map through an *empty* date series (no submissions yet) and raises."""
+    return pd.Series(values.reindex(keys.to_numpy()).to_numpy(), index=keys.index)
+
+
 def to_canonical(data: Oulad) -> dict[str, pd.DataFrame]:
     """The canonical tables (plus ``_oulad`` side tables) for checked OULAD frames."""
     c = data.courses.copy()
@@ -496,13 +502,13 @@ def to_canonical(data: Oulad) -> dict[str, pd.DataFrame]:
     first = when.groupby(parts["staff_id"]).min()
     last = when.groupby(parts["staff_id"]).max()
     by_staff = staff["staff_id"]
-    early, late = by_staff.map(first), by_staff.map(last)
+    early, late = _lookup(by_staff, first), _lookup(by_staff, last)
     staff["hired_on"] = staff["hired_on"].where(~(early < staff["hired_on"]), early)
     staff["left_on"] = staff["left_on"].where(~(late > staff["left_on"]), late)
     by_mod = sessions["module_id"]
     lo, hi = (
-        by_mod.map(when.groupby(sa["module_id"]).min()),
-        by_mod.map(when.groupby(sa["module_id"]).max()),
+        _lookup(by_mod, when.groupby(sa["module_id"]).min()),
+        _lookup(by_mod, when.groupby(sa["module_id"]).max()),
     )
     sessions["starts_on"] = sessions["starts_on"].where(~(lo < sessions["starts_on"]), lo)
     sessions["ends_on"] = sessions["ends_on"].where(~(hi > sessions["ends_on"]), hi)
