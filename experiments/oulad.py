@@ -97,13 +97,17 @@ def split_entry(entry: str | Path) -> tuple[Path, list[str] | None]:
     return Path(path), [c.strip() for c in codes.split(",") if c.strip()]
 
 
-def load_oulad(dirs: Sequence[str | Path], presentations: Sequence[str] | None = None):  # noqa: ANN201
+def load_oulad(  # noqa: ANN201
+    dirs: Sequence[str | Path], presentations: Sequence[str] | None = None, clicks: bool = True
+):
     """Canonical tables of the OULAD files in ``dirs`` (entries may end in ``#CODES``
-    to keep only those presentations; ``presentations`` filters all of them)."""
+    to keep only those presentations; ``presentations`` filters all of them);
+    ``clicks=False`` does not read ``studentVle``."""
     parts = []
+    skip = () if clicks else ("studentVle",)
     for entry in dirs:
         path, only = split_entry(entry)
-        parts.append(_only(read_oulad(path), only))
+        parts.append(_only(read_oulad(path, skip=skip), only))
     return to_canonical(_only(_concat(parts), presentations))
 
 
@@ -163,7 +167,10 @@ def run(
     Returns (metrics records ``{model, metric, value, seed, slice}``, predictions with
     columns ``model, slice, unit, learner, score, label``)."""
     train = load_oulad(train_dirs, train_presentations)
-    test = load_oulad(test_dirs, test_presentations)
+    # the models use clicks only when training has them (OuladRisk.inputs_): without
+    # them in training, the test files' studentVle (10 M rows in OULAD's release) is not read
+    vle = train.get("_oulad/student_vle")
+    test = load_oulad(test_dirs, test_presentations, clicks=vle is not None and len(vle) > 0)
     overlap = set(train["organizations"]["org_id"]) & set(test["organizations"]["org_id"])
     if overlap:
         raise ValueError(f"presentations in both train and test: {sorted(overlap)}")

@@ -265,15 +265,17 @@ def _missing_refs(
         problems.append(Problem(file, int(i) + 2, "+".join(keys), val, f"unknown {what}"))
 
 
-def read_oulad(src: str | Path) -> Oulad:
-    """Read and check OULAD's original files in ``src`` (see the module docstring)."""
+def read_oulad(src: str | Path, skip: tuple[str, ...] = ()) -> Oulad:
+    """Read and check OULAD's original files in ``src`` (see the module docstring).
+    ``skip`` names optional files not to read (e.g. ``("studentVle",)``: its 10 M rows
+    when nothing will use the clicks); they are left out as if absent."""
     src = Path(src)
     if not src.is_dir():
         raise InputFileError(f"{src}: not a directory of OULAD files")
     problems: list[Problem] = []
     frames: dict[str, pd.DataFrame | None] = {}
     for name in REQUIRED + OPTIONAL:
-        path = _find(src, name)
+        path = None if name in skip and name in OPTIONAL else _find(src, name)
         if path is None:
             if name in REQUIRED:
                 problems.append(
