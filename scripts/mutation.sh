@@ -38,6 +38,7 @@ only_mutate =
     features/mastery.py
     features/profile.py
     engine/validate.py
+    engine/importers/oulad.py
 also_copy =
     models
     api
@@ -52,6 +53,9 @@ pytest_add_cli_args_test_selection =
     tests/engine/test_validate.py
     tests/engine/test_store.py
     tests/engine/test_readers_office.py
+    tests/engine/test_oulad.py
+    tests/engine/test_oulad_props.py
+    tests/engine/test_oulad_later.py
 pytest_add_cli_args =
     -p
     no:cacheprovider
