@@ -69,6 +69,19 @@ def write_text(path: str | Path, text: str) -> Path:
     return Path(path)
 
 
+def csv_line_end(frame: pd.DataFrame) -> str:
+    """The line end for writing ``frame`` as CSV: ``\n``, or ``\r\n`` when a text cell
+    holds a carriage return — Python's csv writer quotes a cell only for the characters
+    of its line end, and a bare ``\r`` left unquoted reads back as a line break."""
+    for col in frame.columns:
+        values = frame[col]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+            continue
+        if values.astype(str).str.contains("\r", regex=False).any():
+            return "\r\n"
+    return "\n"
+
+
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     """``frame`` as CSV (dates as YYYY-MM-DD) or Parquet, chosen by the suffix."""
     path = Path(path)
@@ -77,7 +90,9 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
         raise LearnmapError(f"{path.name}: the output must end in .csv or .parquet")
     with atomic_path(path) as tmp:
         if suffix == ".csv":
-            frame.to_csv(tmp, index=False, date_format="%Y-%m-%d")
+            frame.to_csv(
+                tmp, index=False, date_format="%Y-%m-%d", lineterminator=csv_line_end(frame)
+            )
         else:
             frame.to_parquet(tmp, index=False)
     return path

@@ -74,6 +74,7 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import InputFileError, Problem, ValidationError
+from engine.outputs import csv_line_end
 
 log = logging.getLogger(__name__)
 
@@ -578,7 +579,8 @@ def import_oulad(src: str | Path, out: str | Path) -> dict[str, int]:
     try:
         (tmp / "_oulad").mkdir()
         for name, frame in tables.items():
-            _fmt(frame).to_csv(tmp / f"{name}.csv", index=False)
+            text = _fmt(frame)
+            text.to_csv(tmp / f"{name}.csv", index=False, lineterminator=csv_line_end(text))
         (tmp / "_oulad" / "README.md").write_text(
             "Side tables of the OULAD import (ignored by `learnmap ingest`):\n"
             "results.csv — final_result per registration (the label);\n"
