@@ -18,10 +18,33 @@ def _engine():  # noqa: ANN202
     return store.engine
 
 
+def _check_scope(args: argparse.Namespace) -> None:
+    """A scoped key must name an organization or person the store has: a key for a
+    mistyped id would be valid and see nothing.  The id is checked only for the role
+    it applies to (``create_key`` refuses the other combinations), and before the
+    store is opened, so a refusal creates neither a key nor a database file."""
+    from engine.cli import require_store
+    from engine.errors import NotFoundError
+    from engine.store import Store
+
+    table, column, value, what = {
+        "org_manager": ("organizations", "org_id", args.org, "organization"),
+        "staff": ("staff", "staff_id", args.staff, "staff member"),
+    }.get(args.role, (None, None, None, None))
+    if table is None or not value:
+        return
+    require_store()
+    if Store().lookup(table, [column], column, [value]).empty:
+        raise NotFoundError(
+            f"no {what} {value!r} in the store ({table}); ingest it first or check the id"
+        )
+
+
 def _cmd_keys_create(args: argparse.Namespace) -> int:
     from api import audit
     from api.keys import create_key
 
+    _check_scope(args)
     engine = _engine()
     key, who = create_key(engine, args.role, args.org, args.staff, args.label)
     scope = who.org_id or who.staff_id or "all"

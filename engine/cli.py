@@ -4,7 +4,13 @@ The engine's own commands live here (``demo-data``, ``ingest``, ``db``, ``policy
 upper layers add theirs through the ``learnmap.commands`` entry-point group (each
 entry is a ``register(subparsers)`` function), so the engine never imports them.
 
-Exit status: 0 on success, 2 on bad input (every problem listed), 1 on other errors.
+Exit status: 0 on success; 2 on bad input (every problem listed, nothing written,
+no traceback); 1 on other errors.  Bad input is any deliberate ``LearnmapError`` (an
+option value breaking a rule, a file, id or saved model that is missing or does not
+match, an empty store): ``main`` maps them all to 2 except ``StoreError`` (the database
+cannot be reached) and ``NotFittedError`` (a programming error), which are 1.  Output
+cut short by a closed pipe (``learnmap profile … | head``) ends quietly with 141, the
+status a shell reports for a writer stopped by SIGPIPE.
 """
 
 from __future__ import annotations
@@ -23,11 +29,23 @@ from engine.errors import InputFileError, LearnmapError, PolicyError, Validation
 from engine.schema import TABLE_ORDER
 
 EXAMPLES = """\
-examples:
-  learnmap demo-data --out var/demo              # a national-scale demo dataset
-  learnmap ingest var/demo                       # validate and load it into the store
-  learnmap db info                               # row counts per table
-  learnmap policy show national-2025             # the plan's quotas
+examples (one per command; `learnmap COMMAND --help` for the rest):
+  learnmap demo-data --out var/demo --orgs 200           # a demo dataset (ten CSV files)
+  learnmap ingest var/demo                               # validate, load into the store
+  learnmap db info                                       # row counts per table
+  learnmap policy show national-2025                     # the plan's quotas
+  learnmap import oulad OULAD_DIR --out var/oulad        # OULAD's files as a dataset
+  learnmap status --as-of 2026-06-30 --out var/status.csv    # everyone's compliance
+  learnmap profile ST0000001 --as-of 2026-06-30          # one person's profile
+  learnmap learning-map ST0000001 --out var/map.png      # skills and modules (or .json)
+  learnmap report --as-of 2026-06-30 --out var/report    # programme tables and charts
+  learnmap recommend ST0000001 --as-of 2026-06-30        # next modules, with reasons
+  learnmap allocate --from 2026-07-01 --to 2026-09-30 --out var/seats.csv
+  learnmap train --as-of 2026-06-30                      # fit the staff risk model
+  learnmap risk --as-of 2026-06-30 --level org --out var/risk.csv
+  learnmap experiment run experiments/configs/risk-national.toml --out var/runs/risk
+  learnmap keys create --role admin                      # an API key (shown once)
+  learnmap serve                                         # the HTTP API on 127.0.0.1:8000
 environment:
   LEARNMAP_DATABASE_URL   store location (default sqlite:///var/learnmap.db; may be
                           postgresql+psycopg://user:pass@host/db)
@@ -52,6 +70,45 @@ def parse_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
 
 
+def positive_int(text: str) -> int:
+    """argparse type for counts that must be at least 1 (``--orgs``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def check_table_output(path: Path, option: str = "--out") -> Path:
+    """Refuse an output file ``engine.outputs.write_table`` cannot write, before any
+    work is done (a long fit should not end in a refusal)."""
+    from engine.outputs import TABLE_SUFFIXES
+
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        raise LearnmapError(
+            f"{option} {path}: unsupported file type {path.suffix or '(none)'!r}; "
+            "the output must end in .csv or .parquet"
+        )
+    return path
+
+
+def require_store() -> None:
+    """Refuse, before anything is opened or created, a SQLite store whose file does
+    not exist yet: reading it would leave an empty database file behind."""
+    from sqlalchemy.engine import make_url
+
+    from engine.store import database_url
+
+    url = make_url(database_url())
+    db = url.database
+    if url.get_backend_name() == "sqlite" and db and db != ":memory:" and not Path(db).exists():
+        raise LearnmapError(
+            f"no store at {db} (LEARNMAP_DATABASE_URL): run `learnmap ingest DIR` first"
+        )
+
+
 def _cmd_demo_data(args: argparse.Namespace) -> int:
     from engine.demo import DemoSpec, write_demo
     from engine.demo.truth import TRUTH_DIR
@@ -60,7 +117,14 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
     spec = DemoSpec(
         orgs=args.orgs, seed=args.seed, start=args.start, end=args.end, scenario=args.scenario
     ).resolved()
-    assert spec.orgs is not None
+    assert spec.orgs is not None and spec.start is not None and spec.end is not None
+    if spec.end < spec.start:  # checked before anything is generated or written
+        start = "--start" if args.start else "--start (default)"
+        end = "--end" if args.end else "--end (default)"
+        raise LearnmapError(
+            f"{start} {spec.start} is after {end} {spec.end}: the activity period must "
+            "end on or after its first day"
+        )
     big = spec.orgs >= (20_000 if spec.scenario == "national" else 1_000)
     progress = not args.quiet and big
     counts = write_demo(spec, args.out, progress=progress, truth=args.truth)
@@ -194,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="directory to write <table>.csv into")
     p.add_argument(
         "--orgs",
-        type=int,
+        type=positive_int,
         default=None,
         help="national: organizations (default 2300, the national level); cadre: units "
         "of about 33 cadres each (default 600, about 20,000 cadres)",
@@ -262,13 +326,49 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        return int(args.func(args))
+        status = int(args.func(args))
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return status
+    except BrokenPipeError:
+        if not _stdout_closed():
+            raise  # another pipe (a worker process, a socket): a real error
+        _silence_stdout()
+        return 141
     except PolicyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except LearnmapError as exc:
+        from engine.errors import NotFittedError, StoreError
+
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return 1 if isinstance(exc, StoreError | NotFittedError) else 2  # see the docstring
+
+
+def _stdout_closed() -> bool:
+    """Whether the reader of our stdout went away (the pipe's write end reports an
+    error); True where that cannot be asked (no ``select.poll``)."""
+    import select
+
+    if not hasattr(select, "poll"):
+        return True
+    try:
+        poll = select.poll()
+        poll.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poll.poll(0))
+    except (AttributeError, OSError, ValueError):  # stdout without a file (tests)
+        return False
+
+
+def _silence_stdout() -> None:
+    """After a reader closed our stdout (``| head``): send what is left to devnull, so
+    Python's own flush at exit does not print a second BrokenPipeError."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # stdout without a file (tests)
+        pass
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from engine.cli import _print_problems, parse_date
+from engine.cli import _print_problems, add_quiet, check_table_output, parse_date, require_store
 from engine.errors import ValidationError
 
 
@@ -36,6 +36,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     policy = load_policy(args.policy)
+    require_store()
     tables = load_store()
     model = StaffRisk().fit(tables, args.as_of, policy)
     folder = save(model, tables)
@@ -58,8 +59,10 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     from models.org_risk import rollup, score_orgs
     from models.risk import UNIT_WORDS
 
+    check_table_output(args.out)
     policy = load_policy(args.policy)
     model, manifest = load(policy)
+    require_store()
     tables = load_store()
     bar = not args.quiet and sys.stderr.isatty()  # quiet in pipes, logs and cron
     f = score(model, tables, args.as_of, chunk=args.chunk, progress=bar)
@@ -93,6 +96,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     q.add_argument("src", type=Path, help="directory with OULAD's CSV files")
     q.add_argument("--out", type=Path, required=True, help="new dataset directory")
+    add_quiet(q)  # accepted like every long command's; the import shows no bar
     q.set_defaults(func=_cmd_import_oulad)
 
     p = sub.add_parser(

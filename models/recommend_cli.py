@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.cli import parse_date
+from engine.cli import check_table_output, parse_date, require_store
 from engine.errors import LearnmapError
 from engine.outputs import write_table
 
@@ -28,9 +28,40 @@ def _write(frame: pd.DataFrame, out: Path) -> None:
     write_table(frame, out)
 
 
+#: Models the registry knows that ``recommend`` cannot serve: the oracle scores with the
+#: demo generator's ground truth (``demo-data --truth`` writes it beside the dataset, and
+#: it is never ingested), so it exists only for experiments (``experiments.oracle``).
+#: Choice: refuse it here with a message saying so, rather than look for a truth folder
+#: the store does not know about.
+EXPERIMENT_ONLY = {
+    "oracle": "it needs the demo generator's ground truth, which only experiments have "
+    "(learnmap experiment run; see experiments/oracle.py)",
+}
+
+
+def recommend_models() -> list[str]:
+    """The model names ``learnmap recommend --model`` accepts."""
+    from models.registry import available
+
+    return [n for n in available("recommend") if n not in EXPERIMENT_ONLY]
+
+
+def _check_model(name: str) -> None:
+    if name in EXPERIMENT_ONLY:
+        raise LearnmapError(
+            f"--model {name!r} cannot recommend from the store: {EXPERIMENT_ONLY[name]}; "
+            f"choose one of {', '.join(recommend_models())}"
+        )
+    if name not in recommend_models():
+        raise LearnmapError(
+            f"--model {name!r}: unknown model; choose one of {', '.join(recommend_models())}"
+        )
+
+
 def _tables() -> dict[str, pd.DataFrame]:
     from engine.store import Store
 
+    require_store()
     tables = Store().load()
     if tables["staff"].empty:
         raise LearnmapError("the store is empty: run `learnmap ingest DIR` first")
@@ -50,6 +81,9 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     if args.k < 1:
         print(f"error: --k must be at least 1, got {args.k}", file=sys.stderr)
         return 2
+    if args.all:
+        check_table_output(args.out)
+    _check_model(args.model)
     filters = Filters(
         modes=tuple(args.mode) if args.mode else None,
         tiers=tuple(args.tier) if args.tier else None,
@@ -98,6 +132,9 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     from engine.policy import load_policy
     from models.allocate import allocate, by_org, need_scores, settings_from_policy
 
+    check_table_output(args.out)
+    if args.by_org is not None:
+        check_table_output(args.by_org, "--by-org")
     policy = load_policy(args.policy)
     settings = settings_from_policy(policy, args.seats_per_org, args.seats_per_person)
     if args.no_org_cap:

@@ -34,6 +34,6 @@ def test_keys_create_list_revoke(private_world: World, monkeypatch, capsys) -> N
 
 def test_keys_create_checks_the_scope(private_world: World, monkeypatch, capsys) -> None:  # noqa: ANN001
     monkeypatch.setenv("LEARNMAP_DATABASE_URL", f"sqlite:///{private_world.db}")
-    assert main(["keys", "create", "--role", "org_manager"]) == 1
+    assert main(["keys", "create", "--role", "org_manager"]) == 2
     assert "--org" in capsys.readouterr().err
-    assert main(["keys", "create", "--role", "staff", "--org", "X"]) == 1
+    assert main(["keys", "create", "--role", "staff", "--org", "X"]) == 2

@@ -47,7 +47,7 @@ def test_status_csv_and_parquet(loaded: Path, small_tables, capsys) -> None:  # 
     credits = pd.read_parquet(pq)
     assert set(credits["org_id"]) == {org} and "cycle_done" in credits.columns
     assert "staff under credits" in capsys.readouterr().out
-    assert main(["status", "--out", str(loaded / "x.txt")]) == 1
+    assert main(["status", "--out", str(loaded / "x.txt")]) == 2
 
 
 def test_profile_learning_map_and_report(loaded: Path, capsys) -> None:  # noqa: ANN001
@@ -78,5 +78,5 @@ def test_profile_learning_map_and_report(loaded: Path, capsys) -> None:  # noqa:
 
 def test_empty_store_is_a_clear_error(tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
     monkeypatch.setenv("LEARNMAP_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
-    assert main(["status", "--out", str(tmp_path / "s.csv")]) == 1
+    assert main(["status", "--out", str(tmp_path / "s.csv")]) == 2
     assert "the store is empty" in capsys.readouterr().err

@@ -242,7 +242,7 @@ def test_cli_train_and_risk_end_to_end(small_dir: Path, tmp_path: Path) -> None:
 
     assert run("ingest", str(small_dir)).returncode == 0
     res = run("risk", "--as-of", "2026-06-30", "--level", "staff", "--out", str(tmp_path / "s.csv"))
-    assert res.returncode == 1 and "learnmap train" in res.stderr
+    assert res.returncode == 2 and "learnmap train" in res.stderr
     res = run("train", "--as-of", "2026-06-30")
     assert res.returncode == 0, res.stderr
     res = run(
@@ -292,7 +292,7 @@ def test_cli_train_and_risk_end_to_end(small_dir: Path, tmp_path: Path) -> None:
         "--out",
         str(tmp_path / "x.csv"),
     )
-    assert res.returncode == 1 and "trained for policy" in res.stderr
+    assert res.returncode == 2 and "trained for policy" in res.stderr
 
 
 def test_drivers_in_words_for_each_situation() -> None:
