@@ -235,7 +235,8 @@ async def risk_batch(
         if unknown:
             shown = ", ".join(repr(o) for o in unknown[:20])
             more = f" and {len(unknown) - 20} more" if len(unknown) > 20 else ""
-            raise HTTPException(404, f"no organization {shown}{more}")
+            noun = "organization" if len(unknown) == 1 else "organizations"
+            raise HTTPException(404, f"no {noun} {shown}{more}")
     v = await run_in_threadpool(_risk_view, service, body.as_of)
     assert v.orgs is not None
     frame = v.orgs
