@@ -5,7 +5,11 @@ date (statuses, staff and organization risk, the programme report).
 Models are loaded once at start-up.  The recommender is loaded from its saved
 artifact (``models.rec_artifacts``) when one was fitted as of the served date on the
 data now in the store; otherwise it is fitted from the store and saved for the next
-start-up (likewise on ``POST /v1/admin/reload?refit_recommender=true``).  A reload
+start-up (likewise on ``POST /v1/admin/reload?refit_recommender=true``).  The
+recommender is fitted for the service's policy (``LEARNMAP_API_POLICY``), as
+``learnmap recommend --policy`` does: people behind on its requirement get the modules
+that count first, with the same reasons ("...; counts toward your 2027 quota (0 of 3
+done)"); a saved one fitted for another policy (or none) is refitted.  A reload
 loads the new risk artifact completely (manifest, hash, policy and feature checks of
 ``models.artifacts.load``, then a type check) before swapping it in; a broken or
 mismatched artifact leaves the working model in place.
@@ -164,11 +168,15 @@ class Service:
             if not use_artifact:
                 raise LearnmapError("a refit was asked for")
             model, _ = rec_artifacts.load(name, as_of, tables, root=root)
+            fitted_for = getattr(model, "policy_", None)
+            if fitted_for != self.policy:
+                got = "no policy" if fitted_for is None else f"policy {fitted_for.name!r}"
+                raise LearnmapError(f"saved recommender fitted for {got}, not {self.policy.name!r}")
         except Exception as exc:  # missing, stale or damaged: fit instead
             log.info("recommender %s: not loaded (%s); fitting", name, exc)
             self.recommender_state = "fitting"
             model = create(name)
-            model.fit(tables, as_of)
+            model.fit(tables, as_of, policy=self.policy)
             how = "fitted from the store"
             try:
                 rec_artifacts.save(model, name, tables, as_of, root=root)
@@ -205,6 +213,17 @@ class Service:
         org = str(frame["org_id"].iloc[0])
         self.staff_org[staff_id] = org
         return org
+
+    def unknown_orgs(self, org_ids: list[str]) -> list[str]:
+        """The ids of ``org_ids`` that name no organization in the store, in the order
+        given (duplicates once); one store query for those not already known."""
+        ask = [o for o in dict.fromkeys(org_ids) if o not in self.org_ids]
+        if not ask:
+            return []
+        found = self.store.lookup("organizations", ["org_id"], "org_id", ask)
+        known = set(found["org_id"].astype(str))
+        self.org_ids |= known
+        return [o for o in ask if o not in known]
 
     def org_exists(self, org_id: str) -> bool:
         if org_id in self.org_ids:

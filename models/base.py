@@ -455,10 +455,15 @@ class Recommender(BaseEstimator):
         self.data_ = build_interactions(tables)
         self.schedule_ = schedule
         self.quota_ = None
+        #: the policy fitted for (a ``Policy``; None = none): a saved model's answers
+        #: depend on it, so a service checks it before reusing one
+        self.policy_ = None
         if policy is not None:
+            from engine.policy import load_policy
             from models.quota import quota_state
 
-            self.quota_ = quota_state(tables, self.data_, policy, as_of)
+            self.policy_ = load_policy(policy) if isinstance(policy, str) else policy
+            self.quota_ = quota_state(tables, self.data_, self.policy_, as_of)
         self._fit(self.data_, tables)
         return self
 

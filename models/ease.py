@@ -2,8 +2,15 @@
 
 Learns an item × item weight matrix ``B`` with zero diagonal minimising
 ``‖X − XB‖² + λ‖B‖²`` in closed form: ``P = (XᵀX + λI)⁻¹``, ``B = −P / diag(P)``.
-A person's scores are ``x B`` for their completion row ``x``.  People with no
-history get all-zero scores; ties are broken by popularity (a 1e-9-scaled term).
+A person's scores are ``x B`` for their completion row ``x``; ties go by popularity
+(a 1e-9-scaled term).
+
+Cold start (documented choice, ``models.popularity.with_fallback``): a person with
+no completions (all-zero ``x B``) gets the popularity ranking with score = the share of
+people who completed the module, and the reason says so ("you have no completions
+yet; popular: completed by 351 people").  Reasons follow the sign of ``x B`` for the
+module: > 0 "people who completed your modules also completed this", < 0 they seldom
+did (the module is listed only because no closer match is left), 0 popularity.
 
 Parameters
 ----------
@@ -16,6 +23,9 @@ from __future__ import annotations
 import numpy as np
 
 from models.base import Batch, Interactions, Recommender, Tables
+from models.popularity import fallback_reasons, with_fallback
+
+AGAINST = "people who completed your modules seldom took it; no closer match is left"
 
 
 class EASE(Recommender):
@@ -34,8 +44,15 @@ class EASE(Recommender):
         b = -inv / np.diag(inv)[None, :]
         np.fill_diagonal(b, 0.0)
         self.weights_ = b
-        pop = np.asarray(x.sum(axis=0)).ravel()
-        self.tiebreak_ = 1e-9 * pop / max(pop.max(), 1.0)
+        self.people_ = np.asarray(x.sum(axis=0)).ravel()
+
+    def _collab(self, batch: Batch) -> np.ndarray:
+        return np.asarray(batch.history @ self.weights_)
 
     def _scores(self, batch: Batch) -> np.ndarray:
-        return np.asarray(batch.history @ self.weights_) + self.tiebreak_[None, :]
+        return with_fallback(self._collab(batch), self.people_, len(self.data_.users))
+
+    def _reasons(self, batch: Batch, person: np.ndarray, item: np.ndarray) -> np.ndarray:
+        collab = self._collab(batch)[person, item]
+        has = np.diff(batch.history.indptr)[person] > 0
+        return fallback_reasons(collab, has, self.people_[item], self.reason, AGAINST)

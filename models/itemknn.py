@@ -2,8 +2,15 @@
 
 ``S[i, j] = |U_i ∩ U_j| / (sqrt(|U_i| |U_j|) + shrink)`` over the people ``U`` who
 completed each module, keeping each module's ``k`` nearest neighbours.  A person's
-score for ``j`` is ``Σ_{i in history} S[i, j]``; ties and people with no history fall
-back to popularity (a 1e-9-scaled term).
+score for ``j`` is ``Σ_{i in history} S[i, j]``; ties go by popularity (a 1e-9-scaled
+term).
+
+Cold start (documented choice, ``models.popularity.with_fallback``): a person with
+nothing to go on — no completions, or only modules with no neighbours — gets the
+popularity ranking with score = the share of people who completed the module, and the
+reason says so ("you have no completions yet; popular: completed by 351 people").
+"similar to modules you completed" is said only where the person's completions
+really raise the score; elsewhere the reason names popularity.
 
 Parameters
 ----------
@@ -17,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from models.base import Batch, Interactions, Recommender, Tables
+from models.popularity import fallback_reasons, with_fallback
 
 __all__ = ["ItemKNN", "cosine_neighbours"]
 
@@ -48,8 +56,16 @@ class ItemKNN(Recommender):
         if self.shrink < 0:
             raise ValueError(f"shrink must be ≥ 0, got {self.shrink}")
         self.sim_ = cosine_neighbours(data.matrix, self.k, self.shrink)
-        pop = np.asarray(data.matrix.sum(axis=0)).ravel()
-        self.tiebreak_ = 1e-9 * pop / max(pop.max(), 1.0)
+        self.people_ = np.asarray(data.matrix.sum(axis=0), dtype=np.float64).ravel()
+
+    def _collab(self, batch: Batch) -> np.ndarray:
+        return np.asarray(batch.history @ self.sim_)
 
     def _scores(self, batch: Batch) -> np.ndarray:
-        return np.asarray(batch.history @ self.sim_) + self.tiebreak_[None, :]
+        return with_fallback(self._collab(batch), self.people_, len(self.data_.users))
+
+    def _reasons(self, batch: Batch, person: np.ndarray, item: np.ndarray) -> np.ndarray:
+        collab = self._collab(batch)[person, item]
+        has = np.diff(batch.history.indptr)[person] > 0
+        # similarities are ≥ 0: nothing lowers a score
+        return fallback_reasons(collab, has, self.people_[item], self.reason, self.reason)

@@ -1,5 +1,8 @@
 """Most-popular baseline: modules ranked by how many people completed them.
 
+Also the popularity fallback of the collaborative models (``ItemKNN``, ``EASE``):
+``with_fallback`` and ``fallback_reasons`` (see there).
+
 Parameters
 ----------
 window_days : int or None
@@ -15,9 +18,57 @@ import pandas as pd
 
 from models.base import Batch, Interactions, Recommender, Tables
 
+__all__ = ["Popularity", "fallback_reasons", "with_fallback"]
+
+#: Weight of the popularity tie-break added to collaborative scores.
+TIEBREAK = 1e-9
+
+
+def with_fallback(collab: np.ndarray, people: np.ndarray, n_users: int) -> np.ndarray:
+    """Scores of a collaborative model from its raw scores ``collab`` (people × modules)
+    and ``people`` (per module: how many people completed it).
+
+    A person with something to go on (some non-zero ``collab``) gets ``collab`` plus a
+    ``TIEBREAK``-scaled popularity term (ties, and modules their history says nothing
+    about, go by popularity).  A person with nothing to go on — no completions, or only
+    modules no neighbour relates to: an all-zero row — gets the popularity ranking
+    itself with a readable score: the share of people who completed the module (0–1),
+    not a ~1e-9 tie-break."""
+    top = max(float(people.max(initial=0.0)), 1.0)
+    out = collab + (TIEBREAK * people / top)[None, :]
+    cold = ~np.any(collab != 0, axis=1)
+    if cold.any():
+        out[cold] = people[None, :] / max(n_users, 1)
+    return out
+
+
+def fallback_reasons(
+    collab: np.ndarray, has_history: np.ndarray, people: np.ndarray, related: str, against: str
+) -> np.ndarray:
+    """Reasons that say what really ranked each recommended module (one per pair):
+    ``related`` where the person's completions raise its score (``collab > 0``),
+    ``against`` where they lower it (``collab < 0``), and where they say nothing
+    (``collab == 0``: no completions, or none related) the popularity it was ranked by
+    — "you have no completions yet; popular: completed by 351 people".  Never a claim
+    about completions the person does not have."""
+    out = np.empty(len(collab), dtype=object)
+    for n, (c, hist, pop) in enumerate(zip(collab, has_history, people, strict=True)):
+        if c > 0:
+            out[n] = related
+        elif c < 0:
+            out[n] = against
+        else:
+            why = "nothing you completed points to it" if hist else "you have no completions yet"
+            if pop > 0:
+                out[n] = f"{why}; popular: completed by {pop:g} people"
+            else:
+                out[n] = f"{why}; no one has completed it yet either"
+    return out
+
 
 class Popularity(Recommender):
-    reason = "popular: completed by many colleagues"
+    """Reasons: "popular: completed N times" (in the last ``window_days`` days when
+    windowed); a module no one completed (ranked only by module id) says so."""
 
     def __init__(self, window_days: int | None = None) -> None:
         self.window_days = window_days
@@ -35,3 +86,13 @@ class Popularity(Recommender):
 
     def _scores(self, batch: Batch) -> np.ndarray:
         return np.broadcast_to(self.counts_, (len(batch.staff_ids), len(self.counts_))).copy()
+
+    def _reasons(self, batch: Batch, person: np.ndarray, item: np.ndarray) -> np.ndarray:
+        when = "" if self.window_days is None else f" in the last {self.window_days} days"
+        out = np.empty(len(item), dtype=object)
+        for n, c in enumerate(self.counts_[item].tolist()):
+            if c > 0:
+                out[n] = f"popular: completed {c:g} time{'' if c == 1 else 's'}{when}"
+            else:
+                out[n] = f"no one has completed it{when or ' yet'} (no popularity to rank by)"
+        return out

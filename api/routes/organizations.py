@@ -205,6 +205,7 @@ def _rows(frame: pd.DataFrame, fmt: str) -> Iterator[bytes]:
             },
         },
         403: {"description": "outside the key's scope"},
+        404: {"description": "some of org_ids name no organization (all of them listed)"},
         503: {"description": "no risk model loaded"},
     },
 )
@@ -219,12 +220,23 @@ async def risk_batch(
     ] = None,
 ) -> StreamingResponse:
     """Risk of many organizations (the ones named, or all matching ``region`` /
-    ``org_type``; org managers: their own only), ordered by rank, streamed.  Audited."""
+    ``org_type``; org managers: their own only), ordered by rank, streamed.  Audited.
+    Any unknown id in ``org_ids`` makes it a 404 naming every unknown id (no partial
+    answer)."""
     require(p, "admin", "org_manager", "researcher")
     if p.role == "org_manager":
         if body.org_ids is not None and set(body.org_ids) - {p.org_id}:
             raise forbid()
         body = body.model_copy(update={"org_ids": [p.org_id]})
+    elif body.org_ids is not None:
+        # Documented choice: one unknown id fails the whole request (404 naming every
+        # unknown id), nothing partial — a silently shorter export reads as "no risk".
+        unknown = await run_in_threadpool(service.unknown_orgs, body.org_ids)
+        if unknown:
+            shown = ", ".join(repr(o) for o in unknown[:20])
+            more = f" and {len(unknown) - 20} more" if len(unknown) > 20 else ""
+            noun = "organization" if len(unknown) == 1 else "organizations"
+            raise HTTPException(404, f"no {noun} {shown}{more}")
     v = await run_in_threadpool(_risk_view, service, body.as_of)
     assert v.orgs is not None
     frame = v.orgs
