@@ -84,7 +84,15 @@ def _person(staff_id: str, as_of: date):  # noqa: ANN202
         return None
 
 
+def _store_exists() -> None:
+    """Reading a store that does not exist must not create one (engine.cli.require_store)."""
+    from engine.cli import require_store
+
+    require_store()
+
+
 def _cmd_profile(args: argparse.Namespace) -> int:
+    _store_exists()
     view = _person(args.staff_id, args.as_of)
     record = (
         None
@@ -122,6 +130,7 @@ def _write_table(frame: pd.DataFrame, out: Path) -> None:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
+    _store_exists()
     from engine.policy import load_policy
     from features.compliance import compliance
 
@@ -148,6 +157,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_learning_map(args: argparse.Namespace) -> int:
+    _store_exists()
     from features.learning_map import node_link, person_map, to_networkx
 
     suffix = args.out.suffix.lower()
@@ -172,6 +182,7 @@ def _cmd_learning_map(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    _store_exists()
     from engine.policy import load_policy
     from features.compliance import compliance
     from features.org import org_profiles, role_status

@@ -170,6 +170,10 @@ def test_train_on_a_missing_store_writes_no_file(tmp_path: Path, monkeypatch) ->
             "--out",
             str(tmp_path / "a.csv"),
         ],
+        ["profile", "ST0000001", "--as-of", AS_OF],
+        ["status", "--as-of", AS_OF, "--out", str(tmp_path / "s.csv")],
+        ["learning-map", "ST0000001", "--as-of", AS_OF, "--out", str(tmp_path / "m.json")],
+        ["report", "--as-of", AS_OF, "--out", str(tmp_path / "rep")],
     ):
         code, err = _err(argv)
         assert code == 2 and "learnmap ingest" in err, argv
