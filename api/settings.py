@@ -34,7 +34,9 @@ class Settings:
     max_body_bytes : larger request bodies get 413.
     as_of          : the date recommendations, statuses and risk are served for when a
                      request does not name one.
-    policy         : the policy the risk model must have been trained for.
+    policy         : the policy the risk model must have been trained for, and the one
+                     the recommender ranks quota modules by (as ``learnmap recommend
+                     --policy``).
     recommender    : registry name of the recommender fitted at start-up.
     warm           : precompute every person's recommendations at start-up (in the
                      background; ``/readyz`` says when it is done).

@@ -18,6 +18,7 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from models.base import Batch, Interactions, Recommender, Tables
+from models.popularity import fallback_reasons
 
 try:
     import implicit.cpu.als
@@ -37,7 +38,8 @@ def _implicit():  # noqa: ANN202
 class _ImplicitPeer(Recommender):
     def _popularity(self, data: Interactions) -> None:
         pop = np.asarray(data.matrix.sum(axis=0)).ravel()
-        self.tiebreak_ = 1e-9 * pop / max(pop.max(), 1.0)
+        self.people_ = pop  # per module: how many people completed it
+        self.tiebreak_ = 1e-9 * pop / max(pop.max(initial=0.0), 1.0)
 
     def _fit(self, data: Interactions, tables: Tables) -> None:
         self._popularity(data)
@@ -140,6 +142,15 @@ class ImplicitCosine(_ImplicitPeer):
         model.fit(x, show_progress=False)
         self.similarity_ = sp.csr_matrix(model.similarity)
 
+    def _collab(self, batch: Batch) -> np.ndarray:
+        return np.asarray((batch.history @ self.similarity_).todense())
+
     def _scores(self, batch: Batch) -> np.ndarray:
-        s = np.asarray((batch.history @ self.similarity_).todense())
-        return s + self.tiebreak_[None, :]
+        return self._collab(batch) + self.tiebreak_[None, :]
+
+    def _reasons(self, batch: Batch, person: np.ndarray, item: np.ndarray) -> np.ndarray:
+        """"similar to modules you completed" only where the person's completions raise
+        the score; elsewhere the popularity it was ranked by (models.popularity)."""
+        collab = self._collab(batch)[person, item]
+        has = np.diff(batch.history.tocsr().indptr)[person] > 0
+        return fallback_reasons(collab, has, self.people_[item], self.reason, self.reason)
