@@ -149,7 +149,7 @@ class ImplicitCosine(_ImplicitPeer):
         return self._collab(batch) + self.tiebreak_[None, :]
 
     def _reasons(self, batch: Batch, person: np.ndarray, item: np.ndarray) -> np.ndarray:
-        """"similar to modules you completed" only where the person's completions raise
+        """Says "similar to modules you completed" only where the person's completions raise
         the score; elsewhere the popularity it was ranked by (models.popularity)."""
         collab = self._collab(batch)[person, item]
         has = np.diff(batch.history.tocsr().indptr)[person] > 0
