@@ -77,6 +77,14 @@ def test_profile_learning_map_and_report(loaded: Path, capsys) -> None:  # noqa:
 
 
 def test_empty_store_is_a_clear_error(tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
-    monkeypatch.setenv("LEARNMAP_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    from engine.store import Store
+
+    db = tmp_path / "empty.db"
+    monkeypatch.setenv("LEARNMAP_DATABASE_URL", f"sqlite:///{db}")
+    # no store at all: said, and none is created
+    assert main(["status", "--out", str(tmp_path / "s.csv")]) == 2
+    assert "no store at" in capsys.readouterr().err and not db.exists()
+    # a store with nothing in it
+    Store(f"sqlite:///{db}").create()
     assert main(["status", "--out", str(tmp_path / "s.csv")]) == 2
     assert "the store is empty" in capsys.readouterr().err
