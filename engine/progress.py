@@ -18,8 +18,10 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from tqdm.auto import tqdm
+if TYPE_CHECKING:  # tqdm (and asyncio with tqdm.auto) load on the first bar, not at import
+    from tqdm import tqdm
 
 __all__ = ["active", "bar", "configure", "spinner"]
 
@@ -49,6 +51,8 @@ def bar(
     **kwargs: object,
 ) -> tqdm:
     """A ``tqdm`` bar on stderr, disabled unless ``active(enabled)``."""
+    from tqdm.auto import tqdm
+
     return tqdm(
         total=total,
         desc=desc,
