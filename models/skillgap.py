@@ -367,13 +367,18 @@ class CohortPopularity(Recommender):
 
 
 def _cohort_reason(ev: Evidence, r: int, i: int) -> str:
+    """ "taken by 12% of head staff in foundations"; a share that would round to 0 % says
+    "under 1%", and none at all says so (a "0%" reason explains nothing)."""
     key = ev.cohort_key[r] if r >= 0 else "*"
-    share = ev.cohort_share[key][i]
-    if key == "*":
-        return f"taken by {share:.0%} of all staff"
-    role, _, org_type = key.partition("/")
-    where = f" in {org_type}s" if org_type else ""
-    return f"taken by {share:.0%} of {role} staff{where}"
+    share = float(ev.cohort_share[key][i])
+    who = "all staff"
+    if key != "*":
+        role, _, org_type = key.partition("/")
+        who = f"{role} staff" + (f" in {org_type}s" if org_type else "")
+    if share <= 0:
+        return f"not yet taken by any of {who}"
+    pct = format(share, ".0%")
+    return f"taken by {'under 1%' if pct == '0%' else pct} of {who}"
 
 
 class SkillGap(Recommender):

@@ -220,11 +220,34 @@ def test_reasons_quote_the_evidence_truthfully(cadre, fitted) -> None:  # noqa: 
         "foundation module you have not completed yet",
         r"required for your role \(\w+\): .+ mastery \d\.\d\d < \d\.\d\d",
         "people who completed your modules also completed this",
-        r"taken by \d+% of .+",
+        r"taken by (\d+%|under 1%) of .+",
+        r"not yet taken by any of .+",
     )
     hyb = fitted["hybrid"].recommend(_people(cadre)[:20], k=10)
     assert all(any(re.fullmatch(k, t) for k in kinds) for t in hyb["reason"]), hyb["reason"]
     assert hyb["reason"].nunique() > 3
+
+
+def test_cohort_reason_never_says_zero_percent() -> None:
+    from types import SimpleNamespace
+
+    from models.skillgap import _cohort_reason
+
+    shares = np.array([0.0, 0.003, 0.005, 0.0051, 0.12])
+    ev = SimpleNamespace(
+        cohort_key=np.array(["head/foundation"], dtype=object),
+        cohort_share={"head/foundation": shares, "*": shares},
+    )
+    said = [_cohort_reason(ev, 0, i) for i in range(len(shares))]
+    who = "head staff in foundations"
+    assert said == [
+        f"not yet taken by any of {who}",
+        f"taken by under 1% of {who}",
+        f"taken by under 1% of {who}",
+        f"taken by 1% of {who}",
+        f"taken by 12% of {who}",
+    ]
+    assert _cohort_reason(ev, -1, 4) == "taken by 12% of all staff"
 
 
 def test_hybrid_fast_tree_evaluation_equals_the_library(fitted) -> None:  # noqa: ANN001
