@@ -20,12 +20,13 @@ import argparse
 import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import NamedTuple
+
+from timing import Secs, median, wall_cpu_chart
 
 AS_OF = "2026-06-30"
 HEAVY = (
@@ -57,11 +58,6 @@ class Case(NamedTuple):
     name: str
     argv: list[str]  # after ``python``
     learnmap: list[str] | None  # the command's arguments, for the module probe
-
-
-class Secs(NamedTuple):
-    wall: float
-    cpu: float
 
 
 def run_once(argv: list[str], env: dict[str, str], cwd: Path) -> Secs:
@@ -136,8 +132,7 @@ def main() -> None:
     load1 = os.getloadavg()
 
     def med(key: tuple[str, str]) -> Secs:
-        xs = times[key]
-        return Secs(statistics.median(x.wall for x in xs), statistics.median(x.cpu for x in xs))
+        return median(times[key])
 
     rows = []
     width = max(len(c.name) for c in cases) + 10
@@ -156,23 +151,12 @@ def main() -> None:
             )
     print(f"  load average before / after: {load0} / {load1}")
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.5))
-    ypos = list(range(len(rows)))[::-1]
-    ax.barh([y + 0.2 for y in ypos], [r[1].wall for r in rows], 0.4, label="wall", color="#4c72b0")
-    ax.barh([y - 0.2 for y in ypos], [r[1].cpu for r in rows], 0.4, label="CPU", color="#dd8452")
-    ax.set_yticks(ypos, [r[0] for r in rows], fontsize=8)
-    ax.set_xlabel("seconds (median)")
-    load = ", ".join(f"{x:.1f}" for x in load0)
-    ax.set_title(f"learnmap start-up per command (load average {load})", fontsize=10)
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    png = args.work / "bench_imports.png"
-    fig.savefig(png, dpi=110)
+    png = wall_cpu_chart(
+        [(r[0], r[1]) for r in rows],
+        args.work / "bench_imports.png",
+        "learnmap start-up per command",
+        load0,
+    )
     print(f"wrote {png}")
 
 

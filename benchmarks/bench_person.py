@@ -35,14 +35,13 @@ import json
 import os
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import NamedTuple
 
 import pandas as pd
+from timing import Secs, median, wall_cpu_chart
 
 from engine.demo import DemoSpec, generate, write_dataset
 from engine.ingest import ingest
@@ -63,14 +62,6 @@ def peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
-class Secs(NamedTuple):
-    """Wall-clock and CPU seconds (this process and its finished children): on a
-    shared machine the wall time follows the load, the CPU time much less."""
-
-    wall: float
-    cpu: float
-
-
 def clock() -> Secs:
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     return Secs(time.perf_counter(), time.process_time() + kids.ru_utime + kids.ru_stime)
@@ -85,10 +76,6 @@ def timed(fn):  # noqa: ANN001, ANN201
 
 def mean(xs: list[Secs]) -> Secs:
     return Secs(sum(x.wall for x in xs) / len(xs), sum(x.cpu for x in xs) / len(xs))
-
-
-def median(xs: list[Secs]) -> Secs:
-    return Secs(statistics.median(x.wall for x in xs), statistics.median(x.cpu for x in xs))
 
 
 def person_profile(store: Store, sid: str) -> dict:
@@ -245,25 +232,16 @@ def main() -> None:
         print(f"  {name:<{width}}  {secs.wall:7.3f} s  {secs.cpu:7.3f} s")
     print(f"  load average before / after: {load0} / {os.getloadavg()}")
     print(f"  peak memory of this process {peak_gb():.2f} GB")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(12, 0.3 * len(rows) + 1.5))
-    ypos = list(range(len(rows)))[::-1]
-    ax.barh([y + 0.2 for y in ypos], [r[1].wall for r in rows], 0.4, color="#4c72b0", label="wall")
-    ax.barh([y - 0.2 for y in ypos], [r[1].cpu for r in rows], 0.4, color="#dd8452", label="CPU")
-    ax.set_yticks(ypos, [r[0] for r in rows], fontsize=8)
-    ax.axvline(1.0, color="red", lw=1, ls="--", label="1 s target")
-    ax.set_xscale("log")
-    ax.set_xlabel("seconds (log)")
-    load = ", ".join(f"{x:.1f}" for x in load0)
-    ax.set_title(f"one person at {counts['staff']:,} staff (load average {load})", fontsize=10)
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    out = args.work / "bench_person.png"
-    fig.savefig(out, dpi=110)
+    out = wall_cpu_chart(
+        rows,
+        args.work / "bench_person.png",
+        f"one person at {counts['staff']:,} staff",
+        load0,
+        width=12,
+        row_height=0.3,
+        log=True,
+        target=1.0,
+    )
     print(f"wrote {out}")
 
 
