@@ -7,7 +7,7 @@ modules, module_skills, role_requirements), and their own sessions, participatio
 assessments and outcomes — with the dtypes ``Store.load`` gives, so
 ``features.snapshot.snapshot`` works on it unchanged.  Reading by ``staff_id`` uses
 indexes on the three event tables, created here on first use if the store lacks them
-(``CREATE INDEX IF NOT EXISTS``; ``engine/store.py`` does not declare them).
+(``CREATE INDEX IF NOT EXISTS``; ``engine/store/`` does not declare them).
 
 Population statistics a person's answer depends on (the score facts of
 ``engine.stats`` and, per as-of date, the mastery priors and context offsets computed
