@@ -168,7 +168,7 @@ def _write_npz(frame: pd.DataFrame, path: Path) -> None:
             arrays[f"t{i}"] = s.to_numpy(dtype=str)
         else:
             arrays[f"v{i}"] = s.to_numpy()
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+    with atomic_path(path, private=True) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, **arrays)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from engine.errors import StoreError
+from engine.errors import StoreAccessError, StoreError
 from engine.schema import TABLE_ORDER
 from engine.store.tables import HASH, METADATA, database_url
 
@@ -31,10 +32,10 @@ class StoreBase:
 
     def __init__(self, url: str | None = None) -> None:
         self.url = database_url(url)
-        if self.url.startswith("sqlite:///") and ":memory:" not in self.url:
-            Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.engine: Engine = sa.create_engine(self.url)
+            # hide_parameters: a failed statement's message (logged, printed, raised as
+            # StoreError) names the SQL but never the rows' personal values
+            self.engine: Engine = sa.create_engine(self.url, hide_parameters=True)
         except Exception as exc:  # bad URL or missing driver
             raise StoreError(f"cannot open database {self.url!r}: {exc}") from exc
         if self.engine.dialect.name == "sqlite":
@@ -46,12 +47,49 @@ class StoreBase:
         #: ``engine.ingest`` shows it on its progress bar
         self.on_step: Callable[[str], None] | None = None
 
+    def sqlite_path(self) -> Path | None:
+        """The SQLite store's file (None for other back ends or in memory)."""
+        db = self.engine.url.database
+        if self.engine.dialect.name != "sqlite" or not db or db == ":memory:":
+            return None
+        return Path(db)
+
+    def make_directory(self) -> None:
+        """Create a SQLite store's directory if missing (StoreAccessError if it cannot be)."""
+        path = self.sqlite_path()
+        if path is None or path.parent.is_dir():
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreAccessError(
+                f"cannot create the store's directory {path.parent}: {exc.strerror} "
+                "(create it, or set LEARNMAP_DATABASE_URL to a writable place)"
+            ) from exc
+
+    def _make_file(self) -> None:
+        """Create a missing SQLite store file with mode 0600 (only its owner may read
+        it: it holds personal data, key hashes and the pseudonym salt); SQLite gives its
+        journal and WAL files the same mode."""
+        path = self.sqlite_path()
+        if path is None or path.exists():
+            return
+        self.make_directory()
+        try:
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        except OSError as exc:
+            raise StoreAccessError(
+                f"cannot create the store {path}: {exc.strerror} (the directory must be "
+                "writable by this user; or set LEARNMAP_DATABASE_URL to a writable place)"
+            ) from exc
+
     def _step(self, what: str) -> None:
         if self.on_step is not None:
             self.on_step(what)
 
     def create(self) -> None:
         if not self._ready:
+            self._make_file()
             try:
                 METADATA.create_all(self.engine)
                 inspector = sa.inspect(self.engine)
@@ -59,6 +97,11 @@ class StoreBase:
                     t: HASH in {c["name"] for c in inspector.get_columns(t)} for t in TABLE_ORDER
                 }
             except sa.exc.OperationalError as exc:
+                if "readonly" in str(exc.orig) or "read-only" in str(exc.orig):
+                    raise StoreAccessError(
+                        f"the store {self.url!r} is read-only: {exc.orig} (make the file and "
+                        "its directory writable by this user)"
+                    ) from exc
                 raise StoreError(f"cannot reach database {self.url!r}: {exc.orig}") from exc
             self._ready = True
 
