@@ -13,13 +13,13 @@ the caller's scope gets the same 403 whether or not the record exists.  Roles:
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import APIKeyHeader
 
 from api.keys import Principal
+from api.schemas import FIRST_DATE, LAST_DATE, ServingDate
 from api.service import Service
 
 FORBIDDEN = "this API key may not access this resource"
@@ -84,4 +84,7 @@ def check_org(p: Principal, org_id: str) -> None:
 
 
 # an optional ``as_of`` query parameter of the person and organization routes
-AsOf = Annotated[date | None, Query(description="default: the serving date")]
+AsOf = Annotated[
+    ServingDate | None,
+    Query(description=f"default: the serving date; YYYY-MM-DD, {FIRST_DATE} to {LAST_DATE}"),
+]

@@ -2,13 +2,53 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 Status = Literal["met", "on_track", "at_risk", "overdue"]
 PolicyName = Literal["national-2025", "cadre-hours", "credits"]
+
+# ---- dates callers send ---------------------------------------------------------------
+#: the dates the API accepts: ``YYYY-MM-DD`` from 1900-01-01 to 2199-12-31.  Anything
+#: else (another format, an integer — once read as a Unix timestamp —, a day that does
+#: not exist, a year outside pandas' Timestamp range, which once wrapped round to
+#: plausible answers) is a 422 naming the field.  The pattern is the whole rule, so the
+#: OpenAPI schema says exactly what is accepted (leap days included).
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2199, 12, 31)
+_LEAP = r"(?:19(?:0[48]|[2468][048]|[13579][26])|20(?:0[048]|[2468][048]|[13579][26])|21(?:0[48]|[2468][048]|[13579][26]))"
+DATE_PATTERN = (
+    r"^(?:(?:19|20|21)\d\d-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])"
+    r"|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|02-(?:0[1-9]|1\d|2[0-8]))"
+    rf"|{_LEAP}-02-29)$"
+)
+_DATE_RE = re.compile(DATE_PATTERN)
+
+
+def parse_date(value: object) -> date:
+    """A caller's date, by the rule above (``ValueError`` naming the rule otherwise)."""
+    if isinstance(value, date) and FIRST_DATE <= value <= LAST_DATE:
+        return value
+    if not isinstance(value, str) or not _DATE_RE.fullmatch(value):
+        raise ValueError(
+            f"a date must be written YYYY-MM-DD, from {FIRST_DATE} to {LAST_DATE}; got {value!r}"
+        )
+    return date.fromisoformat(value)
+
+
+ServingDate = Annotated[
+    date,
+    BeforeValidator(parse_date),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": DATE_PATTERN,
+            "description": f"YYYY-MM-DD, {FIRST_DATE} to {LAST_DATE}",
+        }
+    ),
+]
 
 
 class ErrorBody(BaseModel):
@@ -182,7 +222,7 @@ class RiskBatchRequest(BaseModel):
     )
     region: str | None = None
     org_type: Literal["social_group", "foundation", "social_service_org"] | None = None
-    as_of: date | None = None
+    as_of: ServingDate | None = None
 
 
 # ---- reports -----------------------------------------------------------------------

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import math
-from datetime import date
-from typing import Annotated
 
 import pandas as pd
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException
 
-from api.deps import PrincipalDep, ServiceDep, require
+from api.deps import AsOf, PrincipalDep, ServiceDep, require
 from api.schemas import Report
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -35,7 +33,7 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 def programme(
     service: ServiceDep,
     p: PrincipalDep,
-    as_of: Annotated[date | None, Query(description="default: the serving date")] = None,
+    as_of: AsOf = None,
 ) -> Report:
     """Person-times per year and mode against the plan's targets, and coverage by role,
     organization type and region (aggregates only: admins and researchers)."""
