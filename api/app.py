@@ -1,5 +1,7 @@
 """The FastAPI application: ``create_app(settings)`` builds it (``learnmap serve`` runs
-it under uvicorn).  Models load once, at start-up (the lifespan)."""
+it under uvicorn).  The lifespan starts the service and returns at once: ``/healthz``
+answers while the store is opened and the models are loaded or fitted in the
+background (``api.service``)."""
 
 from __future__ import annotations
 
@@ -33,14 +35,14 @@ PROTECTED: dict[int | str, dict] = {
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings.from_env()
+    settings = settings or Settings()
     service = Service(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await run_in_threadpool(service.start)
+        service.start()  # returns at once; loading and fitting run in the background
         yield
-        service.stop()
+        await run_in_threadpool(service.stop)
 
     app = FastAPI(
         title="learnmap",
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     app.add_middleware(errors.BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(errors.DataVersionHeader, service=service)
     app.include_router(health.router)
     for module in (learners, organizations, reports, records, admin):
         app.include_router(module.router, responses=PROTECTED)

@@ -61,10 +61,16 @@ class Health(BaseModel):
 
 class Readiness(BaseModel):
     ready: bool
+    state: str = Field(description="starting, opening, ready, or failed: …")
     store: str
     recommender: str
     recommendations_cached: float = Field(description="share of people precomputed, 0–1")
+    profiles_cached: float = Field(description="share of profiles precomputed, 0–1")
     risk_model: str
+    data_version: int = Field(description="the store's data version answers come from")
+    recommender_data_version: int | None = Field(
+        description="the data version the recommender was fitted on"
+    )
 
 
 class Version(BaseModel):
@@ -192,10 +198,10 @@ class OrgRiskDetail(BaseModel):
 
 class StaffRow(BaseModel):
     staff_id: str
-    role: str
+    role: str | None = Field(description="null: suppressed for researchers (api.privacy)")
     hired_on: date | None
     left_on: date | None
-    employed: bool
+    employed: bool | None = Field(description="null: suppressed for researchers")
     required: float | None
     done: float | None
     remaining: float | None
@@ -261,3 +267,4 @@ class ReloadResult(BaseModel):
     detail: str
     risk_model: dict[str, Any] | None
     recommender_fitted_at: str | None
+    recommender: str = Field("", description="the recommender's state (refitting, fitted, …)")

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 from fastapi import APIRouter, HTTPException
 
-from api.deps import AsOf, PrincipalDep, ServiceDep, require
+from api.deps import AsOf, ReportsDep, ServiceDep
 from api.schemas import Report
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -29,15 +29,27 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return out
 
 
-@router.get("/programme", response_model=Report, responses={403: {"description": "not allowed"}})
+@router.get(
+    "/programme",
+    response_model=Report,
+    responses={
+        403: {"description": "not allowed"},
+        422: {
+            "description": "a bad as_of, or nobody hired by then (the field named)",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
+            },
+        },
+    },
+)
 def programme(
     service: ServiceDep,
-    p: PrincipalDep,
+    p: ReportsDep,
     as_of: AsOf = None,
 ) -> Report:
     """Person-times per year and mode against the plan's targets, and coverage by role,
     organization type and region (aggregates only: admins and researchers)."""
-    require(p, "admin", "researcher")
+    service.audit.record(p, "read programme report", target=f"as_of={as_of}")
     v = service.view(as_of)
     if v.snap.n_staff == 0:  # nobody hired yet: there is nothing to report on
         raise HTTPException(
