@@ -337,12 +337,25 @@ class Store:
             try:
                 METADATA.create_all(self.engine)
                 inspector = sa.inspect(self.engine)
-                self._hashed = {
-                    t: HASH in {c["name"] for c in inspector.get_columns(t)} for t in TABLE_ORDER
-                }
+                stored = {t: {c["name"] for c in inspector.get_columns(t)} for t in TABLE_ORDER}
+                self._add_optional_columns(stored)
+                self._hashed = {t: HASH in stored[t] for t in TABLE_ORDER}
             except sa.exc.OperationalError as exc:
                 raise StoreError(f"cannot reach database {self.url!r}: {exc.orig}") from exc
             self._ready = True
+
+    def _add_optional_columns(self, stored: dict[str, set[str]]) -> None:
+        """Upgrade an older store: add the optional columns a later schema introduced
+        (e.g. ``modules.offered_from``), empty.  Required columns are never added."""
+        with self.engine.begin() as conn:
+            for name in TABLE_ORDER:
+                for col in TABLES[name].columns:
+                    if col.name in stored[name] or col.required:
+                        continue
+                    log.warning("%s: upgrading the store: adding column %s", name, col.name)
+                    kind = _sql_type(col).compile(dialect=self.engine.dialect)
+                    conn.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN {col.name} {kind}")
+                    stored[name].add(col.name)
 
     def drop(self) -> None:
         """Remove every learnmap table (used by tests and ``db reset``)."""
