@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from engine.errors import StoreAccessError, StoreError
-from engine.schema import TABLE_ORDER
-from engine.store.tables import HASH, METADATA, VERSION, database_url
+from engine.schema import TABLE_ORDER, TABLES
+from engine.store.tables import HASH, METADATA, VERSION, _sql_type, database_url
 
 if TYPE_CHECKING:
     from engine.store.plan import Plan
@@ -93,9 +93,9 @@ class StoreBase:
             try:
                 METADATA.create_all(self.engine)
                 inspector = sa.inspect(self.engine)
-                self._hashed = {
-                    t: HASH in {c["name"] for c in inspector.get_columns(t)} for t in TABLE_ORDER
-                }
+                stored = {t: {c["name"] for c in inspector.get_columns(t)} for t in TABLE_ORDER}
+                self._add_optional_columns(stored)
+                self._hashed = {t: HASH in stored[t] for t in TABLE_ORDER}
                 self._seed_version()
             except sa.exc.OperationalError as exc:
                 if "readonly" in str(exc.orig) or "read-only" in str(exc.orig):
@@ -125,6 +125,19 @@ class StoreBase:
         with self.engine.connect() as conn:
             got = conn.exec_driver_sql(f"SELECT version FROM {VERSION} WHERE id = 1").first()
         return int(got[0]) if got else 0
+
+    def _add_optional_columns(self, stored: dict[str, set[str]]) -> None:
+        """Upgrade an older store: add the optional columns a later schema introduced
+        (e.g. ``modules.offered_from``), empty.  Required columns are never added."""
+        with self.engine.begin() as conn:
+            for name in TABLE_ORDER:
+                for col in TABLES[name].columns:
+                    if col.name in stored[name] or col.required:
+                        continue
+                    log.warning("%s: upgrading the store: adding column %s", name, col.name)
+                    kind = _sql_type(col).compile(dialect=self.engine.dialect)
+                    conn.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN {col.name} {kind}")
+                    stored[name].add(col.name)
 
     def drop(self) -> None:
         """Remove every learnmap table (used by tests and ``db reset``)."""
