@@ -8,7 +8,7 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException
 
 from api.deps import AsOf, ReportsDep, ServiceDep
-from api.schemas import Report
+from api.schemas import ErrorBody, Report
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -34,8 +34,9 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     response_model=Report,
     responses={
         403: {"description": "not allowed"},
+        404: {"model": ErrorBody, "description": "nobody was hired on or before as_of"},
         422: {
-            "description": "a bad as_of, or nobody hired by then (the field named)",
+            "description": "a bad as_of (the field named)",
             "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
             },
@@ -51,17 +52,8 @@ def programme(
     organization type and region (aggregates only: admins and researchers)."""
     service.audit.record(p, "read programme report", target=f"as_of={as_of}")
     v = service.view(as_of)
-    if v.snap.n_staff == 0:  # nobody hired yet: there is nothing to report on
-        raise HTTPException(
-            422,
-            [
-                {
-                    "loc": ["query", "as_of"],
-                    "msg": f"no staff were hired on or before {v.as_of}: nothing to report",
-                    "type": "value_error",
-                }
-            ],
-        )
+    if v.snap.n_staff == 0:  # nobody hired yet: there is no report for that date
+        raise HTTPException(404, f"no staff were hired on or before {v.as_of}: nothing to report")
     r = v.report(service.policy)
     summary = _records(r.summary)
     return Report(
