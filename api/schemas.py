@@ -8,8 +8,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from engine.policy import PolicyName as PolicyName  # one home: engine.policy
+
 Status = Literal["met", "on_track", "at_risk", "overdue"]
-PolicyName = Literal["national-2025", "cadre-hours", "credits"]
 
 # ---- dates callers send ---------------------------------------------------------------
 #: the dates the API accepts: ``YYYY-MM-DD`` from 1900-01-01 to 2199-12-31.  Anything
