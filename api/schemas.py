@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Status = Literal["met", "on_track", "at_risk", "overdue"]
+Status = Literal["met", "on_track", "at_risk", "overdue", "none"]
 PolicyName = Literal["national-2025", "cadre-hours", "credits"]
 
 

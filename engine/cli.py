@@ -49,6 +49,16 @@ examples (one per command; `learnmap COMMAND --help` for the rest):
 environment:
   LEARNMAP_DATABASE_URL   store location (default sqlite:///var/learnmap.db; may be
                           postgresql+psycopg://user:pass@host/db)
+  LEARNMAP_LANG           language of what people read: zh-CN (default) or en (--lang)
+  LEARNMAP_MODEL_DIR      model artifacts of `train` (default var/models)
+  LEARNMAP_CACHE_DIR      caches keyed by the store's data version (default var/cache)
+  LEARNMAP_SYNONYMS       extra Chinese labels/headers for ingest (TOML files, a:b)
+  LEARNMAP_DATA_PATH      folders where experiment configs look for datasets (a:b)
+  LEARNMAP_API_POLICY     the API's policy (default national-2025)
+  LEARNMAP_API_AS_OF      the API's serving date (default today at start-up)
+  LEARNMAP_API_RECOMMENDER  the API's recommender (default hybrid)
+  LEARNMAP_API_WARM       0 = do not precompute recommendations at API start-up
+  LEARNMAP_API_MAX_BODY   largest request body in bytes (default 10 MiB)
 """
 
 
@@ -63,11 +73,23 @@ def add_quiet(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_date(text: str) -> date:
-    """argparse type for ISO dates, with a message a newcomer understands."""
+    """argparse type for dates, written as ingest reads them: ``2026-11-21``,
+    ``2026/11/21``, ``2026.11.21``, ``2026年11月21日``, ``20261121`` (full-width digits
+    too), with a message a newcomer understands."""
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
+        pass
+    import unicodedata
+
+    from engine.coerce import _parse_one_date
+
+    got = _parse_one_date(unicodedata.normalize("NFKC", text).strip())
+    if got is None or len(text.strip()) <= 5:  # not an Excel serial on the command line
+        raise argparse.ArgumentTypeError(
+            f"not a date: {text!r} (write 2026-11-21, 2026/11/21 or 2026年11月21日)"
+        )
+    return got.date()
 
 
 def positive_int(text: str) -> int:
@@ -89,7 +111,7 @@ def check_table_output(path: Path, option: str = "--out") -> Path:
     if path.suffix.lower() not in TABLE_SUFFIXES:
         raise LearnmapError(
             f"{option} {path}: unsupported file type {path.suffix or '(none)'!r}; "
-            "the output must end in .csv or .parquet"
+            "the output must end in .csv, .parquet or .xlsx"
         )
     return path
 
@@ -233,6 +255,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="no progress bars for any command (they are also off when stderr is not a terminal)",
     )
+    parser.add_argument(
+        "--lang",
+        help="language of headers, labels and messages: zh-CN (default) or en (also LEARNMAP_LANG)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser(
@@ -312,6 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     for ep in entry_points(group="learnmap.commands"):
         ep.load()(sub)
+    for cmd in sub.choices.values():  # `learnmap status --lang en` as well as before it
+        if not any("--lang" in a.option_strings for a in cmd._actions):
+            cmd.add_argument("--lang", dest="lang_cmd", help="zh-CN (default) or en")
     return parser
 
 
@@ -321,6 +350,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     from engine import progress
 
     progress.configure(quiet=args.quiet_all or bool(getattr(args, "quiet", False)))
+    import os
+
+    lang = getattr(args, "lang_cmd", None) or args.lang
+    before = os.environ.get("LEARNMAP_LANG")
+    try:
+        if lang:
+            from engine.labels import get_lang
+
+            os.environ["LEARNMAP_LANG"] = get_lang(lang)
+        return _run(args)
+    except LearnmapError as exc:  # --lang itself
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:  # main() called in-process (tests, scripts) leaves the environment as it was
+        if lang:
+            if before is None:
+                os.environ.pop("LEARNMAP_LANG", None)
+            else:
+                os.environ["LEARNMAP_LANG"] = before
+
+
+def _run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
