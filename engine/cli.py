@@ -34,6 +34,7 @@ examples (one per command; `learnmap COMMAND --help` for the rest):
   learnmap demo-data --out var/demo --orgs 200           # a demo dataset (ten CSV files)
   learnmap ingest var/demo                               # validate, load into the store
   learnmap db info                                       # row counts per table
+  learnmap template var/templates                        # XLSX fill-in templates
   learnmap policy show national-2025                     # the plan's quotas
   learnmap import oulad OULAD_DIR --out var/oulad        # OULAD's files as a dataset
   learnmap status --as-of 2026-06-30 --out var/status.csv    # everyone's compliance
@@ -222,6 +223,17 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_template(args: argparse.Namespace) -> int:
+    from engine.template import write_templates
+
+    if args.dir.exists() and not args.dir.is_dir():
+        raise LearnmapError(f"{args.dir}: is a file; give a folder for the templates")
+    files = write_templates(args.dir)
+    print(f"wrote {len(files)} templates to {args.dir}: {', '.join(f.name for f in files)}")
+    print(f"fill them in, then: learnmap ingest {args.dir}")
+    return 0
+
+
 def _cmd_db_info(args: argparse.Namespace) -> int:
     from engine.store import Store
 
@@ -328,6 +340,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable result and errors")
     add_quiet(p)
     p.set_defaults(func=_cmd_ingest)
+
+    p = sub.add_parser(
+        "template",
+        help="write an XLSX fill-in template (填报模板) per table",
+        description="Write <table>.xlsx for each of the ten tables into DIR: an "
+        "instructions sheet (填表说明) and a sheet with Chinese headers (* = required), "
+        "drop-downs for enumerations and 是/否 columns, and date formats. Fill them in "
+        "and run `learnmap ingest DIR`.",
+    )
+    p.add_argument("dir", type=Path, help="folder to write the templates into")
+    p.set_defaults(func=_cmd_template)
 
     p = sub.add_parser("db", help="inspect the store")
     dbsub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
