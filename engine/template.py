@@ -144,4 +144,3 @@ def write_templates(folder: str | Path, lang: str | None = None) -> list[Path]:
             wb.save(tmp)
         out.append(path)
     return out
-

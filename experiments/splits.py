@@ -198,9 +198,9 @@ def risk_backtest(
                 {
                     "staff_id": group["staff_id"].to_numpy()[stay],
                     "org_id": group["org_id"].to_numpy()[stay],
-                    "label": (
-                        ~np.isin(later["status"].astype(str).to_numpy()[stay], DONE)
-                    ).astype(int),
+                    "label": (~np.isin(later["status"].astype(str).to_numpy()[stay], DONE)).astype(
+                        int
+                    ),
                 }
             )
         )

@@ -63,7 +63,9 @@ def test_a_filled_template_ingests_as_the_csv_dataset(tmp_path: Path, capsys) ->
     data = wb["人员名册"]
     assert data.freeze_panes == "A2" and data["A1"].value == "*人员编号"
     role = [dv for dv in data.data_validations.dataValidation if "C2" in str(dv.sqref)]
-    assert role and "分支机构负责人" in role[0].formula1 and "branch_manager" not in role[0].formula1
+    assert (
+        role and "分支机构负责人" in role[0].formula1 and "branch_manager" not in role[0].formula1
+    )
     rows = tiny()
     for table in TABLE_ORDER:
         _fill(folder / f"{table}.xlsx", table, rows[table])
