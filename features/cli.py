@@ -184,7 +184,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 def _cmd_learning_map(args: argparse.Namespace) -> int:
     _store_exists()
-    from features.learning_map import node_link, person_map, to_networkx
+    from features.learning_map import node_link, person_map
 
     suffix = args.out.suffix.lower()
     if suffix not in (".json", ".png"):
@@ -196,9 +196,9 @@ def _cmd_learning_map(args: argparse.Namespace) -> int:
         return 2
     g = person_map(view.snap, args.staff_id, view.mastery)
     if suffix == ".png":
-        from features.graph import draw  # networkx and matplotlib: for the PNG only
+        from features.map_draw import draw_map  # matplotlib: for the PNG only
 
-        draw(to_networkx(g), args.out)
+        draw_map(node_link(g), args.out)
     else:
         write_text(args.out, json.dumps(node_link(g), ensure_ascii=False, indent=1, default=str))
     skills = sum(1 for _, d in g.nodes(data=True) if d["kind"] == "skill")
