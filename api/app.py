@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from api import errors
+from api import docs, errors
 from api.routes import admin, health, learners, organizations, records, reports
 from api.schemas import ErrorBody
 from api.service import Service, package_version
@@ -49,10 +49,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=package_version(),
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by api.docs from vendored assets, not a CDN
+        redoc_url=None,
     )
     app.state.service = service
     app.state.settings = settings
     errors.install(app)
+    docs.install(app)
     app.add_middleware(errors.BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(errors.DataVersionHeader, service=service)
     app.include_router(health.router)

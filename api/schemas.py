@@ -10,7 +10,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 
 from engine.policy import PolicyName as PolicyName  # one home: engine.policy
 
-Status = Literal["met", "on_track", "at_risk", "overdue"]
+Status = Literal["met", "on_track", "at_risk", "overdue", "none"]
 
 # ---- dates callers send ---------------------------------------------------------------
 #: the dates the API accepts: ``YYYY-MM-DD`` from 1900-01-01 to 2199-12-31.  Anything

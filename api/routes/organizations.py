@@ -224,7 +224,10 @@ def _rows(frame: pd.DataFrame, fmt: str) -> Iterator[bytes]:
             },
         },
         403: {"description": "outside the key's scope"},
-        404: {"description": "some of org_ids name no organization (all of them listed)"},
+        404: {
+            "description": "some of org_ids name no organization (all of them listed), "
+            "or region names no region of the store (the known ones listed)"
+        },
         503: {"description": "no risk model loaded"},
     },
 )
@@ -261,7 +264,8 @@ async def risk_batch(
     if body.org_ids is not None:
         frame = frame[frame["org_id"].isin(body.org_ids)]
     if body.region is not None:
-        frame = frame[frame["region"] == body.region]
+        region = _region(body.region, v.orgs["region"])
+        frame = frame[frame["region"] == region]
     if body.org_type is not None:
         frame = frame[frame["org_type"] == body.org_type]
     frame = frame.sort_values("rank")
@@ -273,3 +277,18 @@ async def risk_batch(
     service.audit.record(p, "export organizations/risk:batch", target=target, rows=len(frame))
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"
     return StreamingResponse(_rows(frame, fmt), media_type=media)
+
+
+def _region(asked: str, regions: pd.Series) -> str:
+    """The store's region ``asked`` names: as stored (海南), or its English name
+    (Hainan, ``engine.labels``); a region the store does not hold is a 404 listing the
+    ones it does (an empty answer would read as "no risk there")."""
+    from engine.labels import parse_label
+
+    known = sorted({str(r) for r in regions.dropna()})
+    if asked in known:
+        return asked
+    code = parse_label("region", asked)
+    if code in known:
+        return code
+    raise HTTPException(404, f"no region {asked!r}; known regions: {', '.join(known)}")
