@@ -37,7 +37,9 @@ from experiments.config import ExperimentConfig, ModelConfig
 from experiments.metrics import RankingTruth
 from experiments.results import ModelResult, build, records, seeded
 from experiments.splits import RecommendFold, leave_last, temporal, validation_fold
-from models.base import Filters, Tables, admissible, build_interactions
+from features.asof import Tables
+from models.recommend.data import build_interactions
+from models.recommend.filters import Filters, admissible
 
 SLICES = ("all", "warm", "cold")
 

@@ -2,7 +2,7 @@
 
 Recommend (``[split]`` of the config; DESIGN.md "Contracts added this round")
   ``temporal(tables, cut, horizon_days, truth=, candidates=)``: train on every record
-  dated before ``cut`` (``models.base.tables_as_of`` of the day before: a
+  dated before ``cut`` (``features.asof.tables_as_of`` of the day before: a
   participation completed on or after the cut is seen as still enrolled), with the
   **whole sessions table**: sessions are the announced schedule, not an outcome, so a
   model sees those starting after the cut (they are what is on offer).
@@ -57,9 +57,9 @@ import pandas as pd
 
 from engine.policy import Policy
 from experiments.config import CANDIDATES, TRUTHS
+from features.asof import Tables, tables_as_of
 from features.compliance import compliance
 from features.snapshot import snapshot
-from models.base import Tables, tables_as_of
 
 DAY = pd.Timedelta(days=1)
 #: Risk labels need data up to the deadline; the last record may fall a little short of

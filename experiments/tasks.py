@@ -24,7 +24,7 @@ from experiments.config import ExperimentConfig, ModelConfig
 from experiments.metrics import gains, risk_metrics
 from experiments.results import ModelResult, build, records, seeded
 from experiments.splits import RiskFold, group_folds, risk_backtest
-from models.base import Tables
+from features.asof import Tables
 from models.registry import create
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,222 @@
+"""``learnmap recommend`` and ``learnmap allocate`` (registered through the
+``learnmap.commands`` entry point).
+
+Both read the store (``LEARNMAP_DATABASE_URL``).  ``recommend`` fits the chosen model
+(default ``hybrid``) on the records known on ``--as-of`` and prints one person's top
+modules with reasons, or writes everyone's (``--all --out FILE``, with a progress bar).
+``allocate`` assigns the free seats of the offline sessions starting in
+``[--from, --to]`` (see ``models.allocate.seats``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from engine.cli import check_table_output, parse_date, require_store
+from engine.errors import LearnmapError
+from engine.outputs import write_table
+
+
+def _write(frame: pd.DataFrame, out: Path) -> None:
+    """CSV or Parquet by suffix, atomic and following the umask (``engine.outputs``)."""
+    write_table(frame, out)
+
+
+#: Models the registry knows that ``recommend`` cannot serve: the oracle scores with the
+#: demo generator's ground truth (``demo-data --truth`` writes it beside the dataset, and
+#: it is never ingested), so it exists only for experiments (``experiments.oracle``).
+#: Choice: refuse it here with a message saying so, rather than look for a truth folder
+#: the store does not know about.
+EXPERIMENT_ONLY = {
+    "oracle": "it needs the demo generator's ground truth, which only experiments have "
+    "(learnmap experiment run; see experiments/oracle.py)",
+}
+
+
+def recommend_models() -> list[str]:
+    """The model names ``learnmap recommend --model`` accepts."""
+    from models.registry import available
+
+    return [n for n in available("recommend") if n not in EXPERIMENT_ONLY]
+
+
+def _check_model(name: str) -> None:
+    if name in EXPERIMENT_ONLY:
+        raise LearnmapError(
+            f"--model {name!r} cannot recommend from the store: {EXPERIMENT_ONLY[name]}; "
+            f"choose one of {', '.join(recommend_models())}"
+        )
+    if name not in recommend_models():
+        raise LearnmapError(
+            f"--model {name!r}: unknown model; choose one of {', '.join(recommend_models())}"
+        )
+
+
+def _tables() -> dict[str, pd.DataFrame]:
+    from engine.store import Store
+
+    require_store()
+    tables = Store().load()
+    if tables["staff"].empty:
+        raise LearnmapError("the store is empty: run `learnmap ingest DIR` first")
+    return tables
+
+
+def _cmd_recommend(args: argparse.Namespace) -> int:
+    from features.asof import tables_as_of
+    from models.recommend.filters import Filters
+    from models.registry import create
+
+    if args.all == (args.staff_id is not None):
+        print("error: give either STAFF_ID or --all", file=sys.stderr)
+        return 2
+    if args.all and args.out is None:
+        print("error: --all needs --out FILE (.csv or .parquet)", file=sys.stderr)
+        return 2
+    if args.k < 1:
+        print(f"error: --k must be at least 1, got {args.k}", file=sys.stderr)
+        return 2
+    if args.all:
+        check_table_output(args.out)
+    _check_model(args.model)
+    filters = Filters(
+        modes=tuple(args.mode) if args.mode else None,
+        tiers=tuple(args.tier) if args.tier else None,
+        sessions_from=args.sessions_from,
+        sessions_to=args.sessions_to,
+        offer_prerequisites=args.offer_prerequisites,
+    )
+    policy = None if args.policy in ("", "none") else args.policy
+    tables = _tables()
+    model = create(args.model)
+    model.fit(tables, args.as_of, policy=policy)
+    if not args.all:
+        known = tables_as_of(tables, args.as_of)["staff"]["staff_id"].astype(str)
+        if args.staff_id not in set(known):
+            print(f"error: no staff member {args.staff_id!r} as of {args.as_of}", file=sys.stderr)
+            return 2
+        recs = model.recommend([args.staff_id], k=args.k, filters=filters)
+        if args.json:
+            json.dump(recs.to_dict("records"), sys.stdout, ensure_ascii=False, indent=1)
+            print()
+            return 0
+        titles = tables["modules"].set_index(tables["modules"]["module_id"].astype(str))["title"]
+        print(f"top {len(recs)} for {args.staff_id} as of {args.as_of} ({args.model}):")
+        for r in recs.itertuples():
+            print(f"{r.rank:>3}. {r.module_id}  {titles.get(r.module_id, '')}")
+            print(f"      {r.reason}")
+        return 0
+    from tqdm import tqdm
+
+    from models.recommend.batch import recommend_all
+
+    staff = tables_as_of(tables, args.as_of)["staff"]
+    ids = sorted(staff.loc[staff["left_on"].isna(), "staff_id"].astype(str))
+    # disable=None: tqdm stays quiet when stderr is not a terminal
+    bar = tqdm(total=len(ids), unit="staff", desc="recommend", disable=True if args.quiet else None)
+    with bar:
+        out = recommend_all(
+            model, ids, k=args.k, filters=filters, n_jobs=args.jobs, progress=bar.update
+        )
+    _write(out, args.out)
+    print(f"wrote {args.out}: {len(out):,} rows for {len(ids):,} staff ({args.model})")
+    return 0
+
+
+def _cmd_allocate(args: argparse.Namespace) -> int:
+    from engine.policy import load_policy
+    from models.allocate.seats import allocate, by_org, need_scores, settings_from_policy
+
+    check_table_output(args.out)
+    if args.by_org is not None:
+        check_table_output(args.by_org, "--by-org")
+    policy = load_policy(args.policy)
+    settings = settings_from_policy(policy, args.seats_per_org, args.seats_per_person)
+    if args.no_org_cap:
+        settings = type(settings)(None, settings.seats_per_person)
+    tables = _tables()
+    seats = allocate(tables, args.date_from, args.date_to, policy, settings)
+    _write(seats, args.out)
+    msg = f"wrote {args.out}: {len(seats):,} seats in {seats['session_id'].nunique():,} sessions"
+    if args.by_org is not None:
+        roll = by_org(seats, need_scores(tables, args.date_from, policy))
+        _write(roll, args.by_org)
+        msg += f"; per organization: {args.by_org}"
+    print(msg)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    today = date.today()
+    p = sub.add_parser(
+        "recommend",
+        help="next modules for a staff member (with reasons), or for everyone",
+        description="Fit a recommender on the records known on --as-of and list a "
+        "person's best next modules with the reason for each; --all writes everyone's "
+        "(columns staff_id, rank, module_id, score, reason).",
+    )
+    p.add_argument("staff_id", nargs="?")
+    p.add_argument("--k", type=int, default=10, help="modules per person (default 10)")
+    p.add_argument("--as-of", type=parse_date, default=today, help="date (default today)")
+    p.add_argument("--model", default="hybrid", help="hybrid (default), skillgap, itemknn, ...")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--all", action="store_true", help="everyone employed on --as-of")
+    p.add_argument("--out", type=Path, help="output .csv or .parquet (with --all)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=-1,
+        help="worker processes for --all (default -1: every CPU; 1 = this process only)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--policy",
+        default="national-2025",
+        help="requirement whose laggards get counting modules first (preset or file; "
+        "'none' = off; default national-2025)",
+    )
+    p.add_argument("--mode", action="append", help="only this mode (repeatable)")
+    p.add_argument("--tier", action="append", help="only this tier (repeatable)")
+    p.add_argument(
+        "--sessions-from",
+        type=parse_date,
+        help="only modules with an open seat in a session starting on or after this date "
+        "(self-paced online modules always qualify)",
+    )
+    p.add_argument("--sessions-to", type=parse_date, help="... and on or before this date")
+    p.add_argument(
+        "--offer-prerequisites",
+        action="store_true",
+        help="offer the missing prerequisite of a module one cannot take yet, in its place "
+        '("prerequisite for ...") instead of leaving it out',
+    )
+    p.set_defaults(func=_cmd_recommend)
+
+    p = sub.add_parser(
+        "allocate",
+        help="assign offline class seats to the staff who need them most (名额分配)",
+        description="Assign the free seats of the offline sessions starting in "
+        "[--from, --to] so that the total need of the people seated is largest "
+        "(behind on the requirement and near the deadline, long-term untrained, "
+        "remedial; heads first when equally behind), at most --seats-per-org seats per "
+        "organization per session; nobody gets a module they completed.",
+    )
+    p.add_argument("--from", dest="date_from", type=parse_date, required=True)
+    p.add_argument("--to", dest="date_to", type=parse_date, required=True)
+    p.add_argument("--policy", default="national-2025", help="preset name or policy file")
+    p.add_argument("--out", type=Path, required=True, help="output .csv or .parquet")
+    p.add_argument("--by-org", type=Path, help="also write the roll-up per organization")
+    p.add_argument(
+        "--seats-per-org", type=int, help="seats per organization per session (default 2)"
+    )
+    p.add_argument("--no-org-cap", action="store_true", help="no per-organization cap")
+    p.add_argument(
+        "--seats-per-person", type=int, help="seats per person in the period (default 1)"
+    )
+    p.set_defaults(func=_cmd_allocate)

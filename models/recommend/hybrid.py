@@ -1,0 +1,262 @@
+"""Hybrid: candidates from several signals, re-ranked by a learned model.
+
+Signals per (person, module) — ``_features``: EASE score, item-kNN score, "followed-by"
+transition score from the person's last modules, cohort share (role × organization
+type), colleagues' uptake in the same organization (overall and last 60 days), global
+and recent popularity, the person's enrolment state (open enrolment, dropped / no-show),
+prerequisites completed in the last 90 days, the person's affinity for the module's
+primary skill, tenure, skill-gap score, foundation flag, module quality
+(outcomes), mode fit (the person's share of completions in the module's mode), the
+person's history length and the module's hours.  None of them needs skills or roles:
+on plain collaborative data the side-information columns are constant and the model
+learns from the collaborative ones.
+
+Training (``fit``): the signals are built from the data up to ``holdout_days`` before
+the newest record (the *inner cut*); the labels are the modules each person completed
+after it.  For up to ``max_train_people`` of those people, every admissible candidate
+(see below) is a row; a ``HistGradientBoostingClassifier`` learns P(completed).  The
+evaluation cut is never seen: ``fit`` only receives data up to it.  The signals are
+then rebuilt on all the data for recommending.
+
+``use_enrolments=False`` hides open enrolments (enrolled by the cut, not yet completed)
+from the features and candidates — an ablation: the collaborative peers see completions
+only.
+
+Candidates: the ``n_candidates`` best admissible modules by each of EASE, item-kNN,
+transitions, cohort share, skill gap and colleagues' uptake (union); everything else scores −inf.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from features.asof import Tables, tables_as_of
+from models.recommend.base import Recommender
+from models.recommend.data import Interactions, build_interactions
+from models.recommend.ease import ease_weights
+from models.recommend.evidence import Evidence, cohort_reason
+from models.recommend.filters import Batch, admissible
+from models.recommend.forest import LIBRARY_ROWS, Forest
+from models.recommend.itemknn import cosine_neighbours
+
+log = logging.getLogger(__name__)
+
+__all__ = ["FEATURES", "Hybrid"]
+
+FEATURES = [
+    "ease",
+    "knn",
+    "next",
+    "cohort",
+    "pop",
+    "recent",
+    "gap",
+    "foundation",
+    "quality",
+    "mode_fit",
+    "history",
+    "hours",
+    "org",
+    "org_recent",
+    "open",
+    "dropped",
+    "pred_recent",
+    "affinity",
+    "tenure",
+]
+
+
+class _Signals:
+    def __init__(
+        self, tables: Tables, data: Interactions, l2: float, k: int, enrolments: bool = True
+    ) -> None:
+        self.use_enrolments = enrolments
+        self.data = data
+        self.ev = Evidence.build(tables, data)
+        self.ease = ease_weights(data.matrix, l2)
+        self.knn = cosine_neighbours(data.matrix, k, 10.0)
+        self.pop = np.log1p(np.asarray(data.matrix.sum(axis=0)).ravel())
+        self.hours = data.modules["hours"].to_numpy(float)
+        self.prereq_t = np.asarray(data.prereq.T.todense(), dtype=float)
+
+    def features(self, rows: np.ndarray, history) -> dict[str, np.ndarray]:  # noqa: ANN001
+        ev, n, ni = self.ev, len(rows), len(self.pop)
+        h = history
+        n_hist = np.asarray(h.sum(axis=1)).ravel()
+        return {
+            "ease": np.asarray(h @ self.ease),
+            "knn": np.asarray(h @ self.knn),
+            "next": ev.next_scores(rows),
+            "cohort": ev.cohort_scores(rows),
+            "pop": np.broadcast_to(self.pop, (n, len(self.pop))),
+            "recent": np.broadcast_to(ev.recent_pop, (n, len(self.pop))),
+            "gap": ev.gap_scores(rows),
+            "foundation": np.broadcast_to(ev.foundation.astype(float), (n, len(self.pop))),
+            "quality": np.broadcast_to(ev.quality, (n, len(self.pop))),
+            "mode_fit": ev.mode_fit(rows),
+            "history": np.broadcast_to(np.log1p(n_hist)[:, None], (n, len(self.pop))),
+            "hours": np.broadcast_to(self.hours, (n, len(self.pop))),
+            "org": ev.org_scores(rows),
+            "org_recent": ev.org_scores(rows, recent=True),
+            "open": ev.user_rows(ev.open_, rows) if self.use_enrolments else np.zeros((n, ni)),
+            "dropped": ev.user_rows(ev.dropped, rows),
+            "pred_recent": ev.user_rows(ev.recent_done, rows) @ self.prereq_t,
+            "affinity": ev.affinity_scores(rows),
+            "tenure": np.broadcast_to(
+                np.where(rows >= 0, ev.tenure[np.maximum(rows, 0)], 0.0)[:, None],
+                (n, len(self.pop)),
+            ),
+        }
+
+
+def _candidates(feats: dict[str, np.ndarray], adm: np.ndarray, n_cand: int) -> np.ndarray:
+    mask = np.zeros_like(adm)
+    n_items = adm.shape[1]
+    c = min(n_cand, n_items)
+    for name in ("ease", "next", "cohort", "gap", "knn", "org", "org_recent", "open", "affinity"):
+        s = np.where(adm, feats[name], -np.inf)
+        top = np.argpartition(-s, c - 1, axis=1)[:, :c] if c < n_items else np.argsort(-s, axis=1)
+        np.put_along_axis(mask, top, True, axis=1)
+    return mask & adm
+
+
+def _matrix(feats: dict[str, np.ndarray], p: np.ndarray, i: np.ndarray) -> np.ndarray:
+    return np.column_stack([feats[f][p, i] for f in FEATURES])
+
+
+class Hybrid(Recommender):
+    def __init__(
+        self,
+        holdout_days: int = 30,
+        n_candidates: int = 40,
+        max_train_people: int = 4000,
+        l2: float = 2000.0,
+        k: int = 50,
+        random_state: int = 0,
+        use_enrolments: bool = True,
+    ) -> None:
+        self.use_enrolments = use_enrolments
+        self.holdout_days = holdout_days
+        self.n_candidates = n_candidates
+        self.max_train_people = max_train_people
+        self.l2 = l2
+        self.k = k
+        self.random_state = random_state
+
+    # -- fit --------------------------------------------------------------------------
+    def _fit(self, data: Interactions, tables: Tables) -> None:
+        if self.holdout_days < 1:
+            raise ValueError(f"holdout_days must be at least 1, got {self.holdout_days}")
+        self.model_ = self._learn(tables)
+        self.forest_ = Forest(self.model_) if self.model_ is not None else None
+        self.signals_ = _Signals(tables, data, self.l2, self.k, self.use_enrolments)
+
+    def _learn(self, tables: Tables) -> HistGradientBoostingClassifier | None:
+        p = tables["participations"]
+        newest = p["enrolled_on"].max()
+        if pd.isna(newest):
+            return None
+        inner = newest - pd.Timedelta(days=self.holdout_days)
+        past = tables_as_of(tables, inner)
+        pdata = build_interactions(past)
+        done = p[(p["status"] == "completed").to_numpy()]
+        after = done[(done["completed_on"] > inner).to_numpy()]
+        rows = pdata.rows(after["staff_id"].astype(str).to_numpy(dtype=object))
+        cols = pdata.items.get_indexer(after["module_id"].astype(str))
+        ok = (rows >= 0) & (cols >= 0)
+        labels = pd.DataFrame({"r": rows[ok], "c": cols[ok]}).drop_duplicates()
+        people = np.unique(labels["r"].to_numpy())
+        if len(people) < 10:
+            log.info("hybrid: too few people after the inner cut; ranking by signals only")
+            return None
+        rng = np.random.default_rng(self.random_state)
+        if len(people) > self.max_train_people:
+            people = np.sort(rng.choice(people, self.max_train_people, replace=False))
+        sig = _Signals(past, pdata, self.l2, self.k, self.use_enrolments)
+        xs, ys = [], []
+        for lo in range(0, len(people), 1024):
+            rws = people[lo : lo + 1024]
+            hist = pdata.history(rws)
+            feats = sig.features(rws, hist)
+            adm = admissible(hist, pdata.prereq)
+            cand = _candidates(feats, adm, self.n_candidates)
+            pi, ii = np.nonzero(cand)
+            pos = np.zeros(cand.shape, bool)
+            lab = labels[labels["r"].isin(rws)]
+            pos[np.searchsorted(rws, lab["r"].to_numpy()), lab["c"].to_numpy()] = True
+            xs.append(_matrix(feats, pi, ii))
+            ys.append(pos[pi, ii])
+        x, y = np.vstack(xs), np.concatenate(ys)
+        if y.all() or not y.any():
+            return None
+        model = HistGradientBoostingClassifier(
+            max_iter=200, learning_rate=0.1, max_leaf_nodes=31, random_state=self.random_state
+        )
+        model.fit(x, y)
+        log.info("hybrid: re-ranker trained on %d rows (%d positive)", len(y), int(y.sum()))
+        return model
+
+    # -- score ------------------------------------------------------------------------
+    def _scores(self, batch: Batch) -> np.ndarray:
+        sig = self.signals_
+        feats = sig.features(batch.rows, batch.history)
+        adm = (
+            batch.candidates()
+            if batch.prereq is not None
+            else admissible(batch.history, self.data_.prereq)
+        )
+        cand = _candidates(feats, adm, self.n_candidates)
+        out = np.full(adm.shape, -np.inf)
+        pi, ii = np.nonzero(cand)
+        if len(pi) == 0:
+            return out
+        if self.model_ is None:
+            val = feats["ease"][pi, ii] + feats["cohort"][pi, ii] + feats["next"][pi, ii]
+        else:
+            x = _matrix(feats, pi, ii)
+            # many rows: the library's compiled predictor; few (one person): numpy, no
+            # thread start-up.  Rounded so both give the same ranking (batch = single).
+            if len(x) >= LIBRARY_ROWS:
+                val = self.model_.predict_proba(x)[:, 1]
+            else:
+                val = self.forest_.predict_proba1(x)
+            val = np.round(val, 10)
+        out[pi, ii] = val
+        return out
+
+    def _reasons(self, batch: Batch, person: np.ndarray, item: np.ndarray) -> np.ndarray:
+        sig = self.signals_
+        ev = sig.ev
+        # the EASE signal of the recommended pairs, recomputed (nothing is kept from
+        # ``_scores``: scoring writes no state, so concurrent calls need no lock)
+        ease = np.asarray(batch.history @ sig.ease)[person, item] if len(person) else None
+        titles = self.data_.modules["title"].astype(str).to_numpy()
+        out = []
+        for n, (p, i) in enumerate(zip(person.tolist(), item.tolist(), strict=True)):
+            r = int(batch.rows[p])
+            text = None
+            if r >= 0 and ev.last[r]:
+                prev = ev.last[r][0]
+                share = ev.transitions[prev, i]
+                if share >= 0.05:
+                    text = (
+                        f"you completed {titles[prev]}; {share:.0%} of people who did "
+                        f"took {titles[i]} next"
+                    )
+            if text is None and r >= 0 and ev.org_recent[ev.org[r], i] >= 0.1:
+                text = (
+                    f"{ev.org_recent[ev.org[r], i]:.0%} of your colleagues took it "
+                    "in the last 60 days"
+                )
+            if text is None and ev.foundation[i] and r >= 0:
+                text = "foundation module you have not completed yet"
+            if text is None:
+                text = ev.gap_reason(r, i)
+            if text is None and ease is not None and ease[n] > 0.05:
+                text = "people who completed your modules also completed this"
+            out.append(text or cohort_reason(ev, r, i))
+        return np.asarray(out, dtype=object)

@@ -1,0 +1,172 @@
+"""Model commands added to ``learnmap``: ``import oulad``, ``import cnpc``, ``train``, ``risk``.
+
+Registered through the ``learnmap.commands`` entry point (``models = models.risk.cli:register``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from engine.cli import _print_problems, add_quiet, check_table_output, parse_date, require_store
+from engine.errors import ValidationError
+
+
+def _cmd_import_oulad(args: argparse.Namespace) -> int:
+    from engine.importers.oulad import import_oulad
+
+    return _run_import(import_oulad, args)
+
+
+def _cmd_import_cnpc(args: argparse.Namespace) -> int:
+    from engine.importers.cnpc import import_cnpc
+
+    return _run_import(import_cnpc, args)
+
+
+def _run_import(importer, args: argparse.Namespace) -> int:  # noqa: ANN001
+    t0 = time.perf_counter()
+    try:
+        counts = importer(args.src, args.out)
+    except ValidationError as exc:
+        _print_problems(exc, as_json=False)
+        return 2
+    print(f"wrote {args.out} in {time.perf_counter() - t0:.1f}s")
+    for name, n in counts.items():
+        print(f"  {name:<18} {n:>12,}")
+    return 0
+
+
+def _load_store() -> dict:
+    """Every table of the store (``learnmap ingest`` first; an empty store is an error)."""
+    from engine.errors import LearnmapError
+    from engine.store import Store
+
+    tables = Store().load()
+    if tables["staff"].empty:
+        raise LearnmapError("the store is empty: run `learnmap ingest DIR` first")
+    return tables
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from engine.policy import load_policy
+    from models.risk.artifacts import save
+    from models.risk.estimator import StaffRisk
+
+    t0 = time.perf_counter()
+    policy = load_policy(args.policy)
+    require_store()
+    tables = _load_store()
+    model = StaffRisk().fit(tables, args.as_of, policy)
+    folder = save(model, tables)
+    m = model.backtest_metrics_
+    print(
+        f"trained StaffRisk as of {args.as_of} for policy {policy.name} in {time.perf_counter() - t0:.0f}s"
+    )
+    print(f"  {m['rows']:,} backtest rows at {len(m['snapshots'])} snapshot dates")
+    print(
+        f"  out-of-fold backtest check: brier {m['brier_calibrated']:.4f} "
+        f"(uncalibrated {m['brier_raw']:.4f}), auc {m['auc']:.4f}, base rate {m['base_rate']:.3f}"
+    )
+    print(f"  saved to {folder}")
+    return 0
+
+
+def _cmd_risk(args: argparse.Namespace) -> int:
+    from engine.outputs import write_table
+    from engine.policy import load_policy
+    from models.risk.artifacts import STAFF_COLUMNS, load, score
+    from models.risk.features import UNIT_WORDS
+    from models.risk.org import rollup, score_orgs, unit_share
+
+    check_table_output(args.out)
+    policy = load_policy(args.policy)
+    model, manifest = load(policy)
+    require_store()
+    tables = _load_store()
+    bar = not args.quiet and sys.stderr.isatty()  # quiet in pipes, logs and cron
+    f = score(model, tables, args.as_of, chunk=args.chunk, progress=bar)
+    if args.level == "staff":
+        write_table(f[STAFF_COLUMNS + ["required", "done", "remaining", "deadline"]], args.out)
+        print(f"wrote {len(f):,} staff to {args.out} (model trained as of {manifest['as_of']})")
+        return 0
+    orgs = score_orgs(f, tables["organizations"], unit_share(policy), UNIT_WORDS[policy.kind])
+    write_table(orgs, args.out)
+    out = args.out
+    for by, tag in (("region", "by-region"), ("org_type", "by-type")):
+        if by in orgs:
+            write_table(rollup(orgs, by), out.with_name(f"{out.stem}-{tag}{out.suffix}"))
+    print(f"wrote {len(orgs):,} organizations to {out} (+ -by-region, -by-type roll-ups)")
+    for r in orgs.nsmallest(5, "rank").itertuples():
+        print(f"  {r.rank:>3} {r.org_id}: {r.reason}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("import", help="convert another system's files to a canonical dataset")
+    isub = p.add_subparsers(dest="import_format", metavar="FORMAT", required=True)
+    q = isub.add_parser(
+        "oulad",
+        help="the Open University Learning Analytics Dataset's original files",
+        description="Map OULAD's original CSV files (courses, assessments, studentInfo, "
+        "studentRegistration, studentAssessment; vle and studentVle optional) for any "
+        "module-presentations onto the canonical tables. Invalid input is listed "
+        "(file, row, column, value, rule) and nothing is written. The mapping is "
+        "documented in engine/importers/oulad.py.",
+    )
+    q.add_argument("src", type=Path, help="directory with OULAD's CSV files")
+    q.add_argument("--out", type=Path, required=True, help="new dataset directory")
+    add_quiet(q)  # accepted like every long command's; the import shows no bar
+    q.set_defaults(func=_cmd_import_oulad)
+    q = isub.add_parser(
+        "cnpc",
+        help="Canvas Network person-course files (one CSV or a folder of them)",
+        description="Map Canvas Network person-course rows (any quarters, any years) onto "
+        "the canonical tables: learners → staff of one organization, disciplines → "
+        "skills, courses → modules with one session (first day of the start quarter to "
+        "the last day of the end quarter), each row → a registration (completed where "
+        "course_reqs or grade_reqs is 1, else enrolled). Invalid rows are listed (file, "
+        "row, column, value, rule) and nothing is written. The mapping is documented in "
+        "engine/importers/cnpc.py.",
+    )
+    q.add_argument("src", type=Path, help="a person-course CSV, or a folder of them")
+    q.add_argument("--out", type=Path, required=True, help="new dataset directory")
+    add_quiet(q)
+    q.set_defaults(func=_cmd_import_cnpc)
+
+    p = sub.add_parser(
+        "train",
+        help="fit the staff risk model as of a date and save it",
+        description="Fit the staff risk model on the store's records dated on or before "
+        "--as-of (backtests at earlier snapshot dates) and save it with a manifest under "
+        "LEARNMAP_MODEL_DIR (default var/models).",
+    )
+    p.add_argument("--as-of", type=parse_date, required=True, help="training date YYYY-MM-DD")
+    p.add_argument("--policy", default="national-2025", help="policy preset or file")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser(
+        "risk",
+        help="score staff or organizations with the saved risk model",
+        description="Score every employed staff member (or organization) as of --as-of "
+        "with the model saved by `learnmap train`; refuses a model trained for another "
+        "policy or feature set.",
+    )
+    p.add_argument("--as-of", type=parse_date, required=True, help="scoring date YYYY-MM-DD")
+    p.add_argument("--policy", default="national-2025", help="policy preset or file")
+    p.add_argument("--level", choices=("staff", "org"), default="staff")
+    p.add_argument("--out", type=Path, required=True, help="output .csv or .parquet")
+    p.add_argument("--chunk", type=int, default=200_000, help="staff per scoring chunk")
+    p.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bar (none when not a tty either)"
+    )
+    p.set_defaults(func=_cmd_risk)
+
+
+def main() -> None:  # pragma: no cover - convenience for `python -m models.cli`
+    from engine.cli import main as engine_main
+
+    sys.exit(engine_main())

@@ -1,0 +1,159 @@
+"""Organization scoring from staff probabilities, and roll-ups for equity reporting.
+
+``score_orgs(staff_pred, orgs, unit_share)`` gives one row per organization (columns of
+DESIGN.md's CLI contract: ``org_id, staff, expected_shortfall, expected_missing,
+p_unit_rule, rank, reason``, plus ``name, region, org_type, owing``):
+
+- ``staff``: staff employed on the as-of date (scored);
+- ``expected_shortfall``: Σ of the staff's expected shortfall (person-times, hours or
+  credits still missing at the deadline, in expectation);
+- ``expected_missing``: Σ p_miss, the expected number of staff who will miss;
+- ``p_unit_rule``: probability that at least ``unit_share`` of the staff who owe
+  something (required > 0) end up unqualified — exact Poisson-binomial over the staff
+  probabilities (independence across staff assumed), not a count of thresholded staff.
+  With no one owing anything it is 0;
+- ``rank``: 1 = act first: by expected number missing, then p_unit_rule, then
+  expected shortfall (choice: "who will miss" is what a call-up fixes);
+- ``reason``: a short sentence with those figures.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from engine.policy import Policy
+
+ORG_COLUMNS = [
+    "org_id",
+    "staff",
+    "expected_shortfall",
+    "expected_missing",
+    "p_unit_rule",
+    "rank",
+    "reason",
+]
+
+
+def poisson_binomial_sf(p: np.ndarray, m: int) -> float:
+    """P(at least ``m`` successes) among independent Bernoulli(``p``) (exact DP)."""
+    p = np.asarray(p, float)
+    if m <= 0:
+        return 1.0
+    if m > len(p):
+        return 0.0
+    dist = np.zeros(len(p) + 1)
+    dist[0] = 1.0
+    for q in p:
+        dist[1:] = dist[1:] * (1 - q) + dist[:-1] * q
+        dist[0] *= 1 - q
+    return float(min(max(dist[m:].sum(), 0.0), 1.0))
+
+
+def _batched_sf(groups: list[np.ndarray], thresholds: np.ndarray) -> np.ndarray:
+    """``poisson_binomial_sf`` for many groups at once, groups of similar size together."""
+    out = np.zeros(len(groups))
+    sizes = np.array([len(g) for g in groups])
+    order = np.argsort(sizes, kind="stable")
+    for chunk in np.array_split(order, max(1, len(order) // 2048)):
+        if len(chunk) == 0:
+            continue
+        width = int(sizes[chunk].max())
+        P = np.zeros((len(chunk), max(width, 1)))
+        for i, g in enumerate(chunk):
+            P[i, : sizes[g]] = groups[g]
+        dist = np.zeros((len(chunk), width + 1))
+        dist[:, 0] = 1.0
+        for j in range(width):
+            q = P[:, j : j + 1]
+            dist[:, 1:] = dist[:, 1:] * (1 - q) + dist[:, :-1] * q
+            dist[:, 0] *= 1 - q[:, 0]
+        m = thresholds[chunk]
+        cum = np.concatenate([np.zeros((len(chunk), 1)), np.cumsum(dist, axis=1)], axis=1)
+        idx = np.clip(m, 0, width + 1).astype(int)
+        below = cum[np.arange(len(chunk)), idx]  # P(X < m)
+        sf = 1.0 - below
+        out[chunk] = np.where(m <= 0, 1.0, np.where(m > sizes[chunk], 0.0, np.clip(sf, 0, 1)))
+    return out
+
+
+def unit_threshold(n_owing: np.ndarray, unit_share: float) -> np.ndarray:
+    """Smallest number of unqualified staff that reaches ``unit_share`` of ``n_owing``."""
+    return np.ceil(np.asarray(n_owing, float) * unit_share - 1e-9).astype(int)
+
+
+def score_orgs(
+    staff_pred: pd.DataFrame, orgs: pd.DataFrame, unit_share: float = 1 / 3, unit: str = "trainings"
+) -> pd.DataFrame:
+    """One row per organization with employed staff (see the module docstring)."""
+    sp = staff_pred
+    owing = sp["required"].to_numpy(float) > 0 if "required" in sp else np.ones(len(sp), bool)
+    sp = sp.assign(_owing=owing)
+    g = sp.groupby("org_id", sort=True)
+    out = pd.DataFrame(
+        {
+            "staff": g.size(),
+            "owing": g["_owing"].sum().astype(int),
+            "expected_shortfall": g["expected_shortfall"].sum().round(4),
+            "expected_missing": g["p_miss"].sum().round(4),
+        }
+    )
+    owe = sp[owing]
+    probs = {k: v.to_numpy(float) for k, v in owe.groupby("org_id")["p_miss"]}
+    groups = [probs.get(o, np.zeros(0)) for o in out.index]
+    m = unit_threshold(out["owing"].to_numpy(), unit_share)
+    m = np.where(out["owing"].to_numpy() == 0, 1, m)  # nobody owes: the rule cannot fire
+    out["p_unit_rule"] = np.round(_batched_sf(groups, m), 6)
+    out = out.reset_index()
+    order = out.sort_values(
+        ["expected_missing", "p_unit_rule", "expected_shortfall", "org_id"],
+        ascending=[False, False, False, True],
+    ).index
+    out.loc[order, "rank"] = np.arange(1, len(out) + 1)
+    out["rank"] = out["rank"].astype(int)
+    share = (
+        f"1/{round(1 / unit_share)}"
+        if abs(1 / unit_share - round(1 / unit_share)) < 1e-9
+        else f"{unit_share:.0%}"
+    )
+    out["reason"] = [
+        f"{em:.1f} of {n} staff expected to miss; P(at least {share} unqualified) = {pu:.2f}; "
+        f"{es:.1f} {unit} short expected"
+        for em, n, pu, es in zip(
+            out["expected_missing"],
+            out["owing"],
+            out["p_unit_rule"],
+            out["expected_shortfall"],
+            strict=True,
+        )
+    ]
+    meta = orgs.set_index("org_id").reindex(out["org_id"])
+    for c in ("name", "region", "org_type"):
+        if c in meta:
+            out[c] = meta[c].to_numpy()
+    return out[ORG_COLUMNS + [c for c in ("owing", "name", "region", "org_type") if c in out]]
+
+
+def rollup(org_scores: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Totals by ``region`` or ``org_type``: orgs, staff, expected missing and shortfall,
+    the expected share of staff missing, and the expected number of organizations
+    that reach the unit rule (Σ p_unit_rule)."""
+    g = org_scores.groupby(by, sort=True)
+    out = pd.DataFrame(
+        {
+            "orgs": g.size(),
+            "staff": g["staff"].sum(),
+            "expected_missing": g["expected_missing"].sum().round(3),
+            "expected_shortfall": g["expected_shortfall"].sum().round(3),
+            "expected_orgs_unit_rule": g["p_unit_rule"].sum().round(3),
+        }
+    )
+    denom = g["owing"].sum() if "owing" in org_scores else out["staff"]
+    out["expected_missing_share"] = (out["expected_missing"] / denom.where(denom > 0)).round(4)
+    return out.reset_index()
+
+
+def unit_share(policy: Policy) -> float:
+    """The unit rule's share (credits rule of source 002: 1/3; the default elsewhere)."""
+    credits = getattr(policy, "credits", None)
+    return float(getattr(credits, "unit_unqualified_share", 1 / 3) if credits else 1 / 3)
