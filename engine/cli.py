@@ -37,6 +37,7 @@ examples (one per command; `learnmap COMMAND --help` for the rest):
   learnmap template var/templates                        # XLSX fill-in templates
   learnmap policy show national-2025                     # the plan's quotas
   learnmap import oulad OULAD_DIR --out var/oulad        # OULAD's files as a dataset
+  learnmap import cnpc CNPC.csv --out var/cnpc           # Canvas Network person-course rows
   learnmap status --as-of 2026-06-30 --out var/status.csv    # everyone's compliance
   learnmap profile ST0000001 --as-of 2026-06-30          # one person's profile
   learnmap learning-map ST0000001 --out var/map.png      # skills and modules (or .json)
