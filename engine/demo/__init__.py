@@ -219,16 +219,16 @@ def _generate(
     steps = tqdm(total=3, desc="generating", disable=not progress, unit="step")
     fx = spec.effects
     if sc.name == "cadre":
-        cat = build_cadre_catalog(spec.seed)
+        cat = build_cadre_catalog(spec.seed, start, end, fx)
         pop = build_cadre_population(
             np.random.default_rng([spec.seed, 2]), spec.orgs, start, end, fx, sc
         )
     else:
-        cat = build_catalog(spec.seed)
+        cat = build_catalog(spec.seed, start, end, fx)
         pop = build_population(np.random.default_rng([spec.seed, 2]), spec.orgs, start, end, fx)
-    model = build_model(cat, fx, sc, spec.seed)
+    model = build_model(cat, fx, sc, spec.seed, start, end)
     steps.update()
-    act, rates, callups = build_activity(
+    act, rates, callups, theta = build_activity(
         np.random.default_rng([spec.seed, 3]),
         pop,
         cat,
@@ -253,7 +253,7 @@ def _generate(
         "assessments": act.assessments,
         "outcomes": act.outcomes,
     }
-    truth = build_truth(spec, sc, pop, cat, model, rates, callups) if with_truth else None
+    truth = build_truth(spec, sc, pop, cat, model, rates, callups, theta) if with_truth else None
     steps.update()
     steps.close()
     return tables, truth
