@@ -51,7 +51,7 @@ class Effects:
     seq_boost: float = 0.0
     seq_months: int = 6
     #: odds multiplier of a module whose prerequisites are not all completed (1 = ignore them)
-    prereq_skip: float = 0.03
+    prereq_skip: float = 0.005
     #: share of offline volume that comes from units sending several staff together to one
     #: session (名额分配调训); 0 = every offline enrolment is a personal choice
     callup_share: float = 0.35

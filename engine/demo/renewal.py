@@ -7,10 +7,10 @@ Products and their run
   at the window's start is already a mix of ages) to its last quarter, ``per_quarter``
   products are launched on the quarter's first day.  A product is one module or a series
   (parts (一)(二)(三) / 上·下 of the cadre academy; 概论 → 实务 → 进阶 of the national plan),
-  its parts launched together.  A product runs ``3 + Geometric(0.4)`` quarters (at least a
-  year, 5.5 quarters on average) and is then retired: no sessions after, not available.
+  its parts launched together.  A product runs ``3 + Geometric(0.5)`` quarters (at least a
+  year, 5 quarters on average) and is then retired: no sessions after, not available.
   With four launch quarters a year the share of a year's offered modules that are new that
-  year is ≈ 4 / (5.5 + 4) ≈ 42 % (source 002 asks ≥ 35 %).  Only modules offered at some
+  year is ≈ 4 / (5 + 4) ≈ 44 % (source 002 asks ≥ 35 %).  Only modules offered at some
   point of the window are kept.
 
 Availability
@@ -119,7 +119,7 @@ def build_renewing(
         first = qm - int(m0.astype(int))
         year = 1970 + qm // 12
         for _ in range(per_quarter):
-            life = 3 + int(rng.geometric(0.4))
+            life = 3 + int(rng.geometric(0.5))
             last = first + 3 * life - 1
             z1 = int(rng.choice(T, p=size))
             z2 = int(rng.choice(T, p=size)) if rng.random() < 0.6 else z1

@@ -466,10 +466,10 @@ def _callups(
     org_mu: np.ndarray,
 ) -> pd.DataFrame:
     """Each unit's call-ups: (org, month, offline module), the module drawn among the offline
-    modules offered that month with weights exp(μ_type · τ_m + a_m) (the interest mean of the
+    modules without prerequisites offered that month with weights exp(μ_type · τ_m + a_m) (the interest mean of the
     unit's organization type, ``engine.demo.choice``)."""
     frames = []
-    offline = np.flatnonzero(model.pool == 1)
+    offline = np.flatnonzero((model.pool == 1) & (model.n_prereq == 0))
     org_type = pop.org_type_index
     appeal = model.appeal[offline]
     for yi in range(rates.callup.shape[1]):
