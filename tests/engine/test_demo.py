@@ -221,9 +221,11 @@ def prereq_gap(t: Tables) -> float:
     )
 
 
-def test_effect_prerequisites_raise_later_scores(national: Tables) -> None:
-    assert prereq_gap(national) > 5.0
-    assert prereq_gap(without(prereq_bonus=0.0)) < 3.5  # selection: diligent people finish first
+def test_effect_prerequisites_raise_later_scores() -> None:
+    # demo data III rarely lets anyone skip a prerequisite (prereq_skip 0.005): allow more
+    # skipping here so both sides have enough scores
+    assert prereq_gap(without(prereq_skip=0.2)) > 5.0
+    assert prereq_gap(without(prereq_skip=0.2, prereq_bonus=0.0)) < 3.0
 
 
 def gains(t: Tables) -> tuple[float, float, float]:
