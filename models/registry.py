@@ -45,6 +45,7 @@ register("ease", "models.recommend.ease:EASE")
 register("itemknn", "models.recommend.itemknn:ItemKNN")
 register("skillgap", "models.recommend.skillgap:SkillGap")
 register("hybrid", "models.recommend.hybrid:Hybrid")
+register("content", "models.recommend.content:ContentModel")
 register("popularity-cohort", "models.recommend.cohort:CohortPopularity")
 register("risk", "models.risk.estimator:StaffRisk", task="risk")
 
