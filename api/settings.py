@@ -41,6 +41,9 @@ class Settings:
     warm           : precompute every person's recommendations at start-up (in the
                      background; ``/readyz`` says when it is done).
     cache_k        : recommendations kept per person by the precomputation.
+    xapi_policy    : the policy whose ``[online_hours]`` turn xAPI course durations into
+                     学时 (``LEARNMAP_XAPI_POLICY``, default ``cadre-online``).
+    xapi_tz        : the time zone xAPI timestamps are dated in (``LEARNMAP_XAPI_TZ``).
     key_cache_seconds : how long a verified API key is trusted without looking at the
                      store again (a revoked key stops working within this time).
     """
@@ -54,6 +57,8 @@ class Settings:
     warm: bool = True
     cache_k: int = 20
     key_cache_seconds: float = 2.0
+    xapi_policy: str = "cadre-online"
+    xapi_tz: str = "Asia/Shanghai"
 
     @property
     def url(self) -> str:
@@ -75,6 +80,10 @@ class Settings:
             kw["policy"] = env["LEARNMAP_API_POLICY"]
         if env.get("LEARNMAP_API_RECOMMENDER"):
             kw["recommender"] = env["LEARNMAP_API_RECOMMENDER"]
+        if env.get("LEARNMAP_XAPI_POLICY"):
+            kw["xapi_policy"] = env["LEARNMAP_XAPI_POLICY"]
+        if env.get("LEARNMAP_XAPI_TZ"):
+            kw["xapi_tz"] = env["LEARNMAP_XAPI_TZ"]
         if env.get("LEARNMAP_API_WARM"):
             kw["warm"] = env["LEARNMAP_API_WARM"] not in ("0", "false", "no")
         return cls(**kw)  # type: ignore[arg-type]
