@@ -17,9 +17,10 @@ from api.service import Service
 from engine.errors import ValidationError
 from engine.records import ingest_records
 from engine.schema import TABLES
+from engine.xapi.apply import after_ingest
 
 router = APIRouter(prefix="/v1/records", tags=["records"])
-Table = Literal["participations", "assessments", "outcomes"]
+Table = Literal["participations", "assessments", "outcomes", "accounts", "activities"]
 MAX_RECORDS = 50_000
 
 
@@ -60,6 +61,7 @@ def _write(service: Service, p: Principal, table: str, records: list[dict]) -> J
             )
             return JSONResponse(body.model_dump(), status_code=422)
         if count.new or count.updated:
+            after_ingest(service.store, [table], service.xapi_hours, service.settings.xapi_tz)
             service.wrote()
     audit.record(
         service.engine, p, f"write records/{table}", None, count.new + count.updated,
@@ -100,6 +102,8 @@ async def post_records(
     transaction — or nothing.  Re-sending the same records changes nothing.  A problem's
     ``item`` is the record's position in the list (1 = first)."""
     require(p, "admin", "org_manager")
+    if table in ("accounts", "activities"):
+        require(p, "admin")  # the platform maps are the administrator's
     if p.role == "org_manager":
         outside = await run_in_threadpool(_outside_org, service, p, table, records)
         if outside:

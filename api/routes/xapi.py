@@ -25,7 +25,6 @@ import base64
 import json
 import logging
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -36,24 +35,21 @@ from fastapi.responses import JSONResponse
 from api.keys import Principal
 from api.service import Service
 from engine.xapi import lrs
+from engine.xapi.accept import VERSION, Rejected, now, prepare, save, utc
 from engine.xapi.apply import apply
-from engine.xapi.model import VOIDED, Agent, validate_batch
+from engine.xapi.model import Agent
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/xAPI", tags=["xapi"])
-VERSION = "1.0.3"
 MAX_BATCH = 1000
 MAX_LIMIT = 500
 _ROLES = ("platform", "admin")
 
 
-class XapiError(Exception):
-    def __init__(self, status: int, message: str, problems: list[dict] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.problems = status, message, problems or []
+XapiError = Rejected
 
 
-def error_response(exc: XapiError) -> JSONResponse:
+def error_response(exc: Rejected) -> JSONResponse:
     body: dict[str, Any] = {"error": exc.message}
     if exc.problems:
         body["problems"] = exc.problems
@@ -94,20 +90,6 @@ async def xapi_caller(
 Caller = Annotated[Principal, Depends(xapi_caller)]
 
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _utc(text: str, name: str) -> str:
-    try:
-        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise XapiError(400, f"{name} must be an ISO 8601 date-time, got {text!r}") from None
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=UTC)
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def _parse_body(raw: bytes) -> list[Any]:
     try:
         body = json.loads(raw)
@@ -121,71 +103,15 @@ def _parse_body(raw: bytes) -> list[Any]:
     return items
 
 
-def _prepare(items: list[Any], who: Principal, request: Request) -> list[lrs.Row]:
-    statements, problems = validate_batch(items)
-    if problems:
-        raise XapiError(
-            400,
-            f"{len(problems)} problem(s); no statement was stored",
-            [{"statement": i, "field": f, "value": v, "rule": r} for i, f, v, r in problems],
-        )
-    stored = _now()
-    authority = {
-        "objectType": "Agent",
-        "account": {"homePage": str(request.base_url).rstrip("/"), "name": who.key_id},
-    }
-    rows = []
-    for item, st in zip(items, statements, strict=True):
-        data = dict(item)
-        data["id"] = st.id or str(uuid.uuid4())
-        data.setdefault("timestamp", stored)
-        digest = lrs.content_hash({**item, "id": data["id"]})
-        data.update(stored=stored, authority=authority, version=VERSION)
-        account = st.actor.account
-        rows.append(
-            lrs.Row(
-                statement_id=data["id"],
-                stored=stored,
-                timestamp=_utc(data["timestamp"], "timestamp"),
-                verb_id=st.verb.id,
-                agent=st.actor.ifi_key(),
-                account=f"{account.homePage}\x1f{account.name}" if account else None,
-                activity_id=st.activity_id,
-                registration=st.registration,
-                target_id=st.object.id if st.verb.id == VOIDED else None,
-                content_sha256=digest,
-                raw=json.dumps(data, ensure_ascii=False, separators=(",", ":")),
-            )
-        )
-    return rows
+def _authority(who: Principal, request: Request) -> dict:
+    home = str(request.base_url).rstrip("/")
+    return {"objectType": "Agent", "account": {"homePage": home, "name": who.key_id}}
 
 
-def _store(service: Service, rows: list[lrs.Row]) -> None:
+def _store(service: Service, rows: list) -> None:
     """Commit the new statements (refusing conflicts), then apply them."""
     with service.write_lock:
-        lrs.ensure(service.engine)
-        with service.engine.begin() as conn:
-            known = lrs.existing(conn, [r.statement_id for r in rows])
-            ids = {r.statement_id for r in rows} | {r.target_id for r in rows if r.target_id}
-            more = lrs.existing(conn, [i for i in ids if i not in known])
-            bad = [
-                {"statement": n, "field": "id", "value": r.statement_id,
-                 "rule": "this id is stored with other content (statements are immutable)"}
-                for n, r in enumerate(rows)
-                if r.statement_id in known and known[r.statement_id][0] != r.content_sha256
-            ]  # fmt: skip
-            if bad:
-                raise XapiError(409, "conflict: nothing was stored", bad)
-            for n, r in enumerate(rows):
-                target = known.get(r.target_id or "") or more.get(r.target_id or "")
-                if r.target_id and target is not None and target[2] == VOIDED:
-                    raise XapiError(
-                        400,
-                        "a voiding statement may not void another voiding statement",
-                        [{"statement": n, "field": "object.id", "value": r.target_id,
-                          "rule": "the target is itself a voiding statement"}],
-                    )  # fmt: skip
-            lrs.insert(conn, [r for r in rows if r.statement_id not in known])
+        save(service.engine, rows)
         try:
             done = apply(service.store, service.xapi_hours, service.settings.xapi_tz, ("new",))
         except Exception:  # the statements are stored; the next apply retries them
@@ -198,7 +124,7 @@ def _store(service: Service, rows: list[lrs.Row]) -> None:
 @router.post("/statements", summary="store statements (one or an array); answers their ids")
 async def post_statements(request: Request, p: Caller) -> JSONResponse:
     items = _parse_body(await request.body())
-    rows = _prepare(items, p, request)
+    rows = prepare(items, _authority(p, request))
     await run_in_threadpool(_store, request.app.state.service, rows)
     return JSONResponse(
         [r.statement_id for r in rows], headers={"X-Experience-API-Version": VERSION}
@@ -219,7 +145,7 @@ async def put_statement(
     if items[0].get("id") not in (None, sid, statementId):
         raise XapiError(400, "the statement's id differs from statementId")
     items[0] = {**items[0], "id": sid}
-    rows = _prepare(items, p, request)
+    rows = prepare(items, _authority(p, request))
     await run_in_threadpool(_store, request.app.state.service, rows)
     return Response(status_code=204, headers={"X-Experience-API-Version": VERSION})
 
@@ -241,7 +167,7 @@ async def get_statements(
     cursor: Annotated[int | None, Query(ge=0, description="continues a page (from `more`)")] = None,
 ) -> JSONResponse:
     service: Service = request.app.state.service
-    headers = {"X-Experience-API-Version": VERSION, "X-Experience-API-Consistent-Through": _now()}
+    headers = {"X-Experience-API-Version": VERSION, "X-Experience-API-Consistent-Through": now()}
     lrs.ensure(service.engine)
     if statementId is not None or voidedStatementId is not None:
         others = [agent, verb, activity, registration, since, until, cursor]
@@ -266,8 +192,8 @@ async def get_statements(
             verb=verb,
             activity=activity,
             registration=registration,
-            since=None if since is None else _utc(since, "since"),
-            until=None if until is None else _utc(until, "until"),
+            since=None if since is None else utc(since, "since"),
+            until=None if until is None else utc(until, "until"),
             after_seq=cursor,
             limit=n,
             ascending=ascending,

@@ -66,7 +66,7 @@ from engine.xapi.hours import cap_yearly, hours_for
 from engine.xapi.lrs import STATEMENTS, ensure
 from engine.xapi.model import VOIDED, parse_duration
 
-__all__ = ["VERBS", "Applied", "apply", "pending"]
+__all__ = ["VERBS", "Applied", "after_ingest", "apply", "pending"]
 
 log = logging.getLogger(__name__)
 
@@ -438,3 +438,24 @@ def pending(store: Store) -> pd.DataFrame:
         frame = pd.read_sql(q, conn)
     frame["account"] = frame["account"].str.replace("\x1f", " ", regex=False)
     return frame
+
+
+#: Tables whose new rows can let a waiting statement apply.
+MAP_TABLES = ("accounts", "activities", "staff", "modules")
+
+
+def after_ingest(
+    store: Store, changed: Iterable[str], hours: OnlineHours, tz: str
+) -> Applied | None:
+    """After ``changed`` tables were written: apply the statements that waited for them
+    (None when no statement waits or no map table changed)."""
+    if not set(changed) & set(MAP_TABLES):
+        return None
+    if not sa.inspect(store.engine).has_table(STATEMENTS.name):
+        return None
+    t = STATEMENTS
+    with store.engine.connect() as conn:
+        waiting = conn.execute(
+            sa.select(sa.func.count()).select_from(t).where(t.c.state.in_(_WAITING))
+        ).scalar_one()
+    return apply(store, hours, tz) if waiting else None
