@@ -38,7 +38,7 @@ Dates: a statement's ``timestamp`` is read in the time zone ``tz`` (default
 
 Records are a projection: every ``apply`` rebuilds the xAPI records of each person it
 touches from all of that person's statements that are not voided, then writes them
-through the same validation as file ingest; records of that person whose evidence is
+after checking the rules such records can break (``engine.xapi.write``); records of that person whose evidence is
 gone (voided) are deleted.  Mapped statements whose records break a rule of the store
 (a completion before the person was hired) are ``held`` with the rule in ``note``.
 """
@@ -57,14 +57,12 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import sqlalchemy as sa
 
-from engine.errors import ValidationError
 from engine.policy import OnlineHours
-from engine.records import raw_from_records
 from engine.store import Store
-from engine.validate import validate_dataset
 from engine.xapi.hours import cap_yearly, hours_for
 from engine.xapi.lrs import STATEMENTS, ensure
 from engine.xapi.model import VOIDED, parse_duration
+from engine.xapi.write import broken_rules, replace_records, select_in
 
 __all__ = ["VERBS", "Applied", "after_ingest", "apply", "pending"]
 
@@ -113,13 +111,15 @@ def _day(timestamp: str, tz: ZoneInfo) -> date:
     return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).astimezone(tz).date()
 
 
-def _maps(store: Store, accounts: Iterable[str], activities: Iterable[str]) -> tuple[dict, dict]:
+def _maps(
+    conn: sa.Connection, accounts: Iterable[str], activities: Iterable[str]
+) -> tuple[dict, dict]:
     """account key → staff_id, activity IRI → module_id, for the keys given."""
     names = {a.split("\x1f", 1)[1] for a in accounts if a}
-    acc = store.lookup("accounts", ["home_page", "name", "staff_id"], "name", names)
-    amap = {f"{h}\x1f{n}": s for h, n, s in zip(acc.home_page, acc.name, acc.staff_id, strict=True)}
-    act = store.lookup("activities", ["activity_id", "module_id"], "activity_id", set(activities))
-    return amap, dict(zip(act.activity_id, act.module_id, strict=True))
+    acc = select_in(conn, "accounts", ["home_page", "name", "staff_id"], "name", names)
+    amap = {f"{h}\x1f{n}": s for h, n, s in acc}
+    act = select_in(conn, "activities", ["activity_id", "module_id"], "activity_id", activities)
+    return amap, dict(act)
 
 
 def _mark_voided(conn: sa.Connection) -> None:
@@ -154,33 +154,39 @@ def apply(
     zone = ZoneInfo(tz)
     store.create()
     ensure(store.engine)
-    t = STATEMENTS
     done = Applied()
-    with store.engine.begin() as conn:
-        _mark_voided(conn)
-        waiting = conn.execute(
-            sa.select(
-                t.c.statement_id, t.c.verb_id, t.c.account, t.c.activity_id, t.c.target_id
-            ).where(t.c.state.in_(states))
-        ).all()
-    if not waiting:
-        return done
-    targets = [w.target_id for w in waiting if w.verb_id == VOIDED and w.target_id]
-    with store.engine.connect() as conn:
-        voided_rows = (
-            conn.execute(
-                sa.select(t.c.account, t.c.activity_id).where(t.c.statement_id.in_(targets))
-            ).all()
-            if targets
-            else []
+    with store.engine.begin() as conn:  # one transaction: records and states agree
+        _apply(conn, hours, zone, states, done)
+    if done.participations or done.assessments or done.deleted:
+        store.forget_plans()
+    return done
+
+
+def _apply(
+    conn: sa.Connection, hours: OnlineHours, zone: ZoneInfo, states: tuple[str, ...], done: Applied
+) -> None:
+    t = STATEMENTS
+    waiting = conn.execute(
+        sa.select(t.c.statement_id, t.c.verb_id, t.c.account, t.c.activity_id, t.c.target_id).where(
+            t.c.state.in_(states)
         )
+    ).all()
+    if not waiting:
+        return
+    targets = [w.target_id for w in waiting if w.verb_id == VOIDED and w.target_id]
+    voided_rows = []
+    if targets:
+        _mark_voided(conn)
+        voided_rows = conn.execute(
+            sa.select(t.c.account, t.c.activity_id).where(t.c.statement_id.in_(targets))
+        ).all()
     accounts = {w.account for w in waiting if w.account} | {
         v.account for v in voided_rows if v.account
     }
     activities = {w.activity_id for w in waiting if w.activity_id} | {
         v.activity_id for v in voided_rows if v.activity_id
     }
-    amap, mmap = _maps(store, accounts, activities)
+    amap, mmap = _maps(conn, accounts, activities)
     state: dict[str, tuple[str, str | None]] = {}
     people: set[str] = set()
     for w in waiting:
@@ -205,43 +211,40 @@ def apply(
             state[w.statement_id] = ("applied", None)
             people.add(amap[w.account])
     people |= {amap[v.account] for v in voided_rows if v.account in amap}
-    held = _rebuild(store, sorted(people), hours, zone, done) if people else {}
+    held = _rebuild(conn, sorted(people), hours, zone, done) if people else {}
     for sid, note in held.items():
         state[sid] = ("held", note)
     by_state: dict[tuple[str, str | None], list[str]] = defaultdict(list)
     for sid, st in state.items():
         by_state[st].append(sid)
-    with store.engine.begin() as conn:
-        for (st, note), ids in by_state.items():
-            _set_state(conn, ids, st, note)
+    for (st, note), ids in by_state.items():
+        _set_state(conn, ids, st, note)
     for st, _ in state.values():
         setattr(done, st, getattr(done, st) + 1)
     done.people = len(people)
-    return done
 
 
-def _statements_of(store: Store, staff_ids: list[str]) -> tuple[list[dict], dict, dict]:
+def _statements_of(conn: sa.Connection, staff_ids: list[str]) -> list[dict]:
     """Every effective (mapped, not voided) statement of these people, oldest first."""
-    acc = store.lookup("accounts", ["home_page", "name", "staff_id"], "staff_id", staff_ids)
-    amap = {f"{h}\x1f{n}": s for h, n, s in zip(acc.home_page, acc.name, acc.staff_id, strict=True)}
+    acc = select_in(conn, "accounts", ["home_page", "name", "staff_id"], "staff_id", staff_ids)
+    amap = {f"{h}\x1f{n}": s for h, n, s in acc}
     t = STATEMENTS
     effective = [v for v, e in VERBS.items() if e != "void"]
     rows: list = []
     keys = list(amap)
-    with store.engine.connect() as conn:
-        for i in range(0, len(keys), 500):
-            rows += conn.execute(
-                sa.select(t.c.seq, t.c.statement_id, t.c.account, t.c.activity_id, t.c.raw).where(
-                    t.c.account.in_(keys[i : i + 500]),
-                    t.c.voided.is_(False),
-                    t.c.verb_id.in_(effective),
-                    t.c.state.not_in(("pending",)) | t.c.activity_id.is_not(None),
-                )
-            ).all()
-    act = store.lookup(
-        "activities", ["activity_id", "module_id"], "activity_id", {r.activity_id for r in rows}
-    )
-    mmap = dict(zip(act.activity_id, act.module_id, strict=True))
+    for i in range(0, len(keys), 500):
+        rows += conn.execute(
+            sa.select(t.c.seq, t.c.statement_id, t.c.account, t.c.activity_id, t.c.raw).where(
+                t.c.account.in_(keys[i : i + 500]),
+                t.c.voided.is_(False),
+                t.c.verb_id.in_(effective),
+                t.c.state.not_in(("pending",)) | t.c.activity_id.is_not(None),
+            )
+        ).all()
+    mmap = dict(
+        select_in(conn, "activities", ["activity_id", "module_id"], "activity_id",
+                  {r.activity_id for r in rows})
+    )  # fmt: skip
     out = []
     for r in rows:
         if r.activity_id not in mmap:
@@ -257,7 +260,7 @@ def _statements_of(store: Store, staff_ids: list[str]) -> tuple[list[dict], dict
             }
         )
     out.sort(key=lambda s: (s["st"]["timestamp"], s["seq"]))
-    return out, amap, mmap
+    return out
 
 
 def build_records(
@@ -328,96 +331,29 @@ def _percent(score: dict | None) -> float | None:
     return float(raw) if 0 <= raw <= 100 else None
 
 
-def _iso(rec: dict) -> dict:
-    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in rec.items()}
-
-
 def _rebuild(
-    store: Store, people: list[str], hours: OnlineHours, tz: ZoneInfo, done: Applied
+    conn: sa.Connection, people: list[str], hours: OnlineHours, tz: ZoneInfo, done: Applied
 ) -> dict[str, str]:
     """Rewrite the xAPI records of ``people``; statement id → note for those held."""
-    statements, _, _ = _statements_of(store, people)
-    mods = store.lookup(
-        "modules", ["module_id", "hours"], "module_id", {s["module_id"] for s in statements}
-    )
-    module_hours = dict(zip(mods.module_id, mods.hours, strict=True))
+    statements = _statements_of(conn, people)
+    module_hours = dict(
+        select_in(conn, "modules", ["module_id", "hours"], "module_id",
+                  {s["module_id"] for s in statements})
+    )  # fmt: skip
     held: dict[str, str] = {}
-    for _attempt in range(3):
+    while True:
         keep = [s for s in statements if s["id"] not in held]
         parts, assess, sources = build_records(keep, module_hours, hours, tz)
-        try:
-            _write(store, people, parts, assess)
-        except ValidationError as exc:
-            bad = _blame(exc, parts, assess, sources)
-            if not bad:
-                raise
-            held.update(bad)
-            continue
-        done.participations += len(parts)
-        done.assessments += len(assess)
-        return held
-    raise ValidationError([])  # pragma: no cover - three rounds always settle
-
-
-def _blame(exc: ValidationError, parts: list[dict], assess: list[dict], sources: dict) -> dict:
-    out: dict[str, str] = {}
-    for p in exc.problems:
-        table = p.file
-        recs = parts if "participations" in str(table) else assess
-        if p.row and 1 <= p.row <= len(recs):
-            rid = recs[p.row - 1].get("participation_id") or recs[p.row - 1].get("assessment_id")
-            for sid in sources.get(rid, []):
-                out[sid] = f"{p.column} {p.value!r}: {p.rule}"
-    return out
-
-
-def _write(store: Store, people: list[str], parts: list[dict], assess: list[dict]) -> None:
-    """Validate and upsert, then delete this people's xAPI records not rebuilt."""
-    raws = {}
-    if parts:
-        raws["participations"] = raw_from_records(
-            "participations", [_iso(r) for r in parts], "participations"
-        )
-    if assess:
-        raws["assessments"] = raw_from_records(
-            "assessments", [_iso(r) for r in assess], "assessments"
-        )
-    if raws:
-        try:
-            typed = validate_dataset(raws, existing=store)
-        except ValidationError:
-            store.forget_plans()
-            raise
-        store.write(typed)
-    keep = {r["participation_id"] for r in parts} | {r["assessment_id"] for r in assess}
-    deleted = 0
-    with store.engine.begin() as conn:
-        for table, key in (
-            ("assessments", "assessment_id"),
-            ("participations", "participation_id"),
-        ):
-            stale = [
-                rid
-                for (rid,) in conn.execute(
-                    sa.text(
-                        f"SELECT {key} FROM {table} WHERE {key} LIKE 'xapi-%' AND staff_id IN "
-                        f"({', '.join(':p' + str(i) for i in range(len(people)))})"
-                    ),
-                    {f"p{i}": p for i, p in enumerate(people)},
-                )
-                if rid not in keep
-            ]
-            for i in range(0, len(stale), 500):
-                conn.execute(
-                    sa.text(
-                        f"DELETE FROM {table} WHERE {key} IN ({', '.join(':k' + str(j) for j in range(len(stale[i : i + 500])))})"
-                    ),
-                    {f"k{j}": k for j, k in enumerate(stale[i : i + 500])},
-                )
-            deleted += len(stale)
-    if deleted:
-        store.forget_plans()
-    _ = pd  # frames flow through validate_dataset
+        bad = broken_rules(conn, parts, assess)
+        if not bad:
+            break
+        for rid, rule in bad.items():
+            for sid in sources[rid]:
+                held[sid] = rule
+    done.deleted += replace_records(conn, people, parts, assess)
+    done.participations += len(parts)
+    done.assessments += len(assess)
+    return held
 
 
 def pending(store: Store) -> pd.DataFrame:
