@@ -97,7 +97,9 @@ async def _healthz(base: str, seconds: float, conc: int) -> float:
         return done / (time.perf_counter() - t0)
 
 
-async def _post(base: str, key: str, batches: list[list[dict]], conc: int) -> tuple[float, list, list]:
+async def _post(
+    base: str, key: str, batches: list[list[dict]], conc: int
+) -> tuple[float, list, list]:
     queue = list(batches)
     lat: list[float] = []
     acked: list[str] = []
@@ -151,7 +153,9 @@ def main() -> None:
         health = asyncio.run(_healthz(base, 3.0, args.concurrency))
         rng = random.Random(7)
         batches = [_batch(rng, users, courses, args.batch) for _ in range(args.batches)]
-        asyncio.run(_post(base, key, [_batch(rng, users, courses, args.batch) for _ in range(5)], 1))
+        asyncio.run(
+            _post(base, key, [_batch(rng, users, courses, args.batch) for _ in range(5)], 1)
+        )
         secs, lat, acked = asyncio.run(_post(base, key, batches, args.concurrency))
         load1 = os.getloadavg()
     finally:

@@ -53,7 +53,10 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Env, TestCli
 def test_every_request_needs_the_version_header_and_a_platform_or_admin_key(env) -> None:  # noqa: ANN001
     e, c = env
     s = [statement("registered")]
-    assert c.post("/xAPI/statements", json=s, headers={"X-API-Key": e.keys["platform"]}).status_code == 400
+    assert (
+        c.post("/xAPI/statements", json=s, headers={"X-API-Key": e.keys["platform"]}).status_code
+        == 400
+    )
     assert c.post("/xAPI/statements", json=s, headers=V).status_code == 401
     for role in ("staff", "researcher"):
         r = c.post("/xAPI/statements", json=s, headers=e.h(role))
@@ -99,11 +102,19 @@ def test_put_stores_under_the_given_id_and_conflicts_are_409(env) -> None:  # no
     sid = s.pop("id")
     r = c.put("/xAPI/statements", params={"statementId": sid}, json=s, headers=e.h())
     assert r.status_code == 204
-    assert c.put("/xAPI/statements", params={"statementId": sid}, json=s, headers=e.h()).status_code == 204
+    assert (
+        c.put("/xAPI/statements", params={"statementId": sid}, json=s, headers=e.h()).status_code
+        == 204
+    )
     other = {**s, "verb": {"id": "http://adlnet.gov/expapi/verbs/launched"}}
     r = c.put("/xAPI/statements", params={"statementId": sid}, json=other, headers=e.h())
     assert r.status_code == 409 and r.json()["problems"][0]["value"] == sid
-    r = c.put("/xAPI/statements", params={"statementId": sid}, json={**s, "id": statement("x")["id"]}, headers=e.h())
+    r = c.put(
+        "/xAPI/statements",
+        params={"statementId": sid},
+        json={**s, "id": statement("x")["id"]},
+        headers=e.h(),
+    )
     assert r.status_code == 400
 
 
@@ -115,7 +126,10 @@ def test_a_bad_batch_lists_every_problem_and_stores_nothing(env) -> None:  # noq
     r = c.post("/xAPI/statements", json=[good, bad1, bad2], headers=e.h())
     assert r.status_code == 400
     probs = r.json()["problems"]
-    assert [(p["statement"], p["field"]) for p in probs] == [(1, "verb.id"), (2, "result.score.scaled")]
+    assert [(p["statement"], p["field"]) for p in probs] == [
+        (1, "verb.id"),
+        (2, "result.score.scaled"),
+    ]
     assert probs[0]["value"] == "completed"
     got = c.get("/xAPI/statements", params={"statementId": good["id"]}, headers=e.h())
     assert got.status_code == 404
@@ -136,12 +150,23 @@ def test_queries_filter_and_page_through_everything_once(env) -> None:  # noqa: 
         seen += [s["id"] for s in page["statements"]]
         url, params = page["more"], None
     assert sorted(seen) == sorted(s["id"] for s in mine) and len(seen) == 7
-    only = c.get("/xAPI/statements", headers=e.h(), params={
-        "agent": agent, "verb": "http://adlnet.gov/expapi/verbs/attempted", "activity": COURSE + "2"}).json()
+    only = c.get(
+        "/xAPI/statements",
+        headers=e.h(),
+        params={
+            "agent": agent,
+            "verb": "http://adlnet.gov/expapi/verbs/attempted",
+            "activity": COURSE + "2",
+        },
+    ).json()
     assert [s["id"] for s in only["statements"]] == [mine[2]["id"]]
-    by_reg = c.get("/xAPI/statements", headers=e.h(), params={"registration": reg, "ascending": "true"}).json()
+    by_reg = c.get(
+        "/xAPI/statements", headers=e.h(), params={"registration": reg, "ascending": "true"}
+    ).json()
     assert [s["id"] for s in by_reg["statements"]] == [s["id"] for s in mine]
-    later = c.get("/xAPI/statements", headers=e.h(), params={"agent": agent, "since": "2999-01-01T00:00:00Z"}).json()
+    later = c.get(
+        "/xAPI/statements", headers=e.h(), params={"agent": agent, "since": "2999-01-01T00:00:00Z"}
+    ).json()
     assert later["statements"] == []
 
 
@@ -150,11 +175,18 @@ def test_voided_statements_leave_queries_and_are_found_by_voided_id(env) -> None
     s = statement("attempted", user="u8")
     v = statement("voided", user="u8", object={"objectType": "StatementRef", "id": s["id"]})
     assert c.post("/xAPI/statements", json=[s, v], headers=e.h()).status_code == 200
-    assert c.get("/xAPI/statements", params={"statementId": s["id"]}, headers=e.h()).status_code == 404
+    assert (
+        c.get("/xAPI/statements", params={"statementId": s["id"]}, headers=e.h()).status_code == 404
+    )
     got = c.get("/xAPI/statements", params={"voidedStatementId": s["id"]}, headers=e.h())
     assert got.status_code == 200 and got.json()["id"] == s["id"]
     agent = json.dumps({"account": {"homePage": HOME, "name": "u8"}})
-    ids = [x["id"] for x in c.get("/xAPI/statements", params={"agent": agent}, headers=e.h()).json()["statements"]]
+    ids = [
+        x["id"]
+        for x in c.get("/xAPI/statements", params={"agent": agent}, headers=e.h()).json()[
+            "statements"
+        ]
+    ]
     assert ids == [v["id"]]
 
 
@@ -182,8 +214,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Env, str]
 
 
 def test_tincan_remote_lrs_saves_and_queries(server) -> None:  # noqa: ANN001
-    from tincan import (Activity, Agent, AgentAccount, RemoteLRS, Result, Statement,
-                        StatementList, Verb)  # fmt: skip
+    from tincan import (
+        Activity,
+        Agent,
+        AgentAccount,
+        RemoteLRS,
+        Result,
+        Statement,
+        StatementList,  # fmt: skip
+        Verb,
+    )
 
     e, endpoint = server
     lrs = RemoteLRS(version="1.0.3", endpoint=endpoint, username="lms", password=e.keys["platform"])
@@ -199,7 +239,9 @@ def test_tincan_remote_lrs_saves_and_queries(server) -> None:  # noqa: ANN001
                         object=Activity(id=COURSE + "2"), timestamp="2026-03-30T10:00:00+08:00")  # fmt: skip
     resp = lrs.save_statements(StatementList([started, done]))
     assert resp.success, (resp.response.status, resp.data)
-    got = lrs.query_statements({"agent": actor, "verb": Verb(id="http://adlnet.gov/expapi/verbs/completed")})
+    got = lrs.query_statements(
+        {"agent": actor, "verb": Verb(id="http://adlnet.gov/expapi/verbs/completed")}
+    )
     assert got.success
     assert [str(s.object.id) for s in got.content.statements] == [COURSE + "2"]
     parts = e.store.load_table("participations")
@@ -229,14 +271,20 @@ def _arrays(draw: st.DrawFn) -> list[dict]:
 
 
 def _snapshot(e: Env) -> tuple:
-    p = e.store.load_table("participations").sort_values("participation_id").to_json(date_format="iso")
+    p = (
+        e.store.load_table("participations")
+        .sort_values("participation_id")
+        .to_json(date_format="iso")
+    )
     a = e.store.load_table("assessments").sort_values("assessment_id").to_json(date_format="iso")
     with e.store.engine.connect() as conn:
         n = conn.exec_driver_sql("SELECT count(*), sum(voided) FROM xapi_statements").one()
     return p, a, tuple(n)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(items=_arrays())
 def test_an_array_applies_whole_or_not_at_all_and_a_replay_changes_nothing(env, items) -> None:  # noqa: ANN001
     e, c = env
