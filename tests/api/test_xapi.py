@@ -301,3 +301,22 @@ def test_an_array_applies_whole_or_not_at_all_and_a_replay_changes_nothing(env, 
     again = c.post("/xAPI/statements", json=items, headers=e.h())
     assert again.status_code == r.status_code
     assert _snapshot(e) == after
+
+
+def test_mapping_an_account_through_the_records_api_applies_its_waiting_statements(env) -> None:  # noqa: ANN001
+    e, c = env
+    s = statement("completed", user="u3", course="1", result={"duration": "PT40M"})
+    assert c.post("/xAPI/statements", json=[s], headers=e.h()).status_code == 200
+    parts = e.store.load_table("participations")
+    assert not (parts.staff_id == "S3").any()
+    mapping = [{"home_page": HOME, "name": "u3", "staff_id": "S3"}]
+    assert (
+        c.post(
+            "/v1/records/accounts", json=mapping, headers={"X-API-Key": e.keys["platform"]}
+        ).status_code
+        == 403
+    )
+    r = c.post("/v1/records/accounts", json=mapping, headers={"X-API-Key": e.keys["admin"]})
+    assert r.status_code == 200 and r.json()["inserted"] == 1
+    parts = e.store.load_table("participations")
+    assert parts[parts.staff_id == "S3"]["hours"].tolist() == [1.0]
