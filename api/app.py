@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from api import docs, errors
-from api.routes import admin, health, learners, organizations, records, reports
+from api.routes import admin, health, learners, organizations, records, reports, xapi
 from api.schemas import ErrorBody
 from api.service import Service, package_version
 from api.settings import Settings
@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 DESCRIPTION = """Suggestions, profiles, risk, reports and record ingest for staff training
 programmes.  Send an API key in the `X-API-Key` header (`learnmap keys create --role ...`).
 Roles: `admin` (everything), `org_manager` (own organization), `staff` (own data),
-`researcher` (reports and pseudonymized data)."""
+`researcher` (reports and pseudonymized data), `platform` (xAPI statements only, at
+`/xAPI/statements`; HTTP Basic with the key as password also works there)."""
 
 
 #: answers every route that needs a key may give
@@ -61,4 +62,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     for module in (learners, organizations, reports, records, admin):
         app.include_router(module.router, responses=PROTECTED)
+    app.include_router(xapi.router)
+    app.add_exception_handler(xapi.XapiError, lambda _r, exc: xapi.error_response(exc))  # type: ignore[arg-type]
     return app

@@ -181,7 +181,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "organization; staff (--staff): one person's own data; researcher: reports and "
         "pseudonymized data. Only a hash is stored.",
     )
-    q.add_argument("--role", required=True, choices=("admin", "org_manager", "staff", "researcher"))
+    q.add_argument(
+        "--role",
+        required=True,
+        choices=("admin", "org_manager", "staff", "researcher", "platform"),
+        help="platform: a learning platform sending xAPI statements (statements only)",
+    )
     q.add_argument("--org", help="organization id (org_manager)")
     q.add_argument("--staff", help="staff id (staff)")
     q.add_argument("--label", help="a note on who holds the key")

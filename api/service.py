@@ -112,6 +112,7 @@ class Service:
         self.store = Store(settings.url)
         self.engine = self.store.engine
         self.policy = load_policy(settings.policy)
+        self.xapi_hours = load_policy(settings.xapi_policy).online_hours
         self.verifier = KeyVerifier(self.engine, settings.key_cache_seconds)
         self.audit = AuditLog(self.engine, settings.audit_flush_seconds)
         self.pseudo: Pseudonymizer | None = None

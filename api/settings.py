@@ -132,6 +132,20 @@ class Settings(BaseSettings):
             "quasi-identifiers is shared by at least k people of the organization",
         ),
     ] = 5
+    xapi_policy: Annotated[
+        str,
+        Field(
+            validation_alias=_env("LEARNMAP_XAPI_POLICY"),
+            description="the policy whose [online_hours] turn xAPI course durations into 学时",
+        ),
+    ] = "cadre-online"
+    xapi_tz: Annotated[
+        str,
+        Field(
+            validation_alias=_env("LEARNMAP_XAPI_TZ"),
+            description="the time zone xAPI statement timestamps are dated in",
+        ),
+    ] = "Asia/Shanghai"
 
     @property
     def url(self) -> str:

@@ -18,9 +18,10 @@ from api.service import Service
 from engine.errors import StoreError, ValidationError
 from engine.records import ingest_records
 from engine.schema import TABLES
+from engine.xapi.apply import after_ingest
 
 router = APIRouter(prefix="/v1/records", tags=["records"])
-Table = Literal["participations", "assessments", "outcomes"]
+Table = Literal["participations", "assessments", "outcomes", "accounts", "activities"]
 MAX_RECORDS = 50_000
 
 
@@ -74,6 +75,7 @@ def _write(service: Service, p: Principal, table: str, records: list[dict]) -> J
             )
             return JSONResponse(body.model_dump(), status_code=422)
         if count.new or count.updated:
+            after_ingest(service.store, [table], service.xapi_hours, service.settings.xapi_tz)
             service.wrote()
     _audit(
         service, p, table, count.new + count.updated,
@@ -127,6 +129,8 @@ async def post_records(
     session, an event never moving to another person or module) and write them in one
     transaction — or nothing.  Re-sending the same records changes nothing.  A problem's
     ``item`` is the record's position in the list (1 = first)."""
+    if table in ("accounts", "activities") and p.role != "admin":
+        raise forbid()  # the platform maps are the administrator's
     if p.role == "org_manager":
         outside = await run_in_threadpool(_outside_org, service, p, table, records)
         if outside:

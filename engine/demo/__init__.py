@@ -308,7 +308,7 @@ def write_dataset(
     bar = tqdm(total=total, desc="writing", unit="row", unit_scale=True, disable=not progress)
     tmp = Path(tempfile.mkdtemp(prefix=".writing-", dir=out))
     try:
-        for name in TABLE_ORDER:
+        for name in (n for n in TABLE_ORDER if n in tables):
             table = tables[name]
             have = list(table.columns)
             names = TABLES[name].names
@@ -320,9 +320,9 @@ def write_dataset(
                     part = _part(table, i, i + chunk, cols)
                     w.write_table(part)
                     bar.update(len(part))
-        for name in TABLE_ORDER:
+        for name in (n for n in TABLE_ORDER if n in tables):
             os.replace(tmp / f"{name}.csv", out / f"{name}.csv")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         bar.close()
-    return {name: len(tables[name]) for name in TABLE_ORDER}
+    return {name: len(tables[name]) for name in TABLE_ORDER if name in tables}
