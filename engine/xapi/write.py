@@ -12,7 +12,8 @@ modules come from the maps, whose rows reference ``staff`` and ``modules``):
 * an **assessment** (``xapi-<statement id>``) stored earlier keeps its person and module
   (a remapped account would otherwise move it: the statement is held instead).
 
-Rows carry their ``row_hash`` (``engine.store.hashing``), so a later file ingest
+The write raises the store's data version (``Store.data_version``) like any write,
+so the service and other readers see the new records.  Rows carry their ``row_hash`` (``engine.store.hashing``), so a later file ingest
 compares them as it compares its own.  This path reads only the people concerned —
 never a whole table — which is what lets a platform send thousands of statements a
 second (``benchmarks/bench_xapi.py``).
@@ -26,7 +27,7 @@ from sqlalchemy.engine import Connection
 
 from engine.schema import TABLES
 from engine.store.hashing import row_hashes
-from engine.store.tables import HASH, METADATA
+from engine.store.tables import BUMP_VERSION, HASH, METADATA
 
 __all__ = ["broken_rules", "replace_records", "select_in"]
 
@@ -126,4 +127,6 @@ def replace_records(
             deleted += len(stale)
     _upsert(conn, "participations", parts)
     _upsert(conn, "assessments", assess)
+    if parts or assess or deleted:
+        conn.exec_driver_sql(BUMP_VERSION)  # the store's data version: readers refresh
     return deleted

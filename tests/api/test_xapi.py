@@ -305,10 +305,11 @@ def test_an_array_applies_whole_or_not_at_all_and_a_replay_changes_nothing(env, 
 
 def test_mapping_an_account_through_the_records_api_applies_its_waiting_statements(env) -> None:  # noqa: ANN001
     e, c = env
-    s = statement("completed", user="u3", course="1", result={"duration": "PT40M"})
+    s = statement("completed", user="u3", course="1", when="2026-05-05T09:00:00+08:00",
+                  result={"duration": "PT40M"})  # fmt: skip
     assert c.post("/xAPI/statements", json=[s], headers=e.h()).status_code == 200
     parts = e.store.load_table("participations")
-    assert not (parts.staff_id == "S3").any()
+    assert not (parts.staff_id == "S3").any()  # u3 is not mapped yet: the statement waits
     mapping = [{"home_page": HOME, "name": "u3", "staff_id": "S3"}]
     assert (
         c.post(
@@ -319,4 +320,5 @@ def test_mapping_an_account_through_the_records_api_applies_its_waiting_statemen
     r = c.post("/v1/records/accounts", json=mapping, headers={"X-API-Key": e.keys["admin"]})
     assert r.status_code == 200 and r.json()["inserted"] == 1
     parts = e.store.load_table("participations")
-    assert parts[parts.staff_id == "S3"]["hours"].tolist() == [1.0]
+    mine = parts[(parts.staff_id == "S3") & (parts.enrolled_on == "2026-05-05")]
+    assert mine["hours"].tolist() == [1.0] and mine["status"].tolist() == ["completed"]
