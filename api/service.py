@@ -23,7 +23,6 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import pandas as pd
@@ -38,6 +37,7 @@ from engine.errors import LearnmapError
 from engine.policy import Policy, load_policy
 from engine.reads import ensure_person_indexes
 from engine.store import Store
+from engine.version import package_version as package_version  # one home: engine.version
 from features.compliance import compliance
 from features.report import Report, programme_report
 from features.snapshot import Snapshot, snapshot, to_timestamp
@@ -52,13 +52,6 @@ log = logging.getLogger(__name__)
 _VIEWS = 2  # whole-store views kept (one per date)
 #: a view is rebuilt after this long, so records ingested by other processes show up
 VIEW_TTL_SECONDS = 300.0
-
-
-def package_version() -> str:
-    try:
-        return version("learnmap")
-    except PackageNotFoundError:  # pragma: no cover
-        return "unknown"
 
 
 @dataclass

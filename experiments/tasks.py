@@ -3,7 +3,9 @@
 Each ``run_*`` yields one ``ModelResult`` per ``[[models]]`` entry; the runner caches
 them per model so an interrupted run resumes where it stopped.
 
-Seeds: a model with a ``random_state`` parameter is fitted once per seed; a
+Models are built as scikit-learn estimators: the configured prototype
+(``models.registry.create``) is copied with ``clone(...).set_params(random_state=seed)``
+for each fit.  Seeds: a model with a ``random_state`` parameter is fitted once per seed; a
 deterministic model is fitted once and its figures repeated for every seed (so the
 interval over seeds is honest: zero width).  For risk models that learn from labels
 the seed also draws the organization folds.
@@ -25,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, clone
 
 from engine.errors import LearnmapError
 from engine.policy import load_policy
@@ -67,17 +70,27 @@ class ModelResult:
     seconds: float = 0.0
 
 
-def _build(name: str, task: str, params: dict[str, Any], seed: int | None, truth: object) -> object:
-    est = create(name, task, **params)
-    if hasattr(est, "truth"):
-        est.truth = truth
-    if seed is not None and hasattr(est, "random_state"):
-        est.random_state = seed
-    return est
+def _prototype(name: str, task: str, params: dict[str, Any]) -> BaseEstimator:
+    """The configured, unfitted model (``models.registry.create``)."""
+    return create(name, task, **params)  # type: ignore[return-value]
 
 
-def _seeded(est: object) -> bool:
-    return hasattr(est, "random_state")
+def _seeded(proto: BaseEstimator) -> bool:
+    """The model draws random numbers (it has a ``random_state`` parameter)."""
+    return "random_state" in proto.get_params()
+
+
+def _instance(proto: BaseEstimator, seed: int | None, truth: object) -> BaseEstimator:
+    """A fresh copy of ``proto`` (``clone``) with the run's ``random_state`` and, for the
+    models that read it (the oracles' ``truth`` parameter), the generator's truth —
+    passed by ``set_params``, not copied."""
+    params = proto.get_params()
+    given: dict[str, object] = {}
+    if seed is not None and "random_state" in params:
+        given["random_state"] = seed
+    if "truth" in params:
+        given["truth"] = truth
+    return clone(proto).set_params(**given)
 
 
 def _records(label: str, seed: int, metrics: dict[str, float], slice_: str = "all") -> list[dict]:
@@ -146,11 +159,9 @@ class RecommendContext:
         return self._adm[fold.name]
 
     def score(self, est: Any, fold: RecommendFold) -> dict[str, float]:
-        if fold.person_as_of is not None:
-            kw = {"person_as_of": fold.person_as_of} if hasattr(est, "truth") else {}
-            est.fit(fold.train, None, **kw)
-        else:
-            est.fit(fold.train, fold.as_of)
+        # a leave-last fold's tables are already cut per person (``person_as_of``)
+        as_of = None if fold.person_as_of is not None else fold.as_of
+        est.fit(fold.train, as_of, person_as_of=fold.person_as_of)
         recs = est.recommend(fold.people, k=self.cfg.k, filters=self.filters)
         return self.truth_of(fold).score(recs, self.n_catalogue, self.admissible_of(fold)(recs))
 
@@ -174,6 +185,7 @@ def _grid(m: ModelConfig, cfg: ExperimentConfig) -> list[dict[str, Any]]:
 def run_recommend_model(ctx: RecommendContext, m: ModelConfig, bar: Any) -> ModelResult:
     cfg = ctx.cfg
     params = dict(m.params)
+    proto = _prototype(m.name, "recommend", params)
     tuning = []
     combos = _grid(m, cfg)
     bar.total = len(combos) + len(cfg.seeds)
@@ -181,20 +193,19 @@ def run_recommend_model(ctx: RecommendContext, m: ModelConfig, bar: Any) -> Mode
     if combos:
         best, best_score = None, -np.inf
         for combo in combos:
-            trial = {**params, **combo}
-            est = _build(m.name, "recommend", trial, cfg.seeds[0], ctx.truth)
+            est = _instance(clone(proto).set_params(**combo), cfg.seeds[0], ctx.truth)
             score = ctx.score(est, ctx.validation)[f"ndcg@{cfg.k}"]
             tuning.append({"params": combo, f"validation ndcg@{cfg.k}": score})
             if score > best_score:
                 best, best_score = combo, score
             bar.update()
         params = {**params, **best}
+        proto = clone(proto).set_params(**best)
     records: list[dict] = []
     first: dict[str, float] | None = None
     for seed in cfg.seeds:
-        est = _build(m.name, "recommend", params, seed, ctx.truth)
-        if first is None or _seeded(est):
-            first = ctx.score(est, ctx.fold)
+        if first is None or _seeded(proto):
+            first = ctx.score(_instance(proto, seed, ctx.truth), ctx.fold)
         records += _records(m.label, seed, first)
         bar.update()
     return ModelResult(m.label, m.name, params, records, tuning=tuning)
@@ -224,21 +235,17 @@ class RiskContext:
         }
 
 
-def _risk_estimator(
-    name: str, params: dict[str, Any], truth: object, seed: int | None = None
-) -> Any:
-    from experiments.risk_models import StaffRiskAdapter
-
-    est = _build(name, "risk", params, seed, truth)
-    return est if hasattr(est, "predict_fold") else StaffRiskAdapter(est)
-
-
 def run_risk_model(ctx: RiskContext, m: ModelConfig, bar: Any) -> ModelResult:
+    """Models that learn from labels (``learns_from_labels``, ``models.risk.base``) are
+    fitted on some organizations' labels (the others' marked −1: unknown) and score the
+    others, fold by fold; the rest are fitted once per seed (or once, without a
+    ``random_state``) and score everyone."""
     cfg, fold = ctx.cfg, ctx.fold
-    est = _risk_estimator(m.name, m.params, ctx.truth)
-    labelled = getattr(est, "needs_labels", False)
+    proto = _prototype(m.name, "risk", m.params)
+    labelled = bool(proto.learns_from_labels)  # type: ignore[attr-defined]
     bar.total = len(cfg.seeds) * (cfg.folds if labelled else 1)  # one tick per fit
     bar.refresh()
+    ids = pd.Index(fold.labels["staff_id"].astype(str), dtype=object)
     records, preds = [], []
     once: np.ndarray | None = None
     for seed in cfg.seeds:
@@ -246,14 +253,15 @@ def run_risk_model(ctx: RiskContext, m: ModelConfig, bar: Any) -> ModelResult:
             folds = group_folds(ctx.units, cfg.folds, seed)
             p = np.empty(len(ctx.y))
             for k in range(cfg.folds):
-                fitted = _risk_estimator(m.name, m.params, ctx.truth).fit_fold(fold, folds != k)
-                p[folds == k] = fitted.predict_fold(fold)[folds == k]
+                y = pd.Series(np.where(folds != k, ctx.y, -1), index=ids)
+                est = _instance(proto, None, ctx.truth).fit(fold.train, fold.as_of, fold.policy, y=y)
+                held = ids[folds == k]
+                p[folds == k] = est.predict(fold.train, fold.as_of, held)["p_miss"].to_numpy(float)
                 bar.update()
         else:  # learns without our labels: once, or once per seed if it has a random_state
-            inner = getattr(est, "model", est)
-            if once is None or _seeded(inner):
-                est = _risk_estimator(m.name, m.params, ctx.truth, seed)
-                once = np.asarray(est.predict_fold(fold), dtype=float)
+            if once is None or _seeded(proto):
+                est = _instance(proto, seed, ctx.truth).fit(fold.train, fold.as_of, fold.policy)
+                once = est.predict(fold.train, fold.as_of, ids)["p_miss"].to_numpy(float)
             bar.update()
             p = once
         records += _records(m.label, seed, risk_metrics(ctx.y, p, ctx.units))
