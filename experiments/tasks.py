@@ -1,214 +1,33 @@
-"""The three tasks, each: split → fit → predict → measure, one model at a time.
+"""The risk and effect tasks (the recommend task: ``experiments.recommend_task``).
 
 Each ``run_*`` yields one ``ModelResult`` per ``[[models]]`` entry; the runner caches
 them per model so an interrupted run resumes where it stopped.
 
-Models are built as scikit-learn estimators: the configured prototype
-(``models.registry.create``) is copied with ``clone(...).set_params(random_state=seed)``
-for each fit.  Seeds: a model with a ``random_state`` parameter is fitted once per seed; a
+Seeds: a model with a ``random_state`` parameter is fitted once per seed; a
 deterministic model is fitted once and its figures repeated for every seed (so the
 interval over seeds is honest: zero width).  For risk models that learn from labels
 the seed also draws the organization folds.
-
-Tuning (recommend): each model's grid (``DEFAULT_GRIDS``, or ``grid = {...}`` in its
-``[[models]]`` table) is searched on the validation fold — the same split one
-horizon before the test cut, inside the training data — by ``ndcg@k`` with the first
-seed; the best parameters (ties: the first in grid order) are then fitted on the
-whole training data and scored once on the test fold.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, clone
 
 from engine.errors import LearnmapError
 from engine.policy import load_policy
 from experiments.config import ExperimentConfig, ModelConfig
-from experiments.metrics import RankingTruth, gains, risk_metrics
-from experiments.splits import (
-    RecommendFold,
-    RiskFold,
-    group_folds,
-    leave_last,
-    risk_backtest,
-    temporal,
-    validation_fold,
-)
+from experiments.metrics import gains, risk_metrics
+from experiments.results import ModelResult, instance, records, seeded
+from experiments.splits import RiskFold, group_folds, risk_backtest
 from features.asof import Tables
-from models.recommend.data import build_interactions
-from models.recommend.filters import Filters, admissible
 from models.registry import create
 
 log = logging.getLogger(__name__)
-
-#: Small tuning grids, searched on the validation cut (see the module docstring).
-DEFAULT_GRIDS: dict[str, dict[str, list[Any]]] = {
-    "popularity": {"window_days": [None, 90, 365]},
-    "ease": {"l2": [50.0, 200.0, 1000.0, 5000.0]},
-    "implicit-als": {"factors": [16, 32, 64], "regularization": [0.1, 1.0], "alpha": [1.0, 3.0]},
-    "implicit-bpr": {"factors": [32, 64], "learning_rate": [0.003, 0.01]},
-    "implicit-cosine": {"K": [5, 10, 20, 50]},
-}
-
-
-@dataclass
-class ModelResult:
-    label: str
-    name: str
-    params: dict[str, Any]
-    records: list[dict[str, Any]]
-    predictions: pd.DataFrame | None = None
-    tuning: list[dict[str, Any]] = field(default_factory=list)
-    seconds: float = 0.0
-
-
-def _prototype(name: str, task: str, params: dict[str, Any]) -> BaseEstimator:
-    """The configured, unfitted model (``models.registry.create``)."""
-    return create(name, task, **params)  # type: ignore[return-value]
-
-
-def _seeded(proto: BaseEstimator) -> bool:
-    """The model draws random numbers (it has a ``random_state`` parameter)."""
-    return "random_state" in proto.get_params()
-
-
-def _instance(proto: BaseEstimator, seed: int | None, truth: object) -> BaseEstimator:
-    """A fresh copy of ``proto`` (``clone``) with the run's ``random_state`` and, for the
-    models that read it (the oracles' ``truth`` parameter), the generator's truth —
-    passed by ``set_params``, not copied."""
-    params = proto.get_params()
-    given: dict[str, object] = {}
-    if seed is not None and "random_state" in params:
-        given["random_state"] = seed
-    if "truth" in params:
-        given["truth"] = truth
-    return clone(proto).set_params(**given)
-
-
-def _records(label: str, seed: int, metrics: dict[str, float], slice_: str = "all") -> list[dict]:
-    return [
-        {"model": label, "metric": k, "value": v, "seed": seed, "slice": slice_}
-        for k, v in metrics.items()
-    ]
-
-
-# -- recommend ----------------------------------------------------------------------
-class RecommendContext:
-    def __init__(self, cfg: ExperimentConfig, tables: Tables, truth: object) -> None:
-        self.cfg, self.truth = cfg, truth
-        kind = cfg.split.get("kind", "temporal")
-        self.horizon = cfg.split.get("horizon_days")
-        if kind == "leave_last":
-            self.fold = leave_last(tables)
-        else:
-            self.fold = temporal(tables, cfg.split["cut"], self.horizon)
-        f = dict(cfg.filters)
-        for key in ("modes", "tiers"):
-            if f.get(key) is not None:
-                f[key] = tuple(f[key])
-        self.filters = Filters(**f)
-        self.n_catalogue = len(tables["modules"])
-        self._val: RecommendFold | None = None
-        self._adm: dict[str, Callable[[pd.DataFrame], np.ndarray]] = {}
-        self._truth: dict[str, RankingTruth] = {}
-
-    def describe(self) -> dict[str, object]:
-        f = self.fold
-        out: dict[str, object] = {
-            "people scored": f"{len(f.people):,}",
-            "test pairs": f"{len(f.test):,}",
-            "catalogue": f"{self.n_catalogue:,} modules",
-            "filters": self.filters,
-        }
-        if f.person_as_of is None:
-            out["training data end"] = f.as_of.date().isoformat()
-            if self._val is not None:
-                out["validation cut"] = (self._val.as_of + pd.Timedelta(days=1)).date().isoformat()
-        return out
-
-    @property
-    def validation(self) -> RecommendFold:
-        if self._val is None:
-            self._val = validation_fold(self.fold, self.horizon)
-        return self._val
-
-    def admissible_of(self, fold: RecommendFold) -> Callable[[pd.DataFrame], np.ndarray]:
-        """recs → bool per row: prerequisites done and not yet completed (training data)."""
-        if fold.name not in self._adm:
-            data = build_interactions(fold.train)
-            people = pd.Index(fold.people)
-            adm = admissible(data.history(data.rows(people)), data.prereq)
-
-            def check(recs: pd.DataFrame) -> np.ndarray:
-                r = people.get_indexer(recs["staff_id"])
-                c = data.items.get_indexer(recs["module_id"])
-                ok = (r >= 0) & (c >= 0)
-                out = np.zeros(len(recs), bool)
-                out[ok] = adm[r[ok], c[ok]]
-                return out
-
-            self._adm[fold.name] = check
-        return self._adm[fold.name]
-
-    def score(self, est: Any, fold: RecommendFold) -> dict[str, float]:
-        # a leave-last fold's tables are already cut per person (``person_as_of``)
-        as_of = None if fold.person_as_of is not None else fold.as_of
-        est.fit(fold.train, as_of, person_as_of=fold.person_as_of)
-        recs = est.recommend(fold.people, k=self.cfg.k, filters=self.filters)
-        return self.truth_of(fold).score(recs, self.n_catalogue, self.admissible_of(fold)(recs))
-
-    def truth_of(self, fold: RecommendFold) -> RankingTruth:
-        """The fold's test pairs, indexed once for every model scored on it."""
-        if fold.name not in self._truth:
-            self._truth[fold.name] = RankingTruth(fold.test, self.cfg.k)
-        return self._truth[fold.name]
-
-
-def _grid(m: ModelConfig, cfg: ExperimentConfig) -> list[dict[str, Any]]:
-    grid = m.grid if m.grid is not None else DEFAULT_GRIDS.get(m.name)
-    if not cfg.tune or not grid:
-        return []
-    keys = sorted(grid)
-    return [
-        dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(grid[k] for k in keys))
-    ]
-
-
-def run_recommend_model(ctx: RecommendContext, m: ModelConfig, bar: Any) -> ModelResult:
-    cfg = ctx.cfg
-    params = dict(m.params)
-    proto = _prototype(m.name, "recommend", params)
-    tuning = []
-    combos = _grid(m, cfg)
-    bar.total = len(combos) + len(cfg.seeds)
-    bar.refresh()
-    if combos:
-        best, best_score = None, -np.inf
-        for combo in combos:
-            est = _instance(clone(proto).set_params(**combo), cfg.seeds[0], ctx.truth)
-            score = ctx.score(est, ctx.validation)[f"ndcg@{cfg.k}"]
-            tuning.append({"params": combo, f"validation ndcg@{cfg.k}": score})
-            if score > best_score:
-                best, best_score = combo, score
-            bar.update()
-        params = {**params, **best}
-        proto = clone(proto).set_params(**best)
-    records: list[dict] = []
-    first: dict[str, float] | None = None
-    for seed in cfg.seeds:
-        if first is None or _seeded(proto):
-            first = ctx.score(_instance(proto, seed, ctx.truth), ctx.fold)
-        records += _records(m.label, seed, first)
-        bar.update()
-    return ModelResult(m.label, m.name, params, records, tuning=tuning)
 
 
 # -- risk ---------------------------------------------------------------------------
@@ -241,7 +60,7 @@ def run_risk_model(ctx: RiskContext, m: ModelConfig, bar: Any) -> ModelResult:
     others, fold by fold; the rest are fitted once per seed (or once, without a
     ``random_state``) and score everyone."""
     cfg, fold = ctx.cfg, ctx.fold
-    proto = _prototype(m.name, "risk", m.params)
+    proto = create(m.name, "risk", **m.params)
     labelled = bool(proto.learns_from_labels)  # type: ignore[attr-defined]
     bar.total = len(cfg.seeds) * (cfg.folds if labelled else 1)  # one tick per fit
     bar.refresh()
@@ -254,17 +73,17 @@ def run_risk_model(ctx: RiskContext, m: ModelConfig, bar: Any) -> ModelResult:
             p = np.empty(len(ctx.y))
             for k in range(cfg.folds):
                 y = pd.Series(np.where(folds != k, ctx.y, -1), index=ids)
-                est = _instance(proto, None, ctx.truth).fit(fold.train, fold.as_of, fold.policy, y=y)
+                est = instance(proto, None, ctx.truth).fit(fold.train, fold.as_of, fold.policy, y=y)
                 held = ids[folds == k]
                 p[folds == k] = est.predict(fold.train, fold.as_of, held)["p_miss"].to_numpy(float)
                 bar.update()
         else:  # learns without our labels: once, or once per seed if it has a random_state
-            if once is None or _seeded(proto):
-                est = _instance(proto, seed, ctx.truth).fit(fold.train, fold.as_of, fold.policy)
+            if once is None or seeded(proto):
+                est = instance(proto, seed, ctx.truth).fit(fold.train, fold.as_of, fold.policy)
                 once = est.predict(fold.train, fold.as_of, ids)["p_miss"].to_numpy(float)
             bar.update()
             p = once
-        records += _records(m.label, seed, risk_metrics(ctx.y, p, ctx.units))
+        records += records(m.label, seed, risk_metrics(ctx.y, p, ctx.units))
         preds.append(
             pd.DataFrame(
                 {
@@ -286,20 +105,20 @@ def run_risk_model(ctx: RiskContext, m: ModelConfig, bar: Any) -> ModelResult:
 # -- effect -------------------------------------------------------------------------
 def run_effect(cfg: ExperimentConfig, tables: Tables, bar: Any) -> ModelResult:
     """Per-module gains with bootstrap intervals (model ``observed``; slice = module)."""
-    out = tables["outcomes"]
+    outcomes = tables["outcomes"]
     bar.total = len(cfg.seeds)
-    records = []
+    out: list[dict] = []
     for seed in cfg.seeds:
-        g = gains(out, seed)
+        g = gains(outcomes, seed)
         for row in g.to_dict("records"):
             metrics = {k: v for k, v in row.items() if k != "module_id"}
-            records += _records("observed", seed, metrics, str(row["module_id"]))
-        pooled = gains(out.assign(module_id="all"), seed).iloc[0].to_dict()
-        records += _records(
+            out += records("observed", seed, metrics, str(row["module_id"]))
+        pooled = gains(outcomes.assign(module_id="all"), seed).iloc[0].to_dict()
+        out += records(
             "observed", seed, {k: v for k, v in pooled.items() if k != "module_id"}, "all"
         )
         bar.update()
-    return ModelResult("observed", "observed", {}, records)
+    return ModelResult("observed", "observed", {}, out)
 
 
 def iter_models(cfg: ExperimentConfig) -> Iterator[ModelConfig]:
