@@ -3,8 +3,9 @@ then every person's top ``cache_k`` are precomputed in the background, block by 
 into compact arrays (module index, score, reason code).  A request is a lookup; mode /
 tier filters are applied to the cached list (the same answer ``Filters`` gives, since
 filters only mask modules).  People not cached yet, larger ``k`` or a filter that
-leaves too few cached rows are answered live, under a lock (recommenders keep
-per-call scratch state)."""
+leaves too few cached rows are answered live: ``recommend`` writes nothing on the
+model (``models.contract``), so live calls and the background precomputation need no
+lock."""
 
 from __future__ import annotations
 
@@ -67,7 +68,6 @@ class RecommendationCache:
         self.done = np.zeros(n, dtype=bool)
         self.reasons: list[str] = []
         self._reason_code: dict[str, int] = {}
-        self.lock = threading.Lock()  # guards the model's live calls
         self._stop = threading.Event()
         self.progress = 0.0 if n else 1.0
 
@@ -103,8 +103,7 @@ class RecommendationCache:
             if self._stop.is_set():
                 return
             chunk = [str(s) for s in ids[lo : lo + BLOCK]]
-            with self.lock:
-                frame = self.model.recommend(chunk, k=self.k)
+            frame = self.model.recommend(chunk, k=self.k)
             self._store(frame)
             self.done[lo : lo + BLOCK] = True
             self.progress = min(lo + BLOCK, n) / n
@@ -154,8 +153,7 @@ class RecommendationCache:
             tiers=tuple(tiers) if tiers else None,
             offer_prerequisites=offer_prerequisites,
         )
-        with self.lock:
-            frame = self.model.recommend([staff_id], k=k, filters=filters)
+        frame = self.model.recommend([staff_id], k=k, filters=filters)
         return [
             Item(int(r.rank), self.item_pos[str(r.module_id)], float(r.score), str(r.reason))
             for r in frame.itertuples(index=False)

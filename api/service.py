@@ -38,7 +38,6 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import pandas as pd
@@ -55,6 +54,7 @@ from engine.errors import LearnmapError, StoreError
 from engine.policy import Policy, load_policy
 from engine.reads import ensure_person_indexes
 from engine.store import Store
+from engine.version import package_version as package_version  # one home: engine.version
 from features.compliance import compliance
 from features.report import Report, programme_report
 from features.snapshot import Snapshot, snapshot, to_timestamp
@@ -71,13 +71,6 @@ _VIEWS = 2  # whole-store views kept (one per date)
 
 class NotReady(LearnmapError):
     """A part of the service is still starting (503 with ``Retry-After``)."""
-
-
-def package_version() -> str:
-    try:
-        return version("learnmap")
-    except PackageNotFoundError:  # pragma: no cover
-        return "unknown"
 
 
 @dataclass

@@ -17,14 +17,21 @@ Poisson is on hours, a rough proxy.)  Credits policies have no oracle.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Self
+
 import numpy as np
 import pandas as pd
 from scipy.stats import poisson
 
-from features.asof import Tables
+from engine.policy import Policy
+from experiments.risk_models import asked, status_on
+from features.asof import Tables, to_timestamp
+from models.contract import check_fitted
 from models.recommend.base import Recommender
 from models.recommend.data import Interactions
 from models.recommend.filters import Batch
+from models.risk.base import RiskEstimator, as_policy
 
 DAY = pd.Timedelta(days=1)
 
@@ -35,13 +42,19 @@ class OracleRecommender(Recommender):
     def __init__(self, truth: object = None) -> None:
         self.truth = truth
 
-    def fit(self, tables: Tables, as_of=None, person_as_of: pd.Series | None = None):  # noqa: ANN001, ANN201
+    def fit(
+        self,
+        tables: Tables,
+        as_of=None,  # noqa: ANN001
+        policy: Policy | str | None = None,
+        person_as_of: pd.Series | None = None,
+    ) -> Self:
         """``person_as_of`` (staff_id → date) overrides ``as_of`` per person (leave-last)."""
         if self.truth is None:
             raise ValueError(
                 "the oracle needs the generator's truth: use demo data written with --truth"
             )
-        super().fit(tables, as_of)
+        super().fit(tables, as_of, policy)
         p = tables["participations"]
         self.participations_ = p
         # rows of each person, so a block of people hands the truth only their own
@@ -71,7 +84,8 @@ class OracleRecommender(Recommender):
         pos = pd.Index(batch.staff_ids)
         known = batch.rows[batch.rows >= 0]
         lo, hi = self.row_bounds_[known], self.row_bounds_[known + 1]
-        take = np.sort(np.concatenate([self.row_order_[a:b] for a, b in zip(lo, hi, strict=True)]))
+        spans = [self.row_order_[a:b] for a, b in zip(lo, hi, strict=True)]
+        take = np.sort(np.concatenate(spans)) if spans else np.zeros(0, dtype=np.int64)
         own = self.participations_.iloc[take] if len(take) else self.participations_.iloc[:0]
         for when, who in ids.groupby(dates.to_numpy()):
             p = self.truth.choice_probabilities(own, when, staff_ids=list(who))
@@ -82,32 +96,54 @@ class OracleRecommender(Recommender):
         return out
 
 
-class OracleRisk:
+class OracleRisk(RiskEstimator):
     """p_miss from the truth's expected activity (see the module docstring)."""
-
-    needs_labels = False
 
     def __init__(self, truth: object = None) -> None:
         self.truth = truth
 
-    def predict_fold(self, fold) -> np.ndarray:  # noqa: ANN001
+    def fit(
+        self,
+        tables: Tables,
+        as_of,  # noqa: ANN001
+        policy: Policy | str,
+        y: pd.Series | None = None,
+    ) -> Self:
+        """Nothing to learn: checks the truth and the policy and keeps them."""
+        del tables, y
         if self.truth is None:
             raise ValueError(
                 "the oracle needs the generator's truth: use demo data written with --truth"
             )
-        kind = fold.policy.kind
-        if kind == "credits":
+        policy = as_policy(policy)
+        if policy.kind == "credits":
             raise ValueError("the risk oracle supports person_times and hours policies only")
-        st = fold.status
-        p = np.empty(len(st))
+        self.policy_ = policy
+        self.as_of_ = to_timestamp(as_of)
+        return self
+
+    def predict(
+        self,
+        tables: Tables,
+        as_of,  # noqa: ANN001
+        staff_ids: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        check_fitted(self, "call fit(tables, as_of, policy) first")
+        t = to_timestamp(as_of)
+        status = status_on(tables, t, self.policy_)
+        people = asked(status, staff_ids, "oracle")
+        st = status.reindex(people).rename_axis("staff_id").reset_index()
+        p = np.zeros(len(st))  # no deadline: nothing owed
+        col = "completions" if self.policy_.kind == "person_times" else "hours"
         for deadline, idx in st.groupby("deadline", observed=True).groups.items():
             rows = st.loc[idx]
-            exp = self.truth.expected_activity(
-                list(rows["staff_id"]), fold.as_of + DAY, pd.Timestamp(deadline) + DAY
+            exp = self.truth.expected_activity(  # type: ignore[attr-defined]
+                list(rows["staff_id"]), t + DAY, pd.Timestamp(deadline) + DAY
             ).set_index("staff_id")
-            col = "completions" if kind == "person_times" else "hours"
             lam = exp[col].reindex(rows["staff_id"]).fillna(0.0).to_numpy(dtype=float)
             need = rows["remaining"].to_numpy(dtype=float)
             # P(N < need) = P(N ≤ ceil(need) − 1)
             p[st.index.get_indexer(idx)] = poisson.cdf(np.ceil(need) - 1, np.maximum(lam, 1e-12))
-        return np.clip(p, 0.0, 1.0)
+        return pd.DataFrame(
+            {"staff_id": people.to_numpy(dtype=object), "p_miss": np.clip(p, 0.0, 1.0)}
+        )

@@ -149,11 +149,9 @@ class RecommendContext:
 
     def recommend(self, est: Any, fold: RecommendFold) -> pd.DataFrame:
         """Fit ``est`` on the fold's training data; its lists for the scored people."""
-        if fold.person_as_of is not None:
-            kw = {"person_as_of": fold.person_as_of} if hasattr(est, "truth") else {}
-            est.fit(fold.train, None, **kw)
-        else:
-            est.fit(fold.train, fold.as_of)
+        # a leave-last fold's tables are already cut per person (``person_as_of``)
+        as_of = None if fold.person_as_of is not None else fold.as_of
+        est.fit(fold.train, as_of, person_as_of=fold.person_as_of)
         return est.recommend(fold.people, k=self.cfg.k, filters=self.filters_of(fold))
 
     def measure(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+from sklearn.base import clone
 
 from models.registry import create
 
@@ -31,19 +32,28 @@ class ModelResult:
     people: pd.Series | None = None
 
 
+def instance(proto: Any, seed: int | None, truth: object) -> Any:
+    """A fresh copy of the configured model ``proto`` (``sklearn.base.clone``) with the
+    run's ``random_state`` and, for the models that read it (the oracles' ``truth``
+    parameter), the generator's truth — passed by ``set_params``, not copied."""
+    params = proto.get_params()
+    given: dict[str, object] = {}
+    if seed is not None and "random_state" in params:
+        given["random_state"] = seed
+    if "truth" in params:
+        given["truth"] = truth
+    return clone(proto).set_params(**given)
+
+
 def build(name: str, task: str, params: dict[str, Any], seed: int | None, truth: object) -> Any:
-    """A new estimator ``name`` with ``params``; the demo truth (oracles) and ``seed``
-    (models with a ``random_state``) set."""
-    est = create(name, task, **params)
-    if hasattr(est, "truth"):
-        est.truth = truth
-    if seed is not None and hasattr(est, "random_state"):
-        est.random_state = seed
-    return est
+    """A new estimator ``name`` with ``params`` (``models.registry.create``), built as
+    :func:`instance` builds it."""
+    return instance(create(name, task, **params), seed, truth)
 
 
-def seeded(est: object) -> bool:
-    return hasattr(est, "random_state")
+def seeded(est: Any) -> bool:
+    """The model draws random numbers (it has a ``random_state`` parameter)."""
+    return "random_state" in est.get_params()
 
 
 def records(label: str, seed: int, metrics: dict[str, float], slice_: str = "all") -> list[dict]:

@@ -22,7 +22,7 @@ from engine.errors import LearnmapError
 from engine.policy import load_policy
 from experiments.config import ExperimentConfig, ModelConfig
 from experiments.metrics import gains, risk_metrics
-from experiments.results import ModelResult, build, records, seeded
+from experiments.results import ModelResult, instance, records, seeded
 from experiments.splits import RiskFold, group_folds, risk_backtest
 from features.asof import Tables
 from models.registry import create
@@ -54,40 +54,36 @@ class RiskContext:
         }
 
 
-def _risk_estimator(
-    name: str, params: dict[str, Any], truth: object, seed: int | None = None
-) -> Any:
-    from experiments.risk_models import StaffRiskAdapter
-
-    est = build(name, "risk", params, seed, truth)
-    return est if hasattr(est, "predict_fold") else StaffRiskAdapter(est)
-
-
 def run_risk_model(ctx: RiskContext, m: ModelConfig, bar: Any) -> ModelResult:
+    """Models that learn from labels (``learns_from_labels``, ``models.risk.base``) are
+    fitted on some organizations' labels (the others' marked −1: unknown) and score the
+    others, fold by fold; the rest are fitted once per seed (or once, without a
+    ``random_state``) and score everyone."""
     cfg, fold = ctx.cfg, ctx.fold
-    est = _risk_estimator(m.name, m.params, ctx.truth)
-    labelled = getattr(est, "needs_labels", False)
+    proto = create(m.name, "risk", **m.params)
+    labelled = bool(proto.learns_from_labels)  # type: ignore[attr-defined]
     bar.total = len(cfg.seeds) * (cfg.folds if labelled else 1)  # one tick per fit
     bar.refresh()
-    out: list[dict] = []
-    preds = []
+    ids = pd.Index(fold.labels["staff_id"].astype(str), dtype=object)
+    records, preds = [], []
     once: np.ndarray | None = None
     for seed in cfg.seeds:
         if labelled:
             folds = group_folds(ctx.units, cfg.folds, seed)
             p = np.empty(len(ctx.y))
             for k in range(cfg.folds):
-                fitted = _risk_estimator(m.name, m.params, ctx.truth).fit_fold(fold, folds != k)
-                p[folds == k] = fitted.predict_fold(fold)[folds == k]
+                y = pd.Series(np.where(folds != k, ctx.y, -1), index=ids)
+                est = instance(proto, None, ctx.truth).fit(fold.train, fold.as_of, fold.policy, y=y)
+                held = ids[folds == k]
+                p[folds == k] = est.predict(fold.train, fold.as_of, held)["p_miss"].to_numpy(float)
                 bar.update()
         else:  # learns without our labels: once, or once per seed if it has a random_state
-            inner = getattr(est, "model", est)
-            if once is None or seeded(inner):
-                est = _risk_estimator(m.name, m.params, ctx.truth, seed)
-                once = np.asarray(est.predict_fold(fold), dtype=float)
+            if once is None or seeded(proto):
+                est = instance(proto, seed, ctx.truth).fit(fold.train, fold.as_of, fold.policy)
+                once = est.predict(fold.train, fold.as_of, ids)["p_miss"].to_numpy(float)
             bar.update()
             p = once
-        out += records(m.label, seed, risk_metrics(ctx.y, p, ctx.units))
+        records += records(m.label, seed, risk_metrics(ctx.y, p, ctx.units))
         preds.append(
             pd.DataFrame(
                 {
@@ -101,7 +97,9 @@ def run_risk_model(ctx: RiskContext, m: ModelConfig, bar: Any) -> ModelResult:
                 }
             )
         )
-    return ModelResult(m.label, m.name, dict(m.params), out, pd.concat(preds, ignore_index=True))
+    return ModelResult(
+        m.label, m.name, dict(m.params), records, pd.concat(preds, ignore_index=True)
+    )
 
 
 # -- effect -------------------------------------------------------------------------

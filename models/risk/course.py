@@ -19,7 +19,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from engine.errors import NotFittedError
+from models.contract import check_fitted
 from models.risk.course_features import BASE_RATE, FEATURES, oulad_frame
 
 __all__ = ["BASE_RATE", "FEATURES", "OuladRisk", "oulad_frame"]
@@ -235,8 +235,7 @@ class OuladRisk(ClassifierMixin, BaseEstimator):
         return X[self.inputs_].astype(float).to_numpy()
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        if not hasattr(self, "model_"):
-            raise NotFittedError("OuladRisk is not fitted: call fit(X, y) first")
+        check_fitted(self, "call fit(X, y) first")
         if self.kind == "blend":
             return np.mean([m.predict_proba(X) for m in self.parts_], axis=0)
         with threadpool_limits(self.n_threads, user_api="openmp"):

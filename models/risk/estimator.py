@@ -53,6 +53,7 @@ Future departures are not known on ``as_of``: ``left_on`` after ``as_of`` is ign
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -62,10 +63,11 @@ from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from engine.errors import NotFittedError
 from engine.policy import Policy
 from features.snapshot import Snapshot, snapshot, to_timestamp
+from models.contract import check_fitted
 from models.risk.backtest import backtests, subsample
+from models.risk.base import RiskEstimator, as_policy, select
 from models.risk.drivers import drivers
 from models.risk.features import FEATURES, UNIT_WORDS, YEAR, completions, features
 from models.risk.negbin import fit_shape, nb_cdf_below, nb_shortfall
@@ -76,10 +78,11 @@ __all__ = ["StaffRisk"]
 log = logging.getLogger(__name__)
 
 
-class StaffRisk:
+class StaffRisk(RiskEstimator):
     """Calibrated probability of missing the requirement (see the module docstring).
 
-    Parameters are stored as given (scikit-learn convention); fitted state ends in ``_``.
+    A risk estimator (``models.risk.base``): parameters are stored as given, fitted
+    state ends in ``_``, ``clone`` works; it learns without labels (``y`` is ignored).
     ``n_threads`` caps the OpenMP threads of the gradient-boosted trees while fitting and
     scoring (``None``: the library's default, one per core).  The default is 1: on a
     shared 2-core machine two OpenMP threads spin at every tree split waiting for each
@@ -132,10 +135,18 @@ class StaffRisk:
         X[:, empty] = 0.0
         return X
 
-    def fit(self, tables: dict[str, pd.DataFrame], as_of, policy: Policy) -> StaffRisk:  # noqa: ANN001
-        """Fit on the records dated on or before ``as_of`` (see the module docstring)."""
+    def fit(
+        self,
+        tables: dict[str, pd.DataFrame],
+        as_of,  # noqa: ANN001
+        policy: Policy | str,
+        y: pd.Series | None = None,
+    ) -> StaffRisk:
+        """Fit on the records dated on or before ``as_of`` (see the module docstring);
+        ``y`` is ignored: the labels come from backtests of earlier snapshots."""
+        del y
         with threadpool_limits(self.n_threads, user_api="openmp"):
-            return self._fit(tables, to_timestamp(as_of), policy)
+            return self._fit(tables, to_timestamp(as_of), as_policy(policy))
 
     def _fit(self, tables: dict[str, pd.DataFrame], t: pd.Timestamp, policy: Policy) -> StaffRisk:
         now = snapshot(tables, t)
@@ -198,8 +209,7 @@ class StaffRisk:
         return self
 
     def _check(self) -> None:
-        if not hasattr(self, "model_"):
-            raise NotFittedError("StaffRisk is not fitted: call fit(tables, as_of, policy) first")
+        check_fitted(self, "call fit(tables, as_of, policy) first")
 
     def predict_frame(
         self, snap: Snapshot, chunk: int = 200_000, progress: bool = False
@@ -241,10 +251,17 @@ class StaffRisk:
         f["drivers"] = drivers(f, UNIT_WORDS[self.policy_.kind])
         return f
 
-    def predict(self, tables: dict[str, pd.DataFrame], as_of) -> pd.DataFrame:  # noqa: ANN001
-        """``staff_id, org_id, p_miss, expected_shortfall, status, drivers`` (+ context)."""
+    def predict(
+        self,
+        tables: dict[str, pd.DataFrame],
+        as_of,  # noqa: ANN001
+        staff_ids: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """``staff_id, org_id, p_miss, expected_shortfall, status, drivers`` (+ context)
+        for ``staff_ids`` (None: everyone employed on ``as_of``).  Colleagues' rates need
+        every member of an organization, so the whole as-of view is scored first."""
         t = to_timestamp(as_of)
         f = self.predict_frame(snapshot(tables, t))
         cols = ["staff_id", "org_id", "p_miss", "expected_shortfall", "status", "drivers"]
         extra = ["required", "done", "remaining", "deadline", "expected_future", "units"]
-        return f[cols + extra]
+        return select(f[cols + extra], staff_ids, "StaffRisk")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from models.risk.base import RiskEstimator, select
+
 
 class FutureTruth:
     def __init__(self, tables: dict[str, pd.DataFrame]) -> None:
@@ -27,7 +29,7 @@ class FutureTruth:
         if staff_ids is not None:
             later = later[later["staff_id"].isin(list(staff_ids))]
         new = [(s, m) not in taken for s, m in zip(later.staff_id, later.module_id, strict=True)]
-        later = later[np.asarray(new, dtype=bool)]
+        later = later[np.array(new, dtype=bool)]
         later = later.drop_duplicates(["staff_id", "module_id"])
         w = 1.0 / (1.0 + later.groupby("staff_id").cumcount())
         out = pd.DataFrame({"staff_id": later["staff_id"], "module_id": later["module_id"], "p": w})
@@ -45,14 +47,15 @@ class FutureTruth:
         return g.astype({"completions": float, "hours": float})
 
 
-class ShortfallRisk:
-    """A ``StaffRisk``-shaped model (fit(tables, as_of, policy) / predict(tables, as_of)):
-    p_miss grows with the share of the requirement still open on as_of."""
+class ShortfallRisk(RiskEstimator):
+    """A risk model (``models.risk.base``: fit(tables, as_of, policy, y) /
+    predict(tables, as_of, staff_ids)) that learns without labels: p_miss grows with
+    the share of the requirement still open on as_of."""
 
     def __init__(self, random_state: int = 0) -> None:
         self.random_state = random_state
 
-    def fit(self, tables, as_of, policy):  # noqa: ANN001, ANN201
+    def fit(self, tables, as_of, policy, y=None):  # noqa: ANN001, ANN201
         from features.compliance import compliance
         from features.snapshot import snapshot
 
@@ -62,10 +65,10 @@ class ShortfallRisk:
         self.status_ = compliance(snapshot(tables, as_of), policy)
         return self
 
-    def predict(self, tables, as_of) -> pd.DataFrame:  # noqa: ANN001
+    def predict(self, tables, as_of, staff_ids=None) -> pd.DataFrame:  # noqa: ANN001
         s = self.status_
         open_share = s["remaining"] / s["required"].where(s["required"] > 0, 1)
-        return pd.DataFrame(
+        out = pd.DataFrame(
             {
                 "staff_id": s["staff_id"],
                 "org_id": s["org_id"],
@@ -75,3 +78,4 @@ class ShortfallRisk:
                 "drivers": "",
             }
         )
+        return select(out, staff_ids, "shortfall")
