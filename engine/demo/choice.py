@@ -50,7 +50,9 @@ class ChoiceModel:
     """Arrays of the choice model; modules in internal order (sorted by group)."""
 
     module_ids: np.ndarray  # str, internal order
-    group: np.ndarray  # module → group g = pool·T + main topic
+    #: module → group g = pool·n_groups + (main topic, launch year): the generator's draw
+    #: picks a group, then a module in it (exact for any grouping; small groups are fast)
+    group: np.ndarray
     topic: np.ndarray  # module → main topic (argmax τ)
     skill: np.ndarray  # module → primary skill k (0..K−1)
     pool: np.ndarray  # module → 0 online / 1 offline
@@ -67,6 +69,7 @@ class ChoiceModel:
     foundation: np.ndarray  # k → foundation-tier skill?
     topic_keys: np.ndarray  # z → topic key
     fx: Effects
+    n_groups: int = 0  # groups per pool (0: one per topic)
 
     @property
     def n_skills(self) -> int:
@@ -77,12 +80,16 @@ class ChoiceModel:
         return self.tau.shape[1]
 
     @property
+    def groups_per_pool(self) -> int:
+        return self.n_groups or self.n_topics
+
+    @property
     def group_start(self) -> np.ndarray:
-        return np.searchsorted(self.group, np.arange(2 * self.n_topics), side="left")
+        return np.searchsorted(self.group, np.arange(2 * self.groups_per_pool), side="left")
 
     @property
     def group_end(self) -> np.ndarray:
-        return np.searchsorted(self.group, np.arange(2 * self.n_topics), side="right")
+        return np.searchsorted(self.group, np.arange(2 * self.groups_per_pool), side="right")
 
     @property
     def n_prereq(self) -> np.ndarray:

@@ -108,7 +108,9 @@ def build_model(
     T = r.tau.shape[1]
     topic = r.tau.argmax(axis=1)
     pool = mods["mode"].isin(OFFLINE_MODES).to_numpy().astype(int)
-    group = pool * T + topic
+    cohort = (r.launch - r.launch.min()) // 12  # launch year bucket: keeps groups small
+    n_groups = T * (int(cohort.max()) + 1)
+    group = pool * n_groups + topic * (int(cohort.max()) + 1) + cohort
     order = np.argsort(group, kind="stable")
     inv = np.empty_like(order)
     inv[order] = np.arange(len(order))
@@ -154,6 +156,7 @@ def build_model(
         foundation=np.array([cat.domain[s] in cat.foundation_domains for s in skill_order]),
         topic_keys=np.array([t[0] for t in cat.topics]),
         fx=fx,
+        n_groups=n_groups,
     )
 
 

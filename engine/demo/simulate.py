@@ -177,7 +177,7 @@ class Simulation:
         self.theta = theta  # persons × years × T
         self.mo = months_of(start, end)
         n, M = len(pop.staff), len(model.module_ids)
-        self.T = model.n_topics
+        self.T = model.groups_per_pool  # groups per pool
         self.gs, self.ge = model.group_start, model.group_end
         self.gmax = max(int((self.ge - self.gs).max()), 1)
         self.taken = np.zeros((n, M), dtype=bool)
