@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from api import errors
+from api import console, errors
 from api.routes import admin, health, learners, organizations, records, reports
 from api.schemas import ErrorBody
 from api.service import Service, package_version
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(service.start)
+        await run_in_threadpool(console.start, app)
         yield
         service.stop()
 
@@ -55,4 +56,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     for module in (learners, organizations, reports, records, admin):
         app.include_router(module.router, responses=PROTECTED)
+    console.install(app)
     return app
