@@ -6,15 +6,17 @@ JavaScript functions), so they are tested server-side as plain JSON."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from api.console import data
+from api.console.views_overview import choice
 from api.console.web import PREFIX, ConsoleDep
 from api.deps import check_org, check_person, require
+from engine.schema import MODES
 
 router = APIRouter(prefix=PREFIX + "/charts", include_in_schema=False)
 COLORS = {"met": "#2e7d32", "on_track": "#9ccc65", "at_risk": "#ffb300", "overdue": "#c62828"}
@@ -166,13 +168,14 @@ async def org_status(org_id: str, c: ConsoleDep, as_of: date | None = None) -> J
 async def effect(
     c: ConsoleDep,
     as_of: date | None = None,
-    mode: Literal["offline", "online", "live", "blended"] | None = None,
+    mode: Annotated[str | None, Query(max_length=20)] = None,
     min_n: Annotated[int, Query(ge=0, le=100_000)] = 5,
     top: Annotated[int, Query(ge=1, le=200)] = 30,
 ) -> JSONResponse:
     """Post − pre gains per module with their 95 % intervals (boxplot: lo, lo, mean,
     hi, hi), the modules with the largest gain first."""
     require(c.p, "admin", "researcher", "org_manager")
+    mode = choice("mode", mode, MODES)
     v = await run_in_threadpool(c.service.view, data.as_of_or(c.service, as_of))
     g = await run_in_threadpool(data.effect, v)
     if len(g):
@@ -181,9 +184,12 @@ async def effect(
         g = g[g["n_post"] >= min_n].head(top)
     names = [f"{m} {t}" for m, t in zip(g.get("module_id", []), g.get("title", []), strict=True)]
 
-    def box(kind: str) -> list[list[float]]:
+    def box(kind: str) -> list[list[float] | str]:
+        # "-" is ECharts' empty datum: a module without pairs of this kind
         return [
             [round(float(x), 2) for x in (lo, lo, mean, hi, hi)]
+            if all(x == x for x in (lo, mean, hi))
+            else "-"
             for lo, mean, hi in zip(
                 g[f"gain_{kind}_lo"], g[f"gain_{kind}"], g[f"gain_{kind}_hi"], strict=True
             )

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from api.console import data
 from api.console.tables import Table
-from api.console.views_overview import Fmt, filters_text, pick
+from api.console.views_overview import Fmt, choice, filters_text, pick
 from api.console.web import PREFIX, ConsoleDep
 from api.deps import check_org, check_person
 from engine.policy import load_policy
@@ -22,6 +22,7 @@ from features.org import unit_rule
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 LISTS = ("all", "behind", "untrained", "remedial")
+STATUSES = ("met", "on_track", "at_risk", "overdue")
 CALLUPS = 10
 #: profile fields shown as cards on the person page (when the profile has them)
 FACTS = [
@@ -183,7 +184,7 @@ async def organization(
     org_id: str,
     c: ConsoleDep,
     as_of: date | None = None,
-    status: Literal["met", "on_track", "at_risk", "overdue"] | None = None,
+    status: Annotated[str | None, Query(max_length=20)] = None,
     show: Literal[LISTS] = "all",  # type: ignore[valid-type]
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     export_: Annotated[str | None, Query(alias="export")] = None,
@@ -193,6 +194,7 @@ async def organization(
     if not c.service.org_exists(org_id):
         raise HTTPException(404, f"no organization {org_id!r}")
     d = data.as_of_or(c.service, as_of)
+    status = choice("status", status, STATUSES)
     org, counts, staff, callups, hours, rule, per = await run_in_threadpool(
         _org_page, c, org_id, d, status, show, page
     )

@@ -17,10 +17,11 @@ from fastapi.responses import FileResponse, Response
 
 from api.console import data
 from api.console.tables import Table
-from api.console.views_overview import Fmt, filters_text, pick
+from api.console.views_overview import Fmt, choice, filters_text, pick
 from api.console.web import PREFIX, ConsoleDep
 from api.deps import require
 from engine.policy import load_policy
+from engine.schema import MODES
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 PRESETS = ("national-2025", "cadre-hours", "credits")
@@ -152,13 +153,14 @@ async def allocation(
 async def effect(
     c: ConsoleDep,
     as_of: date | None = None,
-    mode: Literal["offline", "online", "live", "blended"] | None = None,
+    mode: Annotated[str | None, Query(max_length=20)] = None,
     min_n: Annotated[int, Query(ge=0, le=100_000)] = 5,
     export_: Annotated[str | None, Query(alias="export")] = None,
     format: Fmt | None = None,
 ) -> Response:
     """Per module: post − pre and follow-up − pre gains with 95 % intervals."""
     require(c.p, "admin", "researcher", "org_manager")
+    mode = choice("mode", mode, MODES)
     d = data.as_of_or(c.service, as_of)
     g = await run_in_threadpool(lambda: data.effect(c.service.view(d)))
     if len(g):

@@ -47,6 +47,27 @@ ORG_SORTS = (
 )
 
 
+def choice(name: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
+    """An optional choice from a GET form: empty means none (forms send empty fields)."""
+    if not value:
+        return None
+    if value not in allowed:
+        raise HTTPException(422, f"{name}={value!r}: one of {', '.join(allowed)}")
+    return value
+
+
+def number(name: str, value: str | None, lo: float, hi: float) -> float | None:
+    if not value:
+        return None
+    try:
+        x = float(value)
+    except ValueError:
+        raise HTTPException(422, f"{name}={value!r} is not a number") from None
+    if not lo <= x <= hi:
+        raise HTTPException(422, f"{name}={value!r}: between {lo:g} and {hi:g}")
+    return x
+
+
 def filters_text(c, **params: object) -> str:  # noqa: ANN001
     shown = [f"{c.L.col(k)}={v}" for k, v in params.items() if v not in (None, "")]
     return (c.L.t("filters") + "：" + "；".join(shown)) if shown else c.L.t("no_filters")
@@ -176,7 +197,7 @@ async def organizations(
     as_of: date | None = None,
     region: Annotated[str | None, Query(max_length=100)] = None,
     org_type: Annotated[str | None, Query(max_length=40)] = None,
-    min_rating: Annotated[float | None, Query(ge=0, le=5)] = None,
+    min_rating: Annotated[str | None, Query(max_length=10)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     sort: Literal[ORG_SORTS] = "rank",  # type: ignore[valid-type]
     desc: bool = False,
@@ -188,6 +209,7 @@ async def organizations(
     require(c.p, "admin", "researcher", "org_manager")
     d = data.as_of_or(c.service, as_of)
     region, org_type, q = region or None, org_type or None, (q or "").strip() or None
+    min_rating = number("min_rating", min_rating, 0, 5)
     rows = await run_in_threadpool(org_rows, c, d, region, org_type, min_rating, q, sort, desc)
     cols = [
         ("rank", "int"),
