@@ -7,8 +7,9 @@ entry is a ``register(subparsers)`` function), so the engine never imports them.
 Exit status: 0 on success; 2 on bad input (every problem listed, nothing written,
 no traceback); 1 on other errors.  Bad input is any deliberate ``LearnmapError`` (an
 option value breaking a rule, a file, id or saved model that is missing or does not
-match, an empty store): ``main`` maps them all to 2 except ``StoreError`` (the database
-cannot be reached) and ``NotFittedError`` (a programming error), which are 1.  Output
+match, an empty store, a store directory that cannot be written): ``main`` maps them
+all to 2 except ``StoreError`` (the database cannot be reached, another writer held it
+too long) and ``NotFittedError`` (a programming error), which are 1.  Output
 cut short by a closed pipe (``learnmap profile … | head``) ends quietly with 141, the
 status a shell reports for a writer stopped by SIGPIPE.
 """
@@ -153,13 +154,17 @@ def _print_problems(exc: ValidationError, as_json: bool) -> None:
         print(f"  {p}", file=sys.stderr)
 
 
+def _say_waiting(message: str) -> None:
+    print(f"{message} …", file=sys.stderr, flush=True)
+
+
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from engine.ingest import ingest
     from engine.store import Store
 
     t0 = time.perf_counter()
     try:
-        counts = ingest(args.path, Store(), table=args.table, progress=None)
+        counts = ingest(args.path, Store(), table=args.table, progress=None, on_wait=_say_waiting)
     except ValidationError as exc:
         _print_problems(exc, args.json)
         return 2
@@ -338,9 +343,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except LearnmapError as exc:
-        from engine.errors import NotFittedError, StoreError
+        from engine.errors import NotFittedError, StoreAccessError, StoreError
 
         print(f"error: {exc}", file=sys.stderr)
+        if isinstance(exc, StoreAccessError):
+            return 2  # a read-only or missing store directory: a setting to fix
         return 1 if isinstance(exc, StoreError | NotFittedError) else 2  # see the docstring
 
 

@@ -66,6 +66,15 @@ class StoreError(LearnmapError):
     """The store could not be opened or written."""
 
 
+class StoreBusyError(StoreError):
+    """Another writer held the store's writer lock for longer than the timeout."""
+
+
+class StoreAccessError(StoreError):
+    """The store's place cannot be used (a read-only or missing directory): a setting
+    to fix, not a passing fault (``learnmap`` exits 2, the API answers 503)."""
+
+
 class NotFittedError(LearnmapError, ValueError):
     """A model was used before ``fit``."""
 

@@ -9,8 +9,9 @@ validated or written; otherwise only the other files are read and validated, aga
 the store, which holds exactly the skipped files' rows.  Workbooks (one file, several
 tables) always take the full path, as do files not named after a table.
 
-A first ingest that fails (bad input, a failed write) leaves no store file behind
-when there was none before: an administrator's first attempt does not leave an empty
+Two ingests into one store never run at once: the second waits for the first
+(``engine.store.lock``).  A first ingest that fails (bad input, a failed write)
+leaves no store file behind when there was none before: an administrator's first attempt does not leave an empty
 database that later looks like data.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from engine import progress as bars
@@ -27,6 +29,7 @@ from engine.readers import DATA_SUFFIXES, RawTable, read_dataset
 from engine.schema import TABLE_ORDER, TABLES, resolve_table
 from engine.stats import warm
 from engine.store import Store, WriteCount
+from engine.store.lock import writer_lock
 from engine.synonyms import synonyms
 from engine.validate import validate_dataset
 
@@ -40,7 +43,11 @@ _ONE_TABLE = (".csv", ".txt", ".parquet", ".pq")
 
 
 def ingest(
-    path: str | Path, store: Store, table: str | None = None, progress: bool | None = False
+    path: str | Path,
+    store: Store,
+    table: str | None = None,
+    progress: bool | None = False,
+    on_wait: Callable[[str], None] | None = None,
 ) -> dict[str, WriteCount]:
     """Ingest a dataset directory or one file into ``store``.
 
@@ -51,15 +58,20 @@ def ingest(
     With ``progress`` (shown only on a terminal, see ``engine.progress``) each step has
     a bar: reading, validating (naming the store comparison under way), then the
     write, which counts rows as ``unchanged``, ``inserting`` or ``updating``.
+
+    One writer at a time: the store's writer lock (``engine.store.lock``) is held from
+    before the store is looked at until the write is done; a second ingest waits for
+    it (``on_wait`` is told once) and then finds the first one's data.
     """
     path = Path(path)
-    fresh = store.is_new_file()
-    try:
-        return _ingest(path, store, table, progress)
-    except BaseException:
-        if fresh:
-            store.remove_file()
-        raise
+    with writer_lock(store, on_wait=on_wait):
+        fresh = store.is_new_file()  # decided under the lock: never another's file
+        try:
+            return _ingest(path, store, table, progress)
+        except BaseException:
+            if fresh:
+                store.remove_file()
+            raise
 
 
 def _ingest(

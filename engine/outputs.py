@@ -38,11 +38,12 @@ def file_mode() -> int:
 
 
 @contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
+def atomic_path(path: str | Path, private: bool = False) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success it becomes ``path``.
 
     The parent folder is created if needed.  On an exception the temporary file is
-    removed and ``path`` is left as it was."""
+    removed and ``path`` is left as it was.  ``private`` files (models and caches built
+    from personal data) keep ``mkstemp``'s mode 0600 whatever the umask."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -50,7 +51,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
-        os.chmod(tmp, file_mode())
+        if not private:
+            os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     finally:
         if tmp.exists():

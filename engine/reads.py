@@ -7,7 +7,7 @@ modules, module_skills, role_requirements), and their own sessions, participatio
 assessments and outcomes — with the dtypes ``Store.load`` gives, so
 ``features.snapshot.snapshot`` works on it unchanged.  Reading by ``staff_id`` uses
 indexes on the three event tables, created here on first use if the store lacks them
-(``CREATE INDEX IF NOT EXISTS``; ``engine/store.py`` does not declare them).
+(``CREATE INDEX IF NOT EXISTS``; ``engine/store/`` does not declare them).
 
 Population statistics a person's answer depends on (the score facts of
 ``engine.stats`` and, per as-of date, the mastery priors and context offsets computed
@@ -168,7 +168,7 @@ def _write_npz(frame: pd.DataFrame, path: Path) -> None:
             arrays[f"t{i}"] = s.to_numpy(dtype=str)
         else:
             arrays[f"v{i}"] = s.to_numpy()
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+    with atomic_path(path, private=True) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, **arrays)
 
 

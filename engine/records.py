@@ -24,6 +24,7 @@ import pandas as pd
 from engine.errors import Problem, ValidationError
 from engine.rawtable import RawTable, build
 from engine.store import Store, WriteCount
+from engine.store.lock import writer_lock
 from engine.validate import validate_dataset
 
 __all__ = ["RECORD_TABLES", "ingest_records", "raw_from_records"]
@@ -76,12 +77,25 @@ def raw_from_records(table: str, records: Sequence[Mapping[str, object]], source
 
 
 def ingest_records(
-    store: Store, table: str, records: Sequence[Mapping[str, object]], source: str | None = None
+    store: Store,
+    table: str,
+    records: Sequence[Mapping[str, object]],
+    source: str | None = None,
+    lock_timeout: float | None = None,
 ) -> WriteCount:
     """Validate ``records`` of ``table`` against the store and write them in one
-    transaction; raise ``ValidationError`` (every problem, nothing written) otherwise."""
+    transaction; raise ``ValidationError`` (every problem, nothing written) otherwise.
+    Holds the store's writer lock (``engine.store.lock``) throughout, for up to
+    ``lock_timeout`` seconds of waiting (``StoreBusyError`` after)."""
     if table not in RECORD_TABLES:
         raise ValueError(f"records of table {table!r} are not accepted; use one of {RECORD_TABLES}")
+    with writer_lock(store, timeout=lock_timeout, what="record write"):
+        return _ingest_records(store, table, records, source)
+
+
+def _ingest_records(
+    store: Store, table: str, records: Sequence[Mapping[str, object]], source: str | None
+) -> WriteCount:
     raw = raw_from_records(table, records, source or table)
     early = list(raw.problems)  # reported together with every other problem
     try:

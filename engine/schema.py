@@ -191,6 +191,9 @@ TABLES: dict[str, Table] = {
                 _c("prerequisites", "refs", "先修课程", "前置课程", ref="modules.module_id"),
                 _c("method", "opt_enum", "教学方法", required=False, enum=METHODS),
                 _c("credits", "opt_float", "学分", required=False, lo=0),
+                # availability of a self-paced module (features.offerings); empty = open
+                _c("offered_from", "opt_date", "上线日期", "开放日期", required=False),
+                _c("offered_to", "opt_date", "下线日期", "停用日期", "截止日期", required=False),
             ),
             key=("module_id",),
             aliases=("课程", "模块"),
@@ -224,6 +227,8 @@ TABLES: dict[str, Table] = {
                 _c("ends_on", "date", "结束日期", "结业日期"),
                 _c("capacity", "opt_int", "名额", "容量", lo=1),
                 _c("region", "opt_text", "地点", "举办地", required=False),
+                # the day enrolment opens (features.offerings); empty = starts_on
+                _c("enrol_from", "opt_date", "报名开始日期", "报名开始", required=False),
             ),
             key=("session_id",),
             aliases=("班次", "期次"),

@@ -246,6 +246,11 @@ def _check_rows(raw: RawTable, table: str, t: pd.DataFrame, out: _Collector) -> 
     elif table == "sessions":
         bad = t["ends_on"] < t["starts_on"]
         out.cells(raw, bad, "ends_on", "must not be before starts_on")
+        opens = pd.to_datetime(t["enrol_from"], errors="coerce")  # absent: all empty
+        bad = opens.notna() & (opens > pd.to_datetime(t["ends_on"], errors="coerce"))
+        out.cells(
+            raw, bad, "enrol_from", "must not be after ends_on (enrolment opens before the end)"
+        )
     elif table == "participations":
         done = t["status"] == "completed"
         out.cells(
@@ -267,6 +272,9 @@ def _check_rows(raw: RawTable, table: str, t: pd.DataFrame, out: _Collector) -> 
             "must not be before enrolled_on",
         )
     elif table == "modules":
+        frm = pd.to_datetime(t["offered_from"], errors="coerce")  # absent: all empty
+        bad = (pd.to_datetime(t["offered_to"], errors="coerce") < frm).fillna(False)
+        out.cells(raw, bad, "offered_to", "must not be before offered_from")
         ids = t["module_id"]
         pre = coerce.explode_list(t["prerequisites"])
         selfref = pre.eq(ids.reindex(pre.index)).groupby(level=0).any()

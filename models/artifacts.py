@@ -72,8 +72,8 @@ def file_sha256(path: Path) -> str:
 
 
 def _atomic_write(path: Path, write) -> None:  # noqa: ANN001
-    """Write through ``write(tmp)`` atomically, following the umask (``engine.outputs``)."""
-    with atomic_path(path) as tmp:
+    """Write through ``write(tmp)`` atomically, mode 0600: models hold personal data."""
+    with atomic_path(path, private=True) as tmp:
         write(tmp)
 
 

@@ -82,7 +82,7 @@ def save(
         raise ArtifactError(f"{type(model).__name__} is not fitted: nothing to save")
     folder = folder_of(name, root)
     folder.mkdir(parents=True, exist_ok=True)
-    with atomic_path(folder / "model.joblib") as tmp:
+    with atomic_path(folder / "model.joblib", private=True) as tmp:  # personal data
         joblib.dump(model, tmp)
     manifest = {
         "format_version": FORMAT_VERSION,

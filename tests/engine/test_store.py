@@ -72,7 +72,7 @@ def test_failed_write_rolls_back_everything(
 ) -> None:
     """A failure on the last table, after the others were written, leaves nothing: on
     the bulk load (SQLite first ingest) and on the SQLAlchemy path."""
-    monkeypatch.setattr(store_module, "BULK", bulk)
+    monkeypatch.setattr(store_module.bulk, "BULK", bulk)
     typed = validate_dataset(read_dataset(write_tiny(tmp_path / "a")))
     method = "_bulk_table" if bulk and store.engine.dialect.name == "sqlite" else "_write_table"
     original = getattr(Store, method)

@@ -40,7 +40,7 @@ def _ingest_both(folder: Path, work: Path, monkeypatch: pytest.MonkeyPatch) -> t
     stored = []
     for bulk in (True, False):
         db = work / f"{'bulk' if bulk else 'upsert'}.db"
-        monkeypatch.setattr(store_module, "BULK", bulk)
+        monkeypatch.setattr(store_module.bulk, "BULK", bulk)
         calls: list[str] = []
         original = Store._bulk_write
 
@@ -74,7 +74,7 @@ def test_new_rows_into_a_filled_store_are_bulk_loaded_too(
     for row in more["participations"]:
         row["participation_id"] += "-b"
     for bulk in (True, False):
-        monkeypatch.setattr(store_module, "BULK", bulk)
+        monkeypatch.setattr(store_module.bulk, "BULK", bulk)
         store = Store(f"sqlite:///{tmp_path / f'{bulk}.db'}")
         ingest(write_tiny(tmp_path / "a", data), store)
         counts = ingest(write_tiny(tmp_path / "b", more), store)
