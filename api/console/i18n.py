@@ -1,8 +1,9 @@
 """The console's words and number formats, Chinese (``zh-CN``, default) or English.
 
-Strings live in ``strings.toml`` next to this file: ``[<lang>.console]`` for the
-console's own messages, ``[<lang>.enum.<kind>]`` for enumeration codes (role,
-org_type, status, mode, tier, …) and ``[<lang>.column]`` for table headers.  The
+Enumeration codes and column headers come from the project's label catalogue
+(``engine.labels``: the same words as the CLI's tables and spreadsheets); what it does
+not hold (console-only headers, the console's own messages under ``[<lang>.console]``)
+comes from ``strings.toml`` next to this file.  The
 language is the ``lang`` query parameter, else the ``lm_lang`` cookie the switch sets,
 else ``LEARNMAP_LANG``, else ``zh-CN``.
 
@@ -21,6 +22,8 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
+from engine import labels as catalogue
+
 LANGS = ("zh-CN", "en")
 DEFAULT = "zh-CN"
 
@@ -28,6 +31,11 @@ DEFAULT = "zh-CN"
 @cache
 def _strings() -> dict[str, Any]:
     return tomllib.loads((files("api.console") / "strings.toml").read_text("utf-8"))
+
+
+@cache
+def _kinds() -> frozenset[str]:
+    return frozenset(catalogue.kinds())
 
 
 def get_lang(value: str | None = None) -> str:
@@ -75,10 +83,15 @@ class Lang:
             return ""
         parts = str(code).split("|")
         sep = "、" if self.zh else ", "
-        return sep.join(_lookup(self.code, "enum", kind, p) or p for p in parts)
+        return sep.join(self._one(kind, p) for p in parts)
+
+    def _one(self, kind: str, code: str) -> str:
+        got = catalogue.label(kind, code, self.code) if kind in _kinds() else code
+        return got if got != code else (_lookup(self.code, "enum", kind, code) or code)
 
     def col(self, name: str) -> str:
-        return _lookup(self.code, "column", name) or name
+        got = catalogue.column(name, self.code)
+        return got if got != name else (_lookup(self.code, "column", name) or name)
 
     def num(self, x: object, digits: int = 0) -> str:
         if x is None:

@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from engine.labels import label
 from tests.api.conftest import AS_OF
 
 CHROMIUM = os.environ.get("LEARNMAP_CHROMIUM", "/usr/bin/chromium")
@@ -271,7 +272,7 @@ def test_org_manager_own_organization_and_refusal(
     t.swap("#apply")
     t.wait_url("show=behind")
     statuses = set(t.page.locator("#t-staff td[data-col=status]").all_inner_texts())
-    assert statuses <= {"有风险", "已逾期"}
+    assert statuses <= {label("status", "at_risk"), label("status", "overdue")}
     # another organization by URL: the API's refusal
     t.refusals += 1
     resp = t.page.goto(f"{server}/console/organizations/{world.org_b}")

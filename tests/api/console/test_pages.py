@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 
 from api.audit import entries
 from api.keys import create_key, revoke_key
+from engine.labels import column, label
 from tests.api.console.conftest import csrf_of, sign_in
 
 
@@ -195,7 +196,7 @@ def test_org_status_chart_counts_the_api_staff(consoles, client, keys, world) ->
     opt = consoles["org_manager"].get(f"/console/charts/org-status/{world.org_a}").json()
     got = {d["name"]: d["value"] for d in opt["series"][0]["data"]}
     want = pd.Series([s["status"] for s in staff if s["employed"]]).value_counts()
-    names = {"met": "已达标", "on_track": "进度正常", "at_risk": "有风险", "overdue": "已逾期"}
+    names = {k: label("status", k) for k in ("met", "on_track", "at_risk", "overdue")}
     assert got == {names[k]: int(want.get(k, 0)) for k in names}
 
 
@@ -234,7 +235,7 @@ def test_organizations_filter_sort_and_export_round_trip(consoles) -> None:  # n
         and "筛选条件" in str(rows[1][0])
         and "org_type=social_group" in str(rows[1][0]).replace("机构类型", "org_type")
     )
-    assert list(rows[2][:2]) == ["风险排名", "机构编号"]
+    assert list(rows[2][:2]) == [column("rank"), column("org_id")]
     assert [r[1] for r in rows[3:]] == list(csv["机构编号"])
     page = c.get(f"/console/organizations?{q}").text
     assert len(re.findall(r'<td data-col="org_id"[^>]*><a', page)) == min(len(csv), 50)
