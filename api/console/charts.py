@@ -224,13 +224,12 @@ async def learning_map(staff_id: str, c: ConsoleDep, as_of: date | None = None) 
     if c.service.org_of(staff_id) is None:
         raise HTTPException(404, f"no staff member {staff_id!r}")
     from api.console.learning_map import map_options
-    from api.routes.learners import _person
     from features.learning_map import node_link, person_map
 
     d = data.as_of_or(c.service, as_of)
 
     def build() -> dict:
-        view = _person(c.service, staff_id, d)
+        view = data.person_view(c.service, staff_id, d)
         graph = node_link(person_map(view.snap, staff_id, view.mastery))
         recommended = set()
         recs = c.service.recs

@@ -10,6 +10,7 @@ or a new risk model drops the views, and these roll-ups with them.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
 from typing import TypeVar
@@ -54,7 +55,7 @@ def staff_frame(v: View) -> pd.DataFrame:
             {
                 "staff_id": st["staff_id"].astype(str).to_numpy(),
                 "org_id": st["org_id"].astype(str).to_numpy(),
-                "name": st["name"].astype(str).to_numpy() if "name" in st else "",
+                "name": st["name"].fillna("").astype(str).to_numpy() if "name" in st else "",
                 "hired_on": st["hired_on"].to_numpy(),
                 "last_completed": last.to_numpy(),
                 "employed": snap.employed,
@@ -206,6 +207,29 @@ def effect(v: View, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
         return g.sort_values("gain_post", ascending=False, na_position="last")
 
     return memo(v, "effect", build)
+
+
+_PEOPLE = 64  # person views kept (a page and its learning-map chart share one)
+
+
+def person_view(service: Service, staff_id: str, d: date):  # noqa: ANN201
+    """``features.person.person_view`` of one person (the API's ``_person``), kept for
+    the current data version: the person page and its chart read the person once."""
+    from api.routes.learners import _person
+
+    cache: OrderedDict = service.__dict__.setdefault("_console_people", OrderedDict())
+    key = (staff_id, d, service._writes)
+    with _memo_lock:
+        got = cache.get(key)
+        if got is not None:
+            cache.move_to_end(key)
+            return got
+    got = _person(service, staff_id, d)
+    with _memo_lock:
+        cache[key] = got
+        while len(cache) > _PEOPLE:
+            cache.popitem(last=False)
+    return got
 
 
 def as_of_or(service: Service, value: date | None) -> date:

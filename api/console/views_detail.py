@@ -229,12 +229,12 @@ async def organization(
 
 
 def _person_page(c, staff_id: str, d: date, k: int):  # noqa: ANN001, ANN202
-    from api.routes.learners import _person, _profile
+    from api.routes.learners import _profile
     from features.learning_map import node_link, person_map
 
     names = list(dict.fromkeys([c.service.settings.policy, "cadre-hours", "credits"]))
-    prof = _profile(c.service, staff_id, d, names)
-    view = _person(c.service, staff_id, d)
+    view = data.person_view(c.service, staff_id, d)
+    prof = _profile(c.service, staff_id, d, names, view=view)
     graph = node_link(person_map(view.snap, staff_id, view.mastery))
     recs = []
     if c.service.recs is not None and staff_id in c.service.recs.row_of:

@@ -50,7 +50,7 @@ def _allocation(c, start: date, end: date, policy: str, per_org: int):  # noqa: 
         ses = tables["sessions"].set_index("session_id")
         mods = tables["modules"].set_index("module_id")["title"].astype(str)
         per_session = (
-            seats.groupby(["session_id", "module_id"]).size().rename("seats").reset_index()
+            seats.groupby(["session_id", "module_id"]).size().rename("allocated").reset_index()
         )
         per_session["title"] = per_session["module_id"].map(mods)
         per_session["starts_on"] = per_session["session_id"].map(ses["starts_on"])
@@ -87,7 +87,7 @@ async def allocation(
             seats = seats[seats["org_id"] == c.p.org_id]
             orgs = orgs[orgs["org_id"] == c.p.org_id]
             per_session = seats.groupby(["session_id", "module_id", "title"]).size()
-            per_session = per_session.rename("seats").reset_index()
+            per_session = per_session.rename("allocated").reset_index()
         L = c.L
         tables = [
             Table(
@@ -115,7 +115,7 @@ async def allocation(
                     if "starts_on" in per_session
                     else []
                 )
-                + [("seats", "int")],
+                + [("allocated", "int")],
             ),
             Table(
                 "seats",

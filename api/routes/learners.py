@@ -201,11 +201,18 @@ def _status_row(st, staff_id: str) -> dict:  # noqa: ANN001
     }
 
 
-def _profile(service: Service, staff_id: str, as_of: date, policies: list[str]) -> Profile:
+def _profile(
+    service: Service,
+    staff_id: str,
+    as_of: date,
+    policies: list[str],
+    view=None,  # noqa: ANN001
+) -> Profile:
+    """The profile; ``view``: the person's ``person_view`` if the caller has it."""
     from features.cli import profile_record
     from features.compliance import compliance
 
-    view = _person(service, staff_id, as_of)
+    view = view or _person(service, staff_id, as_of)
     record = profile_record(view.snap, staff_id, policies[0], view.mastery)
     if record is None:
         raise _missing(staff_id, as_of)
