@@ -29,9 +29,6 @@ FACTS = [
     ("org_id", "text"),
     ("hired_on", "date"),
     ("person_times", "int"),
-    ("hours", "num"),
-    ("credits", "num"),
-    ("carried_in", "num"),
     ("last_completed_on", "date"),
 ]
 
@@ -116,12 +113,19 @@ def _org_page(c, org_id: str, d: date, status, show: str, page: int):  # noqa: A
 
 
 def unit_rule_years(v, org_id: str, staff: pd.DataFrame) -> list[dict]:  # noqa: ANN001
-    """The unit 1/3 rule (credits, 002 第十八条) per year for this organization."""
+    """The unit 1/3 rule (credits, 002 第十八条) per year for this organization (from
+    every organization's standing, computed once per view)."""
     pol = load_policy("credits")
-    st = data.status_under(v, "credits")
-    mine = st.loc[st.index.intersection(staff["staff_id"])]
-    mine = mine[mine["employed"].to_numpy(bool)]
-    got = unit_rule(mine, pol, pd.Index([org_id])).iloc[0].to_dict()
+
+    def build() -> pd.DataFrame:
+        st = data.status_under(v, "credits")
+        st = st[st["employed"].to_numpy(bool)]
+        return unit_rule(st, pol, pd.Index(sorted(st["org_id"].astype(str).unique())))
+
+    table = data.memo(v, "unit_rule:credits", build)
+    if org_id not in table.index:
+        return []
+    got = table.loc[org_id].to_dict()
     out = []
     for y in pol.years:
         for suffix, provisional in (("", False), ("_provisional", True)):
@@ -229,17 +233,47 @@ async def organization(
 
 
 def _person_page(c, staff_id: str, d: date, k: int):  # noqa: ANN001, ANN202
-    from api.routes.learners import _profile
-    from features.learning_map import node_link, person_map
+    """The person's figures from the service's caches: statuses from the whole-store
+    status frames of the date (memoized per view, the same rows ``compliance`` gives
+    the API's profile), risk from the view, the map and skill gaps from one person
+    read (``data.person_view``, shared with the map chart)."""
+    from features.learning_map import node_link, person_map, skill_gaps
 
+    v = c.service.view(d)
+    sf = data.staff_frame(v)
+    if staff_id not in sf.index:
+        raise HTTPException(404, f"no staff member {staff_id!r} as of {d}")
+    me = sf.loc[staff_id]
     names = list(dict.fromkeys([c.service.settings.policy, "cadre-hours", "credits"]))
+    statuses = []
+    for name in names:
+        frame = v.status if name == c.service.settings.policy else data.status_under(v, name)
+        row = frame.loc[staff_id]
+        statuses.append(
+            {
+                "policy": name,
+                **{f: row[f] for f in ("required", "done", "remaining", "deadline", "status")},
+            }
+        )
     view = data.person_view(c.service, staff_id, d)
-    prof = _profile(c.service, staff_id, d, names, view=view)
-    graph = node_link(person_map(view.snap, staff_id, view.mastery))
+    g = person_map(view.snap, staff_id, view.mastery)
+    graph, gaps = node_link(g), skill_gaps(g)
+    risk = None
+    if v.risk is not None and staff_id in v.risk.index:
+        risk = v.risk.loc[staff_id][["p_miss", "drivers"]].to_dict()
+    prof = {
+        "staff_id": staff_id,
+        "org_id": me["org_id"],
+        "role": me["role"],
+        "hired_on": me["hired_on"],
+        "person_times": me["done"] if c.service.policy.kind == "person_times" else None,
+        "last_completed_on": me["last_completed"],
+        "risk": risk,
+    }
     recs = []
     if c.service.recs is not None and staff_id in c.service.recs.row_of:
-        for it in c.service.recs.get(staff_id, k):
-            r = c.service.recs
+        r = c.service.recs
+        for it in r.get(staff_id, k):
             recs.append(
                 {
                     "rank": it.rank,
@@ -252,7 +286,7 @@ def _person_page(c, staff_id: str, d: date, k: int):  # noqa: ANN001, ANN202
                     "reason": it.reason,
                 }
             )
-    return prof, graph, recs
+    return prof, statuses, gaps, graph, recs
 
 
 @router.get("/people/{staff_id}")
@@ -268,7 +302,7 @@ async def person(
     if c.service.org_of(staff_id) is None:
         raise HTTPException(404, f"no staff member {staff_id!r}")
     d = data.as_of_or(c.service, as_of)
-    prof, graph, recs = await run_in_threadpool(_person_page, c, staff_id, d, k)
+    prof, statuses, gap_rows, graph, recs = await run_in_threadpool(_person_page, c, staff_id, d, k)
     c.audit_read("person", staff_id)
     rec_table = Table(
         "recommendations",
@@ -289,7 +323,7 @@ async def person(
     status_table = Table(
         "statuses",
         c.L.t("person.statuses"),
-        pd.DataFrame([s.model_dump() for s in prof.statuses]),
+        pd.DataFrame(statuses),
         [
             ("policy", "enum:policy"),
             ("required", "num"),
@@ -302,7 +336,7 @@ async def person(
     gaps = Table(
         "skill_gaps",
         c.L.t("person.gaps"),
-        pd.DataFrame([g.model_dump() for g in prof.skill_gaps]),
+        pd.DataFrame(gap_rows, columns=["skill", "mastery", "target", "gap"]),
         [("skill", "text"), ("target", "num2"), ("mastery", "num2"), ("gap", "num2")],
     )
     got = pick(
@@ -314,11 +348,10 @@ async def person(
     )
     if got is not None:
         return got
-    extra = prof.model_dump()
     return c.render(
         "person.html",
         as_of=d,
-        prof=extra,
+        prof=prof,
         tables=[status_table, rec_table, gaps],
         n_nodes=len(graph["nodes"]),
         facts=FACTS,

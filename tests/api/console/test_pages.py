@@ -324,3 +324,22 @@ def test_empty_form_fields_mean_no_filter(consoles) -> None:  # noqa: ANN001
     assert empty.count('data-col="org_id"') == full.count('data-col="org_id"')
     assert c.get("/console/effect?mode=&min_n=1").status_code == 200
     assert c.get("/console/organizations?min_rating=abc").status_code == 422
+
+
+def test_person_statuses_are_the_api_profiles(consoles, client, keys, world) -> None:  # noqa: ANN001
+    """The page reads statuses from the cached whole-store frames; the API's profile
+    computes them for the one person: the same figures."""
+    pols = ["national-2025", "cadre-hours", "credits"]
+    prof = client.get(
+        f"/v1/learners/{world.staff_a}/profile",
+        headers={"X-API-Key": keys["admin"]},
+        params=[("policy", p) for p in pols],
+    ).json()
+    r = consoles["org_manager"].get(f"/console/people/{world.staff_a}?export=statuses&format=csv")
+    got = pd.read_csv(io.BytesIO(r.content), encoding="utf-8-sig")
+    assert len(got) == 3
+    for row, want in zip(got.to_dict("records"), prof["statuses"], strict=True):
+        for f in ("required", "done", "remaining"):
+            assert row[column(f)] == pytest.approx(want[f]), f
+        assert str(row[column("deadline")])[:10] == want["deadline"]
+        assert row[column("status")] == label("status", want["status"])
