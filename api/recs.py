@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from models.base import Filters, Recommender
+from models.recommend.base import Recommender
+from models.recommend.filters import Filters
 
 log = logging.getLogger(__name__)
 BLOCK = 256

@@ -7,8 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.policy import PolicyName as PolicyName  # one home: engine.policy
+
 Status = Literal["met", "on_track", "at_risk", "overdue"]
-PolicyName = Literal["national-2025", "cadre-hours", "credits"]
 
 
 class ErrorBody(BaseModel):

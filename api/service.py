@@ -3,7 +3,7 @@ the risk model loaded from ``learnmap train``'s artifacts, and whole-store views
 date (statuses, staff and organization risk, the programme report).
 
 Models are loaded once at start-up.  The recommender is loaded from its saved
-artifact (``models.rec_artifacts``) when one was fitted as of the served date on the
+artifact (``models.recommend.artifacts``) when one was fitted as of the served date on the
 data now in the store; otherwise it is fitted from the store and saved for the next
 start-up (likewise on ``POST /v1/admin/reload?refit_recommender=true``).  The
 recommender is fitted for the service's policy (``LEARNMAP_API_POLICY``), as
@@ -11,7 +11,7 @@ recommender is fitted for the service's policy (``LEARNMAP_API_POLICY``), as
 that count first, with the same reasons ("...; counts toward your 2027 quota (0 of 3
 done)"); a saved one fitted for another policy (or none) is refitted.  A reload
 loads the new risk artifact completely (manifest, hash, policy and feature checks of
-``models.artifacts.load``, then a type check) before swapping it in; a broken or
+``models.risk.artifacts.load``, then a type check) before swapping it in; a broken or
 mismatched artifact leaves the working model in place.
 """
 
@@ -41,10 +41,12 @@ from engine.store import Store
 from features.compliance import compliance
 from features.report import Report, programme_report
 from features.snapshot import Snapshot, snapshot, to_timestamp
-from models import artifacts, rec_artifacts
-from models.org_risk import score_orgs
+from models.recommend import artifacts as rec_artifacts
 from models.registry import create
-from models.risk import UNIT_WORDS, StaffRisk
+from models.risk import artifacts
+from models.risk.estimator import StaffRisk
+from models.risk.features import UNIT_WORDS
+from models.risk.org import score_orgs, unit_share
 
 log = logging.getLogger(__name__)
 _VIEWS = 2  # whole-store views kept (one per date)
@@ -147,7 +149,7 @@ class Service:
 
     def fit_recommender(self, background: bool | None = None, use_artifact: bool = False) -> None:
         """Fit the recommender from the store (and save it); with ``use_artifact``
-        (start-up) load the saved one instead when it matches (``models.rec_artifacts``).
+        (start-up) load the saved one instead when it matches (``models.recommend.artifacts``).
         A reload asking to refit always refits."""
         t0 = time.perf_counter()
         tables = self.store.load()
@@ -274,7 +276,7 @@ class Service:
                     score_orgs(
                         pred,
                         tables["organizations"],
-                        artifacts.unit_share(self.policy),
+                        unit_share(self.policy),
                         UNIT_WORDS[self.policy.kind],
                     )
                     .set_index("org_id", drop=False)

@@ -1,5 +1,5 @@
 """Seat allocation at scale (issue 9): a year's offline sessions for ~100,000 staff,
-exact (``models.allocate.allocate``: matroid greedy with augmenting paths) next to the
+exact (``models.allocate.seats.allocate``: matroid greedy with augmenting paths) next to the
 plain neediest-first baseline measured in the same run (``exact=False``: nobody moved,
 not optimal) and the need scores both start from.  Run by hand, with ``nice``:
 
@@ -24,7 +24,7 @@ from pathlib import Path
 from bench_recommend import load, peak_gb
 
 from engine.policy import load_policy
-from models.allocate import AllocationSettings, allocate, by_org, need_scores
+from models.allocate.seats import AllocationSettings, allocate, by_org, need_scores
 
 
 def timed(fn):  # noqa: ANN001, ANN201

@@ -29,10 +29,10 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-import models.hybrid  # noqa: F401 - load every model now: edits during a long run can't mix in
-import models.popularity  # noqa: F401
-from models.base import tables_as_of
-from models.batch import default_jobs, recommend_all
+import models.recommend.hybrid  # noqa: F401 - load every model now: edits during a long run can't mix in
+import models.recommend.popularity  # noqa: F401
+from features.asof import tables_as_of
+from models.recommend.batch import default_jobs, recommend_all
 from models.registry import create
 
 DATES = (

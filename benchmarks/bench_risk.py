@@ -55,8 +55,9 @@ from engine.demo import DemoSpec, generate
 from engine.policy import load_policy
 from features.compliance import compliance
 from features.snapshot import snapshot
-from models.org_risk import score_orgs
-from models.risk import StaffRisk, backtests
+from models.risk.backtest import backtests
+from models.risk.estimator import StaffRisk
+from models.risk.org import score_orgs
 
 AS_OF, DEADLINE = pd.Timestamp("2026-06-30"), pd.Timestamp("2027-12-31")
 

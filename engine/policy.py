@@ -76,18 +76,22 @@ only ``scaled`` reads sensibly at any other scale.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tomllib
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from engine.errors import PolicyError
 from engine.schema import MODES, ROLES
 
-PRESETS = ("national-2025", "cadre-hours", "credits")
+#: The preset policies' names (one home: the API's ``PolicyName`` is this type).
+PolicyName = Literal["national-2025", "cadre-hours", "credits"]
+PRESETS: tuple[str, ...] = get_args(PolicyName)
 
 
 class _Strict(BaseModel):
@@ -252,3 +256,10 @@ def load_policy(name_or_path: str | Path) -> Policy:
     except UnicodeDecodeError as exc:
         raise PolicyError(f"{path.name}: policy files must be UTF-8 text") from exc
     return _from_text(text, path.name)
+
+
+def policy_hash(policy: Policy) -> str:
+    """A short sha256 of a policy's settings: a saved model names the policy it was
+    fitted for by it, so a changed policy file is noticed."""
+    text = json.dumps(policy.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

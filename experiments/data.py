@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from engine.errors import LearnmapError
-from models.base import Tables
+from features.asof import Tables
 
 log = logging.getLogger(__name__)
 

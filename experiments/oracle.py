@@ -21,7 +21,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import poisson
 
-from models.base import Batch, Interactions, Recommender, Tables
+from features.asof import Tables
+from models.recommend.base import Recommender
+from models.recommend.data import Interactions
+from models.recommend.filters import Batch
 
 DAY = pd.Timedelta(days=1)
 

@@ -29,7 +29,7 @@ file's folder and its parents.  Choices (documented here, listed in the report):
   presentation is looked at before scoring.
 - ``risk`` is ``OuladRisk()``: gradient-boosted trees calibrated on
   out-of-presentation predictions, with half of each known module's learned offset
-  (see ``models.risk_oulad``; chosen by leave-one-presentation-out over the nine 2013
+  (see ``models.risk.course``; chosen by leave-one-presentation-out over the nine 2013
   presentations); ``logreg`` the tuned logistic regression on the same features and
   rows (C by log-loss over presentation-grouped folds).
 - ``rule`` is untrained: 1 − weighted score to date / 100, missing due work as 0.
@@ -53,7 +53,7 @@ from tqdm import tqdm
 
 from engine.importers.oulad import Oulad, read_oulad, to_canonical
 from experiments import metrics
-from models.risk_oulad import OuladRisk, oulad_frame
+from models.risk.course import OuladRisk, oulad_frame
 
 log = logging.getLogger(__name__)
 MODELS = ("risk", "logreg", "rule")

@@ -6,7 +6,7 @@ sweep over the 2013 presentations whose module has no other 2013 presentation.
 For each such presentation (AAA-2013J, EEE-2013J, GGG-2013J) ``OuladRisk()`` is fitted
 once on the other eight (backtest rows as in ``experiments.oulad``), then every variant
 of the base-rate ridge (``OuladRisk(new_module_base_rate=w, base_rate_alpha=alpha)``
-restricted to a set of :data:`models.risk_oulad.BASE_RATE`-style aggregates) is fitted
+restricted to a set of :data:`models.risk.course.BASE_RATE`-style aggregates) is fitted
 on the same calibrated out-of-presentation logits and applied to the held-out
 presentation at day 60 and 120.  Writes ``baserate.csv`` (signed share error per
 presentation and mean absolute error per variant).  Only training data is read.
@@ -29,7 +29,7 @@ from sklearn.preprocessing import StandardScaler
 from tqdm import tqdm
 
 from experiments.oulad import load_oulad, train_days
-from models import risk_oulad as ro
+from models.risk import course as ro
 
 log = logging.getLogger(__name__)
 SETS = {

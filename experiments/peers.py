@@ -3,7 +3,7 @@
 ``implicit-als`` (AlternatingLeastSquares), ``implicit-bpr`` (BayesianPersonalized
 Ranking) and ``implicit-cosine`` (CosineRecommender, item kNN) are fitted on the same
 person × module completion matrix as our models and scored through
-``models.base.Recommender``, so the harness filters and ranks them exactly like ours.
+``models.recommend.base.Recommender``, so the harness filters and ranks them exactly like ours.
 They run single-threaded (``num_threads=1``): BPR's multi-threaded updates are not
 reproducible.  People unknown at fit time (or with no history) get all-zero scores,
 ties broken by popularity.
@@ -17,8 +17,11 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-from models.base import Batch, Interactions, Recommender, Tables
-from models.popularity import fallback_reasons
+from features.asof import Tables
+from models.recommend.base import Recommender
+from models.recommend.data import Interactions
+from models.recommend.filters import Batch
+from models.recommend.popularity import fallback_reasons
 
 try:
     import implicit.cpu.als
@@ -150,7 +153,7 @@ class ImplicitCosine(_ImplicitPeer):
 
     def _reasons(self, batch: Batch, person: np.ndarray, item: np.ndarray) -> np.ndarray:
         """Says "similar to modules you completed" only where the person's completions raise
-        the score; elsewhere the popularity it was ranked by (models.popularity)."""
+        the score; elsewhere the popularity it was ranked by (models.recommend.popularity)."""
         collab = self._collab(batch)[person, item]
         has = np.diff(batch.history.tocsr().indptr)[person] > 0
         return fallback_reasons(collab, has, self.people_[item], self.reason, self.reason)

@@ -47,7 +47,7 @@ from experiments.tasks import (
     run_recommend_model,
     run_risk_model,
 )
-from models.base import shared_preparation
+from features.shared import shared_preparation
 
 log = logging.getLogger(__name__)
 PARTS_VERSION = 1
@@ -148,7 +148,7 @@ def run_experiment(
         return _run_oulad(cfg, run_dir, progress, fresh)
     check_models(cfg)
     # every model and grid value fits on the same fold tables: build their as-of view
-    # and completion matrix once (models.base.shared_preparation)
+    # and completion matrix once (features.shared.shared_preparation)
     with shared_preparation():
         return _run(cfg, run_dir, progress, fresh)
 

@@ -2,7 +2,7 @@
 
 Recommend
   ``temporal(tables, cut, horizon_days)``: train on every record dated before ``cut``
-  (``models.base.tables_as_of`` of the day before: a participation completed on or
+  (``features.asof.tables_as_of`` of the day before: a participation completed on or
   after the cut is seen as still enrolled); test = each person's completions in
   ``[cut, cut + horizon)`` of modules they had not completed before the cut.  Only
   people on the staff before the cut are scored, and only if they have a test item.
@@ -34,9 +34,9 @@ import numpy as np
 import pandas as pd
 
 from engine.policy import Policy
+from features.asof import Tables, tables_as_of
 from features.compliance import compliance
 from features.snapshot import snapshot
-from models.base import Tables, tables_as_of
 
 DAY = pd.Timedelta(days=1)
 #: Risk labels need data up to the deadline; the last record may fall a little short of

@@ -39,7 +39,9 @@ from experiments.splits import (
     temporal,
     validation_fold,
 )
-from models.base import Filters, Tables, admissible, build_interactions
+from features.asof import Tables
+from models.recommend.data import build_interactions
+from models.recommend.filters import Filters, admissible
 from models.registry import create
 
 log = logging.getLogger(__name__)

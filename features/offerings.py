@@ -18,7 +18,7 @@ A module is **offered** in ``[start, end)`` when
    all (a catalogue without a schedule: always available).
 
 Sessions are the *announced schedule*, not an outcome: one that starts after the
-date a model is fitted as of is still offered (``models.base.tables_as_of`` drops
+date a model is fitted as of is still offered (``features.asof.tables_as_of`` drops
 such sessions from the as-of view; pass the full sessions table here).  Seats are
 not counted here — capacity is reported, and seat allocation decides who gets one.
 

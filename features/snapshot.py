@@ -8,6 +8,8 @@
   records carry no date of their own, so they count from their enrolment date;
 - assessments taken, and outcomes measured, on or before ``as_of``.
 
+These are the rules of ``features.asof`` (their one home; ``tables_as_of`` gives the
+same view as canonical tables, for the models).
 Appending records dated after ``as_of`` therefore changes nothing downstream.  Ids
 are mapped once to contiguous integer codes (``s`` = staff row, ``m`` = module row),
 so the builders work on numpy arrays and scale to millions of rows.
@@ -24,8 +26,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.schema import MODES, OFFLINE_MODES, PARTICIPATION_STATUSES
+from features.asof import Tables, to_timestamp
 
-Tables = dict[str, pd.DataFrame]
+__all__ = [
+    "ASSESSMENT_COLUMNS",
+    "STATUS_COLUMNS",
+    "Snapshot",
+    "Tables",
+    "role_members",
+    "snapshot",
+    "status_columns",
+    "to_timestamp",
+]
 
 
 @dataclass
@@ -81,13 +93,6 @@ def status_columns(policy_kind: str) -> dict[str, list[str] | None]:
     if policy_kind == "credits":
         need["assessments"] = ASSESSMENT_COLUMNS
     return need
-
-
-def to_timestamp(value: date | str | pd.Timestamp) -> pd.Timestamp:
-    try:
-        return pd.Timestamp(value).normalize()
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"not a date: {value!r}") from exc
 
 
 def _codes(index: pd.Index, values: pd.Series) -> np.ndarray:

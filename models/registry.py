@@ -6,8 +6,9 @@ Upper layers add their own entries with ``register`` (experiments adds the
 ``implicit-*`` peers and ``oracle``); a new model family is one line here or one
 ``register`` call.
 
-Tasks: ``recommend`` (``models.base.Recommender``) and ``risk`` (``fit(tables,
-as_of, policy)`` / ``predict(tables, as_of)``, see ``models/risk.py``).
+Tasks: ``recommend`` (``models.recommend.base.Recommender``) and ``risk``
+(``fit(tables, as_of, policy)`` / ``predict(tables, as_of)``, see
+``models.risk.estimator``); the families' contract is ``models.contract``.
 """
 
 from __future__ import annotations
@@ -39,13 +40,13 @@ def register(name: str, target: str, task: str = "recommend", extra: str | None 
     _MODELS[(task, name)] = ModelSpec(name, task, target, extra)
 
 
-register("popularity", "models.popularity:Popularity")
-register("ease", "models.ease:EASE")
-register("itemknn", "models.itemknn:ItemKNN")
-register("skillgap", "models.skillgap:SkillGap")
-register("hybrid", "models.hybrid:Hybrid")
-register("popularity-cohort", "models.skillgap:CohortPopularity")
-register("risk", "models.risk:StaffRisk", task="risk")
+register("popularity", "models.recommend.popularity:Popularity")
+register("ease", "models.recommend.ease:EASE")
+register("itemknn", "models.recommend.itemknn:ItemKNN")
+register("skillgap", "models.recommend.skillgap:SkillGap")
+register("hybrid", "models.recommend.hybrid:Hybrid")
+register("popularity-cohort", "models.recommend.cohort:CohortPopularity")
+register("risk", "models.risk.estimator:StaffRisk", task="risk")
 
 
 def available(task: str = "recommend") -> list[str]:

@@ -43,8 +43,10 @@ CLI_MODULES = {
     "experiments",
     "experiments.cli",
     "models",
-    "models.cli",
-    "models.recommend_cli",
+    "models.recommend",
+    "models.recommend.cli",
+    "models.risk",
+    "models.risk.cli",
     "models.registry",
 }
 

@@ -17,8 +17,8 @@ from api.settings import Settings
 from engine.ingest import ingest
 from engine.policy import load_policy
 from engine.store import Store
-from models import artifacts
-from models.risk import StaffRisk
+from models.risk import artifacts
+from models.risk.estimator import StaffRisk
 
 AS_OF = date(2026, 11, 23)
 TRAIN_AS_OF = date(2026, 6, 30)

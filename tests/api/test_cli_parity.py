@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from engine.cli import main
-from models import rec_artifacts
+from models.recommend import artifacts as rec_artifacts
 from models.registry import create
 from tests.api.conftest import AS_OF, World, make_settings
 

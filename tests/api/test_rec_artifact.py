@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 import api.service as service_module
 from api.app import create_app
 from engine.store import Store
-from models import rec_artifacts
+from models.recommend import artifacts as rec_artifacts
 from tests.api.conftest import World, make_settings
 
 

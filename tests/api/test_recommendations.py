@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from models.base import Filters
+from models.recommend.filters import Filters
 from tests.api.conftest import World
 
 

@@ -12,7 +12,7 @@ from api.app import create_app
 from api.keys import create_key
 from engine.policy import load_policy
 from engine.store import Store
-from models import artifacts
+from models.risk import artifacts
 from tests.api.conftest import World, make_settings
 
 

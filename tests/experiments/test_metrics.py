@@ -1,4 +1,6 @@
-"""Every metric against values computed by hand, plus properties on random inputs."""
+"""Every metric against a plain reference implementation (one person, one pair, one
+bin at a time, written from the definitions in ``experiments.metrics``'s docstring)
+on random inputs, plus the edge cases a user meets."""
 
 from __future__ import annotations
 
@@ -36,24 +38,6 @@ test_pairs.__test__ = False  # a helper, not a test
 L2 = math.log2
 
 
-def test_ranking_metrics_by_hand() -> None:
-    # u1: hits at ranks 1 and 3 of {a, c, x}; u2: one hit at rank 2 of {q}
-    r = recs([("u1", ["a", "b", "c"]), ("u2", ["p", "q", "r"])])
-    t = test_pairs([("u1", "a"), ("u1", "c"), ("u1", "x"), ("u2", "q")])
-    m = ranking_metrics(r, t, k=3, n_catalogue=10)
-    dcg1 = 1 + 1 / L2(4)
-    idcg1 = 1 + 1 / L2(3) + 1 / L2(4)
-    ndcg2 = (1 / L2(3)) / 1.0
-    assert m["ndcg@3"] == pytest.approx((dcg1 / idcg1 + ndcg2) / 2)
-    assert m["recall@3"] == pytest.approx((2 / 3 + 1 / 1) / 2)
-    assert m["precision@3"] == pytest.approx((2 / 3 + 1 / 3) / 2)
-    ap1 = (1 / 1 + 2 / 3) / 3  # min(|T|=3, k=3)
-    ap2 = (1 / 2) / 1
-    assert m["map@3"] == pytest.approx((ap1 + ap2) / 2)
-    assert m["mrr"] == pytest.approx((1 / 1 + 1 / 2) / 2)
-    assert m["coverage"] == pytest.approx(6 / 10)
-
-
 def test_ranking_cut_at_k_and_people_without_recommendations_score_zero() -> None:
     r = recs([("u1", ["b", "a"])])  # the hit is at rank 2, beyond k = 1
     t = test_pairs([("u1", "a"), ("u2", "z")])  # u2 got nothing at all
@@ -79,25 +63,6 @@ def test_admissible_share_counts_recommended_rows() -> None:
 def test_no_test_items_is_an_error() -> None:
     with pytest.raises(ValueError, match="no person"):
         ranking_metrics(recs([("u", ["a"])]), test_pairs([]), k=1, n_catalogue=1)
-
-
-def test_risk_metrics_by_hand() -> None:
-    y = np.array([1, 0, 1, 0])
-    p = np.array([0.9, 0.8, 0.3, 0.1])
-    unit = np.array(["A", "A", "B", "B"])
-    m = risk_metrics(y, p, unit)
-    # positive/negative pairs ordered right: (0.9>0.8),(0.9>0.1),(0.3<0.8),(0.3>0.1) → 3/4
-    assert m["roc_auc"] == pytest.approx(0.75)
-    # ranks by score: 1(+), 2(−), 3(+), 4(−): AP = (1/1 + 2/3) / 2
-    assert m["pr_auc"] == pytest.approx((1 + 2 / 3) / 2)
-    assert m["base_rate"] == 0.5
-    assert m["brier"] == pytest.approx((0.01 + 0.64 + 0.49 + 0.01) / 4)
-    # bins: 0.9→9 (y1), 0.8→8 (y0), 0.3→3 (y1), 0.1→1 (y0): every bin has one row
-    assert m["ece"] == pytest.approx((0.1 + 0.8 + 0.7 + 0.1) / 4)
-    # top 10% of 4 = 1 row (0.9, positive): 1 / 0.5
-    assert m["lift@10%"] == pytest.approx(2.0)
-    # A: mean p .85 vs .5; B: .2 vs .5
-    assert m["share_error"] == pytest.approx((0.35 + 0.3) / 2)
 
 
 def test_ece_pools_rows_in_a_bin_and_closes_the_last_bin() -> None:
@@ -188,3 +153,138 @@ def test_ranking_metric_ranges(rows: list, truth: list, k: int) -> None:
     pm = ranking_metrics(recs(ideal), perfect, k=max(k, 7), n_catalogue=7)
     assert pm[f"ndcg@{max(k, 7)}"] == pytest.approx(1.0)
     assert pm[f"recall@{max(k, 7)}"] == pytest.approx(1.0) and pm["mrr"] == 1.0
+
+
+# -- plain reference implementations ---------------------------------------------------
+def naive_ranking(
+    rows: list[tuple[str, int, str]],
+    truth: list[tuple[str, str]],
+    k: int,
+    n_catalogue: int,
+    admissible: list[bool] | None = None,
+) -> dict[str, float]:
+    """The ranking metrics one person at a time, from their definitions."""
+    relevant: dict[str, set[str]] = {}
+    for person, module in truth:
+        relevant.setdefault(person, set()).add(module)
+    shown: dict[str, list[tuple[int, str]]] = {}
+    for person, rank, module in rows:
+        if rank <= k:
+            shown.setdefault(person, []).append((rank, module))
+    totals = {"ndcg": 0.0, "recall": 0.0, "precision": 0.0, "map": 0.0, "mrr": 0.0}
+    for person, wanted in relevant.items():
+        ranked = sorted(shown.get(person, []))
+        dcg = ap = rr = 0.0
+        hits = 0
+        for rank, module in ranked:
+            if module in wanted:
+                hits += 1
+                dcg += 1 / math.log2(rank + 1)
+                ap += hits / rank
+                if rr == 0.0:
+                    rr = 1 / rank
+        ideal = sum(1 / math.log2(i + 1) for i in range(1, min(len(wanted), k) + 1))
+        totals["ndcg"] += dcg / ideal
+        totals["recall"] += hits / len(wanted)
+        totals["precision"] += hits / k
+        totals["map"] += ap / min(len(wanted), k)
+        totals["mrr"] += rr
+    n = len(relevant)
+    out = {
+        f"ndcg@{k}": totals["ndcg"] / n,
+        f"recall@{k}": totals["recall"] / n,
+        f"precision@{k}": totals["precision"] / n,
+        f"map@{k}": totals["map"] / n,
+        "mrr": totals["mrr"] / n,
+        "coverage": len({m for _, rank, m in rows if rank <= k}) / n_catalogue,
+    }
+    if admissible is not None:
+        flags = [a for (_, rank, _), a in zip(rows, admissible, strict=True) if rank <= k]
+        out["admissible"] = sum(flags) / len(flags) if flags else float("nan")
+    return out
+
+
+def naive_risk(y: list[int], p: list[float], unit: list[int]) -> dict[str, float]:
+    """The probability metrics pair by pair, threshold by threshold, bin by bin."""
+    n = len(y)
+    pos = [pi for yi, pi in zip(y, p, strict=True) if yi == 1]
+    neg = [pi for yi, pi in zip(y, p, strict=True) if yi == 0]
+    out: dict[str, float] = {"base_rate": len(pos) / n}
+    if pos and neg:
+        wins = sum(1.0 if a > b else 0.5 if a == b else 0.0 for a in pos for b in neg)
+        out["roc_auc"] = wins / (len(pos) * len(neg))
+        ap, last_recall = 0.0, 0.0
+        for t in sorted(set(p), reverse=True):  # every distinct score as a threshold
+            flagged = [yi for yi, pi in zip(y, p, strict=True) if pi >= t]
+            recall = sum(flagged) / len(pos)
+            ap += (recall - last_recall) * sum(flagged) / len(flagged)
+            last_recall = recall
+        out["pr_auc"] = ap
+    out["brier"] = sum((pi - yi) ** 2 for yi, pi in zip(y, p, strict=True)) / n
+    ece_sum = 0.0
+    for b in range(10):  # [b/10, (b+1)/10), the last bin closed at 1
+        rows = [(yi, pi) for yi, pi in zip(y, p, strict=True) if min(int(pi * 10), 9) == b]
+        if rows:
+            ece_sum += abs(sum(pi for _, pi in rows) - sum(yi for yi, _ in rows))
+    out["ece"] = ece_sum / n
+    top = sorted(range(n), key=lambda i: (-p[i], i))[: max(1, math.ceil(0.1 * n))]
+    rate = sum(y[i] for i in top) / len(top)
+    out["lift@10%"] = rate / out["base_rate"] if pos else float("nan")
+    errors = []
+    for u in sorted(set(unit)):
+        members = [i for i in range(n) if unit[i] == u]
+        mean_p = sum(p[i] for i in members) / len(members)
+        mean_y = sum(y[i] for i in members) / len(members)
+        errors.append(abs(mean_p - mean_y))
+    out["share_error"] = sum(errors) / len(errors)
+    return out
+
+
+def _same(got: dict[str, float], want: dict[str, float]) -> None:
+    for name, value in want.items():
+        if math.isnan(value):
+            assert math.isnan(got[name]), name
+        else:
+            assert got[name] == pytest.approx(value, rel=1e-9, abs=1e-12), name
+
+
+PEOPLE = st.sampled_from(["u", "v", "w", "x"])
+MODULES = st.sampled_from(list("abcdefgh"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(PEOPLE, st.lists(MODULES, max_size=6, unique=True)),
+        max_size=4,
+        unique_by=lambda r: r[0],
+    ),
+    st.lists(st.tuples(PEOPLE, MODULES), min_size=1, max_size=12),
+    st.integers(1, 6),
+    st.randoms(use_true_random=False),
+)
+def test_ranking_metrics_match_the_plain_reference(
+    lists: list, truth: list, k: int, rnd: object
+) -> None:
+    rows = [(s, r + 1, m) for s, ms in lists for r, m in enumerate(ms)]
+    rnd.shuffle(rows)  # row order must not matter  # type: ignore[attr-defined]
+    flags = [rnd.random() < 0.7 for _ in rows]  # type: ignore[attr-defined]
+    frame = pd.DataFrame(rows, columns=["staff_id", "rank", "module_id"])
+    got = ranking_metrics(frame, test_pairs(truth), k=k, n_catalogue=8, admissible_pairs=flags)
+    _same(got, naive_ranking(rows, truth, k, 8, flags))
+
+
+SCORES = st.one_of(st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.9, 1.0]), st.floats(0, 1))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 1), SCORES, st.integers(0, 3)), min_size=1, max_size=40)
+)
+def test_risk_metrics_match_the_plain_reference(rows: list[tuple[int, float, int]]) -> None:
+    y, p, unit = (list(col) for col in zip(*rows, strict=True))
+    got = risk_metrics(np.array(y), np.array(p), np.array(unit))
+    want = naive_risk(y, p, unit)
+    _same(got, want)
+    if not (0 < sum(y) < len(y)):  # one class only: no ranking to judge
+        assert math.isnan(got["roc_auc"]) and math.isnan(got["pr_auc"])

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-import models.base as base
+import models.recommend.base as base
 from engine.demo import DemoSpec, generate_with_truth
 from experiments.oracle import OracleRecommender
-from models.base import tables_as_of
+from features.asof import tables_as_of
 
 AS_OF = "2026-06-30"
 

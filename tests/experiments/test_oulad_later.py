@@ -25,7 +25,7 @@ def later(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]:
 def _still_registered(src: Path, cutoff: int) -> set[tuple[str, int]]:
     """(unit, id_student) registered on or before ``cutoff`` and not unregistered by it,
     read straight from OULAD's studentRegistration.csv; a '?' registration date counts
-    as registered from the start (the choice documented in models.risk_oulad)."""
+    as registered from the start (the choice documented in models.risk.course)."""
     reg = read_raw(src)["studentRegistration"]
     day = {c: pd.to_numeric(reg[c].where(reg[c] != "?"), errors="coerce") for c in reg}
     on = day["date_registration"].fillna(0) <= cutoff

@@ -13,7 +13,9 @@ import experiments.runner as runner
 import experiments.tasks as tasks
 from experiments import run_experiment
 from experiments.metrics import ranking_metrics
-from models.base import build_interactions, shared_preparation, tables_as_of
+from features.asof import tables_as_of
+from features.shared import shared_preparation
+from models.recommend.data import build_interactions
 
 MODELS = [
     {"name": "popularity", "grid": {"window_days": [None, 90]}},

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.policy import load_policy
-from models.allocate import allocate, by_org, need_scores
-from models.allocate_solver import (
+from models.allocate.seats import allocate, by_org, need_scores
+from models.allocate.solver import (
     SeatProblem,
     objective,
     solve,
@@ -264,7 +264,7 @@ def _tables():
 
 
 def test_allocate_offline_seats_to_those_most_behind():
-    from models.allocate import AllocationSettings
+    from models.allocate.seats import AllocationSettings
 
     tables = _tables()
     policy = load_policy("national-2025")
@@ -305,7 +305,7 @@ def test_allocate_rejects_reversed_period():
 @settings(max_examples=30, deadline=None)
 @given(instances())
 def test_both_flow_backends_agree(pr):
-    import models.allocate_solver as solver
+    import models.allocate.solver as solver
 
     if not len(pr.pairs):
         return

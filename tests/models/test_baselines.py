@@ -8,9 +8,12 @@ import pytest
 from sklearn.base import clone
 
 from engine.errors import LearnmapError, NotFittedError
-from models.base import RECOMMEND_COLUMNS, Filters, Recommender, tables_as_of
-from models.ease import EASE
-from models.popularity import Popularity
+from features.asof import tables_as_of
+from models.recommend.base import Recommender
+from models.recommend.ease import EASE
+from models.recommend.filters import Filters
+from models.recommend.popularity import Popularity
+from models.recommend.ranking import RECOMMEND_COLUMNS
 from models.registry import create
 from tests.helpers import typed_tables
 

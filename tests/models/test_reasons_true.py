@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models.base import tables_as_of
-from models.ease import EASE
-from models.itemknn import ItemKNN
-from models.popularity import Popularity
+from features.asof import tables_as_of
+from models.recommend.ease import EASE
+from models.recommend.itemknn import ItemKNN
+from models.recommend.popularity import Popularity
 from models.registry import available, create, spec
 from tests.models.test_baselines import MODULES, tiny
 

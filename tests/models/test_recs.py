@@ -11,7 +11,9 @@ import pytest
 
 from engine.cli import main
 from engine.demo import DemoSpec, generate
-from models.base import Filters, admissible, build_interactions, tables_as_of
+from features.asof import tables_as_of
+from models.recommend.data import build_interactions
+from models.recommend.filters import Filters, admissible
 from models.registry import create
 
 AS_OF = "2026-07-01"
@@ -231,7 +233,7 @@ def test_reasons_quote_the_evidence_truthfully(cadre, fitted) -> None:  # noqa: 
 def test_cohort_reason_never_says_zero_percent() -> None:
     from types import SimpleNamespace
 
-    from models.skillgap import _cohort_reason
+    from models.recommend.evidence import cohort_reason as _cohort_reason
 
     shares = np.array([0.0, 0.003, 0.005, 0.0051, 0.12])
     ev = SimpleNamespace(
@@ -253,7 +255,7 @@ def test_cohort_reason_never_says_zero_percent() -> None:
 def test_hybrid_fast_tree_evaluation_equals_the_library(fitted) -> None:  # noqa: ANN001
     model = fitted["hybrid"]
     rng = np.random.default_rng(0)
-    from models.hybrid import FEATURES
+    from models.recommend.hybrid import FEATURES
 
     x = rng.normal(size=(500, len(FEATURES))) * rng.choice([0.1, 1, 10], len(FEATURES))
     x[rng.random(x.shape) < 0.05] = np.nan
@@ -288,7 +290,7 @@ def test_cold_start_uses_role_and_organization(cadre) -> None:  # noqa: ANN001
 def test_recommend_all_in_blocks_and_workers_equals_one_call(cadre, fitted, jobs) -> None:  # noqa: ANN001
     """``learnmap recommend --all``: blocks on forked workers give exactly the rows of
     one serial call and of per-person calls, in input order, filters honoured."""
-    from models.batch import recommend_all
+    from models.recommend.batch import recommend_all
 
     model = fitted["hybrid"]
     people = sorted(tables_as_of(cadre, AS_OF)["staff"]["staff_id"].astype(str))

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from engine.demo import DemoSpec, generate
-from models import rec_artifacts
 from models.artifacts import ArtifactError
+from models.recommend import artifacts as rec_artifacts
 from models.registry import create
 
 AS_OF = "2026-06-30"

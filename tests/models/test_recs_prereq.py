@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.demo import DemoSpec, generate
-from models.base import Batch, Filters, admissible, offer_prerequisites
+from models.recommend.filters import Batch, Filters, admissible, offer_prerequisites
 from models.registry import create
 
 AS_OF = "2026-07-01"

@@ -15,8 +15,9 @@ from scipy import stats
 
 from engine.errors import NotFittedError
 from engine.policy import Policy, load_policy
-from models.artifacts import ArtifactError, load, save
-from models.risk import StaffRisk
+from models.artifacts import ArtifactError
+from models.risk.artifacts import load, save
+from models.risk.estimator import StaffRisk
 
 START, END, AS_OF = (
     pd.Timestamp("2025-01-01"),
@@ -296,7 +297,7 @@ def test_cli_train_and_risk_end_to_end(small_dir: Path, tmp_path: Path) -> None:
 
 
 def test_drivers_in_words_for_each_situation() -> None:
-    from models.risk import drivers
+    from models.risk.drivers import drivers
 
     base = dict(required=4.0, done=1.0, remaining=3.0, days_left=400.0, days_since_last=30.0,
                 never_completed=False, tenure_days=900.0, no_shows_365=0, dropped_365=0,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.org_risk import _batched_sf, poisson_binomial_sf, rollup, score_orgs, unit_threshold
+from models.risk.org import _batched_sf, poisson_binomial_sf, rollup, score_orgs, unit_threshold
 
 
 def brute_force(p: list[float], m: int) -> float:

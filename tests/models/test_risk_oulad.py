@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from engine.importers.oulad import read_oulad, to_canonical
-from models.risk_oulad import BASE_RATE, FEATURES, OuladRisk, oulad_frame
+from models.risk.course import BASE_RATE, FEATURES, OuladRisk, oulad_frame
 from tests.engine.test_oulad import FIXTURE, write_fixture
 
 

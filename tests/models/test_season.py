@@ -1,4 +1,4 @@
-"""Calendar intensity (models.season) and the seasonal history rates of StaffRisk."""
+"""Calendar intensity (models.risk.season) and the seasonal history rates of StaffRisk."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from engine.policy import load_policy
 from features.snapshot import snapshot
-from models.risk import features
-from models.season import Season, season_profile
+from models.risk.features import features
+from models.risk.season import Season, season_profile
 from tests.models.test_risk import END, START, synthetic_world
 
 #: a year-end rush: December three times as busy as August

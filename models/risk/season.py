@@ -5,7 +5,7 @@ February, a rush before the year closes); a person's rate measured over part of 
 or the time left in one, must be weighed by that calendar, or a model that has seen only
 a year or two of history reads the quiet first half-year as a low rate and the months
 left as ordinary months (measured: with 18 months of cadre history, ``StaffRisk``
-predicted 0.62 of staff would miss against 0.24 observed; see ``models.risk``).
+predicted 0.62 of staff would miss against 0.24 observed; see ``models.risk.estimator``).
 
 :func:`season_profile` estimates the intensity per calendar month from the records
 themselves — completions (in the policy's units) per employed staff member per day, in

@@ -5,7 +5,7 @@ Both read the store (``LEARNMAP_DATABASE_URL``).  ``recommend`` fits the chosen 
 (default ``hybrid``) on the records known on ``--as-of`` and prints one person's top
 modules with reasons, or writes everyone's (``--all --out FILE``, with a progress bar).
 ``allocate`` assigns the free seats of the offline sessions starting in
-``[--from, --to]`` (see ``models.allocate``).
+``[--from, --to]`` (see ``models.allocate.seats``).
 """
 
 from __future__ import annotations
@@ -69,7 +69,8 @@ def _tables() -> dict[str, pd.DataFrame]:
 
 
 def _cmd_recommend(args: argparse.Namespace) -> int:
-    from models.base import Filters, tables_as_of
+    from features.asof import tables_as_of
+    from models.recommend.filters import Filters
     from models.registry import create
 
     if args.all == (args.staff_id is not None):
@@ -113,7 +114,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         return 0
     from tqdm import tqdm
 
-    from models.batch import recommend_all
+    from models.recommend.batch import recommend_all
 
     staff = tables_as_of(tables, args.as_of)["staff"]
     ids = sorted(staff.loc[staff["left_on"].isna(), "staff_id"].astype(str))
@@ -130,7 +131,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
 
 def _cmd_allocate(args: argparse.Namespace) -> int:
     from engine.policy import load_policy
-    from models.allocate import allocate, by_org, need_scores, settings_from_policy
+    from models.allocate.seats import allocate, by_org, need_scores, settings_from_policy
 
     check_table_output(args.out)
     if args.by_org is not None:

@@ -7,7 +7,7 @@ Layout under ``LEARNMAP_MODEL_DIR`` (default ``var/models``), one folder per mod
                                          as-of date, fitted_at, the data it saw (rows
                                          and latest date per table), sha256 of the model
 
-Written like the risk artifact (``models.artifacts``): model first, manifest last, each
+Written like the risk artifact (``models.risk.artifacts``): model first, manifest last, each
 to a temporary name renamed into place, and the manifest carries the model's hash, so
 a half-replaced pair is refused rather than mixed.  ``load`` refuses an artifact of
 another model, format or as-of date, and — when given the current tables — one fitted
@@ -32,19 +32,15 @@ import joblib
 import pandas as pd
 
 from engine.outputs import atomic_path
-from models.artifacts import (
-    ArtifactError,
-    data_snapshot,
-    file_sha256,
-    model_dir,
-    package_version,
-)
-from models.base import Recommender, Tables
+from engine.version import package_version
+from features.asof import Tables
+from models.artifacts import ArtifactError, data_snapshot, file_sha256, model_dir
+from models.recommend.base import Recommender
 
 __all__ = ["FORMAT_VERSION", "fingerprint", "folder_of", "load", "save"]
 
 log = logging.getLogger(__name__)
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the classes moved to models.recommend (issue 19)
 
 
 def fingerprint(tables: Tables) -> dict[str, str]:
@@ -121,7 +117,7 @@ def load(
     if manifest.get("format_version") != FORMAT_VERSION or manifest.get("kind") != "recommender":
         raise ArtifactError(
             f"{man_path}: format {manifest.get('format_version')!r} of kind "
-            f"{manifest.get('kind')!r} is not recommender format {FORMAT_VERSION}"
+            f"{manifest.get('kind')!r} is not recommender format {FORMAT_VERSION}; refit"
         )
     if manifest.get("model") != name:
         raise ArtifactError(f"{man_path}: holds {manifest.get('model')!r}, not {name!r}")

@@ -34,17 +34,14 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from models.base import (
-    Batch,
-    Interactions,
-    Recommender,
-    Tables,
-    admissible,
-    build_interactions,
-    tables_as_of,
-)
-from models.itemknn import cosine_neighbours
-from models.skillgap import Evidence, _cohort_reason
+from features.asof import Tables, tables_as_of
+from models.recommend.base import Recommender
+from models.recommend.data import Interactions, build_interactions
+from models.recommend.ease import ease_weights
+from models.recommend.evidence import Evidence, cohort_reason
+from models.recommend.filters import Batch, admissible
+from models.recommend.forest import LIBRARY_ROWS, Forest
+from models.recommend.itemknn import cosine_neighbours
 
 log = logging.getLogger(__name__)
 
@@ -73,15 +70,6 @@ FEATURES = [
 ]
 
 
-def _ease(x, l2: float) -> np.ndarray:  # noqa: ANN001
-    gram = np.asarray((x.T @ x).todense(), dtype=np.float64)
-    gram[np.diag_indices_from(gram)] += l2
-    inv = np.linalg.inv(gram)
-    b = -inv / np.diag(inv)[None, :]
-    np.fill_diagonal(b, 0.0)
-    return b
-
-
 class _Signals:
     def __init__(
         self, tables: Tables, data: Interactions, l2: float, k: int, enrolments: bool = True
@@ -89,7 +77,7 @@ class _Signals:
         self.use_enrolments = enrolments
         self.data = data
         self.ev = Evidence.build(tables, data)
-        self.ease = _ease(data.matrix, l2)
+        self.ease = ease_weights(data.matrix, l2)
         self.knn = cosine_neighbours(data.matrix, k, 10.0)
         self.pop = np.log1p(np.asarray(data.matrix.sum(axis=0)).ravel())
         self.hours = data.modules["hours"].to_numpy(float)
@@ -136,47 +124,6 @@ def _candidates(feats: dict[str, np.ndarray], adm: np.ndarray, n_cand: int) -> n
     return mask & adm
 
 
-#: Candidate rows from which ``_scores`` uses the library's predictor instead of ``_Forest``.
-_LIBRARY_ROWS = 5000
-
-
-class _Forest:
-    """The fitted trees of a ``HistGradientBoostingClassifier`` (binary, numeric
-    features) as flat arrays, evaluated with numpy for every row and tree at once.
-
-    Why: the library's predictor starts its OpenMP threads on every call, which costs
-    tens of milliseconds per call on a busy machine — too slow for one person's top 10
-    (≤ 5 ms).  Same rule as the library: ``x <= threshold`` goes left, NaN follows
-    ``missing_go_to_left``.  ``test_recs`` checks it against ``predict_proba``."""
-
-    def __init__(self, model: HistGradientBoostingClassifier) -> None:
-        trees = [pred[0].nodes for pred in model._predictors]
-        sizes = np.array([len(t) for t in trees])
-        offset = np.r_[0, np.cumsum(sizes)[:-1]]
-        nodes = np.concatenate(trees)
-        shift = np.repeat(offset, sizes)
-        self.feature = nodes["feature_idx"].astype(np.int64)
-        self.threshold = nodes["num_threshold"].astype(float)
-        self.nan_left = nodes["missing_go_to_left"].astype(bool)
-        self.left = nodes["left"].astype(np.int64) + shift
-        self.right = nodes["right"].astype(np.int64) + shift
-        self.leaf = nodes["is_leaf"].astype(bool)
-        self.value = nodes["value"].astype(float)
-        self.roots = offset
-        self.depth = int(nodes["depth"].max()) if len(nodes) else 0
-        self.baseline = float(np.ravel(model._baseline_prediction)[0])
-
-    def predict_proba1(self, x: np.ndarray) -> np.ndarray:
-        idx = np.broadcast_to(self.roots, (len(x), len(self.roots))).copy()
-        rows = np.arange(len(x))[:, None]
-        for _ in range(self.depth):
-            v = x[rows, self.feature[idx]]
-            go_left = np.where(np.isnan(v), self.nan_left[idx], v <= self.threshold[idx])
-            idx = np.where(self.leaf[idx], idx, np.where(go_left, self.left[idx], self.right[idx]))
-        raw = self.baseline + self.value[idx].sum(axis=1)
-        return 1.0 / (1.0 + np.exp(-raw))
-
-
 def _matrix(feats: dict[str, np.ndarray], p: np.ndarray, i: np.ndarray) -> np.ndarray:
     return np.column_stack([feats[f][p, i] for f in FEATURES])
 
@@ -205,7 +152,7 @@ class Hybrid(Recommender):
         if self.holdout_days < 1:
             raise ValueError(f"holdout_days must be at least 1, got {self.holdout_days}")
         self.model_ = self._learn(tables)
-        self.forest_ = _Forest(self.model_) if self.model_ is not None else None
+        self.forest_ = Forest(self.model_) if self.model_ is not None else None
         self.signals_ = _Signals(tables, data, self.l2, self.k, self.use_enrolments)
 
     def _learn(self, tables: Tables) -> HistGradientBoostingClassifier | None:
@@ -273,22 +220,23 @@ class Hybrid(Recommender):
             x = _matrix(feats, pi, ii)
             # many rows: the library's compiled predictor; few (one person): numpy, no
             # thread start-up.  Rounded so both give the same ranking (batch = single).
-            if len(x) >= _LIBRARY_ROWS:
+            if len(x) >= LIBRARY_ROWS:
                 val = self.model_.predict_proba(x)[:, 1]
             else:
                 val = self.forest_.predict_proba1(x)
             val = np.round(val, 10)
         out[pi, ii] = val
-        self._last_feats = feats
         return out
 
     def _reasons(self, batch: Batch, person: np.ndarray, item: np.ndarray) -> np.ndarray:
         sig = self.signals_
         ev = sig.ev
-        feats = getattr(self, "_last_feats", None)
+        # the EASE signal of the recommended pairs, recomputed (nothing is kept from
+        # ``_scores``: scoring writes no state, so concurrent calls need no lock)
+        ease = np.asarray(batch.history @ sig.ease)[person, item] if len(person) else None
         titles = self.data_.modules["title"].astype(str).to_numpy()
         out = []
-        for p, i in zip(person.tolist(), item.tolist(), strict=True):
+        for n, (p, i) in enumerate(zip(person.tolist(), item.tolist(), strict=True)):
             r = int(batch.rows[p])
             text = None
             if r >= 0 and ev.last[r]:
@@ -308,7 +256,7 @@ class Hybrid(Recommender):
                 text = "foundation module you have not completed yet"
             if text is None:
                 text = ev.gap_reason(r, i)
-            if text is None and feats is not None and feats["ease"][p, i] > 0.05:
+            if text is None and ease is not None and ease[n] > 0.05:
                 text = "people who completed your modules also completed this"
-            out.append(text or _cohort_reason(ev, r, i))
+            out.append(text or cohort_reason(ev, r, i))
         return np.asarray(out, dtype=object)

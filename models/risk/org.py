@@ -22,6 +22,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from engine.policy import Policy
+
 ORG_COLUMNS = [
     "org_id",
     "staff",
@@ -149,3 +151,9 @@ def rollup(org_scores: pd.DataFrame, by: str) -> pd.DataFrame:
     denom = g["owing"].sum() if "owing" in org_scores else out["staff"]
     out["expected_missing_share"] = (out["expected_missing"] / denom.where(denom > 0)).round(4)
     return out.reset_index()
+
+
+def unit_share(policy: Policy) -> float:
+    """The unit rule's share (credits rule of source 002: 1/3; the default elsewhere)."""
+    credits = getattr(policy, "credits", None)
+    return float(getattr(credits, "unit_unqualified_share", 1 / 3) if credits else 1 / 3)

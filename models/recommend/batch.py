@@ -24,7 +24,9 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from models.base import RECOMMEND_COLUMNS, Filters, Recommender
+from models.recommend.base import Recommender
+from models.recommend.filters import Filters
+from models.recommend.ranking import RECOMMEND_COLUMNS
 
 log = logging.getLogger(__name__)
 

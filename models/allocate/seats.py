@@ -47,7 +47,7 @@ from engine.policy import Policy
 from engine.schema import OFFLINE_MODES
 from features.compliance import compliance
 from features.snapshot import snapshot
-from models.allocate_solver import SCALE, SeatProblem, solve, solve_greedy
+from models.allocate.solver import SCALE, SeatProblem, solve, solve_greedy
 
 log = logging.getLogger(__name__)
 

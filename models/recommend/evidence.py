@@ -1,5 +1,5 @@
-"""Evidence about people and modules shared by the knowledge-based recommenders, and two
-of them: ``SkillGap`` and ``CohortPopularity``.
+"""Evidence about people and modules shared by the knowledge-based recommenders
+(``models.recommend.skillgap``, ``models.recommend.cohort``, ``models.recommend.hybrid``).
 
 ``Evidence.build(tables, data)`` (everything as of the fitted tables):
 
@@ -31,11 +31,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from features.asof import Tables
 from features.mastery import skill_mastery
+from features.shared import shared, tables_key
 from features.snapshot import snapshot
-from models.base import Batch, Interactions, Recommender, Tables, shared, tables_key
+from models.recommend.data import Interactions
 
-__all__ = ["MIN_COHORT", "CohortPopularity", "Evidence", "SkillGap"]
+__all__ = ["MIN_COHORT", "Evidence", "cohort_reason"]
 
 MIN_COHORT = 20
 LAST_N = 3
@@ -82,7 +84,7 @@ class Evidence:
     @classmethod
     def build(cls, tables: Tables, data: Interactions) -> Evidence:
         """The evidence of ``tables`` (reused for the same inputs while
-        ``models.base.shared_preparation`` is active; it is never modified)."""
+        ``features.shared.shared_preparation`` is active; it is never modified)."""
         key = ("evidence", tables_key(tables), id(data))
         return shared(key, (tables, data), lambda: cls._build(tables, data))  # type: ignore[return-value]
 
@@ -348,25 +350,7 @@ def _mastery(tables: Tables, users: pd.Index, skills: pd.Index) -> np.ndarray:
     return out
 
 
-class CohortPopularity(Recommender):
-    """Most completed among people of the same role and organization type (falls back to
-    the role, then to everyone, for cohorts under ``MIN_COHORT`` people)."""
-
-    def _fit(self, data: Interactions, tables: Tables) -> None:
-        self.evidence_ = Evidence.build(tables, data)
-
-    def _scores(self, batch: Batch) -> np.ndarray:
-        return self.evidence_.cohort_scores(batch.rows)
-
-    def _reasons(self, batch: Batch, person: np.ndarray, item: np.ndarray) -> np.ndarray:
-        ev = self.evidence_
-        out = []
-        for p, i in zip(person.tolist(), item.tolist(), strict=True):
-            out.append(_cohort_reason(ev, int(batch.rows[p]), i))
-        return np.asarray(out, dtype=object)
-
-
-def _cohort_reason(ev: Evidence, r: int, i: int) -> str:
+def cohort_reason(ev: Evidence, r: int, i: int) -> str:
     """ "taken by 12% of head staff in foundations"; a share that would round to 0 % says
     "under 1%", and none at all says so (a "0%" reason explains nothing)."""
     key = ev.cohort_key[r] if r >= 0 else "*"
@@ -379,37 +363,3 @@ def _cohort_reason(ev: Evidence, r: int, i: int) -> str:
         return f"not yet taken by any of {who}"
     pct = format(share, ".0%")
     return f"taken by {'under 1%' if pct == '0%' else pct} of {who}"
-
-
-class SkillGap(Recommender):
-    """Foundation modules not yet completed first, then modules teaching the skills the
-    person's role requires where their mastery is below target (Σ weight × gap), then
-    what the person's cohort takes (so it degrades to cohort popularity without skills
-    or roles).  Prerequisites and completions are filtered by the base class."""
-
-    def __init__(self, foundation_bonus: float = 1.0, cohort_weight: float = 0.1) -> None:
-        self.foundation_bonus = foundation_bonus
-        self.cohort_weight = cohort_weight
-
-    def _fit(self, data: Interactions, tables: Tables) -> None:
-        self.evidence_ = Evidence.build(tables, data)
-
-    def _scores(self, batch: Batch) -> np.ndarray:
-        ev = self.evidence_
-        gap = ev.gap_scores(batch.rows)
-        return (
-            self.foundation_bonus * ev.foundation[None, :]
-            + gap
-            + self.cohort_weight * ev.cohort_scores(batch.rows)
-        )
-
-    def _reasons(self, batch: Batch, person: np.ndarray, item: np.ndarray) -> np.ndarray:
-        ev = self.evidence_
-        out = []
-        for p, i in zip(person.tolist(), item.tolist(), strict=True):
-            r = int(batch.rows[p])
-            if ev.foundation[i]:
-                out.append("foundation module you have not completed yet")
-                continue
-            out.append(ev.gap_reason(r, i) or _cohort_reason(ev, r, i))
-        return np.asarray(out, dtype=object)

@@ -16,7 +16,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models.base import Batch, Interactions, Recommender, Tables
+from features.asof import Tables
+from models.recommend.base import Recommender
+from models.recommend.data import Interactions
+from models.recommend.filters import Batch
 
 __all__ = ["Popularity", "fallback_reasons", "with_fallback"]
 

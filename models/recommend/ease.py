@@ -5,7 +5,7 @@ Learns an item × item weight matrix ``B`` with zero diagonal minimising
 A person's scores are ``x B`` for their completion row ``x``; ties go by popularity
 (a 1e-9-scaled term).
 
-Cold start (documented choice, ``models.popularity.with_fallback``): a person with
+Cold start (documented choice, ``models.recommend.popularity.with_fallback``): a person with
 no completions (all-zero ``x B``) gets the popularity ranking with score = the share of
 people who completed the module, and the reason says so ("you have no completions
 yet; popular: completed by 351 people").  Reasons follow the sign of ``x B`` for the
@@ -21,9 +21,28 @@ l2 : float
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
-from models.base import Batch, Interactions, Recommender, Tables
-from models.popularity import fallback_reasons, with_fallback
+from features.asof import Tables
+from models.recommend.base import Recommender
+from models.recommend.data import Interactions
+from models.recommend.filters import Batch
+from models.recommend.popularity import fallback_reasons, with_fallback
+
+__all__ = ["EASE", "ease_weights"]
+
+def ease_weights(matrix: sp.spmatrix, l2: float) -> np.ndarray:
+    """EASE's item × item weights ``B = −P / diag(P)``, ``P = (XᵀX + λI)⁻¹``, zero
+    diagonal, for a binary people × items ``matrix`` (the one home of the solve: the
+    ``EASE`` model and the hybrid's EASE signal)."""
+    x = matrix.astype(np.float64)
+    gram = np.asarray((x.T @ x).todense())
+    gram[np.diag_indices_from(gram)] += l2
+    inv = np.linalg.inv(gram)
+    b = -inv / np.diag(inv)[None, :]
+    np.fill_diagonal(b, 0.0)
+    return b
+
 
 AGAINST = "people who completed your modules seldom took it; no closer match is left"
 
@@ -37,14 +56,8 @@ class EASE(Recommender):
     def _fit(self, data: Interactions, tables: Tables) -> None:
         if not self.l2 > 0:
             raise ValueError(f"l2 must be > 0, got {self.l2}")
-        x = data.matrix.astype(np.float64)
-        gram = np.asarray((x.T @ x).todense())
-        gram[np.diag_indices_from(gram)] += self.l2
-        inv = np.linalg.inv(gram)
-        b = -inv / np.diag(inv)[None, :]
-        np.fill_diagonal(b, 0.0)
-        self.weights_ = b
-        self.people_ = np.asarray(x.sum(axis=0)).ravel()
+        self.weights_ = ease_weights(data.matrix, self.l2)
+        self.people_ = np.asarray(data.matrix.astype(np.float64).sum(axis=0)).ravel()
 
     def _collab(self, batch: Batch) -> np.ndarray:
         return np.asarray(batch.history @ self.weights_)

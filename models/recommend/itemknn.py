@@ -5,7 +5,7 @@ completed each module, keeping each module's ``k`` nearest neighbours.  A person
 score for ``j`` is ``Σ_{i in history} S[i, j]``; ties go by popularity (a 1e-9-scaled
 term).
 
-Cold start (documented choice, ``models.popularity.with_fallback``): a person with
+Cold start (documented choice, ``models.recommend.popularity.with_fallback``): a person with
 nothing to go on — no completions, or only modules with no neighbours — gets the
 popularity ranking with score = the share of people who completed the module, and the
 reason says so ("you have no completions yet; popular: completed by 351 people").
@@ -23,8 +23,11 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from models.base import Batch, Interactions, Recommender, Tables
-from models.popularity import fallback_reasons, with_fallback
+from features.asof import Tables
+from models.recommend.base import Recommender
+from models.recommend.data import Interactions
+from models.recommend.filters import Batch
+from models.recommend.popularity import fallback_reasons, with_fallback
 
 __all__ = ["ItemKNN", "cosine_neighbours"]
 

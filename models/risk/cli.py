@@ -1,6 +1,6 @@
 """Model commands added to ``learnmap``: ``import oulad``, ``train``, ``risk``.
 
-Registered through the ``learnmap.commands`` entry point (``models = models.cli:register``).
+Registered through the ``learnmap.commands`` entry point (``models = models.risk.cli:register``).
 """
 
 from __future__ import annotations
@@ -29,15 +29,26 @@ def _cmd_import_oulad(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_store() -> dict:
+    """Every table of the store (``learnmap ingest`` first; an empty store is an error)."""
+    from engine.errors import LearnmapError
+    from engine.store import Store
+
+    tables = Store().load()
+    if tables["staff"].empty:
+        raise LearnmapError("the store is empty: run `learnmap ingest DIR` first")
+    return tables
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from engine.policy import load_policy
-    from models.artifacts import load_store, save
-    from models.risk import StaffRisk
+    from models.risk.artifacts import save
+    from models.risk.estimator import StaffRisk
 
     t0 = time.perf_counter()
     policy = load_policy(args.policy)
     require_store()
-    tables = load_store()
+    tables = _load_store()
     model = StaffRisk().fit(tables, args.as_of, policy)
     folder = save(model, tables)
     m = model.backtest_metrics_
@@ -54,28 +65,29 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_risk(args: argparse.Namespace) -> int:
+    from engine.outputs import write_table
     from engine.policy import load_policy
-    from models.artifacts import STAFF_COLUMNS, load, load_store, score, unit_share, write_frame
-    from models.org_risk import rollup, score_orgs
-    from models.risk import UNIT_WORDS
+    from models.risk.artifacts import STAFF_COLUMNS, load, score
+    from models.risk.features import UNIT_WORDS
+    from models.risk.org import rollup, score_orgs, unit_share
 
     check_table_output(args.out)
     policy = load_policy(args.policy)
     model, manifest = load(policy)
     require_store()
-    tables = load_store()
+    tables = _load_store()
     bar = not args.quiet and sys.stderr.isatty()  # quiet in pipes, logs and cron
     f = score(model, tables, args.as_of, chunk=args.chunk, progress=bar)
     if args.level == "staff":
-        write_frame(f[STAFF_COLUMNS + ["required", "done", "remaining", "deadline"]], args.out)
+        write_table(f[STAFF_COLUMNS + ["required", "done", "remaining", "deadline"]], args.out)
         print(f"wrote {len(f):,} staff to {args.out} (model trained as of {manifest['as_of']})")
         return 0
     orgs = score_orgs(f, tables["organizations"], unit_share(policy), UNIT_WORDS[policy.kind])
-    write_frame(orgs, args.out)
+    write_table(orgs, args.out)
     out = args.out
     for by, tag in (("region", "by-region"), ("org_type", "by-type")):
         if by in orgs:
-            write_frame(rollup(orgs, by), out.with_name(f"{out.stem}-{tag}{out.suffix}"))
+            write_table(rollup(orgs, by), out.with_name(f"{out.stem}-{tag}{out.suffix}"))
     print(f"wrote {len(orgs):,} organizations to {out} (+ -by-region, -by-type roll-ups)")
     for r in orgs.nsmallest(5, "rank").itertuples():
         print(f"  {r.rank:>3} {r.org_id}: {r.reason}")

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from engine.policy import Policy, load_policy
+from models.recommend.data import Interactions
 
 __all__ = ["QuotaState", "quota_state"]
 
@@ -53,7 +54,7 @@ class QuotaState:
 
 def quota_state(
     tables: dict[str, pd.DataFrame],
-    data,  # noqa: ANN001 - models.base.Interactions (no import cycle)
+    data: Interactions,
     policy: Policy | str,
     as_of: date | str | pd.Timestamp | None,
 ) -> QuotaState:

@@ -1,0 +1,96 @@
+"""The as-of rules: what the canonical tables looked like on a given date.
+
+One home for the rules that ``features.snapshot`` (coded arrays for the feature
+builders) and the models (``tables_as_of``: the canonical tables themselves, for
+estimators that take tables) both follow:
+
+- staff hired after ``as_of`` are absent; a later ``left_on`` is not yet known (empty);
+- participations enrolled after ``as_of`` are absent; one completed after it is still
+  ``enrolled`` (no completion date, 0 hours); dropped / no-show records carry no date
+  of their own and count from their enrolment;
+- sessions starting, assessments taken and outcomes measured after it are absent (a
+  session's later ``ends_on`` is not yet known).
+
+Catalogue tables (organizations, skills, modules, module_skills, role_requirements)
+are kept whole: they carry no dates.  Appending records dated after ``as_of`` changes
+nothing in the view.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from features.shared import lookup, remember, tables_key
+
+__all__ = ["RECORD_DATES", "Tables", "tables_as_of", "to_datetime64", "to_timestamp"]
+
+Tables = dict[str, pd.DataFrame]
+
+#: Per table: the date that says when a record became known.  ``tables_as_of`` keeps
+#: rows dated on or before the as-of date; other dates in a kept row that lie later
+#: are treated as not yet known.
+RECORD_DATES = {
+    "staff": "hired_on",
+    "sessions": "starts_on",
+    "participations": "enrolled_on",
+    "assessments": "taken_on",
+    "outcomes": "measured_on",
+}
+
+
+def to_timestamp(value: date | str | pd.Timestamp) -> pd.Timestamp:
+    """``value`` as a midnight ``Timestamp``; ``ValueError`` naming it if it is no date."""
+    try:
+        return pd.Timestamp(value).normalize()
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"not a date: {value!r}") from exc
+
+
+def to_datetime64(value: date | str | pd.Timestamp) -> np.datetime64:
+    """``to_timestamp(value)`` as a ``numpy.datetime64`` (for array comparisons)."""
+    return to_timestamp(value).to_datetime64()
+
+
+def tables_as_of(tables: Tables, as_of: date | str | pd.Timestamp) -> Tables:
+    """The canonical tables as they were known on ``as_of`` (module docstring).
+
+    Inside ``features.shared.shared_preparation`` the result is reused for the same
+    input frames, and (the view being idempotent) recorded as already as of ``as_of``."""
+    t = to_datetime64(as_of)
+    key = ("as_of", tables_key(tables), t)
+    hit = lookup(key)
+    if hit is not None:
+        return hit  # type: ignore[return-value]
+    out = _tables_as_of(tables, t)
+    remember(key, out, tables)
+    remember(("as_of", tables_key(out), t), out, out)  # idempotent
+    return out
+
+
+def _tables_as_of(tables: Tables, t: np.datetime64) -> Tables:
+    out = dict(tables)
+    for name, col in RECORD_DATES.items():
+        if name in tables:
+            frame = tables[name]
+            out[name] = frame[(frame[col].to_numpy() <= t)].reset_index(drop=True)
+    if "staff" in out:
+        staff = out["staff"].copy()
+        left = staff["left_on"]
+        staff["left_on"] = left.where(~(left.to_numpy() > t))
+        out["staff"] = staff
+    if "sessions" in out:
+        ses = out["sessions"].copy()
+        ses["ends_on"] = ses["ends_on"].where(~(ses["ends_on"].to_numpy() > t))
+        out["sessions"] = ses
+    if "participations" in out:
+        p = out["participations"].copy()
+        late = p["completed_on"].to_numpy() > t
+        if late.any():
+            p["status"] = p["status"].astype(object).where(~late, "enrolled")
+            p["completed_on"] = p["completed_on"].where(~late)
+            p["hours"] = p["hours"].astype(float).where(~late, 0.0)
+        out["participations"] = p
+    return out
