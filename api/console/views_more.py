@@ -31,7 +31,7 @@ _ALLOCS = 4  # allocation runs kept (per window, policy and data version)
 
 def _allocation(c, start: date, end: date, policy: str, per_org: int):  # noqa: ANN001, ANN202
     """Run (or reuse) an allocation; one at a time (the solver is heavy)."""
-    from models.allocate import allocate, by_org, need_scores, settings_from_policy
+    from models.allocate.seats import allocate, by_org, need_scores, settings_from_policy
 
     svc = c.service
     cache: OrderedDict = svc.__dict__.setdefault("_console_allocs", OrderedDict())
