@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from api import docs, errors
+from api import console, docs, errors
 from api.routes import admin, health, learners, organizations, records, reports, xapi
 from api.schemas import ErrorBody
 from api.service import Service, package_version
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service.start()  # returns at once; loading and fitting run in the background
+        await run_in_threadpool(console.start, app)
         yield
         await run_in_threadpool(service.stop)
 
@@ -64,4 +65,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router, responses=PROTECTED)
     app.include_router(xapi.router)
     app.add_exception_handler(xapi.XapiError, lambda _r, exc: xapi.error_response(exc))  # type: ignore[arg-type]
+    console.install(app)
     return app

@@ -1,5 +1,6 @@
 """The service's own tables, in the same store as the canonical ones: ``api_keys``,
-``audit_log`` and ``api_meta`` (the pseudonymization salt).  Created here with
+``audit_log``, ``api_meta`` (the pseudonymization salt, the console's signing secret)
+and ``console_sessions`` (the console's sign-ins, revocable server-side).  Created here with
 SQLAlchemy (``ensure_tables``); the engine's store does not know them."""
 
 from __future__ import annotations
@@ -50,6 +51,18 @@ API_META = sa.Table(
 )
 
 
+CONSOLE_SESSIONS = sa.Table(
+    "console_sessions",
+    META,
+    sa.Column("sid", sa.String(64), primary_key=True),
+    sa.Column("key_id", sa.String(32), nullable=False),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+
 def ensure_tables(engine: Engine) -> None:
     """Create the service's tables; add the columns later versions added."""
     META.create_all(engine)
@@ -65,20 +78,26 @@ def ensure_tables(engine: Engine) -> None:
 
 def pseudonym_salt(engine: Engine) -> str:
     """The store's salt for pseudonymous ids: created once, then stable."""
+    return stored_secret(engine, "pseudonym_salt", 16)
+
+
+def stored_secret(engine: Engine, name: str, nbytes: int = 32) -> str:
+    """A random secret kept in ``api_meta`` under ``name``: created once, then stable
+    (every worker process of one store shares it)."""
     ensure_tables(engine)
     with engine.begin() as conn:
         got = conn.execute(
-            sa.select(API_META.c.value).where(API_META.c.name == "pseudonym_salt")
+            sa.select(API_META.c.value).where(API_META.c.name == name)
         ).scalar_one_or_none()
         if got is not None:
             return got
-        salt = secrets.token_hex(16)
+        value = secrets.token_hex(nbytes)
         try:
-            conn.execute(sa.insert(API_META).values(name="pseudonym_salt", value=salt))
-            return salt
+            conn.execute(sa.insert(API_META).values(name=name, value=value))
+            return value
         except sa.exc.IntegrityError:  # another worker created it first
             pass
     with engine.connect() as conn:
         return conn.execute(
-            sa.select(API_META.c.value).where(API_META.c.name == "pseudonym_salt")
+            sa.select(API_META.c.value).where(API_META.c.name == name)
         ).scalar_one()
