@@ -129,7 +129,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     uvicorn.run(
-        "api.app:create_app",
+        "api.boot:create_boot",  # answers /healthz while api.app is imported
         factory=True,
         host=args.host,
         port=args.port,
