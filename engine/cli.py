@@ -34,7 +34,9 @@ examples (one per command; `learnmap COMMAND --help` for the rest):
   learnmap demo-data --out var/demo --orgs 200           # a demo dataset (ten CSV files)
   learnmap ingest var/demo                               # validate, load into the store
   learnmap db info                                       # row counts per table
+  learnmap template var/templates                        # XLSX fill-in templates
   learnmap policy show national-2025                     # the plan's quotas
+  learnmap xapi pending                                  # xAPI statements waiting for a map
   learnmap import oulad OULAD_DIR --out var/oulad        # OULAD's files as a dataset
   learnmap import cnpc CNPC.csv --out var/cnpc           # Canvas Network person-course rows
   learnmap status --as-of 2026-06-30 --out var/status.csv    # everyone's compliance
@@ -51,6 +53,16 @@ examples (one per command; `learnmap COMMAND --help` for the rest):
 environment:
   LEARNMAP_DATABASE_URL   store location (default sqlite:///var/learnmap.db; may be
                           postgresql+psycopg://user:pass@host/db)
+  LEARNMAP_LANG           language of what people read: zh-CN (default) or en (--lang)
+  LEARNMAP_MODEL_DIR      model artifacts of `train` (default var/models)
+  LEARNMAP_CACHE_DIR      caches keyed by the store's data version (default var/cache)
+  LEARNMAP_SYNONYMS       extra Chinese labels/headers for ingest (TOML files, a:b)
+  LEARNMAP_DATA_PATH      folders where experiment configs look for datasets (a:b)
+  LEARNMAP_API_POLICY     the API's policy (default national-2025)
+  LEARNMAP_API_AS_OF      the API's serving date (default today at start-up)
+  LEARNMAP_API_RECOMMENDER  the API's recommender (default hybrid)
+  LEARNMAP_API_WARM       0 = do not precompute recommendations at API start-up
+  LEARNMAP_API_MAX_BODY   largest request body in bytes (default 10 MiB)
 """
 
 
@@ -65,11 +77,23 @@ def add_quiet(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_date(text: str) -> date:
-    """argparse type for ISO dates, with a message a newcomer understands."""
+    """argparse type for dates, written as ingest reads them: ``2026-11-21``,
+    ``2026/11/21``, ``2026.11.21``, ``2026年11月21日``, ``20261121`` (full-width digits
+    too), with a message a newcomer understands."""
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
+        pass
+    import unicodedata
+
+    from engine.coerce import _parse_one_date
+
+    got = _parse_one_date(unicodedata.normalize("NFKC", text).strip())
+    if got is None or len(text.strip()) <= 5:  # not an Excel serial on the command line
+        raise argparse.ArgumentTypeError(
+            f"not a date: {text!r} (write 2026-11-21, 2026/11/21 or 2026年11月21日)"
+        )
+    return got.date()
 
 
 def positive_int(text: str) -> int:
@@ -91,7 +115,7 @@ def check_table_output(path: Path, option: str = "--out") -> Path:
     if path.suffix.lower() not in TABLE_SUFFIXES:
         raise LearnmapError(
             f"{option} {path}: unsupported file type {path.suffix or '(none)'!r}; "
-            "the output must end in .csv or .parquet"
+            "the output must end in .csv, .parquet or .xlsx"
         )
     return path
 
@@ -191,6 +215,9 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         else:
             print(f"rejected: {exc}; nothing was written", file=sys.stderr)
         return 2
+    from engine.xapi.cli import apply_after_ingest
+
+    xapi = apply_after_ingest(counts)
     if args.json:
         json.dump({"ok": True, "tables": {t: vars(c) for t, c in counts.items()}}, sys.stdout)
         print()
@@ -198,6 +225,22 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     print(f"ingested {args.path} in {time.perf_counter() - t0:.1f}s")
     for name, c in counts.items():
         print(f"  {name:<18} {c.new:>10,} new {c.updated:>8,} updated {c.unchanged:>10,} unchanged")
+    if xapi is not None:
+        print(
+            f"  xAPI statements that waited for these maps: {xapi.applied} applied, "
+            f"{xapi.pending} still pending, {xapi.held} held (learnmap xapi pending)"
+        )
+    return 0
+
+
+def _cmd_template(args: argparse.Namespace) -> int:
+    from engine.template import write_templates
+
+    if args.dir.exists() and not args.dir.is_dir():
+        raise LearnmapError(f"{args.dir}: is a file; give a folder for the templates")
+    files = write_templates(args.dir)
+    print(f"wrote {len(files)} templates to {args.dir}: {', '.join(f.name for f in files)}")
+    print(f"fill them in, then: learnmap ingest {args.dir}")
     return 0
 
 
@@ -238,6 +281,10 @@ def build_parser() -> argparse.ArgumentParser:
         dest="quiet_all",
         action="store_true",
         help="no progress bars for any command (they are also off when stderr is not a terminal)",
+    )
+    parser.add_argument(
+        "--lang",
+        help="language of headers, labels and messages: zh-CN (default) or en (also LEARNMAP_LANG)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -304,6 +351,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_quiet(p)
     p.set_defaults(func=_cmd_ingest)
 
+    p = sub.add_parser(
+        "template",
+        help="write an XLSX fill-in template (填报模板) per table",
+        description="Write <table>.xlsx for each of the ten tables into DIR: an "
+        "instructions sheet (填表说明) and a sheet with Chinese headers (* = required), "
+        "drop-downs for enumerations and 是/否 columns, and date formats. Fill them in "
+        "and run `learnmap ingest DIR`.",
+    )
+    p.add_argument("dir", type=Path, help="folder to write the templates into")
+    p.set_defaults(func=_cmd_template)
+
     p = sub.add_parser("db", help="inspect the store")
     dbsub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     q = dbsub.add_parser("info", help="store location and row counts per table")
@@ -316,8 +374,14 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("policy", help="preset name (national-2025, cadre-hours, credits) or a file")
     q.set_defaults(func=_cmd_policy_show)
 
+    from engine.xapi.cli import register as register_xapi
+
+    register_xapi(sub)
     for ep in entry_points(group="learnmap.commands"):
         ep.load()(sub)
+    for cmd in sub.choices.values():  # `learnmap status --lang en` as well as before it
+        if not any("--lang" in a.option_strings for a in cmd._actions):
+            cmd.add_argument("--lang", dest="lang_cmd", help="zh-CN (default) or en")
     return parser
 
 
@@ -327,6 +391,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     from engine import progress
 
     progress.configure(quiet=args.quiet_all or bool(getattr(args, "quiet", False)))
+    import os
+
+    lang = getattr(args, "lang_cmd", None) or args.lang
+    before = os.environ.get("LEARNMAP_LANG")
+    try:
+        if lang:
+            from engine.labels import get_lang
+
+            os.environ["LEARNMAP_LANG"] = get_lang(lang)
+        return _run(args)
+    except LearnmapError as exc:  # --lang itself
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:  # main() called in-process (tests, scripts) leaves the environment as it was
+        if lang:
+            if before is None:
+                os.environ.pop("LEARNMAP_LANG", None)
+            else:
+                os.environ["LEARNMAP_LANG"] = before
+
+
+def _run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -8,7 +8,10 @@ file with mode 0600 whatever the umask; the temporary file is therefore given th
 a plain ``open(path, "w")`` would give (``0666 & ~umask``, e.g. 0644 under the usual
 umask 022) before it replaces the destination.
 
-``write_table(frame, path)`` writes a DataFrame as CSV or Parquet (by suffix),
+``write_table(frame, path)`` writes a DataFrame as CSV, Parquet or XLSX (by suffix; XLSX
+through ``engine.workbook``: headers people read, codes kept beside labels, frozen
+header, widths and number formats; ``labels=True`` adds ``<column>_label`` display
+columns beside the enumeration columns of a CSV or Parquet file),
 ``write_text``/``write_bytes`` plain content, and ``atomic_path`` gives a temporary
 path to hand to any writer (``fig.savefig``, ``joblib.dump``, ...).
 """
@@ -27,7 +30,7 @@ from engine.errors import LearnmapError
 
 __all__ = ["atomic_path", "file_mode", "write_bytes", "write_table", "write_text"]
 
-TABLE_SUFFIXES = (".csv", ".parquet")
+TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
 
 
 def file_mode() -> int:
@@ -84,12 +87,33 @@ def csv_line_end(frame: pd.DataFrame) -> str:
     return "\n"
 
 
-def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
-    """``frame`` as CSV (dates as YYYY-MM-DD) or Parquet, chosen by the suffix."""
+def write_table(
+    frame: pd.DataFrame,
+    path: str | Path,
+    *,
+    lang: str | None = None,
+    kinds: dict[str, str] | None = None,
+    labels: bool = False,
+    sheet: str | None = None,
+) -> Path:
+    """``frame`` as CSV (dates as YYYY-MM-DD), Parquet or XLSX, chosen by the suffix.
+
+    XLSX sheets are named ``sheet`` (default: the file's stem) and shown in ``lang``
+    (``engine.labels``); ``kinds`` names the enumeration kind of columns whose name does
+    not say it (``{"status": "participation_status"}``)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
-        raise LearnmapError(f"{path.name}: the output must end in .csv or .parquet")
+        raise LearnmapError(f"{path.name}: the output must end in .csv, .parquet or .xlsx")
+    if suffix == ".xlsx":
+        from engine.workbook import write_workbook
+
+        title = sheet or path.stem
+        return write_workbook({title: frame}, path, lang=lang, kinds={title: kinds or {}})
+    if labels:
+        from engine.labels import display_frame
+
+        frame = display_frame(frame, lang, rename=False, kinds=kinds)
     with atomic_path(path) as tmp:
         if suffix == ".csv":
             frame.to_csv(

@@ -137,7 +137,15 @@ TABLES: dict[str, Table] = {
                 _c("rating", "opt_float", "评估等级", "等级", "评级", lo=0, hi=5),
             ),
             key=("org_id",),
-            aliases=("机构", "组织", "社会组织"),
+            aliases=(
+                "机构",
+                "组织",
+                "社会组织",
+                "社会组织名录",
+                "机构名录",
+                "组织名录",
+                "机构信息",
+            ),
         ),
         Table(
             "staff",
@@ -168,7 +176,16 @@ TABLES: dict[str, Table] = {
                 _c("gender", "opt_text", "性别", required=False),
             ),
             key=("staff_id",),
-            aliases=("人员", "学员", "从业人员"),
+            aliases=(
+                "人员",
+                "学员",
+                "从业人员",
+                "人员名册",
+                "花名册",
+                "学员名册",
+                "从业人员名册",
+                "人员信息",
+            ),
         ),
         Table(
             "skills",
@@ -178,7 +195,7 @@ TABLES: dict[str, Table] = {
                 _c("parent_id", "opt_ref", "上级编号", "上级能力", ref="skills.skill_id"),
             ),
             key=("skill_id",),
-            aliases=("能力", "技能"),
+            aliases=("能力", "技能", "能力目录", "能力体系"),
         ),
         Table(
             "modules",
@@ -196,7 +213,7 @@ TABLES: dict[str, Table] = {
                 _c("offered_to", "opt_date", "下线日期", "停用日期", "截止日期", required=False),
             ),
             key=("module_id",),
-            aliases=("课程", "模块"),
+            aliases=("课程", "模块", "课程目录", "课程清单", "课程信息"),
         ),
         Table(
             "module_skills",
@@ -206,7 +223,7 @@ TABLES: dict[str, Table] = {
                 _c("weight", "float", "权重", lo=0, hi=1, lo_open=True),
             ),
             key=("module_id", "skill_id"),
-            aliases=("课程能力",),
+            aliases=("课程能力", "课程能力对应"),
         ),
         Table(
             "role_requirements",
@@ -216,7 +233,7 @@ TABLES: dict[str, Table] = {
                 _c("level", "float", "目标水平", "要求水平", lo=0, hi=1, lo_open=True),
             ),
             key=("role", "skill_id"),
-            aliases=("岗位要求",),
+            aliases=("岗位要求", "岗位能力要求"),
         ),
         Table(
             "sessions",
@@ -231,7 +248,7 @@ TABLES: dict[str, Table] = {
                 _c("enrol_from", "opt_date", "报名开始日期", "报名开始", required=False),
             ),
             key=("session_id",),
-            aliases=("班次", "期次"),
+            aliases=("班次", "期次", "班次安排", "培训班次"),
         ),
         Table(
             "participations",
@@ -255,7 +272,7 @@ TABLES: dict[str, Table] = {
                 _c("hours", "float", "学时", "学时数", "获得学时", "培训学时", lo=0),
             ),
             key=("participation_id",),
-            aliases=("参训", "参训记录"),
+            aliases=("参训", "参训记录", "参训情况"),
         ),
         Table(
             "assessments",
@@ -267,7 +284,7 @@ TABLES: dict[str, Table] = {
                 _c("score", "float", "成绩", "分数", "考试成绩", "考核成绩", lo=0, hi=100),
             ),
             key=("assessment_id",),
-            aliases=("考核", "成绩"),
+            aliases=("考核", "成绩", "考核成绩", "成绩单"),
         ),
         Table(
             "outcomes",
@@ -280,7 +297,28 @@ TABLES: dict[str, Table] = {
                 _c("value", "float", "分值", "得分", lo=0, hi=100),
             ),
             key=("outcome_id",),
-            aliases=("效果评估", "评估"),
+            aliases=("效果评估", "评估", "培训效果评估"),
+        ),
+        # xAPI identity and activity maps (engine/xapi): which learnmap person an
+        # account on a learning platform is, and which module an activity IRI is.
+        Table(
+            "accounts",
+            (
+                _c("home_page", "text", "平台地址", "平台主页", "homepage"),
+                _c("name", "text", "账号", "平台账号", "用户名", "account"),
+                _c("staff_id", "ref", "人员编号", "学员编号", ref="staff.staff_id"),
+            ),
+            key=("home_page", "name"),
+            aliases=("平台账号", "账号映射"),
+        ),
+        Table(
+            "activities",
+            (
+                _c("activity_id", "id", "活动标识", "课程标识", "activity iri"),
+                _c("module_id", "ref", "课程编号", ref="modules.module_id"),
+            ),
+            key=("activity_id",),
+            aliases=("平台课程", "课程映射"),
         ),
     )
 }
@@ -297,6 +335,8 @@ TABLE_ORDER: tuple[str, ...] = (
     "participations",
     "assessments",
     "outcomes",
+    "accounts",
+    "activities",
 )
 
 #: Sheet or file name (English or Chinese) → table name.

@@ -193,6 +193,30 @@ def read_xlsx(path: Path, table: str | None) -> list[RawTable]:
             log.warning("%s: sheet %r is not a known table; skipped", path.name, sheet.name)
             continue
         out.append(_sheet_table(sheet, t, f"{path.name}!{sheet.name}", epoch))
+    if not out:  # sheets named otherwise (Sheet1, 2025年): the table whose header fits
+        for sheet in sheets:
+            t = _fitting_table([[_cell_text(v) for v in r] for r in sheet.rows[:HEADER_SCAN]])
+            if t is not None:
+                log.warning("%s: sheet %r read as %s (its header fits)", path.name, sheet.name, t)
+                out.append(_sheet_table(sheet, t, f"{path.name}!{sheet.name}", epoch))
     if not out:
-        raise InputFileError(f"{path.name}: no sheet is named after a table ({', '.join(TABLES)})")
+        raise InputFileError(
+            f"{path.name}: no sheet is named after a table ({', '.join(TABLES)}) and no "
+            "sheet's header holds every required column of one; name the file or the sheet "
+            "after its table (staff.xlsx, 人员名册.xlsx)"
+        )
     return out
+
+
+def _fitting_table(rows: list[list[str]]) -> str | None:
+    """The table whose required columns one of the first rows names, all of them (the one
+    naming most columns if several do), or None."""
+    best, best_score = None, 0
+    for name, table in TABLES.items():
+        lookup = header_lookup(name)
+        need = set(table.required_names)
+        for cells in rows:
+            named = {canonical(x, lookup) for x in cells if x} - {None}
+            if need <= named and len(named) > best_score:
+                best, best_score = name, len(named)
+    return best

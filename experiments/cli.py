@@ -13,13 +13,14 @@ from engine.errors import LearnmapError
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from engine import progress as bars
     from experiments.runner import run_experiment
 
     t0 = time.perf_counter()
+    # bars only on a terminal (and not -q): a redirected log gets no bar (README)
+    progress = bars.active(False if args.quiet else None)
     try:
-        metrics = run_experiment(
-            args.config, out=args.out, progress=not args.quiet, fresh=args.fresh
-        )
+        metrics = run_experiment(args.config, out=args.out, progress=progress, fresh=args.fresh)
     except LearnmapError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -61,6 +61,9 @@ from features.asof import Tables, tables_as_of
 from features.compliance import compliance
 from features.snapshot import snapshot
 
+#: Statuses that count as "did what was owed" at the deadline (``none``: owed nothing).
+DONE = ("met", "none")
+
 DAY = pd.Timedelta(days=1)
 #: Risk labels need data up to the deadline; the last record may fall a little short of
 #: it (nobody happened to complete on the final days), so a month of slack is allowed.
@@ -278,7 +281,9 @@ def risk_backtest(
                 {
                     "staff_id": group["staff_id"].to_numpy()[stay],
                     "org_id": group["org_id"].to_numpy()[stay],
-                    "label": (later["status"].astype(str).to_numpy()[stay] != "met").astype(int),
+                    "label": (~np.isin(later["status"].astype(str).to_numpy()[stay], DONE)).astype(
+                        int
+                    ),
                 }
             )
         )

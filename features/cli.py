@@ -124,13 +124,14 @@ def _cmd_profile(args: argparse.Namespace) -> int:
 
 def _write_table(frame: pd.DataFrame, out: Path) -> None:
     """CSV or Parquet by suffix, atomic and following the umask (``engine.outputs``)."""
-    if out.suffix.lower() not in (".csv", ".parquet"):
-        raise LearnmapError(f"{out.name}: --out must end in .csv or .parquet")
-    write_table(frame, out)
+    if out.suffix.lower() not in (".csv", ".parquet", ".xlsx"):
+        raise LearnmapError(f"{out.name}: --out must end in .csv, .parquet or .xlsx")
+    write_table(frame, out, labels=True)
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
     _store_exists()
+    from engine.labels import label, text
     from engine.policy import load_policy
     from features.compliance import compliance
 
@@ -143,22 +144,47 @@ def _cmd_status(args: argparse.Namespace) -> int:
         if status.empty:
             print(f"error: no staff in organization {args.org!r}", file=sys.stderr)
             return 2
+    left = int((~status["employed"]).sum())
+    if not args.include_left:  # the population of report, risk and the API
+        status = status[status["employed"].to_numpy(dtype=bool)]
     with bars.spinner(f"writing {args.out.name}"):
         _write_table(status, args.out)
-    counts = status["status"].value_counts()
-    summary = ", ".join(
-        f"{k} {counts.get(k, 0):,}" for k in ("met", "on_track", "at_risk", "overdue")
+    emp = status[status["employed"].to_numpy(dtype=bool)]
+    counts = emp["status"].astype(str).value_counts()
+    owing = emp[emp["required"] > 0]
+    sep = "、" if text("yes") == "是" else ", "
+    shares = sep.join(
+        f"{label('status', k)} {counts.get(k, 0):,}"
+        for k in ("met", "on_track", "at_risk", "overdue")
     )
     print(
-        f"wrote {args.out}: {len(status):,} staff under {policy.name} as of {args.as_of} "
-        f"({summary})"
+        text(
+            "status_written",
+            path=args.out,
+            n=f"{len(status):,}",
+            policy=label("policy", policy.name),
+            day=args.as_of,
+        )
     )
+    print(
+        "  "
+        + text(
+            "status_population",
+            employed=f"{len(emp):,}",
+            owing=f"{len(owing):,}",
+            shares=shares,
+            not_owing=f"{counts.get('none', 0):,}",
+        )
+    )
+    if left:
+        key = "status_left_included" if args.include_left else "status_left_excluded"
+        print("  " + text(key, n=f"{left:,}"))
     return 0
 
 
 def _cmd_learning_map(args: argparse.Namespace) -> int:
     _store_exists()
-    from features.learning_map import node_link, person_map, to_networkx
+    from features.learning_map import node_link, person_map
 
     suffix = args.out.suffix.lower()
     if suffix not in (".json", ".png"):
@@ -170,9 +196,9 @@ def _cmd_learning_map(args: argparse.Namespace) -> int:
         return 2
     g = person_map(view.snap, args.staff_id, view.mastery)
     if suffix == ".png":
-        from features.graph import draw  # networkx and matplotlib: for the PNG only
+        from features.map_draw import draw_map  # matplotlib: for the PNG only
 
-        draw(to_networkx(g), args.out)
+        draw_map(node_link(g), args.out)
     else:
         write_text(args.out, json.dumps(node_link(g), ensure_ascii=False, indent=1, default=str))
     skills = sum(1 for _, d in g.nodes(data=True) if d["kind"] == "skill")
@@ -183,56 +209,42 @@ def _cmd_learning_map(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     _store_exists()
+    from engine.labels import label, text
     from engine.policy import load_policy
     from features.compliance import compliance
     from features.org import org_profiles, role_status
-    from features.report import coverage, programme_report, targets_note, write_report
+    from features.report import programme_report
+    from features.report_files import headline, write_report
 
+    if args.out.exists() and not args.out.is_dir():
+        raise LearnmapError(
+            f"--out {args.out}: is a file; the report is a folder of tables, charts, "
+            "report.xlsx and summary.docx (e.g. --out var/report)"
+        )
     policy = load_policy(args.policy)
     snap = _snapshot(args.as_of, policy.kind)
-    with bars.spinner("report", total=5) as step:
+    with bars.spinner("report", total=4) as step:
         step.set_description(f"report: status under {policy.name}")
         status = compliance(snap, policy)
         step.update(1)
         step.set_description("report: volume and coverage")
         report = programme_report(snap, status, policy)
         step.update(1)
-        step.set_description("report: tables and charts")
-        files = write_report(report, args.out, snap.as_of, policy)
-        step.update(1)
         step.set_description("report: organization profiles")
-        _write_table(org_profiles(snap, status, policy), args.out / "organizations.csv")
+        extra = {
+            "organizations": org_profiles(snap, status, policy),
+            "organizations_by_role": role_status(snap, status),
+        }
         step.update(1)
-        step.set_description("report: organizations by role")
-        _write_table(role_status(snap, status), args.out / "organizations_by_role.csv")
+        step.set_description("report: tables, charts, workbook, summary")
+        files = write_report(
+            report, args.out, snap.as_of, policy, extra=extra, n_orgs=len(snap.orgs)
+        )
         step.update(1)
-        step.set_description("report: done")
-    files += [args.out / "organizations.csv", args.out / "organizations_by_role.csv"]
-    v = report.volume
-    print(f"programme report as of {args.as_of} under {policy.name} → {args.out}")
-    print(f"  {targets_note(policy, len(snap.orgs))}")
-    for row in v.itertuples(index=False):
-        print(
-            f"  {row.year} {row.mode:<8} {row.person_times:>9,} person-times "
-            f"({coverage(row.person_times, row.target)})"
-        )
-    total = report.volume_total.set_index("mode").loc["all"]
-    print(
-        f"  window total {int(total['person_times']):,} person-times "
-        f"({coverage(total['person_times'], total['target'])})"
-    )
-    head = report.summary.iloc[0]  # the same figures as the coverage tables
-    if int(head["staff"]):
-        print(
-            f"  staff owing training ({int(head['staff']):,}): "
-            + ", ".join(
-                f"{k} {head[f'share_{k}']:.0%}" for k in ("met", "on_track", "at_risk", "overdue")
-            )
-        )
-    else:
-        print("  staff owing training: none employed on this date")
-    print(f"  {head['unit']} still needed for full coverage: {round(head['remaining']):,}")
-    print(f"  files: {', '.join(f.name for f in files)}")
+    print(f"{text('report_title')} → {args.out}  ({label('policy', policy.name)})")
+    for line in headline(report, policy, snap.as_of, len(snap.orgs)):
+        print(f"  {line}")
+    print(f"  {text('files')}: {', '.join(f.name for f in files)}")
     return 0
 
 
@@ -255,9 +267,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "status",
         help="compliance status of every staff member (CSV/Parquet)",
-        description="One row per staff member with required, done, remaining, "
-        "deadline and status (met, on_track, at_risk, overdue) under a policy "
-        "as of a date.",
+        description="One row per staff member employed on the date with required, "
+        "done, remaining, deadline and status (met 达标, on_track 进度正常, at_risk 有风险, "
+        "overdue 逾期; none 无要求 for staff who owe nothing) under a policy as of a "
+        "date, with display columns (status_label …) beside the codes.",
     )
     p.add_argument("--as-of", type=parse_date, default=today, help="date (default today)")
     p.add_argument(
@@ -266,7 +279,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="preset (national-2025, cadre-hours, credits) or a policy file",
     )
     p.add_argument("--org", help="only this organization's staff")
-    p.add_argument("--out", type=Path, required=True, help="output .csv or .parquet")
+    p.add_argument(
+        "--include-left",
+        action="store_true",
+        help="also list staff who had left by the date (default: staff employed on it, "
+        "the people report, risk and the API count)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="output .csv, .parquet or .xlsx (Chinese headers; --lang en)",
+    )
     add_quiet(p)
     p.set_defaults(func=_cmd_status)
 
@@ -283,13 +307,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser(
         "report",
-        help="programme report: tables and PNG charts",
+        help="programme report: tables, charts, a workbook and a one-page summary",
         description="Person-times per year and mode against the plan's "
-        "targets, and coverage by role, organization type and region, as CSV "
-        "tables and PNG charts, plus organization profiles.",
+        "targets (the current year to date), and coverage by role, organization type "
+        "and region, as CSV tables and PNG charts, organization profiles, all of it in "
+        "report.xlsx, and summary.docx: one page to send upward.",
     )
     p.add_argument("--as-of", type=parse_date, default=today, help="date (default today)")
     p.add_argument("--policy", default="national-2025", help="preset name or policy file")
-    p.add_argument("--out", type=Path, required=True, help="directory to write into")
+    p.add_argument("--out", type=Path, required=True, help="folder to write into")
     add_quiet(p)
     p.set_defaults(func=_cmd_report)

@@ -11,7 +11,9 @@ Rules (``person_times`` policies; hours and credits follow the same scheme):
   employed fraction of the window (policy option ``prorate``; default ``ceil_min1``:
   rounded up, at least 1); a departure (``left_on``) dated after ``as_of`` is not known
   on ``as_of`` and is ignored — a person leaving next month owes what a stayer owes;
-- ``met``: done ≥ required; ``overdue``: ``as_of`` is after the deadline and not met
+- ``none`` (无要求): nothing is required (no rule applies to the person's roles, or
+  they were not employed in the window) — kept apart from ``met``;
+- ``met``: done ≥ required > 0; ``overdue``: ``as_of`` is after the deadline and not met
   (the deadline day itself still counts as in time); ``on_track``: not met, not past
   the deadline, and done ≥ what is due by now — policy option ``pace``: ``floor``
   (default) = floor(required × elapsed) in whole units, ``exact`` = required × elapsed,
@@ -42,7 +44,9 @@ import pandas as pd
 from engine.policy import Policy
 from features.credits import credits_status
 from features.periods import (
+    ALL_STATUSES,
     EPS,
+    NO_REQUIREMENT,
     STATUSES,
     applicable,
     base_frame,
@@ -62,6 +66,8 @@ from features.periods import (
 from features.snapshot import Snapshot
 
 __all__ = [
+    "ALL_STATUSES",
+    "NO_REQUIREMENT",
     "STATUSES",
     "classify",
     "compliance",

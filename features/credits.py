@@ -22,8 +22,8 @@ import pandas as pd
 from engine.policy import CreditsRule, Policy
 from engine.schema import OFFLINE_MODES
 from features.periods import (
+    ALL_STATUSES,
     EPS,
-    STATUSES,
     applicable,
     base_frame,
     classify,
@@ -226,6 +226,6 @@ def credits_status(snap: Snapshot, policy: Policy) -> pd.DataFrame:
     out["cycle_done"] = np.round(cycle_done, 2)
     out["cycle_status"] = pd.Categorical(
         classify(cycle_req, cycle_done, np.full(snap.n_staff, end), as_of, we0, we1, policy.pace),
-        categories=STATUSES,
+        categories=ALL_STATUSES,
     )
     return out

@@ -140,57 +140,9 @@ def to_json(g: nx.DiGraph) -> dict:
     return nx.node_link_data(g, edges="links")
 
 
-_STATUS_COLOR = {
-    "completed": "#2e7d32",
-    "enrolled": "#fbc02d",
-    "dropped": "#ef6c00",
-    "no_show": "#ef6c00",
-    "not_taken": "#bdbdbd",
-}
+def draw(g: nx.DiGraph, path: str | Path, lang: str | None = None) -> Path:
+    """A PNG of a learning map in layers: roles → required skills ← modules by
+    prerequisite depth (``features.map_layout``, drawn by ``features.map_draw``)."""
+    from features.map_draw import draw_map  # matplotlib: only when drawing
 
-
-def draw(g: nx.DiGraph, path: str | Path) -> Path:
-    """A PNG of a learning map: roles → required skills (coloured by mastery vs target)
-    ← modules (coloured by the person's status)."""
-    import matplotlib.pyplot as plt
-
-    from features import plotting  # matplotlib: only when drawing
-
-    plotting.setup()
-    layer = {"role": 0, "skill": 1, "module": 2}
-    for _, d in g.nodes(data=True):
-        d["layer"] = layer[d["kind"]]
-    pos = nx.multipartite_layout(g, subset_key="layer")
-    n_rows = max(sum(1 for _, d in g.nodes(data=True) if d["kind"] == k) for k in layer)
-    fig, ax = plt.subplots(figsize=(12, max(4, 0.32 * n_rows + 1)))
-    colors, sizes = [], []
-    cmap = plt.get_cmap("RdYlGn")
-    for _, d in g.nodes(data=True):
-        if d["kind"] == "role":
-            colors.append("#5c6bc0")
-        elif d["kind"] == "skill":
-            ratio = d["mastery"] / d["level"] if d["level"] else 1.0
-            colors.append(
-                cmap(min(max((ratio - 0.7) / 0.6, 0), 1)) if d["evidence"] > 0 else "#e0e0e0"
-            )
-        else:
-            colors.append(_STATUS_COLOR.get(d["status"], "#bdbdbd"))
-        sizes.append(500 if d["kind"] == "role" else 220)
-    nx.draw_networkx_edges(g, pos, ax=ax, alpha=0.25, arrows=False)
-    nx.draw_networkx_nodes(g, pos, ax=ax, node_color=colors, node_size=sizes)
-    labels = {}
-    for n, d in g.nodes(data=True):
-        ident = n.split(":", 1)[1]
-        text = plotting.label(str(d.get("label", ident)), fallback=ident)
-        if d["kind"] == "skill":
-            text += f"  {d['mastery']:.2f}/{d['level']:.2f}"
-        labels[n] = text
-    nx.draw_networkx_labels(g, pos, labels=labels, ax=ax, font_size=7)
-    ax.set_title(
-        f"Learning map of {g.graph.get('staff_id')} (as of {g.graph.get('as_of')}): "
-        "roles → skills (mastery/target) ← modules (green done, yellow enrolled, "
-        "grey not taken)",
-        fontsize=9,
-    )
-    ax.axis("off")
-    return plotting.save(fig, path)
+    return draw_map(to_json(g), path, lang)

@@ -44,7 +44,9 @@ def role_status(snap: Snapshot, status: pd.DataFrame) -> pd.DataFrame:
     st = status[snap.employed]
     st = st[st["required"] > 0]
     org_codes, orgs = pd.factorize(st["org_id"], sort=True)
-    stat = pd.Categorical(st["status"], categories=list(STATUSES)).codes.astype(np.int64)
+    stat = pd.Categorical(st["status"].astype(str), categories=list(STATUSES)).codes.astype(
+        np.int64
+    )
     role_codes, names, member = role_members(st["role"])
     k = len(STATUSES)
     ok = (org_codes >= 0) & (stat >= 0)

@@ -15,6 +15,12 @@ from engine.policy import Policy
 from features.snapshot import Snapshot
 
 STATUSES = ("met", "on_track", "at_risk", "overdue")
+#: The status of a person who owes nothing under the policy (no rule applies to their
+#: roles, or they were not employed in the window): 无要求 — not "met", which would count
+#: them among those who did what they owed.
+NO_REQUIREMENT = "none"
+#: Every value of a ``status`` column: the four of staff who owe something, then ``none``.
+ALL_STATUSES = (*STATUSES, NO_REQUIREMENT)
 DAY = np.timedelta64(1, "D")
 EPS = 1e-9
 
@@ -74,11 +80,17 @@ def classify(
     e1: np.ndarray,
     pace: str = "floor",
 ) -> np.ndarray:
-    """met / on_track / at_risk / overdue (see the module docstring)."""
+    """met / on_track / at_risk / overdue, or ``none`` where nothing is required (see
+    the module docstring)."""
+    required = np.asarray(required, dtype=float)
     met = done >= required - EPS
     past = as_of > deadline
     on_track = done >= due(required, e0, e1, as_of, pace) - EPS
-    return np.select([met, past, on_track], ["met", "overdue", "on_track"], "at_risk")
+    return np.select(
+        [required <= EPS, met, past, on_track],
+        [NO_REQUIREMENT, "met", "overdue", "on_track"],
+        "at_risk",
+    )
 
 
 def data_start(snap: Snapshot) -> np.datetime64:
@@ -128,7 +140,7 @@ def finish(
     frame["done"] = done
     frame["remaining"] = np.maximum(np.asarray(required) - np.asarray(done), 0)
     frame["deadline"] = pd.to_datetime(deadline)
-    frame["status"] = pd.Categorical(status, categories=STATUSES)
+    frame["status"] = pd.Categorical(status, categories=ALL_STATUSES)
     frame["employed_fraction"] = np.round(frac, 4)
     return frame
 

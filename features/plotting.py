@@ -123,12 +123,14 @@ def label(text: str, fallback: str | None = None) -> str:
     return PINYIN.get(text, fallback if fallback is not None else text)
 
 
-def save(fig: plt.Figure, path: str | Path) -> Path:
+def save(fig: plt.Figure, path: str | Path, close: bool = True) -> Path:
     """Write a PNG atomically (a reader never sees half a file), with the mode the
-    user's umask gives (``engine.outputs``), and close the figure."""
+    user's umask gives (``engine.outputs``), and close the figure (``close=False``
+    keeps it open, e.g. for a test to inspect what was drawn)."""
     try:
         with atomic_path(path) as tmp:
             fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
     finally:
-        plt.close(fig)
+        if close:
+            plt.close(fig)
     return Path(path)

@@ -1,4 +1,5 @@
-"""The programme report: how the plan is progressing, as tables and PNG charts.
+"""The programme report: how the plan is progressing, as tables (charts:
+``features.report_charts``; files: ``features.report_files``).
 
 - ``volume``: completed person-times per year and mode (offline = offline/blended,
   online = online/live) against the plan's yearly targets (source 001: about 2,000
@@ -21,16 +22,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engine.outputs import write_table
+from engine.labels import text
 from engine.policy import Policy
-from features import plotting
 from features.compliance import STATUSES
 from features.snapshot import Snapshot
 
@@ -41,12 +40,6 @@ TARGETS = {"offline": 2000, "online": 6500}
 MULTIPLE_FROM = 2.0
 #: What ``remaining`` counts under each kind of policy.
 UNITS = {"person_times": "person-times", "hours": "hours", "credits": "credits"}
-STATUS_COLORS = {
-    "met": "#2e7d32",
-    "on_track": "#9ccc65",
-    "at_risk": "#ffb300",
-    "overdue": "#c62828",
-}
 
 
 @dataclass
@@ -64,11 +57,18 @@ class Report:
 
 def volume(snap: Snapshot, policy: Policy, targets: dict[str, int] | None = None) -> pd.DataFrame:
     """Completed person-times per year and mode against ``targets`` (default: the
-    policy's, scaled to the store's organizations when its scope says so)."""
+    policy's, scaled to the store's organizations when its scope says so).
+
+    Only years that have begun by the as-of date are reported (a year that has not
+    begun has nothing to show).  The as-of year, when it has not ended, is marked
+    ``year_to_date`` and carries ``target_to_date``: the yearly target times the share of
+    the year (within the policy window) elapsed by the as-of date, so a partial year is
+    compared with what is due by now as well as with the full-year target."""
     if targets is None:
         targets = policy.targets.yearly(len(snap.orgs))
     done = snap.done()
-    years = policy.years
+    as_of = pd.Timestamp(snap.as_of).normalize()
+    years = [y for y in policy.years if y <= as_of.year]
     c = done["completed_on"]
     inwin = (c >= pd.Timestamp(policy.start)) & (c <= pd.Timestamp(policy.end))
     done = done[inwin.to_numpy()]
@@ -76,6 +76,9 @@ def volume(snap: Snapshot, policy: Policy, targets: dict[str, int] | None = None
     got = pd.crosstab(done["completed_on"].dt.year.to_numpy(), mode)
     rows = []
     for y in years:
+        first = max(pd.Timestamp(f"{y}-01-01"), pd.Timestamp(policy.start))
+        last = min(pd.Timestamp(f"{y}-12-31"), pd.Timestamp(policy.end))
+        elapsed = min(1.0, max(0.0, ((as_of - first).days + 1) / ((last - first).days + 1)))
         for m in ("offline", "online"):
             n = int(got.at[y, m]) if (y in got.index and m in got.columns) else 0
             rows.append(
@@ -85,54 +88,66 @@ def volume(snap: Snapshot, policy: Policy, targets: dict[str, int] | None = None
                     "person_times": n,
                     "target": targets[m],
                     "share_of_target": round(n / targets[m], 4) if targets[m] else np.nan,
+                    "year_to_date": bool(elapsed < 1.0),
+                    "target_to_date": round(targets[m] * elapsed, 1),
                 }
             )
-    return pd.DataFrame(rows)
+    cols = ["year", "mode", "person_times", "target", "share_of_target"]
+    return pd.DataFrame(rows, columns=[*cols, "year_to_date", "target_to_date"])
 
 
-def volume_total(volume: pd.DataFrame) -> pd.DataFrame:
-    """Window totals per mode and overall (the plan: about 25,500 over three years)."""
-    per_mode = volume.groupby("mode", as_index=False)[["person_times", "target"]].sum()
+def volume_total(
+    volume: pd.DataFrame, policy: Policy | None = None, targets: dict[str, int] | None = None
+) -> pd.DataFrame:
+    """Window totals per mode and overall, against the whole window's target (the plan:
+    about 25,500 over three years) and against what is due by the as-of date
+    (``target_to_date``: the years begun, the current one pro rata)."""
+    per_mode = volume.groupby("mode", as_index=False)[
+        ["person_times", "target", "target_to_date"]
+    ].sum()
+    if policy is not None and targets is not None:  # the whole window, future years too
+        n_years = len(policy.years)
+        per_mode["target"] = [targets[m] * n_years for m in per_mode["mode"]]
     both = pd.DataFrame(
         {
             "mode": ["all"],
             "person_times": [per_mode["person_times"].sum()],
             "target": [per_mode["target"].sum()],
+            "target_to_date": [per_mode["target_to_date"].sum()],
         }
     )
     out = pd.concat([per_mode, both], ignore_index=True)
     out["share_of_target"] = (out["person_times"] / out["target"].where(out["target"] > 0)).round(4)
-    return out
+    out["target_to_date"] = out["target_to_date"].round(1)
+    return out[["mode", "person_times", "target", "share_of_target", "target_to_date"]]
 
 
-def coverage(done: float, target: float) -> str:
-    """A volume against its target in words: "85% of 2,000", or, far beyond it,
-    "179.7× the target of 2,000" (never "17968% of 2,000")."""
+def coverage(done: float, target: float, lang: str | None = None) -> str:
+    """A volume against its target in words: "为目标 2,000 的 85%" / "85% of 2,000", or,
+    far beyond it, "179.7× the target of 2,000" (never "17968% of 2,000")."""
     if not target:
-        return f"{done:,.0f} (no target)"
+        return text("coverage_no_target", lang, done=f"{done:,.0f}")
     share = done / target
     if share >= MULTIPLE_FROM:
-        return f"{share:,.1f}× the target of {target:,.0f}"
-    return f"{share:.0%} of {target:,.0f}"
+        return text("coverage_multiple", lang, multiple=f"{share:,.1f}", target=f"{target:,.0f}")
+    return text("coverage_share", lang, share=f"{share:.0%}", target=f"{target:,.0f}")
 
 
-def targets_note(policy: Policy, n_orgs: int) -> str:
+def targets_note(policy: Policy, n_orgs: int, lang: str | None = None) -> str:
     """One sentence saying what the report's volume targets are."""
     t = policy.targets
-    plan = (
-        f"the plan's {t.offline:,} offline / {t.online:,} online person-times a year "
-        f"for about {t.organizations:,} organizations"
-    )
+    common = {"offline": f"{t.offline:,}", "online": f"{t.online:,}"}
+    common |= {"orgs": f"{t.organizations:,}", "n": f"{n_orgs:,}"}
     if t.scope == "national":
-        return (
-            f"targets: {plan}, as national totals; this store holds {n_orgs:,} "
-            'organizations (policy [targets] scope = "national")'
-        )
+        return text("targets_national", lang, **common)
     y = t.yearly(n_orgs)
-    return (
-        f"targets: {plan}, scaled to the {n_orgs:,} in this store (×{t.scale(n_orgs):.3g}): "
-        f"{y['offline']:,} offline / {y['online']:,} online a year "
-        '(policy [targets] scope = "scaled")'
+    return text(
+        "targets_scaled",
+        lang,
+        **common,
+        factor=f"{t.scale(n_orgs):.3g}",
+        y_offline=f"{y['offline']:,}",
+        y_online=f"{y['online']:,}",
     )
 
 
@@ -156,13 +171,23 @@ def _coverage(status: pd.DataFrame, group: pd.Series, employed: np.ndarray) -> p
 
 
 def summary(status: pd.DataFrame, employed: np.ndarray, policy: Policy) -> pd.DataFrame:
-    """The headline: status shares and the amount still needed, over everyone."""
+    """The headline: status shares and the amount still needed, over everyone.
+
+    ``staff`` (= ``owing``) are the staff employed on the date who owe something — the
+    people every share is about; ``not_owing`` are employed but owe nothing (无要求);
+    ``left`` have left by the date and are not counted.  ``n_employed`` = owing +
+    not_owing, the population ``learnmap status`` and ``risk`` list."""
     everyone = pd.Series("all", index=status.index, name="scope")
     out = _coverage(status, everyone, employed).set_index("scope").reindex(["all"])
     out["staff"] = out["staff"].fillna(0).astype(int)  # a row even when nobody owes
     out["remaining"] = out["remaining"].fillna(0).round(2)
     out = out.reset_index().rename(columns={"index": "scope"})
     out.insert(1, "unit", UNITS[policy.kind])
+    n_emp = int(np.asarray(employed, dtype=bool).sum())
+    out.insert(3, "n_employed", n_emp)
+    out.insert(4, "owing", out["staff"])
+    out.insert(5, "not_owing", n_emp - out["staff"])
+    out.insert(6, "left", len(status) - n_emp)
     return out
 
 
@@ -173,6 +198,7 @@ def _with_targets(head: pd.DataFrame, total: pd.DataFrame, policy: Policy, n_org
         person_times=int(t["person_times"]),
         target=int(t["target"]),
         share_of_target=t["share_of_target"],
+        target_to_date=t["target_to_date"],
         target_scope=policy.targets.scope,
         organizations=n_orgs,
         target_factor=round(policy.targets.scale(n_orgs), 6),
@@ -199,7 +225,7 @@ def programme_report(snap: Snapshot, status: pd.DataFrame, policy: Policy) -> Re
     org_type = status["org_id"].map(org["org_type"]).rename("org_type")
     region = status["org_id"].map(org["region"]).rename("region")
     vol = volume(snap, policy)
-    total = volume_total(vol)
+    total = volume_total(vol, policy, policy.targets.yearly(len(snap.orgs)))
     return Report(
         volume=vol,
         volume_total=total,
@@ -210,59 +236,8 @@ def programme_report(snap: Snapshot, status: pd.DataFrame, policy: Policy) -> Re
     )
 
 
-def _stacked(ax, frame: pd.DataFrame, key: str, labels: list[str]) -> None:  # noqa: ANN001
-    left = np.zeros(len(frame))
-    for s in STATUSES:
-        vals = frame[f"share_{s}"].fillna(0).to_numpy()
-        ax.barh(labels, vals, left=left, color=STATUS_COLORS[s], label=s)
-        left += vals
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("share of staff")
-    ax.legend(loc="lower right", fontsize=8)
+def write_report(report: Report, out, as_of, policy, lang=None):  # noqa: ANN001, ANN201
+    """Write the report's files (``features.report_files.write_report``)."""
+    from features.report_files import write_report as _write
 
-
-def write_report(
-    report: Report, out: str | Path, as_of: pd.Timestamp, policy: Policy
-) -> list[Path]:
-    """Write the tables as CSV and four PNG charts into ``out``; returns the files."""
-    import matplotlib.pyplot as plt
-
-    plotting.setup()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    files = []
-    for name, frame in report.tables().items():
-        files.append(write_table(frame, out / f"{name}.csv"))
-    day = as_of.date().isoformat()
-
-    v = report.volume.pivot(index="year", columns="mode", values="person_times")
-    fig, ax = plt.subplots(figsize=(7, 4))
-    x = np.arange(len(v.index))
-    target = report.volume.groupby("mode")["target"].first()
-    scope = str(report.summary["target_scope"].iloc[0]) if "target_scope" in report.summary else ""
-    for i, (m, color) in enumerate((("offline", "#1565c0"), ("online", "#90caf9"))):
-        ax.bar(x + (i - 0.5) * 0.4, v[m], width=0.4, color=color, label=f"{m} person-times")
-        ax.axhline(
-            target[m],
-            color=color,
-            linestyle="--",
-            linewidth=1,
-            label=f"{m} target {target[m]:,}/year" + (f" ({scope})" if scope else ""),
-        )
-    ax.set_xticks(x, [str(y) for y in v.index])
-    ax.set_title(f"Completed person-times per year vs plan (as of {day})")
-    ax.legend(fontsize=8)
-    files.append(plotting.save(fig, out / "volume_by_year.png"))
-
-    for name, key in (
-        ("coverage_by_role", "role"),
-        ("coverage_by_org_type", "org_type"),
-        ("coverage_by_region", "region"),
-    ):
-        frame = getattr(report, name)
-        labels = [plotting.label(str(v)) for v in frame[key]]
-        fig, ax = plt.subplots(figsize=(7, max(2.5, 0.28 * len(frame) + 1)))
-        _stacked(ax, frame, key, labels)
-        ax.set_title(f"{policy.name} status by {key.replace('_', ' ')} (as of {day})")
-        files.append(plotting.save(fig, out / f"status_by_{key}.png"))
-    return files
+    return _write(report, out, as_of, policy, lang=lang)

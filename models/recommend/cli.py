@@ -24,8 +24,32 @@ from engine.outputs import write_table
 
 
 def _write(frame: pd.DataFrame, out: Path) -> None:
-    """CSV or Parquet by suffix, atomic and following the umask (``engine.outputs``)."""
-    write_table(frame, out)
+    """CSV, Parquet or XLSX by suffix, atomic and following the umask
+    (``engine.outputs``); display columns (``mode_label`` …) beside the codes."""
+    write_table(frame, out, labels=True)
+
+
+def _print_recs(full: pd.DataFrame, args: argparse.Namespace) -> None:
+    """One person's recommendations as people read them: title, mode, hours, the
+    session to book and the reason."""
+    from engine.labels import label, text
+
+    print(text("rec_header", staff=args.staff_id, day=args.as_of, model=args.model))
+    for r in full.itertuples():
+        hours = f"{r.hours:g}" if pd.notna(r.hours) else ""
+        print(
+            text(
+                "rec_line",
+                rank=r.rank,
+                title=r.title,
+                module_id=r.module_id,
+                mode=label("mode", r.mode),
+                hours=hours,
+            )
+        )
+        if r.book_session:
+            print(text("rec_book", session=r.book_session))
+        print(f"      {r.reason}")
 
 
 #: Models the registry knows that ``recommend`` cannot serve: the oracle scores with the
@@ -77,7 +101,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         print("error: give either STAFF_ID or --all", file=sys.stderr)
         return 2
     if args.all and args.out is None:
-        print("error: --all needs --out FILE (.csv or .parquet)", file=sys.stderr)
+        print("error: --all needs --out FILE (.csv, .parquet or .xlsx)", file=sys.stderr)
         return 2
     if args.k < 1:
         print(f"error: --k must be at least 1, got {args.k}", file=sys.stderr)
@@ -94,23 +118,27 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     )
     policy = None if args.policy in ("", "none") else args.policy
     tables = _tables()
-    model = create(args.model)
-    model.fit(tables, args.as_of, policy=policy)
-    if not args.all:
+    if not args.all:  # an unknown person is said before the model is fitted
         known = tables_as_of(tables, args.as_of)["staff"]["staff_id"].astype(str)
         if args.staff_id not in set(known):
             print(f"error: no staff member {args.staff_id!r} as of {args.as_of}", file=sys.stderr)
             return 2
+    model = create(args.model)
+    model.fit(tables, args.as_of, policy=policy)
+    if not args.all:
+        from features.exports import recommendation_export
+
         recs = model.recommend([args.staff_id], k=args.k, filters=filters)
-        if args.json:
-            json.dump(recs.to_dict("records"), sys.stdout, ensure_ascii=False, indent=1)
+        full = recommendation_export(recs, tables, args.as_of)
+        if args.json:  # title, mode, hours and the session to book, as the API gives
+            records = json.loads(full.to_json(orient="records", date_format="iso"))
+            for r in records:
+                for c in ("session_starts_on", "session_ends_on"):
+                    r[c] = r[c][:10] if r.get(c) else None
+            json.dump(records, sys.stdout, ensure_ascii=False, indent=1)
             print()
             return 0
-        titles = tables["modules"].set_index(tables["modules"]["module_id"].astype(str))["title"]
-        print(f"top {len(recs)} for {args.staff_id} as of {args.as_of} ({args.model}):")
-        for r in recs.itertuples():
-            print(f"{r.rank:>3}. {r.module_id}  {titles.get(r.module_id, '')}")
-            print(f"      {r.reason}")
+        _print_recs(full, args)
         return 0
     from tqdm import tqdm
 
@@ -124,7 +152,9 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         out = recommend_all(
             model, ids, k=args.k, filters=filters, n_jobs=args.jobs, progress=bar.update
         )
-    _write(out, args.out)
+    from features.exports import recommendation_export
+
+    _write(recommendation_export(out, tables, args.as_of), args.out)
     print(f"wrote {args.out}: {len(out):,} rows for {len(ids):,} staff ({args.model})")
     return 0
 
@@ -142,7 +172,9 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
         settings = type(settings)(None, settings.seats_per_person)
     tables = _tables()
     seats = allocate(tables, args.date_from, args.date_to, policy, settings)
-    _write(seats, args.out)
+    from features.exports import allocation_export
+
+    _write(allocation_export(seats, tables), args.out)
     msg = f"wrote {args.out}: {len(seats):,} seats in {seats['session_id'].nunique():,} sessions"
     if args.by_org is not None:
         roll = by_org(seats, need_scores(tables, args.date_from, policy))
@@ -167,7 +199,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default="hybrid", help="hybrid (default), skillgap, itemknn, ...")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--all", action="store_true", help="everyone employed on --as-of")
-    p.add_argument("--out", type=Path, help="output .csv or .parquet (with --all)")
+    p.add_argument("--out", type=Path, help="output .csv, .parquet or .xlsx (with --all)")
     p.add_argument(
         "--jobs",
         type=int,
@@ -210,7 +242,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--from", dest="date_from", type=parse_date, required=True)
     p.add_argument("--to", dest="date_to", type=parse_date, required=True)
     p.add_argument("--policy", default="national-2025", help="preset name or policy file")
-    p.add_argument("--out", type=Path, required=True, help="output .csv or .parquet")
+    p.add_argument("--out", type=Path, required=True, help="output .csv, .parquet or .xlsx")
     p.add_argument("--by-org", type=Path, help="also write the roll-up per organization")
     p.add_argument(
         "--seats-per-org", type=int, help="seats per organization per session (default 2)"

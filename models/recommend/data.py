@@ -129,5 +129,3 @@ def _build_interactions(tables: Tables) -> Interactions:
     m.sum_duplicates()
     m.data[:] = 1.0
     return Interactions(users, items, m, _prereq_matrix(items, modules["prerequisites"]), modules)
-
-

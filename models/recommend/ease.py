@@ -31,6 +31,7 @@ from models.recommend.popularity import fallback_reasons, with_fallback
 
 __all__ = ["EASE", "ease_weights"]
 
+
 def ease_weights(matrix: sp.spmatrix, l2: float) -> np.ndarray:
     """EASE's item × item weights ``B = −P / diag(P)``, ``P = (XᵀX + λI)⁻¹``, zero
     diagonal, for a binary people × items ``matrix`` (the one home of the solve: the

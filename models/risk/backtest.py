@@ -106,5 +106,3 @@ def subsample(bt: Backtest, max_rows: int | None, seed: int) -> Backtest:
         bt.staff[keep],
         bt.dates,
     )
-
-

@@ -173,5 +173,3 @@ def features(
     ms = pd.Series(a["score"].to_numpy(float)).groupby(a["s"].to_numpy()).mean()
     out["mean_score"] = pd.Series(np.arange(n)).map(ms).to_numpy()
     return out
-
-

@@ -40,5 +40,3 @@ def fit_shape(y: np.ndarray, mean: np.ndarray) -> float:
 
     res = minimize_scalar(nll, bounds=(np.log(0.05), np.log(1000)), method="bounded")
     return float(np.exp(res.x))
-
-

@@ -50,11 +50,13 @@ def test_a_saved_recommender_for_no_policy_is_refitted(private_world: World) -> 
     rec_artifacts.save(stale, "popularity", tables, AS_OF, root=w.models)
     app = create_app(make_settings(w.db, w.models, warm=False, recommender="popularity"))
     with TestClient(app):
+        assert app.state.service.wait_ready()  # starts in the background
         service = app.state.service
         assert service.recommender_state == "fitted"
         assert service.recs.model.policy_ == service.policy
     again = create_app(make_settings(w.db, w.models, warm=False, recommender="popularity"))
     with TestClient(again):  # the refitted one was saved and now matches
+        assert again.state.service.wait_ready()  # starts in the background
         assert again.state.service.recommender_state == "loaded"
 
 
@@ -74,3 +76,25 @@ def test_risk_batch_with_unknown_org_ids_is_404_naming_them(
     assert r.status_code == 200
     got = {json.loads(line)["org_id"] for line in r.text.splitlines()}
     assert got == {world.org_a, world.org_b}
+
+
+def test_risk_batch_region_unknown_is_404_and_english_names_work(
+    client: TestClient, keys: dict, world: World
+) -> None:
+    """Issue 23: a region the store does not hold is a 404 listing the known ones, not
+    a 200 with an empty body; a region may be asked by its English name."""
+    h = {"X-API-Key": keys["admin"]}
+    url = "/v1/organizations/risk:batch"
+    r = client.post(url, json={"region": "Atlantis"}, headers=h)
+    assert r.status_code == 404 and "'Atlantis'" in r.json()["detail"]
+    assert "known regions" in r.json()["detail"]
+    from engine.store import Store
+
+    orgs = Store(f"sqlite:///{world.db}").load(["organizations"])["organizations"]
+    region = orgs["region"].mode()[0]
+    zh = client.post(url, json={"region": region}, headers=h)
+    assert zh.status_code == 200 and zh.text
+    from engine.labels import label
+
+    en = client.post(url, json={"region": label("region", region, "en")}, headers=h)
+    assert en.status_code == 200 and en.text == zh.text

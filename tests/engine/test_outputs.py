@@ -48,6 +48,6 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp(tmp_path: Path) -> None:
 
 
 def test_table_suffix_is_checked(tmp_path: Path) -> None:
-    with pytest.raises(LearnmapError, match=r"\.csv or \.parquet"):
+    with pytest.raises(LearnmapError, match=r"\.csv, \.parquet or \.xlsx"):
         write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.txt")
     assert list(tmp_path.iterdir()) == []

@@ -341,3 +341,27 @@ def test_xlsx_instructions_sheet_first(tmp_path: Path) -> None:
     store = _store(tmp_path)
     ingest(folder, store)
     assert _staff(store).loc["S1", "role"] == "head"
+
+
+@pytest.mark.parametrize(
+    ("file_name", "sheet"),
+    [("人员名册.xlsx", "Sheet1"), ("2025年报送.xlsx", "Sheet1"), ("花名册.xlsx", "名单")],
+)
+def test_workbook_named_as_people_name_it(tmp_path: Path, file_name: str, sheet: str) -> None:
+    """Issue 23: 人员名册.xlsx (a name as exports and offices use) is staff; a workbook
+    whose name and sheet say nothing is read by the table its header fits."""
+    folder = _dataset(tmp_path)
+    _book(folder / file_name, {sheet: [HEADER, ["S1", "O1", "负责人", "2020/1/5", None]]})
+    assert read_dataset(folder)["staff"].source == f"{file_name}!{sheet}"
+    store = _store(tmp_path)
+    ingest(folder, store)
+    assert _staff(store).loc["S1", "role"] == "head"
+
+
+def test_every_table_label_people_see_names_its_table() -> None:
+    from engine.labels import enum_labels
+    from engine.schema import TABLES, resolve_table
+
+    for table, shown in enum_labels("table", "zh-CN").items():
+        if table in TABLES:
+            assert resolve_table(shown) == table, shown

@@ -297,3 +297,25 @@ def test_any_config_either_parses_or_names_its_problem(raw: dict) -> None:
         parse_config(raw, "fuzz.toml")
     except ConfigError as exc:
         assert str(exc).startswith("fuzz.toml: [")
+
+
+def test_experiment_run_draws_no_bar_into_a_redirected_log(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """Issue 23: stderr is not a terminal here, so `experiment run` asks for no bar."""
+    import pandas as pd
+
+    import experiments.runner
+    from engine.cli import main
+
+    seen = {}
+
+    def fake(config, out, progress, fresh):  # noqa: ANN001, ANN202
+        seen["progress"] = progress
+        return pd.DataFrame(
+            [{"model": "m", "metric": "ndcg@10", "value": 0.5, "seed": "mean", "slice": "all"}]
+        )
+
+    monkeypatch.setattr(experiments.runner, "run_experiment", fake)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("task = 'recommend'\n")
+    assert main(["experiment", "run", str(cfg), "--out", str(tmp_path / "r")]) == 0
+    assert seen["progress"] is False

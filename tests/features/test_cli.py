@@ -24,8 +24,20 @@ def test_status_csv_and_parquet(loaded: Path, small_tables, capsys) -> None:  # 
     st = pd.read_csv(out)
     for col in ("staff_id", "org_id", "required", "done", "remaining", "deadline", "status"):
         assert col in st.columns
-    hired = (small_tables["staff"]["hired_on"] <= "2026-06-30").sum()
-    assert len(st) == hired and set(st["status"]) <= {"met", "on_track", "at_risk", "overdue"}
+    staff = small_tables["staff"]
+    hired = staff["hired_on"] <= "2026-06-30"
+    employed = hired & ~(staff["left_on"].fillna("9999") <= "2026-06-30")
+    # the people report, risk and the API count: employed on the date; owing nothing is
+    # "none" (无要求), not "met"
+    assert len(st) == employed.sum() and st["employed"].all()
+    assert set(st["status"]) <= {"met", "on_track", "at_risk", "overdue", "none"}
+    assert (st["status"] == "none").eq(st["required"] == 0).all()
+    assert st["status_label"].isin(["达标", "进度正常", "有风险", "逾期", "无要求"]).all()
+    printed = capsys.readouterr().out
+    assert f"在职 {employed.sum()} 人" in printed and "无要求" in printed
+    everyone = loaded / "everyone.csv"
+    assert main(["status", "--as-of", "2026/06/30", "--include-left", "--out", str(everyone)]) == 0
+    assert len(pd.read_csv(everyone)) == hired.sum()
     org = st["org_id"].iloc[0]
     pq = loaded / "org.parquet"
     assert (
@@ -40,13 +52,15 @@ def test_status_csv_and_parquet(loaded: Path, small_tables, capsys) -> None:  # 
                 org,
                 "--out",
                 str(pq),
+                "--lang",
+                "en",
             ]
         )
         == 0
     )
     credits = pd.read_parquet(pq)
     assert set(credits["org_id"]) == {org} and "cycle_done" in credits.columns
-    assert "staff under credits" in capsys.readouterr().out
+    assert "staff under Training credits" in capsys.readouterr().out
     assert main(["status", "--out", str(loaded / "x.txt")]) == 2
 
 
@@ -72,8 +86,18 @@ def test_profile_learning_map_and_report(loaded: Path, capsys) -> None:  # noqa:
         "organizations.csv",
         "status_by_role.png",
         "organizations_by_role.csv",
+        "report.xlsx",
+        "summary.docx",
     } <= names
-    assert "person-times still needed for full coverage" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "实现全覆盖尚需" in printed and "2026年截至6月30日" in printed
+    assert "2027年尚未开始" in printed  # a year that has not begun is not reported
+    assert not (pd.read_csv(rep / "volume.csv")["year"] > 2026).any()
+    # an existing file as --out: a clear error, no traceback, the file untouched
+    status = loaded / "status.csv"
+    status.write_text("keep me")
+    assert main(["report", "--as-of", "2026-06-30", "--out", str(status)]) == 2
+    assert "is a file" in capsys.readouterr().err and status.read_text() == "keep me"
 
 
 def test_empty_store_is_a_clear_error(tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001

@@ -17,6 +17,7 @@ from engine.store import Store
 from features.compliance import compliance
 from features.org import org_profiles, role_status
 from features.report import programme_report
+from features.report_files import KINDS
 from features.snapshot import snapshot
 
 AS_OF = "2026-06-30"
@@ -39,7 +40,8 @@ def test_pruned_load_gives_the_same_status_and_report(loaded: Path, policy: str)
     out = loaded / "status.csv"
     assert main(["status", "--as-of", AS_OF, "--policy", policy, "--out", str(out)]) == 0
     expected = loaded / "expected.csv"
-    write_table(want, expected)
+    # the file lists the staff employed on the date, with display columns beside codes
+    write_table(want[want["employed"].to_numpy(dtype=bool)], expected, labels=True)
     assert out.read_text() == expected.read_text()
 
     rep_dir = loaded / "rep"
@@ -48,7 +50,7 @@ def test_pruned_load_gives_the_same_status_and_report(loaded: Path, policy: str)
     tables["organizations"] = org_profiles(snap, want, pol)
     tables["organizations_by_role"] = role_status(snap, want)
     for name, frame in tables.items():
-        write_table(frame, expected)
+        write_table(frame, expected, labels=True, kinds=KINDS.get(name))
         assert (rep_dir / f"{name}.csv").read_text() == expected.read_text(), name
 
 
@@ -64,7 +66,7 @@ def test_outputs_follow_the_umask(loaded: Path) -> None:
     finally:
         os.umask(old)
     files = [loaded / "s.parquet", *sorted((loaded / "rep").iterdir())]
-    assert {f.suffix for f in files} == {".parquet", ".csv", ".png"}
+    assert {f.suffix for f in files} == {".parquet", ".csv", ".png", ".xlsx", ".docx"}
     for f in files:
         assert stat.S_IMODE(f.stat().st_mode) == 0o644, f.name
     assert stat.S_IMODE((loaded / "group.csv").stat().st_mode) == 0o660
@@ -85,7 +87,7 @@ def test_report_targets_scaled_or_national(loaded: Path, capsys) -> None:  # noq
     """60 organizations: scaled targets are 60/2,300 of the plan's; as national totals
     the headline says so and never prints thousands of percent."""
     capsys.readouterr()
-    assert main(["report", "--as-of", AS_OF, "--out", str(loaded / "rep")]) == 0
+    assert main(["report", "--as-of", AS_OF, "--out", str(loaded / "rep"), "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert "scaled to the 60 in this store" in out
     volume = pd.read_csv(loaded / "rep" / "volume.csv")
@@ -96,7 +98,19 @@ def test_report_targets_scaled_or_national(loaded: Path, capsys) -> None:  # noq
     text = preset.read_text("utf-8")
     assert 'scope = "scaled"' in text
     pol.write_text(text.replace('scope = "scaled"', 'scope = "national"'), encoding="utf-8")
-    small = main(["report", "--as-of", AS_OF, "--policy", str(pol), "--out", str(loaded / "n")])
+    small = main(
+        [
+            "--lang",
+            "en",
+            "report",
+            "--as-of",
+            AS_OF,
+            "--policy",
+            str(pol),
+            "--out",
+            str(loaded / "n"),
+        ]
+    )
     assert small == 0
     out = capsys.readouterr().out
     assert "as national totals; this store holds 60 organizations" in out
@@ -111,6 +125,6 @@ def test_report_before_anyone_was_hired(loaded: Path, capsys) -> None:  # noqa: 
     capsys.readouterr()
     assert main(["report", "--as-of", "2001-01-01", "--out", str(loaded / "early")]) == 0
     out = capsys.readouterr().out
-    assert "none employed on this date" in out and "nan" not in out
+    assert "无在职且有培训要求的人员" in out and "nan" not in out
     summary = pd.read_csv(loaded / "early" / "summary.csv").iloc[0]
     assert summary["staff"] == 0 and summary["remaining"] == 0

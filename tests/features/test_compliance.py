@@ -121,7 +121,9 @@ def test_multiple_roles_take_the_maximum_and_party_worker_rule() -> None:
     st = status_of(t, "2026-09-30")  # past half the window: 1 of 2 due
     assert st.loc["HF", "required"] == 5
     assert st.loc["PW1", "required"] == 2 and st.loc["PW1", "status"] == "at_risk"
-    assert st.loc["PW2", "required"] == 0 and st.loc["PW2", "status"] == "met"
+    # owing nothing is 无要求 ("none"), not "met" (issue 23)
+    assert st.loc["PW2", "required"] == 0 and st.loc["PW2", "status"] == "none"
+    assert st.loc["OT", "status"] == "none"
     assert st.loc["PWH", "required"] == 1  # only the spokesperson quota applies
     assert st.loc["OT", "required"] == 0
 
@@ -598,4 +600,4 @@ def test_credits_count_only_the_policys_modes_and_the_windows_first_day(tmp_path
     assert status_of(t, "2025-03-01", load_policy(f)).loc["C", "done"] == 25
     # every status is a category, so counts per status include the empty ones
     assert list(st["cycle_status"].cat.categories) == list(st["status"].cat.categories)
-    assert len(st["cycle_status"].cat.categories) == 4
+    assert len(st["cycle_status"].cat.categories) == 5  # met … overdue, none
