@@ -157,3 +157,28 @@ def test_bad_protocol_keys_are_named(split: dict, key: str, rule: str) -> None:
     with pytest.raises(ConfigError, match=rule) as info:
         parse_config(raw)
     assert f"[{key}]" in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["cnpc-2014-offered", "cnpc-2014-leave-last"])
+def test_the_shipped_cnpc_configs_run_on_imported_person_course_rows(
+    renewing: Path, tmp_path: Path, name: str
+) -> None:
+    """The shipped configs, on a small dataset made by the same importer (their own
+    var/cnpc-2014 needs the shared files; tests/engine/test_cnpc.py reads those)."""
+    from experiments.config import load_config
+
+    path = Path(__file__).resolve().parents[2] / "experiments" / "configs" / f"{name}.toml"
+    raw = load_config(path).resolved()
+    raw["data"] = {"path": str(renewing)}
+    raw["seeds"] = raw["seeds"][:1]
+    raw["tune"] = False
+    for m in raw["models"]:
+        m.update(m.pop("params"))
+        m.pop("grid")
+        if m["name"] == "implicit-als":
+            m["iterations"] = 2
+    metrics = run_experiment(parse_config(raw, str(path)), out=tmp_path / "run")
+    assert set(metrics["model"]) == {m["label"] for m in raw["models"]}
+    adm = metrics[(metrics["metric"] == "admissible") & (metrics["slice"] == "all")]
+    assert (adm["value"] == 1.0).all()
+    assert (tmp_path / "run" / "people.csv").exists()
