@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 
 def _engine():  # noqa: ANN202
@@ -89,6 +90,41 @@ def _cmd_keys_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_audit(args: argparse.Namespace) -> int:
+    """Show (newest first) or export the audit trail: who read or changed whose data,
+    when, with what key and scope, and every refused attempt."""
+    import pandas as pd
+
+    from api import audit
+    from api.db import ensure_tables
+    from engine.cli import require_store
+    from engine.outputs import write_table
+
+    require_store()
+    engine = _engine()
+    ensure_tables(engine)
+    rows = audit.entries(engine, limit=None if args.out else args.limit)
+    frame = pd.DataFrame(rows, columns=["id", *audit.FIELDS])
+    if args.subject:
+        frame = frame[frame["subject"] == args.subject]
+    if args.out:
+        frame = frame.sort_values("id")
+        frame["at"] = frame["at"].astype(str)
+        write_table(frame, args.out)
+        audit.record(engine, None, "audit export", str(args.out), len(frame))
+        print(f"wrote {len(frame):,} audit rows to {args.out}")
+        return 0
+    if frame.empty:
+        print("no audit rows yet")
+        return 0
+    for r in frame.itertuples(index=False):
+        who = r.key_id or f"operator {r.operator}"
+        subject = f" subject {r.subject}" if r.subject else ""
+        print(f"{str(r.at)[:19]}  {who} ({r.role or '-'}, {r.scope or '-'})  {r.action}"
+              f"{subject}  {r.outcome}")  # fmt: skip
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -122,6 +158,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--no-access-log", action="store_true", help="do not log every request")
     p.set_defaults(func=_cmd_serve)
 
+    p = sub.add_parser(
+        "audit",
+        help="show or export the audit trail (who read or changed whose data)",
+        description="The audit trail: every read of personal data through the API "
+        "(profiles, learning maps, recommendations, staff lists), every write and export, "
+        "refused attempts (401/403) and key changes, with who (key id, role, scope, or "
+        "the operator's user name), when (UTC) and whose data. --out FILE exports all "
+        "rows (.csv or .parquet), oldest first.",
+    )
+    p.add_argument("--out", type=Path, help="export every row to this file")
+    p.add_argument("--limit", type=int, default=50, help="rows to show (default 50)")
+    p.add_argument("--subject", help="only rows about this staff or organization id")
+    p.set_defaults(func=_cmd_audit)
+
     p = sub.add_parser("keys", help="API keys: create, revoke, list")
     ksub = p.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
     q = ksub.add_parser(
@@ -131,7 +181,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "organization; staff (--staff): one person's own data; researcher: reports and "
         "pseudonymized data. Only a hash is stored.",
     )
-    q.add_argument("--role", required=True, choices=("admin", "org_manager", "staff", "researcher"))
+    q.add_argument(
+        "--role",
+        required=True,
+        choices=("admin", "org_manager", "staff", "researcher", "platform"),
+        help="platform: a learning platform sending xAPI statements (statements only)",
+    )
     q.add_argument("--org", help="organization id (org_manager)")
     q.add_argument("--staff", help="staff id (staff)")
     q.add_argument("--label", help="a note on who holds the key")

@@ -35,7 +35,12 @@ AUDIT_LOG = sa.Table(
     sa.Column("target", sa.Text(), nullable=True),
     sa.Column("rows", sa.Integer(), nullable=False, default=0),
     sa.Column("outcome", sa.Text(), nullable=False),
+    # added by issue 22 (older stores get them on start-up, ``ensure_tables``)
+    sa.Column("scope", sa.Text(), nullable=True),
+    sa.Column("operator", sa.Text(), nullable=True),
+    sa.Column("subject", sa.Text(), nullable=True, index=True),
 )
+_ADDED = {"audit_log": ("scope", "operator", "subject")}
 
 API_META = sa.Table(
     "api_meta",
@@ -46,7 +51,16 @@ API_META = sa.Table(
 
 
 def ensure_tables(engine: Engine) -> None:
+    """Create the service's tables; add the columns later versions added."""
     META.create_all(engine)
+    inspector = sa.inspect(engine)
+    for table, cols in _ADDED.items():
+        have = {c["name"] for c in inspector.get_columns(table)}
+        missing = [c for c in cols if c not in have]
+        if missing:
+            with engine.begin() as conn:
+                for c in missing:
+                    conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {c} TEXT")
 
 
 def pseudonym_salt(engine: Engine) -> str:

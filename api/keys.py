@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from api.db import API_KEYS, ensure_tables
 from engine.errors import LearnmapError
 
-ROLES = ("admin", "org_manager", "staff", "researcher")
+ROLES = ("admin", "org_manager", "staff", "researcher", "platform")
 PREFIX = "lm_"
 
 

@@ -2,14 +2,54 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from engine.policy import PolicyName as PolicyName  # one home: engine.policy
 
 Status = Literal["met", "on_track", "at_risk", "overdue", "none"]
+
+# ---- dates callers send ---------------------------------------------------------------
+#: the dates the API accepts: ``YYYY-MM-DD`` from 1900-01-01 to 2199-12-31.  Anything
+#: else (another format, an integer — once read as a Unix timestamp —, a day that does
+#: not exist, a year outside pandas' Timestamp range, which once wrapped round to
+#: plausible answers) is a 422 naming the field.  The pattern is the whole rule, so the
+#: OpenAPI schema says exactly what is accepted (leap days included).
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2199, 12, 31)
+_LEAP = r"(?:19(?:0[48]|[2468][048]|[13579][26])|20(?:0[048]|[2468][048]|[13579][26])|21(?:0[48]|[2468][048]|[13579][26]))"
+DATE_PATTERN = (
+    r"^(?:(?:19|20|21)\d\d-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])"
+    r"|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|02-(?:0[1-9]|1\d|2[0-8]))"
+    rf"|{_LEAP}-02-29)$"
+)
+_DATE_RE = re.compile(DATE_PATTERN)
+
+
+def parse_date(value: object) -> date:
+    """A caller's date, by the rule above (``ValueError`` naming the rule otherwise)."""
+    if isinstance(value, date) and FIRST_DATE <= value <= LAST_DATE:
+        return value
+    if not isinstance(value, str) or not _DATE_RE.fullmatch(value):
+        raise ValueError(
+            f"a date must be written YYYY-MM-DD, from {FIRST_DATE} to {LAST_DATE}; got {value!r}"
+        )
+    return date.fromisoformat(value)
+
+
+ServingDate = Annotated[
+    date,
+    BeforeValidator(parse_date),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": DATE_PATTERN,
+            "description": f"YYYY-MM-DD, {FIRST_DATE} to {LAST_DATE}",
+        }
+    ),
+]
 
 
 class ErrorBody(BaseModel):
@@ -22,10 +62,16 @@ class Health(BaseModel):
 
 class Readiness(BaseModel):
     ready: bool
+    state: str = Field(description="starting, opening, ready, or failed: …")
     store: str
     recommender: str
     recommendations_cached: float = Field(description="share of people precomputed, 0–1")
+    profiles_cached: float = Field(description="share of profiles precomputed, 0–1")
     risk_model: str
+    data_version: int = Field(description="the store's data version answers come from")
+    recommender_data_version: int | None = Field(
+        description="the data version the recommender was fitted on"
+    )
 
 
 class Version(BaseModel):
@@ -158,10 +204,10 @@ class OrgRiskDetail(BaseModel):
 
 class StaffRow(BaseModel):
     staff_id: str
-    role: str
+    role: str | None = Field(description="null: suppressed for researchers (api.privacy)")
     hired_on: date | None
     left_on: date | None
-    employed: bool
+    employed: bool | None = Field(description="null: suppressed for researchers")
     required: float | None
     done: float | None
     remaining: float | None
@@ -188,7 +234,7 @@ class RiskBatchRequest(BaseModel):
     )
     region: str | None = None
     org_type: Literal["social_group", "foundation", "social_service_org"] | None = None
-    as_of: date | None = None
+    as_of: ServingDate | None = None
 
 
 # ---- reports -----------------------------------------------------------------------
@@ -227,3 +273,4 @@ class ReloadResult(BaseModel):
     detail: str
     risk_model: dict[str, Any] | None
     recommender_fitted_at: str | None
+    recommender: str = Field("", description="the recommender's state (refitting, fitted, …)")

@@ -13,6 +13,21 @@ done)"); a saved one fitted for another policy (or none) is refitted.  A reload
 loads the new risk artifact completely (manifest, hash, policy and feature checks of
 ``models.risk.artifacts.load``, then a type check) before swapping it in; a broken or
 mismatched artifact leaves the working model in place.
+
+Alive at once (issue 22, defect 4): ``start`` returns immediately; opening the store,
+loading the risk model and fitting or loading the recommender run on a background
+thread.  Until they are done ``/readyz`` says ``opening`` / ``fitting`` and the routes
+that need them answer 503 with ``Retry-After``.  A reload that refits the recommender
+is a background job under the reload lock (one at a time), its state in ``/readyz``.
+
+Data versions (defect 2): the store's data version (``Store.data_version``, raised by
+every write that changes data, from this process or any other) is read every
+``data_version_seconds`` (default 1 s).  A new version empties the whole-store views,
+the profile cache and the id caches at once, so statuses, staff lists, profiles and
+risk answer from it within that bound; the recommender is refitted in the background
+(the previous fit serves meanwhile).  Every response carries ``X-Learnmap-Data-Version``
+— for recommendations, the version the recommender was fitted on — and ``/readyz``
+gives both.
 """
 
 from __future__ import annotations
@@ -30,11 +45,13 @@ import pandas as pd
 import sqlalchemy as sa
 
 from api import db
-from api.audit import Pseudonymizer
+from api.audit import AuditLog, Pseudonymizer
 from api.keys import KeyVerifier
+from api.profiles import ProfileCache, warm_profiles
 from api.recs import RecommendationCache
 from api.settings import Settings
-from engine.errors import LearnmapError
+from engine import scan
+from engine.errors import LearnmapError, StoreError
 from engine.policy import Policy, load_policy
 from engine.reads import ensure_person_indexes
 from engine.store import Store
@@ -50,8 +67,10 @@ from models.risk.org import score_orgs, unit_share
 
 log = logging.getLogger(__name__)
 _VIEWS = 2  # whole-store views kept (one per date)
-#: a view is rebuilt after this long, so records ingested by other processes show up
-VIEW_TTL_SECONDS = 300.0
+
+
+class NotReady(LearnmapError):
+    """A part of the service is still starting (503 with ``Retry-After``)."""
 
 
 def package_version() -> str:
@@ -93,34 +112,145 @@ class Service:
         self.store = Store(settings.url)
         self.engine = self.store.engine
         self.policy = load_policy(settings.policy)
+        self.xapi_hours = load_policy(settings.xapi_policy).online_hours
         self.verifier = KeyVerifier(self.engine, settings.key_cache_seconds)
+        self.audit = AuditLog(self.engine, settings.audit_flush_seconds)
         self.pseudo: Pseudonymizer | None = None
         self.recs: RecommendationCache | None = None
         self.recommender_state = "not started"
         self.recommender_fitted_at: str | None = None
+        self.recs_data_version: int | None = None
         self.risk: RiskModel | None = None
         self.risk_state = "not loaded"
         self.staff_org: dict[str, str] = {}
         self.org_ids: set[str] = set()
+        self.data_version = -1  # the store's, as last read (-1: not read yet)
+        self.profiles = ProfileCache()
+        self.state = "starting"  # starting → opening → ready (or failed: …)
+        self.opened = threading.Event()  # store tables, keys and salt in place
         self._views: OrderedDict[tuple, View] = OrderedDict()
         self._view_lock = threading.Lock()
-        self._reload_lock = threading.Lock()
+        self._reload_lock = threading.Lock()  # one fit / reload at a time
+        self._refit_pending = False
         self.write_lock = threading.Lock()
-        self._writes = 0
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
         self._warm_thread: threading.Thread | None = None
+        self._users = 0
 
     # ---- start / stop -------------------------------------------------------------
     def start(self) -> None:
-        self.store.create()
-        db.ensure_tables(self.engine)
-        ensure_person_indexes(self.store)
-        self.pseudo = Pseudonymizer(db.pseudonym_salt(self.engine))
-        self.load_risk()
-        self.fit_recommender(use_artifact=True)
+        """Return at once; open, load and fit on a background thread.  Nested starts
+        (a second lifespan on the same app, as test clients run) share the first."""
+        self._users += 1
+        if self._users > 1:
+            return
+        scan.disable_adbc()  # threads here write while others read (engine.scan)
+        self.audit.start()
+        self._spawn(self._open_and_fit, "start")
+
+    def _spawn(self, target: Any, name: str) -> threading.Thread:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+        return thread
+
+    def _open_and_fit(self) -> None:
+        try:
+            self.state = "opening"
+            self.store.create()
+            db.ensure_tables(self.engine)
+            self.pseudo = Pseudonymizer(db.pseudonym_salt(self.engine))
+            self.data_version = self.store.data_version()
+            self.opened.set()
+            ensure_person_indexes(self.store)
+            self.load_risk()
+            with self._reload_lock:
+                self.fit_recommender(use_artifact=True)
+            self.state = "ready"
+        except Exception as exc:  # noqa: BLE001 - reported by /readyz, logged in full
+            log.exception("service start-up failed")
+            self.state = f"failed: {type(exc).__name__}: {exc}"
+            self.opened.set()
+            return
+        self._spawn(self._watch_data, "data-version")
+
+    def wait_ready(self, timeout: float = 300.0) -> bool:
+        """Block until start-up and any warm-up are done (tests, benchmarks)."""
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if self.state.startswith("failed"):
+                return False
+            warm = self._warm_thread
+            if self.state == "ready" and (warm is None or not warm.is_alive()):
+                return True
+            time.sleep(0.02)
+        return False
+
+    def require_open(self) -> None:
+        if not self.opened.is_set():
+            raise NotReady(f"the service is starting ({self.state}); try again shortly")
+        if self.state.startswith("failed"):
+            raise StoreError(f"the service could not start: {self.state}")
 
     def stop(self) -> None:
+        self._users -= 1
+        if self._users > 0:
+            return
+        self._stop.set()
         if self.recs is not None:
             self.recs.stop()
+        self.audit.stop()
+
+    # ---- data versions ------------------------------------------------------------
+    def _watch_data(self) -> None:
+        while not self._stop.wait(self.settings.data_version_seconds):
+            self.check_data_version()
+
+    def check_data_version(self) -> int:
+        """Read the store's data version; on a new one, drop what was built from the
+        old one and refit the recommender in the background."""
+        try:
+            version = self.store.data_version()
+        except (LearnmapError, sa.exc.SQLAlchemyError) as exc:
+            log.warning("could not read the data version: %s", exc)
+            return self.data_version
+        if version != self.data_version:
+            log.info("data version %s → %s: rebuilding views", self.data_version, version)
+            with self._view_lock:
+                self._views.clear()
+                self.profiles.clear()
+                self.staff_org = {}
+                self.org_ids = set()
+                self.data_version = version
+            if self.recs_data_version is not None and self.recs_data_version != version:
+                self.refit_in_background()
+        return version
+
+    def refit_in_background(self) -> bool:
+        """Start refitting the recommender unless a fit is under way (then it runs
+        again after that one); False when one was already running."""
+        if not self._reload_lock.acquire(blocking=False):
+            self._refit_pending = True
+            return False
+
+        def work() -> None:
+            try:
+                while True:
+                    self._refit_pending = False
+                    self.recommender_state = f"refitting for data version {self.data_version}"
+                    try:
+                        self.fit_recommender()
+                    except Exception as exc:  # noqa: BLE001 - the old fit keeps serving
+                        log.exception("recommender refit failed")
+                        self.recommender_state = f"refit failed ({exc}); serving the previous fit"
+                    if not self._refit_pending:
+                        break
+            finally:
+                self._reload_lock.release()
+
+        self._spawn(work, "refit")
+        return True
 
     def load_risk(self) -> tuple[bool, str]:
         """Load the risk artifact; keep the current model if the new one is refused."""
@@ -152,6 +282,7 @@ class Service:
         (start-up) load the saved one instead when it matches (``models.recommend.artifacts``).
         A reload asking to refit always refits."""
         t0 = time.perf_counter()
+        version = self.store.data_version()
         tables = self.store.load()
         self.staff_org = dict(
             zip(
@@ -187,6 +318,7 @@ class Service:
         del tables
         old = self.recs
         self.recs = RecommendationCache(model, self.settings.cache_k)
+        self.recs_data_version = version
         if old is not None:
             old.stop()
         # "loaded" (from the saved artifact) or "fitted" (from the store): both ready
@@ -200,8 +332,16 @@ class Service:
             time.perf_counter() - t0,
         )
         if self.settings.warm:
-            self._warm_thread = threading.Thread(target=self.recs.warm, daemon=True)
-            self._warm_thread.start()
+            self._warm_thread = self._spawn(self._warm, "warm")
+
+    def _warm(self) -> None:
+        recs = self.recs
+        if recs is not None:
+            recs.warm()
+        try:
+            warm_profiles(self, self._stop)
+        except Exception:  # noqa: BLE001 - profiles are then computed per request
+            log.exception("profile precomputation failed")
 
     # ---- lookups ------------------------------------------------------------------
     def org_of(self, staff_id: str) -> str | None:
@@ -245,21 +385,19 @@ class Service:
             return False, f"unreachable: {type(exc).__name__}"
 
     def wrote(self) -> None:
-        """Records were written: whole-store views are stale."""
-        self._writes += 1
-        with self._view_lock:
-            self._views.clear()
+        """Records were written here: answer from the new data version at once."""
+        self.check_data_version()
 
     # ---- whole-store views --------------------------------------------------------
     def view(self, as_of: date | None = None) -> View:
         d = as_of or self.settings.as_of
         risk = self.risk
-        # keyed by this process's own record writes, not the file's fingerprint: the
-        # service's audit rows change the file without changing the data
-        key = (d, self._writes, id(risk))
+        # keyed by the store's data version (raised by data writes only, not by the
+        # service's audit rows), read every ``data_version_seconds``
+        key = (d, self.data_version, id(risk))
         with self._view_lock:
             got = self._views.get(key)
-            if got is not None and time.monotonic() - got.built < VIEW_TTL_SECONDS:
+            if got is not None:
                 self._views.move_to_end(key)
                 return got
             t0 = time.perf_counter()

@@ -1,59 +1,151 @@
-"""Service settings: one frozen object, built from the environment or given to
-``create_app``.
+"""Service settings: one frozen ``Settings(BaseSettings)`` (pydantic-settings), read from
+the environment or given to ``create_app`` as keyword arguments (by field name).
 
-Environment (all optional): ``LEARNMAP_DATABASE_URL`` (the store), ``LEARNMAP_MODEL_DIR``
-(artifacts of ``learnmap train``), ``LEARNMAP_API_MAX_BODY`` (bytes, default 10 MiB),
-``LEARNMAP_API_AS_OF`` (the serving date, default: today at start-up),
-``LEARNMAP_API_POLICY`` (default ``national-2025``), ``LEARNMAP_API_RECOMMENDER``
-(default ``hybrid``), ``LEARNMAP_API_WARM`` (``0`` = do not precompute
-recommendations at start-up).
+Every field can be set from the environment; the variable is named beside the field
+(``LEARNMAP_DATABASE_URL``, ``LEARNMAP_MODEL_DIR`` and ``LEARNMAP_API_<FIELD>``, e.g.
+``LEARNMAP_API_AS_OF=2026-11-21``, ``LEARNMAP_API_WARM=0``).  A bad value stops the
+service at start with the variable named.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engine.store import database_url
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 
 
-def _today() -> date:
-    return date.today()
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name)
 
 
-@dataclass(frozen=True)
-class Settings:
-    """What the service needs to start.
+class Settings(BaseSettings):
+    """What the service needs to start (each field: its environment variable)."""
 
-    database_url   : the store (None: ``LEARNMAP_DATABASE_URL`` or ``var/learnmap.db``).
-    model_dir      : where ``learnmap train`` wrote its artifacts.
-    max_body_bytes : larger request bodies get 413.
-    as_of          : the date recommendations, statuses and risk are served for when a
-                     request does not name one.
-    policy         : the policy the risk model must have been trained for, and the one
-                     the recommender ranks quota modules by (as ``learnmap recommend
-                     --policy``).
-    recommender    : registry name of the recommender fitted at start-up.
-    warm           : precompute every person's recommendations at start-up (in the
-                     background; ``/readyz`` says when it is done).
-    cache_k        : recommendations kept per person by the precomputation.
-    key_cache_seconds : how long a verified API key is trusted without looking at the
-                     store again (a revoked key stops working within this time).
-    """
+    model_config = SettingsConfigDict(frozen=True, populate_by_name=True, extra="ignore")
 
-    database_url: str | None = None
-    model_dir: Path = field(default_factory=lambda: Path("var/models"))
-    max_body_bytes: int = DEFAULT_MAX_BODY
-    as_of: date = field(default_factory=_today)
-    policy: str = "national-2025"
-    recommender: str = "hybrid"
-    warm: bool = True
-    cache_k: int = 20
-    key_cache_seconds: float = 2.0
+    database_url: Annotated[
+        str | None,
+        Field(
+            validation_alias=_env("LEARNMAP_DATABASE_URL"),
+            description="the store (None: LEARNMAP_DATABASE_URL or var/learnmap.db)",
+        ),
+    ] = None
+    model_dir: Annotated[
+        Path,
+        Field(
+            validation_alias=_env("LEARNMAP_MODEL_DIR"),
+            description="where `learnmap train` wrote its artifacts",
+        ),
+    ] = Path("var/models")
+    max_body_bytes: Annotated[
+        int,
+        Field(
+            gt=0,
+            validation_alias=_env("LEARNMAP_API_MAX_BODY"),
+            description="larger request bodies get 413",
+        ),
+    ] = DEFAULT_MAX_BODY
+    as_of: Annotated[
+        date,
+        Field(
+            default_factory=date.today,
+            validation_alias=_env("LEARNMAP_API_AS_OF"),
+            description="the date answered for when a request names none (default: today)",
+        ),
+    ]
+    policy: Annotated[
+        str,
+        Field(
+            validation_alias=_env("LEARNMAP_API_POLICY"),
+            description="the policy statuses, risk and quota reasons are for",
+        ),
+    ] = "national-2025"
+    recommender: Annotated[
+        str,
+        Field(
+            validation_alias=_env("LEARNMAP_API_RECOMMENDER"),
+            description="registry name of the recommender fitted at start-up",
+        ),
+    ] = "hybrid"
+    warm: Annotated[
+        bool,
+        Field(
+            validation_alias=_env("LEARNMAP_API_WARM"),
+            description="precompute recommendations and profiles after start-up",
+        ),
+    ] = True
+    cache_k: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=100,
+            validation_alias=_env("LEARNMAP_API_CACHE_K"),
+            description="recommendations kept per person by the precomputation",
+        ),
+    ] = 20
+    key_cache_seconds: Annotated[
+        float,
+        Field(
+            ge=0,
+            validation_alias=_env("LEARNMAP_API_KEY_CACHE_SECONDS"),
+            description="a verified key is trusted this long (a revoked key stops within it)",
+        ),
+    ] = 2.0
+    data_version_seconds: Annotated[
+        float,
+        Field(
+            gt=0,
+            validation_alias=_env("LEARNMAP_API_DATA_VERSION_SECONDS"),
+            description="how often the store's data version is read: answers reflect "
+            "an outside ingest within this bound (recommendations: after the refit)",
+        ),
+    ] = 1.0
+    audit_flush_seconds: Annotated[
+        float,
+        Field(
+            gt=0,
+            validation_alias=_env("LEARNMAP_API_AUDIT_FLUSH_SECONDS"),
+            description="audit rows of reads are written in batches this often",
+        ),
+    ] = 0.5
+    write_lock_seconds: Annotated[
+        float,
+        Field(
+            ge=0,
+            validation_alias=_env("LEARNMAP_API_WRITE_LOCK_SECONDS"),
+            description="a record write waits this long for another writer (then 503)",
+        ),
+    ] = 30.0
+    k_anonymity: Annotated[
+        int,
+        Field(
+            ge=1,
+            validation_alias=_env("LEARNMAP_API_K_ANONYMITY"),
+            description="researchers' staff lists: every released combination of "
+            "quasi-identifiers is shared by at least k people of the organization",
+        ),
+    ] = 5
+    xapi_policy: Annotated[
+        str,
+        Field(
+            validation_alias=_env("LEARNMAP_XAPI_POLICY"),
+            description="the policy whose [online_hours] turn xAPI course durations into 学时",
+        ),
+    ] = "cadre-online"
+    xapi_tz: Annotated[
+        str,
+        Field(
+            validation_alias=_env("LEARNMAP_XAPI_TZ"),
+            description="the time zone xAPI statement timestamps are dated in",
+        ),
+    ] = "Asia/Shanghai"
 
     @property
     def url(self) -> str:
@@ -61,20 +153,5 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        env = os.environ
-        kw: dict[str, object] = {}
-        if env.get("LEARNMAP_DATABASE_URL"):
-            kw["database_url"] = env["LEARNMAP_DATABASE_URL"]
-        if env.get("LEARNMAP_MODEL_DIR"):
-            kw["model_dir"] = Path(env["LEARNMAP_MODEL_DIR"])
-        if env.get("LEARNMAP_API_MAX_BODY"):
-            kw["max_body_bytes"] = int(env["LEARNMAP_API_MAX_BODY"])
-        if env.get("LEARNMAP_API_AS_OF"):
-            kw["as_of"] = date.fromisoformat(env["LEARNMAP_API_AS_OF"])
-        if env.get("LEARNMAP_API_POLICY"):
-            kw["policy"] = env["LEARNMAP_API_POLICY"]
-        if env.get("LEARNMAP_API_RECOMMENDER"):
-            kw["recommender"] = env["LEARNMAP_API_RECOMMENDER"]
-        if env.get("LEARNMAP_API_WARM"):
-            kw["warm"] = env["LEARNMAP_API_WARM"] not in ("0", "false", "no")
-        return cls(**kw)  # type: ignore[arg-type]
+        """The settings of the environment (kept for callers of the old API)."""
+        return cls()

@@ -40,10 +40,10 @@ from pathlib import Path
 
 CHOICE_OFF = (
     "interest_sd",
-    "need",
+    "interest_drift",
+    "role_focus",
     "seq_boost",
     "prereq_skip",
-    "foundation_first",
     "org_emphasis",
     "callup_share",
     "quality_uptake",
@@ -233,7 +233,7 @@ def figures(args: argparse.Namespace) -> None:
             off = replace(Effects(), **{f: getattr(NO_EFFECTS, f) for f in fields})
             t2, truth2 = generate_with_truth(DemoSpec(scenario=scenario, seed=1, effects=off))
             f = getattr(S, name)
-            two = name in ("need_lift", "emphasis_lift")
+            two = name in S.WITH_TRUTH
             effects[effect] = {
                 "statistic": name,
                 "with": round(f(t, truth) if two else f(t), 3),
@@ -242,6 +242,8 @@ def figures(args: argparse.Namespace) -> None:
             print(f"{scenario:8s} {effect:28s} {effects[effect]}", flush=True)
         r["effects"] = effects
         r["repeats"] = S.repeats(t)
+        r["renewal_shares"] = S.renewal_shares(t).round(3).to_dict()
+        r["view_agreement"] = dict(zip(("title", "skill"), S.view_agreement(t, truth), strict=True))
         report[scenario] = r
         print(json.dumps({scenario: {k: v for k, v in r.items() if k != "effects"}}, indent=1))
         fig, ax = plt.subplots(figsize=(9, 4))

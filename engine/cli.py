@@ -36,7 +36,9 @@ examples (one per command; `learnmap COMMAND --help` for the rest):
   learnmap db info                                       # row counts per table
   learnmap template var/templates                        # XLSX fill-in templates
   learnmap policy show national-2025                     # the plan's quotas
+  learnmap xapi pending                                  # xAPI statements waiting for a map
   learnmap import oulad OULAD_DIR --out var/oulad        # OULAD's files as a dataset
+  learnmap import cnpc CNPC.csv --out var/cnpc           # Canvas Network person-course rows
   learnmap status --as-of 2026-06-30 --out var/status.csv    # everyone's compliance
   learnmap profile ST0000001 --as-of 2026-06-30          # one person's profile
   learnmap learning-map ST0000001 --out var/map.png      # skills and modules (or .json)
@@ -213,6 +215,9 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         else:
             print(f"rejected: {exc}; nothing was written", file=sys.stderr)
         return 2
+    from engine.xapi.cli import apply_after_ingest
+
+    xapi = apply_after_ingest(counts)
     if args.json:
         json.dump({"ok": True, "tables": {t: vars(c) for t, c in counts.items()}}, sys.stdout)
         print()
@@ -220,6 +225,11 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     print(f"ingested {args.path} in {time.perf_counter() - t0:.1f}s")
     for name, c in counts.items():
         print(f"  {name:<18} {c.new:>10,} new {c.updated:>8,} updated {c.unchanged:>10,} unchanged")
+    if xapi is not None:
+        print(
+            f"  xAPI statements that waited for these maps: {xapi.applied} applied, "
+            f"{xapi.pending} still pending, {xapi.held} held (learnmap xapi pending)"
+        )
     return 0
 
 
@@ -364,6 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("policy", help="preset name (national-2025, cadre-hours, credits) or a file")
     q.set_defaults(func=_cmd_policy_show)
 
+    from engine.xapi.cli import register as register_xapi
+
+    register_xapi(sub)
     for ep in entry_points(group="learnmap.commands"):
         ep.load()(sub)
     for cmd in sub.choices.values():  # `learnmap status --lang en` as well as before it

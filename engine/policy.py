@@ -90,7 +90,7 @@ from engine.errors import PolicyError
 from engine.schema import MODES, ROLES
 
 #: The preset policies' names (one home: the API's ``PolicyName`` is this type).
-PolicyName = Literal["national-2025", "cadre-hours", "credits"]
+PolicyName = Literal["national-2025", "cadre-hours", "credits", "cadre-online"]
 PRESETS: tuple[str, ...] = get_args(PolicyName)
 
 
@@ -139,6 +139,30 @@ class CreditsRule(_Strict):
         return self
 
 
+class OnlineHours(_Strict):
+    """How online study earns 学时 when learning records arrive as xAPI statements
+    (``engine.xapi.hours``): ``steps`` are (minimum minutes, 学时) pairs, the first one a
+    course's duration reaches counts; ``yearly_cap`` bounds the online 学时 credited to
+    one person in a calendar year (None = no cap).  Default: the Yunnan rule of
+    DOMAIN.md (≥ 30 min → 1, 15–30 min → 0.5, a micro-course → 0.25), no cap."""
+
+    steps: tuple[tuple[float, float], ...] = ((30, 1.0), (15, 0.5), (0, 0.25))
+    yearly_cap: float | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> OnlineHours:
+        if not self.steps:
+            raise ValueError("steps must not be empty")
+        mins = [m for m, _ in self.steps]
+        if any(m < 0 for m in mins) or any(h < 0 for _, h in self.steps):
+            raise ValueError("steps must not be negative")
+        if mins != sorted(mins, reverse=True) or len(set(mins)) != len(mins):
+            raise ValueError("steps must go from the longest duration down, each once")
+        if self.yearly_cap is not None and self.yearly_cap <= 0:
+            raise ValueError("yearly_cap must be positive")
+        return self
+
+
 class Targets(_Strict):
     """The plan's volume targets and what they are for (see the module docstring)."""
 
@@ -181,6 +205,7 @@ class Policy(_Strict):
     ministry_managed_only: dict[str, bool] = {}
     hours: HoursRule | None = None
     credits: CreditsRule | None = None
+    online_hours: OnlineHours = OnlineHours()
     targets: Targets = Targets()
 
     @field_validator("modes")

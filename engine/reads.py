@@ -84,7 +84,7 @@ def person_tables(store: Store, staff_id: str) -> dict[str, pd.DataFrame] | None
             out[name] = _read(conn, name, t[name].c.staff_id == staff_id)
         ids = [s for s in out["participations"]["session_id"].dropna().unique() if s]
         out["sessions"] = _read(conn, "sessions", t["sessions"].c.session_id.in_(ids))
-    return {name: out[name] for name in TABLE_ORDER}
+    return {name: out[name] for name in TABLE_ORDER if name in out}
 
 
 def fingerprint(store: Store) -> str | None:

@@ -30,7 +30,7 @@ from engine.validate import validate_dataset
 __all__ = ["RECORD_TABLES", "ingest_records", "raw_from_records"]
 
 #: Tables that accept records one event at a time.
-RECORD_TABLES = ("participations", "assessments", "outcomes")
+RECORD_TABLES = ("participations", "assessments", "outcomes", "accounts", "activities")
 _NESTED = "a value must be text, a number, true/false or null, not a list or object"
 
 

@@ -143,7 +143,24 @@ def _dbapi_batches(store: object, table: str, cols: list[Column]) -> Iterator[pa
             cur.close()
 
 
+_ADBC = {"enabled": True}
+
+
+def disable_adbc() -> None:
+    """Read (and bulk-write) SQLite through Python's ``sqlite3`` only, in this process.
+
+    ADBC's driver links its own copy of SQLite.  Two copies in one process do not see
+    each other's POSIX locks (closing a file in one drops the other's locks), so a
+    process whose threads write through ``sqlite3`` while others read through ADBC —
+    the API service, whose audit trail is written while requests read — can get
+    "disk I/O error" or worse.  One-shot commands (ingest, status, report) do not
+    write and read concurrently and keep the faster ADBC path."""
+    _ADBC["enabled"] = False
+
+
 def uses_adbc(store: object) -> bool:
+    if not _ADBC["enabled"]:
+        return False
     url = store.engine.url  # type: ignore[attr-defined]
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return False

@@ -299,6 +299,27 @@ TABLES: dict[str, Table] = {
             key=("outcome_id",),
             aliases=("效果评估", "评估", "培训效果评估"),
         ),
+        # xAPI identity and activity maps (engine/xapi): which learnmap person an
+        # account on a learning platform is, and which module an activity IRI is.
+        Table(
+            "accounts",
+            (
+                _c("home_page", "text", "平台地址", "平台主页", "homepage"),
+                _c("name", "text", "账号", "平台账号", "用户名", "account"),
+                _c("staff_id", "ref", "人员编号", "学员编号", ref="staff.staff_id"),
+            ),
+            key=("home_page", "name"),
+            aliases=("平台账号", "账号映射"),
+        ),
+        Table(
+            "activities",
+            (
+                _c("activity_id", "id", "活动标识", "课程标识", "activity iri"),
+                _c("module_id", "ref", "课程编号", ref="modules.module_id"),
+            ),
+            key=("activity_id",),
+            aliases=("平台课程", "课程映射"),
+        ),
     )
 }
 
@@ -314,6 +335,8 @@ TABLE_ORDER: tuple[str, ...] = (
     "participations",
     "assessments",
     "outcomes",
+    "accounts",
+    "activities",
 )
 
 #: Sheet or file name (English or Chinese) → table name.

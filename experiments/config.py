@@ -13,6 +13,8 @@
     [split]
     cut = 2026-10-01              # recommend: temporal cut …
     horizon_days = 60             # … and horizon; or kind = "leave_last"
+    truth = "completed"           # recommend: test items are completions, or "enrolled"
+    candidates = "all"            # recommend: or "offered" (in [cut, cut + horizon))
     # risk: as_of = 2026-06-30, policy = "national-2025"
     # deadline = 2026-12-31       # risk: optional, score only people with this deadline
     [filters]                     # recommend: candidate filter, the same for every model
@@ -38,11 +40,13 @@ from typing import Any
 from engine.errors import LearnmapError
 
 TASKS = ("recommend", "risk", "effect")
+TRUTHS = ("completed", "enrolled")  # [split] truth (experiments.splits)
+CANDIDATES = ("all", "offered")  # [split] candidates
 _TOP = {"task", "seeds", "data", "split", "k", "models", "filters", "folds", "tune", "name"}
 _DATA = {"path", "demo", "format", "train", "test"}
 _DEMO = {"scenario", "orgs", "seed", "start", "end"}
 _SPLIT = {
-    "recommend": {"cut", "horizon_days", "kind"},
+    "recommend": {"cut", "horizon_days", "kind", "truth", "candidates"},
     "risk": {"as_of", "policy", "cutoffs", "deadline", "kind", "train_every", "train_window"},
     "effect": set(),
 }
@@ -147,6 +151,19 @@ def parse_config(raw: dict[str, Any], source: str = "<dict>") -> ExperimentConfi
     if task == "recommend":
         if split.get("kind", "temporal") not in ("temporal", "leave_last"):
             raise ConfigError(src, "split.kind", split["kind"], "must be temporal or leave_last")
+        for key, allowed in (("truth", TRUTHS), ("candidates", CANDIDATES)):
+            if split.get(key, allowed[0]) not in allowed:
+                raise ConfigError(
+                    src, f"split.{key}", split[key], f"must be one of {', '.join(allowed)}"
+                )
+        if split.get("kind") == "leave_last" and split.get("candidates", "all") != "all":
+            raise ConfigError(
+                src,
+                "split.candidates",
+                split["candidates"],
+                'leave_last has no window to offer modules in: use candidates = "all"',
+            )
+        split = {"truth": "completed", "candidates": "all", **split}
         if split.get("kind", "temporal") == "temporal":
             if "cut" not in split:
                 raise ConfigError(src, "split.cut", None, "a temporal split needs a cut date")

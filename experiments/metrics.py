@@ -70,15 +70,40 @@ class RankingTruth:
         admissible_pairs: np.ndarray | pd.Series | None = None,
     ) -> dict[str, float]:
         """Ranking metrics of ``recs`` (staff_id, rank, module_id); see the module
-        docstring.  ``admissible_pairs``: one bool per row of ``recs``."""
+        docstring.  ``admissible_pairs``: one bool per row of ``recs``.  Coverage and
+        admissible count every row ranked ≤ k (pass only the people of a slice)."""
+        k = self.k
+        per, _ = self._per_user(recs)
+        sel = recs["rank"].to_numpy() <= k
+        out = {
+            f"ndcg@{k}": float(np.mean(per["ndcg"])),
+            f"recall@{k}": float(np.mean(per["n_hit"] / self.n_true)),
+            f"precision@{k}": float(np.mean(per["n_hit"] / k)),
+            f"map@{k}": float(np.mean(per["ap"])),
+            "mrr": float(np.mean(1.0 / per["first"])),
+            "coverage": recs.loc[sel, "module_id"].nunique() / n_catalogue,
+        }
+        if admissible_pairs is not None:
+            vals = np.asarray(admissible_pairs, dtype=bool)[sel]
+            out["admissible"] = float(vals.mean()) if len(vals) else float("nan")
+        return out
+
+    def person_ndcg(self, recs: pd.DataFrame) -> pd.Series:
+        """``ndcg@k`` of each scored person (index: staff_id), for paired comparisons."""
+        per, _ = self._per_user(recs)
+        return pd.Series(per["ndcg"], index=self.users, name=f"ndcg@{self.k}")
+
+    def _per_user(self, recs: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Per scored person (``self.users`` order): ndcg, hits, average precision and
+        rank of the first hit; and the mask of ``recs`` rows that count for them (rank
+        ≤ k, a scored person)."""
         k, n_users = self.k, len(self.users)
         rank_all = recs["rank"].to_numpy()
-        sel = rank_all <= k
-        r = self.users.get_indexer(recs["staff_id"].to_numpy(dtype=object)[sel].astype(str))
+        r_all = self.users.get_indexer(recs["staff_id"].to_numpy(dtype=object).astype(str))
+        sel = (rank_all <= k) & (r_all >= 0)
+        r = r_all[sel]
         c = self.items.get_indexer(recs["module_id"].to_numpy(dtype=object)[sel].astype(str))
         rank = rank_all[sel]
-        scored = r >= 0
-        r, c, rank = r[scored], c[scored], rank[scored]
         key = r.astype(np.int64) * len(self.items) + c
         pos = np.minimum(np.searchsorted(self.keys, key), max(len(self.keys) - 1, 0))
         hit = (c >= 0) & (self.keys[pos] == key)
@@ -97,18 +122,8 @@ class RankingTruth:
         ) / np.minimum(self.n_true, k)
         first = np.full(n_users, np.inf)
         np.minimum.at(first, r[hit], rank[hit].astype(float))
-        out = {
-            f"ndcg@{k}": float(np.mean(dcg / self.idcg)),
-            f"recall@{k}": float(np.mean(n_hit / self.n_true)),
-            f"precision@{k}": float(np.mean(n_hit / k)),
-            f"map@{k}": float(np.mean(ap)),
-            "mrr": float(np.mean(1.0 / first)),
-            "coverage": recs.loc[sel, "module_id"].nunique() / n_catalogue,
-        }
-        if admissible_pairs is not None:
-            vals = np.asarray(admissible_pairs, dtype=bool)[sel]
-            out["admissible"] = float(vals.mean()) if len(vals) else float("nan")
-        return out
+        per = {"ndcg": dcg / self.idcg, "n_hit": n_hit, "ap": ap, "first": first}
+        return per, sel
 
 
 def ranking_metrics(

@@ -2,6 +2,10 @@
 
 The interval is the t-interval of the mean over seeds (mean ± t₀.₉₇₅,ₙ₋₁ · sd/√n); with
 one seed, or a deterministic model, it has zero width and only the mean is shown.
+Recommend runs add a table per slice (``all``, ``warm``, ``cold``) and the paired
+comparison of each model with the best other model of the slice: the mean difference
+in per-person ``ndcg@k`` and its 95 % paired-bootstrap interval over people
+(``experiments.significance``; bootstrap seeded with the run's first seed).
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from engine.outputs import write_text
 from experiments.config import ExperimentConfig
+from experiments.significance import best_peer_table
 
 
 def seed_interval(values: np.ndarray) -> tuple[float, float, float]:
@@ -66,10 +72,10 @@ def write_report(
     metrics: pd.DataFrame,
     sizes: dict[str, int],
     notes: dict | None = None,
+    slices: dict[str, list[str]] | None = None,
 ) -> Path:
-    """``sizes``: rows per input table (``experiments.data.describe``)."""
-    from experiments.runner import _atomic_write
-
+    """``sizes``: rows per input table (``experiments.data.describe``); ``slices``
+    (recommend): the scored people of each slice, for the paired comparisons."""
     lines = [
         f"# Experiment: {cfg.name}",
         "",
@@ -90,6 +96,12 @@ def write_report(
         lines += ["Per-module gains are in `metrics.json` (slice = module id).", ""]
     else:
         lines += ["## Results", "", table(metrics, "all"), ""]
+        for name in dict.fromkeys(metrics["slice"]):
+            if name != "all":
+                n = f" ({len(slices[name]):,} people)" if slices and name in slices else ""
+                lines += [f"### Slice `{name}`{n}", "", table(metrics, name), ""]
+    if slices is not None:
+        lines += _paired(cfg, results, slices)
     lines += ["## Models", "", "| model | name | parameters | seconds |", "|---|---|---|---|"]
     for r in results:
         lines.append(f"| {r.label} | `{r.name}` | `{r.params}` | {r.seconds} |")
@@ -101,5 +113,48 @@ def write_report(
                 f"- **{r.label}**: "
                 + "; ".join(f"`{t['params']}` → {list(t.values())[1]:.4f}" for t in r.tuning)
             )
-    _atomic_write(path, "\n".join(lines) + "\n")
+    write_text(path, "\n".join(lines) + "\n")
     return path
+
+
+def _paired(cfg: ExperimentConfig, results: list, slices: dict[str, list[str]]) -> list[str]:
+    people = {r.label: r.people for r in results if r.people is not None}
+    if len(people) < 2:
+        return []
+    t = best_peer_table(people, slices, cfg.seeds[0])
+    lines = [
+        f"## Paired comparison with the best peer (ndcg@{cfg.k})",
+        "",
+        "Each model against the best *other* model of the slice (oracle excluded): mean "
+        "per-person difference and its 95 % paired-bootstrap interval over people "
+        "(2,000 resamples). An interval above 0: the model is better at the 5 % level.",
+        "",
+        "| slice | model | best peer | model | peer | difference [95 % interval] | people |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in t.itertuples(index=False):
+        lines.append(
+            f"| {r.slice} | {r.model} | {r.peer} | {r.mean:.4f} | {r.peer_mean:.4f} | "
+            f"{r.diff:+.4f} [{r.lo:+.4f}, {r.hi:+.4f}] | {r.n:,} |"
+        )
+    return [*lines, ""]
+
+
+def people_table(results: list, slices: dict[str, list[str]]) -> pd.DataFrame:
+    """``people.csv``: model, staff_id, slice (warm/cold), ndcg@k per scored person."""
+    warm = set(slices.get("warm", []))
+    parts = []
+    for r in results:
+        if r.people is None:
+            continue
+        parts.append(
+            pd.DataFrame(
+                {
+                    "model": r.label,
+                    "staff_id": r.people.index,
+                    "slice": ["warm" if p in warm else "cold" for p in r.people.index],
+                    str(r.people.name): r.people.to_numpy(),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)

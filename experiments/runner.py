@@ -9,6 +9,9 @@ RUN_DIR holds (DESIGN.md "Experiment outputs"):
   and ``seed = "mean"`` (the mean over seeds); NaN is written as ``null``;
 - ``report.md`` model × metric, mean and 95 % interval over seeds;
 - ``predictions.csv`` (risk) ``model, slice, unit, learner, score, label, seed``;
+- ``people.csv`` (recommend) ``model, staff_id, slice, ndcg@k``: each scored person's
+  ``ndcg@k`` (mean over seeds), ``slice`` = ``warm`` or ``cold`` — what the paired
+  comparisons of ``report.md`` resample;
 - PNG plots (``experiments.plots``);
 - ``parts/`` one finished model per file.  A re-run with the same config and data
   reuses them (an interrupted run resumes without recomputing finished models);
@@ -37,20 +40,13 @@ from engine.outputs import write_text
 from experiments.config import ExperimentConfig, load_config, parse_config
 from experiments.data import describe, load_data
 from experiments.environment import environment
-from experiments.tasks import (
-    ModelResult,
-    RecommendContext,
-    RiskContext,
-    check_models,
-    iter_models,
-    run_effect,
-    run_recommend_model,
-    run_risk_model,
-)
+from experiments.recommend_task import RecommendContext, run_recommend_model
+from experiments.results import ModelResult
+from experiments.tasks import RiskContext, check_models, iter_models, run_effect, run_risk_model
 from features.shared import shared_preparation
 
 log = logging.getLogger(__name__)
-PARTS_VERSION = 1
+PARTS_VERSION = 2
 
 
 def _coerce(config: ExperimentConfig | dict | str | Path) -> ExperimentConfig:
@@ -59,11 +55,6 @@ def _coerce(config: ExperimentConfig | dict | str | Path) -> ExperimentConfig:
     if isinstance(config, dict):
         return parse_config(config)
     return load_config(config)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    """``text`` to ``path`` atomically, following the umask (``engine.outputs``)."""
-    write_text(path, text)
 
 
 def _clean(value: Any) -> Any:
@@ -89,6 +80,10 @@ def _load_part(run_dir: Path, cfg: ExperimentConfig, label: str) -> ModelResult 
     saved = json.loads(path.read_text(encoding="utf-8"))
     if saved.get("key") != _part_key(cfg, label):
         return None
+    people = None
+    if saved.get("people"):
+        got = pd.read_csv(run_dir / "parts" / saved["people"], dtype={"staff_id": str})
+        people = got.set_index("staff_id")[got.columns[-1]]
     preds = None
     if saved.get("predictions"):
         preds = pd.read_csv(
@@ -102,6 +97,7 @@ def _load_part(run_dir: Path, cfg: ExperimentConfig, label: str) -> ModelResult 
         preds,
         saved["tuning"],
         saved["seconds"],
+        people,
     )
 
 
@@ -110,7 +106,11 @@ def _save_part(run_dir: Path, cfg: ExperimentConfig, res: ModelResult) -> None:
     pred_name = None
     if res.predictions is not None:
         pred_name = f"{res.label}.predictions.csv"
-        _atomic_write(parts / pred_name, res.predictions.to_csv(index=False))
+        write_text(parts / pred_name, res.predictions.to_csv(index=False))
+    people_name = None
+    if res.people is not None:
+        people_name = f"{res.label}.people.csv"
+        write_text(parts / people_name, res.people.rename_axis("staff_id").to_csv())
     body = {
         "key": _part_key(cfg, res.label),
         "name": res.name,
@@ -119,8 +119,9 @@ def _save_part(run_dir: Path, cfg: ExperimentConfig, res: ModelResult) -> None:
         "tuning": res.tuning,
         "seconds": res.seconds,
         "predictions": pred_name,
+        "people": people_name,
     }
-    _atomic_write(parts / f"{res.label}.json", json.dumps(body, ensure_ascii=False, default=_clean))
+    write_text(parts / f"{res.label}.json", json.dumps(body, ensure_ascii=False, default=_clean))
 
 
 def _with_means(records: list[dict[str, Any]]) -> pd.DataFrame:
@@ -178,7 +179,7 @@ def _run(cfg: ExperimentConfig, run_dir: Path | None, progress: bool, fresh: boo
     if run_dir is not None:
         run_dir.mkdir(parents=True, exist_ok=True)
         if cfg.source != "<dict>" and Path(cfg.source).is_file():
-            _atomic_write(run_dir / "config.toml", Path(cfg.source).read_text(encoding="utf-8"))
+            write_text(run_dir / "config.toml", Path(cfg.source).read_text(encoding="utf-8"))
     results: list[ModelResult] = []
     for m in iter_models(cfg):
         cached = None if (run_dir is None or fresh) else _load_part(run_dir, cfg, m.label)
@@ -196,7 +197,10 @@ def _run(cfg: ExperimentConfig, run_dir: Path | None, progress: bool, fresh: boo
     metrics = _with_means([r for res in results for r in res.records])
     if run_dir is not None:
         notes = ctx.describe() if ctx is not None else {}
-        _write_outputs(run_dir, cfg, results, metrics, sizes, notes)
+        slices = None
+        if isinstance(ctx, RecommendContext):
+            slices = {n: ctx.fold.slice_people(n) for n in ("all", "warm", "cold")}
+        _write_outputs(run_dir, cfg, results, metrics, sizes, notes, slices)
     return metrics
 
 
@@ -221,18 +225,18 @@ def _run_oulad(
     except (ValueError, FileNotFoundError) as exc:  # a config or data problem, said plainly
         raise LearnmapError(str(exc)) from exc
     metrics = _with_means([r for r in records if r.get("seed") != "mean"])
-    _atomic_write(run_dir / "config.toml", Path(cfg.source).read_text(encoding="utf-8"))
-    _atomic_write(
+    write_text(run_dir / "config.toml", Path(cfg.source).read_text(encoding="utf-8"))
+    write_text(
         run_dir / "config.json",
         json.dumps(cfg.resolved(), ensure_ascii=False, indent=1, default=str),
     )
-    _atomic_write(
+    write_text(
         run_dir / "environment.json",
         json.dumps(environment(cfg.seeds), ensure_ascii=False, indent=1),
     )
     rows = [{k: _clean(v) for k, v in r.items()} for r in metrics.to_dict("records")]
-    _atomic_write(run_dir / "metrics.json", json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
-    _atomic_write(run_dir / "report.md", oulad.report_markdown(cfg.name, metrics, run_dir, lopo))
+    write_text(run_dir / "metrics.json", json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+    write_text(run_dir / "report.md", oulad.report_markdown(cfg.name, metrics, run_dir, lopo))
     return metrics
 
 
@@ -243,28 +247,29 @@ def _write_outputs(
     metrics: pd.DataFrame,
     sizes: dict[str, int],
     notes: dict[str, Any],
+    slices: dict[str, list[str]] | None = None,
 ) -> None:
     from experiments.plots import write_plots
-    from experiments.report import write_report
+    from experiments.report import people_table, write_report
 
     resolved = cfg.resolved()
     for m in resolved["models"]:
         res = next((r for r in results if r.label == m["label"]), None)
         if res is not None:
             m["params"] = res.params
-    _atomic_write(
+    write_text(
         run_dir / "config.json", json.dumps(resolved, ensure_ascii=False, indent=1, default=str)
     )
     env = environment(cfg.seeds)
     env["data"] = sizes
-    _atomic_write(run_dir / "environment.json", json.dumps(env, ensure_ascii=False, indent=1))
+    write_text(run_dir / "environment.json", json.dumps(env, ensure_ascii=False, indent=1))
     records = [{k: _clean(v) for k, v in r.items()} for r in metrics.to_dict("records")]
-    _atomic_write(
-        run_dir / "metrics.json", json.dumps(records, ensure_ascii=False, indent=1) + "\n"
-    )
+    write_text(run_dir / "metrics.json", json.dumps(records, ensure_ascii=False, indent=1) + "\n")
     preds = [r.predictions for r in results if r.predictions is not None]
     predictions = pd.concat(preds, ignore_index=True) if preds else None
     if predictions is not None:
-        _atomic_write(run_dir / "predictions.csv", predictions.to_csv(index=False))
-    write_report(run_dir / "report.md", cfg, results, metrics, sizes, notes)
+        write_text(run_dir / "predictions.csv", predictions.to_csv(index=False))
+    if slices is not None and any(r.people is not None for r in results):
+        write_text(run_dir / "people.csv", people_table(results, slices).to_csv(index=False))
+    write_report(run_dir / "report.md", cfg, results, metrics, sizes, notes, slices)
     write_plots(run_dir, cfg, metrics, predictions)

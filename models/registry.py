@@ -45,7 +45,10 @@ register("ease", "models.recommend.ease:EASE")
 register("itemknn", "models.recommend.itemknn:ItemKNN")
 register("skillgap", "models.recommend.skillgap:SkillGap")
 register("hybrid", "models.recommend.hybrid:Hybrid")
+register("content", "models.recommend.content:ContentModel")
 register("popularity-cohort", "models.recommend.cohort:CohortPopularity")
+register("random", "models.recommend.random:RandomRecommender")
+register("content-affinity", "models.recommend.affinity:ContentAffinity")
 register("risk", "models.risk.estimator:StaffRisk", task="risk")
 
 

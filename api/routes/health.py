@@ -25,19 +25,26 @@ async def healthz() -> Health:
     responses={503: {"model": Readiness, "description": "not ready yet"}},
 )
 def readyz(service: ServiceDep) -> JSONResponse | Readiness:
-    """Ready when the store is reachable and the recommender is fitted or loaded.  The risk
-    model's state is reported; without one, risk endpoints answer 503."""
-    ok, store = service.store_ok()
+    """Ready when the store is reachable and the recommender is fitted or loaded (state
+    ``opening`` / ``fitting`` until then, with ``Retry-After``).  The risk model's
+    state is reported; without one, risk endpoints answer 503.  ``data_version``: the
+    store's data version the answers come from (``recommender_data_version``: the one
+    the recommender was fitted on; they differ while it is refitted)."""
+    ok, store = service.store_ok() if service.opened.is_set() else (False, "opening")
     recs = service.recs
     body = Readiness(
-        ready=ok and recs is not None,
+        ready=ok and recs is not None and service.state == "ready",
+        state=service.state,
         store=store,
         recommender=service.recommender_state,
         recommendations_cached=round(recs.progress, 4) if recs else 0.0,
+        profiles_cached=round(service.profiles.warmed, 4),
         risk_model=service.risk_state,
+        data_version=service.data_version,
+        recommender_data_version=service.recs_data_version,
     )
     if not body.ready:
-        return JSONResponse(body.model_dump(), status_code=503)
+        return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": "5"})
     return body
 
 

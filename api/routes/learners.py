@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import tempfile
 import threading
 from datetime import date
@@ -16,21 +15,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 
 from api.deps import AsOf, PrincipalDep, ServiceDep, check_person, get_principal
+from api.errors import RETRY_AFTER
 from api.keys import Principal
+from api.profiles import finite, profile_json
 from api.schemas import (
     LearningMap,
     PolicyName,
-    PolicyStatus,
     Profile,
     Recommendations,
-    StaffRiskOut,
 )
 from api.service import Service
 from engine.errors import NotFoundError
-from engine.policy import load_policy
 from engine.schema import MODES, TIERS
 
 router = APIRouter(prefix="/v1/learners", tags=["learners"])
+VERSION = "X-Learnmap-Data-Version"
 _draw_lock = threading.Lock()  # matplotlib is not thread-safe
 _PERSON: dict[int | str, dict] = {
     403: {"description": "outside the key's scope (same answer whether or not the person exists)"},
@@ -47,10 +46,6 @@ def _allowed(service: Service, p: Principal, staff_id: str) -> None:
     check_person(service, p, staff_id)  # 403 first, whether or not the person exists
     if service.org_of(staff_id) is None:
         raise _missing(staff_id)
-
-
-def _finite(value: object) -> object:
-    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def _bad(loc: str, msg: str, kind: str, value: object) -> dict:
@@ -158,7 +153,12 @@ async def recommendations(request: Request) -> Response:
     _allowed(service, p, staff_id)
     recs = service.recs
     if recs is None:
-        raise HTTPException(503, f"recommender not ready: {service.recommender_state}")
+        raise HTTPException(
+            503,
+            f"recommender not ready: {service.recommender_state}",
+            headers={"Retry-After": RETRY_AFTER},
+        )
+    version = str(service.recs_data_version)
     modes = (mode,) if mode else None
     tiers = (tier,) if tier else None
     row = recs.row_of.get(staff_id, -1)
@@ -176,7 +176,9 @@ async def recommendations(request: Request) -> Response:
         else:
             items = await run_in_threadpool(recs.get, staff_id, k, modes, tiers, offer)
         body = recs.to_json(staff_id, settings.as_of.isoformat(), settings.recommender, items)
-    return Response(body, media_type="application/json")
+    service.audit.record(p, "read recommendations", subject=staff_id, target=f"k={k}")
+    # answered from the data version the recommender was fitted on
+    return Response(body, media_type="application/json", headers={VERSION: version})
 
 
 def _person(service: Service, staff_id: str, as_of: date):  # noqa: ANN202
@@ -188,48 +190,8 @@ def _person(service: Service, staff_id: str, as_of: date):  # noqa: ANN202
         raise _missing(staff_id, as_of) from None
 
 
-def _status_row(st, staff_id: str) -> dict:  # noqa: ANN001
-    row = st[st["staff_id"] == staff_id].iloc[0]
-    deadline = row["deadline"]
-    return {
-        "policy": str(row["policy"]),
-        "required": _finite(float(row["required"])),
-        "done": _finite(float(row["done"])),
-        "remaining": _finite(float(row["remaining"])),
-        "deadline": None if deadline is None or deadline != deadline else str(deadline)[:10],
-        "status": str(row["status"]),
-    }
-
-
-def _profile(service: Service, staff_id: str, as_of: date, policies: list[str]) -> Profile:
-    from features.cli import profile_record
-    from features.compliance import compliance
-
-    view = _person(service, staff_id, as_of)
-    record = profile_record(view.snap, staff_id, policies[0], view.mastery)
-    if record is None:
-        raise _missing(staff_id, as_of)
-    record.pop("status")
-    statuses = [_status_row(compliance(view.snap, load_policy(n)), staff_id) for n in policies]
-    risk = None
-    if service.risk is not None:
-        v = service.view(as_of)
-        if v.risk is not None and staff_id in v.risk.index:
-            r = v.risk.loc[staff_id]
-            risk = StaffRiskOut(
-                p_miss=float(r["p_miss"]),
-                expected_shortfall=float(r["expected_shortfall"]),
-                status=str(r["status"]),
-                drivers=str(r["drivers"]),
-                model_as_of=str(v.model_as_of),
-            )
-    clean = {k: _finite(v) for k, v in record.items()}
-    clean["skill_gaps"] = [{k: _finite(v) for k, v in g.items()} for g in clean["skill_gaps"]]
-    return Profile(**clean, as_of=as_of, statuses=[PolicyStatus(**s) for s in statuses], risk=risk)
-
-
 @router.get("/{staff_id}/profile", response_model=Profile, responses=_PERSON)
-def profile(
+async def profile(
     staff_id: str,
     service: ServiceDep,
     p: PrincipalDep,
@@ -237,14 +199,23 @@ def profile(
     policy: Annotated[
         list[PolicyName] | None, Query(description="policies to report the status under")
     ] = None,
-) -> Profile:
+) -> Response:
     """Learner profile, status under each policy asked for (default: the service's),
     largest skill gaps, and the risk of missing the requirement (if a risk model is
-    loaded).  Policies are the presets only: the API never reads files named by a caller."""
+    loaded).  Policies are the presets only: the API never reads files named by a caller.
+    Served from a cache per data version (``api.profiles``); audited."""
     _allowed(service, p, staff_id)
     d = as_of or service.settings.as_of
     names = list(dict.fromkeys(policy or [service.settings.policy]))
-    return _profile(service, staff_id, d, names)
+    key = (service.data_version, staff_id, d, tuple(names))
+    body = service.profiles.get(key)
+    if body is None:
+        try:
+            body = await run_in_threadpool(profile_json, service, staff_id, d, names)
+        except NotFoundError:
+            raise _missing(staff_id, d) from None
+    service.audit.record(p, "read profile", subject=staff_id, target=f"as_of={d}")
+    return Response(body, media_type="application/json")
 
 
 def _map(service: Service, staff_id: str, as_of: date):  # noqa: ANN202
@@ -265,13 +236,14 @@ def learning_map_json(
     _allowed(service, p, staff_id)
     d = as_of or service.settings.as_of
     data = to_json(_map(service, staff_id, d))
+    service.audit.record(p, "read learning-map", subject=staff_id, target=f"as_of={d}")
     g = data["graph"]
     return LearningMap(
         staff_id=str(g["staff_id"]),
         org_id=str(g["org_id"]),
         as_of=d,
-        nodes=[{k: _finite(v) for k, v in n.items()} for n in data["nodes"]],
-        links=[{k: _finite(v) for k, v in e.items()} for e in data["links"]],
+        nodes=[{k: finite(v) for k, v in n.items()} for n in data["nodes"]],
+        links=[{k: finite(v) for k, v in e.items()} for e in data["links"]],
     )
 
 
@@ -287,7 +259,9 @@ def learning_map_png(
     from features.graph import draw
 
     _allowed(service, p, staff_id)
-    g = _map(service, staff_id, as_of or service.settings.as_of)
+    d = as_of or service.settings.as_of
+    g = _map(service, staff_id, d)
+    service.audit.record(p, "read learning-map.png", subject=staff_id, target=f"as_of={d}")
     with _draw_lock, tempfile.TemporaryDirectory() as tmp:
         path = draw(g, Path(tmp) / "map.png")
         data = Path(path).read_bytes()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Literal
@@ -15,9 +14,10 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from api import audit
-from api.deps import AsOf, PrincipalDep, ServiceDep, check_org, forbid, require
+from api.deps import AsOf, PrincipalDep, ReaderOfOrgsDep, ServiceDep, check_org, forbid
 from api.keys import Principal
+from api.privacy import SUPPRESSED_DATES, k_anonymize
+from api.profiles import finite
 from api.schemas import (
     OrgRisk,
     OrgRiskDetail,
@@ -39,16 +39,6 @@ ORG_FIELDS = list(OrgRisk.model_fields)
 _CHUNK = 1000
 
 
-def _finite(value: object) -> object:
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "item"):
-        return value.item()
-    return value
-
-
 def _org_allowed(service: Service, p: Principal, org_id: str) -> None:
     check_org(p, org_id)
     if not service.org_exists(org_id):
@@ -62,7 +52,7 @@ def _risk_view(service: Service, as_of: date | None) -> View:
 
 
 def _org_record(row: pd.Series, researcher: bool) -> dict:
-    out = {f: _finite(row.get(f)) for f in ORG_FIELDS}
+    out = {f: finite(row.get(f)) for f in ORG_FIELDS}
     if researcher:
         out["name"] = None  # researchers see no names
     return out
@@ -85,6 +75,7 @@ def org_risk(
     if org_id not in v.orgs.index:
         raise HTTPException(404, f"organization {org_id!r} has no staff employed on {v.as_of}")
     researcher = p.role == "researcher"
+    service.audit.record(p, "read organization risk", subject=org_id, target=f"as_of={v.as_of}")
     staff = v.risk[v.risk["org_id"] == org_id].nlargest(top, "p_miss") if top else v.risk.iloc[:0]
     rename = service.pseudo if researcher and service.pseudo else str
     return OrgRiskDetail(
@@ -108,54 +99,82 @@ def org_risk(
 def org_staff(
     org_id: str,
     service: ServiceDep,
-    p: PrincipalDep,
+    p: ReaderOfOrgsDep,
     status: Annotated[Status | None, Query(description="only staff with this status")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     as_of: AsOf = None,
 ) -> StaffPage:
     """The organization's staff known on the date (hired by then), ordered by staff id,
-    with their status under the service's policy and, with a risk model, ``p_miss``."""
-    require(p, "admin", "org_manager", "researcher")
+    with their status under the service's policy and, with a risk model, ``p_miss``.
+    Researchers get pseudonyms, no dates, and role / employment only where at least
+    k people share them (``api.privacy``).  Audited."""
     _org_allowed(service, p, org_id)
+    page, count = staff_page(service, p, org_id, status, limit, offset, as_of)
+    service.audit.record(
+        p, "read organization staff", subject=org_id, rows=len(page.data),
+        target=f"as_of={page.as_of} status={status} offset={offset}",
+    )  # fmt: skip
+    return page
+
+
+def staff_page(
+    service: Service,
+    p: Principal,
+    org_id: str,
+    status: str | None,
+    limit: int,
+    offset: int,
+    as_of: date | None,
+) -> tuple[StaffPage, int]:
+    """The service function behind the staff list (the console shows the same)."""
     v = service.view(as_of)
-    st = v.status[v.status["org_id"] == org_id]
+    researcher = p.role == "researcher"
+    st = v.status[v.status["org_id"] == org_id].sort_values("staff_id")
+    staff = v.snap.staff.set_index("staff_id")
+    st = st.assign(
+        hired_on=staff.loc[st["staff_id"], "hired_on"].to_numpy(),
+        left_on=staff.loc[st["staff_id"], "left_on"].to_numpy(),
+    )
+    if researcher:
+        st = k_anonymize(st, service.settings.k_anonymity)
+        st = st.assign(**{c: None for c in SUPPRESSED_DATES})
+    total = int((v.status["org_id"] == org_id).sum()) if status is None else None
     if status is not None:
         st = st[st["status"] == status]
-    st = st.sort_values("staff_id")
+        total = int(((v.status["org_id"] == org_id) & (v.status["status"] == status)).sum())
     page = st.iloc[offset : offset + limit]
-    staff = v.snap.staff.set_index("staff_id")
-    rename = service.pseudo if p.role == "researcher" and service.pseudo else str
+    rename = service.pseudo if researcher and service.pseudo else str
     rows = []
     for r in page.itertuples(index=False):
-        info = staff.loc[r.staff_id]
         p_miss = None
         if v.risk is not None and r.staff_id in v.risk.index:
-            p_miss = _finite(float(v.risk.at[r.staff_id, "p_miss"]))
+            p_miss = finite(float(v.risk.at[r.staff_id, "p_miss"]))
         rows.append(
             StaffRow(
                 staff_id=rename(r.staff_id),
-                role=str(r.role),
-                hired_on=_date(info["hired_on"]),
-                left_on=_date(info["left_on"]),
-                employed=bool(r.employed),
-                required=_finite(float(r.required)),
-                done=_finite(float(r.done)),
-                remaining=_finite(float(r.remaining)),
+                role=None if r.role is None else str(r.role),
+                hired_on=_date(r.hired_on),
+                left_on=_date(r.left_on),
+                employed=None if r.employed is None else bool(r.employed),
+                required=finite(float(r.required)),
+                done=finite(float(r.done)),
+                remaining=finite(float(r.remaining)),
                 deadline=_date(r.deadline),
                 status=str(r.status),
                 p_miss=p_miss,
             )
         )
-    return StaffPage(
+    out = StaffPage(
         org_id=org_id,
         as_of=v.as_of,
         policy=service.settings.policy,
         data=rows,
-        count=len(st),
+        count=int(total or 0),
         limit=limit,
         offset=offset,
     )
+    return out, out.count
 
 
 def _date(value: object) -> date | None:
@@ -180,7 +199,7 @@ def _rows(frame: pd.DataFrame, fmt: str) -> Iterator[bytes]:
     for lo in range(0, len(frame), _CHUNK):
         part = frame.iloc[lo : lo + _CHUNK]
         records = [
-            {f: _finite(v) for f, v in zip(ORG_FIELDS, t, strict=True)}
+            {f: finite(v) for f, v in zip(ORG_FIELDS, t, strict=True)}
             for t in part[ORG_FIELDS].itertuples(index=False)
         ]
         if fmt == "csv":
@@ -216,7 +235,7 @@ async def risk_batch(
     body: RiskBatchRequest,
     request: Request,
     service: ServiceDep,
-    p: PrincipalDep,
+    p: ReaderOfOrgsDep,
     format: Annotated[
         Literal["ndjson", "csv"] | None,
         Query(description="default: from the Accept header (text/csv), else NDJSON"),
@@ -226,7 +245,6 @@ async def risk_batch(
     ``org_type``; org managers: their own only), ordered by rank, streamed.  Audited.
     Any unknown id in ``org_ids`` makes it a 404 naming every unknown id (no partial
     answer)."""
-    require(p, "admin", "org_manager", "researcher")
     if p.role == "org_manager":
         if body.org_ids is not None and set(body.org_ids) - {p.org_id}:
             raise forbid()
@@ -256,9 +274,7 @@ async def risk_batch(
     fmt = _format(request, format)
     target = f"as_of={v.as_of} orgs={len(body.org_ids) if body.org_ids else 'all'}"
     target += f" region={body.region} org_type={body.org_type} format={fmt}"
-    await run_in_threadpool(
-        audit.record, service.engine, p, "export organizations/risk:batch", target, len(frame)
-    )
+    service.audit.record(p, "export organizations/risk:batch", target=target, rows=len(frame))
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"
     return StreamingResponse(_rows(frame, fmt), media_type=media)
 

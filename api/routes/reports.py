@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import math
-from datetime import date
-from typing import Annotated
 
 import pandas as pd
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException
 
-from api.deps import PrincipalDep, ServiceDep, require
-from api.schemas import Report
+from api.deps import AsOf, ReportsDep, ServiceDep
+from api.schemas import ErrorBody, Report
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -31,27 +29,31 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return out
 
 
-@router.get("/programme", response_model=Report, responses={403: {"description": "not allowed"}})
+@router.get(
+    "/programme",
+    response_model=Report,
+    responses={
+        403: {"description": "not allowed"},
+        404: {"model": ErrorBody, "description": "nobody was hired on or before as_of"},
+        422: {
+            "description": "a bad as_of (the field named)",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
+            },
+        },
+    },
+)
 def programme(
     service: ServiceDep,
-    p: PrincipalDep,
-    as_of: Annotated[date | None, Query(description="default: the serving date")] = None,
+    p: ReportsDep,
+    as_of: AsOf = None,
 ) -> Report:
     """Person-times per year and mode against the plan's targets, and coverage by role,
     organization type and region (aggregates only: admins and researchers)."""
-    require(p, "admin", "researcher")
+    service.audit.record(p, "read programme report", target=f"as_of={as_of}")
     v = service.view(as_of)
-    if v.snap.n_staff == 0:  # nobody hired yet: there is nothing to report on
-        raise HTTPException(
-            422,
-            [
-                {
-                    "loc": ["query", "as_of"],
-                    "msg": f"no staff were hired on or before {v.as_of}: nothing to report",
-                    "type": "value_error",
-                }
-            ],
-        )
+    if v.snap.n_staff == 0:  # nobody hired yet: there is no report for that date
+        raise HTTPException(404, f"no staff were hired on or before {v.as_of}: nothing to report")
     r = v.report(service.policy)
     summary = _records(r.summary)
     return Report(

@@ -55,9 +55,10 @@ Latent structure (each effect sized in ``Effects`` and removable by setting it t
   3. Individual diligence ``d_i ~ N(0, 0.6)``: multiplies the enrolment rate by
      ``exp(d_i)``, adds ``d_i`` to the completion logit (fewer drops / no-shows) and
      ``6·d_i`` points to every score — a person's behaviour is consistent over time.
-  4. Role-specific needs: a module whose primary skill the person's (primary) role
-     requires is chosen with odds ×(1 + ``role_focus`` = 4); finance staff take finance
-     modules.
+  4. Role-specific interests: a person's latent topic interests are shifted by
+     ``role_focus`` (2.0) on the topics whose linked skills their primary role requires
+     (finance staff take finance modules) — through topics, of which skills are a noisy
+     view, not through the skills themselves.
   5. Skill mastery measured with noise: each person has a mastery ``u_is ~ N(0,1)``
      of each skill (``hash_normal``); a score is
      ``64 + 10·Σ_s w_ms·u_is/Σ_s w_ms + 5·[role needs it] + 6·d_i + 8·[prereqs done]
@@ -69,30 +70,37 @@ Latent structure (each effect sized in ``Effects`` and removable by setting it t
      N(0, 5)``; the one-year follow-up keeps 70% of the gain.  Satisfaction depends
      on a module's latent quality (sd 5 points) and +3 for participatory/case methods.
 
-Choice structure (``engine.demo.choice``; each sized in ``Effects``, removable, and shown
-by a statistic of ``engine.demo.stats`` that ``tests/engine/test_demo_choice.py`` checks with
-and without it)
-  8. Interests (``interest_sd`` 0.7): each person has 3 latent topic preferences θ; a
-     skill's utility gains θ·φ_k, with topic loadings φ shared by the skills of a domain
-     — similar people choose similar modules (``interest_consistency``).
-  9. Needs (``need`` 3.0): + 3 × (role target level − own latent mastery) on skills the
-     role requires, mastery on the 0..1 role-target scale (``need_lift``).
-  10. Organization: units call up several staff at once to one offline class
-     (``callup_share`` 35% of offline volume; cadre: ≈ 4 call-ups a unit a year sending
-     20% of its cadres), colleagues placed in the same class (``colleague_share``); and
-     organization types share topic emphasis (``org_emphasis`` 1.2: foundations —
-     fundraising and charity law; social service organizations — project and volunteer
-     management; social groups — membership and branches) (``emphasis_lift``).
-  11. Sequences (``seq_boost`` 2.0 for ``seq_months`` 6): completing a module multiplies
-     the odds of its successors (modules listing it as prerequisite, the next part of its
-     series) by e² for six months (``successor_timing``); prerequisites mostly first
-     (``prereq_skip`` 0.03: odds ×0.03 while a prerequisite is not completed)
-     (``prerequisites_first``).
-  12. Foundation first (``foundation_first`` 2.5): + 2.5 on foundation-tier skills in the
-     first month of tenure, fading to 0 after 12 months (``foundation_lift``).
-  13. Quality (``quality_uptake`` 0.8): a module's uptake × exp(0.8 · quality) reached
-     in the third year (0 in the first, half in the second); quality also drives
-     satisfaction (effect 7) (``quality_uptake``).
+Demo data III: a renewing catalogue and choices the models cannot read directly
+  The catalogue renews (``engine.demo.renewal``): products are launched every quarter and
+  retired after a run of 4 quarters or more (≈ 44 % of a year's offered modules are new
+  that year; source 002 asks ≥ 35 %); self-paced modules carry ``offered_from`` /
+  ``offered_to``, session-bound ones a schedule of classes announced a month ahead
+  (``sessions.enrol_from``), listed from a year before the window to the month after it.
+  Modules are about latent topics (``engine.demo.topics``); titles (Chinese phrases from
+  the topics' vocabularies, with noise) and skills (the topics' linked sub-skills, with
+  noise) are noisy views of them.  The choice model (``engine.demo.choice``, documented
+  there) is a logit on latent interests × topics, module appeal and what is offered that
+  month — none of the Hybrid's feature formulas (need × gap, role focus on skills,
+  foundation × tenure, predecessor recency).  Each property is shown by a statistic of
+  ``engine.demo.stats`` that ``tests/engine/test_demo_choice.py`` checks with and without it:
+  8. Interests (``interest_sd`` 1.0, drifting from year to year with correlation
+     ``interest_drift`` 0.8; means shifted by role (effect 4) and organization type,
+     ``org_emphasis`` 1.2: foundations — fundraising and charity law; social service
+     organizations — projects and volunteers; social groups — members and branches):
+     people choose modules of their strongest topic ≈ 3× as often as chance
+     (``topic_lift``).
+  9. What is offered: a module can be chosen only while it runs (self-paced) or in the
+     month before one of its classes (session-bound); new modules from their launch.
+  10. Organization: units call up several staff at once to one offline class without
+     prerequisites (``callup_share`` 35% of offline volume; cadre: ≈ 4 call-ups a unit a
+     year sending 20% of its cadres), colleagues placed in the same class
+     (``colleague_share``).
+  11. Prerequisites mostly first (``prereq_skip`` 0.005: odds while a prerequisite is not
+     completed) (``prerequisites_first``); the successor boost ``seq_boost`` is 0.
+  12. Quality: a module's appeal × exp(0.5 · quality); quality also drives satisfaction
+     (effect 7) (``quality_uptake``).
+  13. Requirement pressure and season (cadre): target seeking and the year-end rush
+     change how many modules a cadre takes (``engine.demo.cadre``), not which.
   14. No one enrols in the same module twice (a rule, not an effect: ``repeats`` = 0).
 """
 
@@ -219,16 +227,16 @@ def _generate(
     steps = tqdm(total=3, desc="generating", disable=not progress, unit="step")
     fx = spec.effects
     if sc.name == "cadre":
-        cat = build_cadre_catalog(spec.seed)
+        cat = build_cadre_catalog(spec.seed, start, end, fx)
         pop = build_cadre_population(
             np.random.default_rng([spec.seed, 2]), spec.orgs, start, end, fx, sc
         )
     else:
-        cat = build_catalog(spec.seed)
+        cat = build_catalog(spec.seed, start, end, fx)
         pop = build_population(np.random.default_rng([spec.seed, 2]), spec.orgs, start, end, fx)
-    model = build_model(cat, fx, sc, spec.seed)
+    model = build_model(cat, fx, sc, spec.seed, start, end)
     steps.update()
-    act, rates, callups = build_activity(
+    act, rates, callups, theta = build_activity(
         np.random.default_rng([spec.seed, 3]),
         pop,
         cat,
@@ -253,7 +261,7 @@ def _generate(
         "assessments": act.assessments,
         "outcomes": act.outcomes,
     }
-    truth = build_truth(spec, sc, pop, cat, model, rates, callups) if with_truth else None
+    truth = build_truth(spec, sc, pop, cat, model, rates, callups, theta) if with_truth else None
     steps.update()
     steps.close()
     return tables, truth
@@ -300,7 +308,7 @@ def write_dataset(
     bar = tqdm(total=total, desc="writing", unit="row", unit_scale=True, disable=not progress)
     tmp = Path(tempfile.mkdtemp(prefix=".writing-", dir=out))
     try:
-        for name in TABLE_ORDER:
+        for name in (n for n in TABLE_ORDER if n in tables):
             table = tables[name]
             have = list(table.columns)
             names = TABLES[name].names
@@ -312,9 +320,9 @@ def write_dataset(
                     part = _part(table, i, i + chunk, cols)
                     w.write_table(part)
                     bar.update(len(part))
-        for name in TABLE_ORDER:
+        for name in (n for n in TABLE_ORDER if n in tables):
             os.replace(tmp / f"{name}.csv", out / f"{name}.csv")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         bar.close()
-    return {name: len(tables[name]) for name in TABLE_ORDER}
+    return {name: len(tables[name]) for name in TABLE_ORDER if name in tables}

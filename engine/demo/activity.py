@@ -16,8 +16,9 @@ from engine.demo.coded import Coded, Ids, Lookup
 from engine.demo.effects import Effects
 from engine.demo.ids import make_ids
 from engine.demo.population import Population
-from engine.demo.scenario import Scenario
-from engine.demo.simulate import Rates, class_dates, class_period, months_of, simulate
+from engine.demo.renewal import class_months
+from engine.demo.scenario import Scenario, person_interests, topic_means
+from engine.demo.simulate import Rates, class_dates, months_of, simulate
 from engine.schema import ROLES
 
 DAY = np.timedelta64(1, "D")
@@ -83,15 +84,12 @@ def build_activity(
     seed: int,
     progress: bool = False,
 ) -> tuple[Activity, Rates, pd.DataFrame]:
-    mastery = mastery_matrix(pop, cat, model, seed)
-    org_type = pop.org_type_index[pop.org_of]
-    vs = np.empty_like(mastery)
-    for a in range(0, len(vs), 262_144):
-        b = a + 262_144
-        vs[a:b] = model.v_static(pop.theta[a:b], pop.primary_role[a:b], org_type[a:b], mastery[a:b])
-    del mastery
-    enr, rates, callups = simulate(rng, pop, model, sc, fx, vs, start, end, seed, progress)
-    del vs
+    years = len(set(months_of(start, end).year))
+    theta = person_interests(pop, cat, sc, fx, seed, years)
+    org_mu = topic_means(cat, sc, fx)[1]
+    enr, rates, callups = simulate(
+        rng, pop, model, sc, fx, theta, start, end, seed, org_mu, progress
+    )
     n = len(enr["staff"])
     to_row = pd.Index(cat.modules["module_id"]).get_indexer(model.module_ids)
     internal = enr.pop("module")
@@ -143,7 +141,7 @@ def build_activity(
     assessments, outcomes = _measure(
         rng, sc, pop, cat, fx, done_enr, end, seed, staff_ids, mod_ids, progress
     )
-    return Activity(sessions, part, assessments, outcomes), rates, callups
+    return Activity(sessions, part, assessments, outcomes), rates, callups, theta
 
 
 def _sessions(
@@ -155,36 +153,47 @@ def _sessions(
     start: np.datetime64,
     seed: int,
 ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
-    """Classes of scheduled modules: one date per (module, month of choice); offline and
-    blended classes split by capacity with colleagues kept together, live ones unlimited."""
+    """The announced schedule (``engine.demo.renewal.class_months``: one class per scheduled
+    module and month, open for enrolment from the first day of the month before) and the
+    enrolments placed in it: an offline or blended class that fills opens a parallel class
+    (加开) on the same dates, colleagues kept together; live classes are unlimited."""
     mode = cat.modules["mode"].to_numpy()
     capacity = rng.choice(sc.capacities, size=len(mode))
     venue = rng.choice(list(sc.venues), size=len(mode), p=list(sc.venues.values()))
+    n_months = model.avail.shape[1]
+    sched_m, sched_s = class_months(cat.renewed, n_months)
     sched = np.flatnonzero(mode[enr["module"]] != "online")
     sub = pd.DataFrame({c: enr[c][sched] for c in ("module", "t", "org")})
     sub["row"] = sched
-    sub["period"] = class_period(sub["t"].to_numpy(), sc.class_every)
-    sub = sub.sort_values(["module", "period", "org"], kind="stable")
+    sub["rank"] = 0
+    # the scheduled classes themselves, ranked before their enrolments (row −1)
+    base = pd.DataFrame({"module": sched_m, "t": sched_s - 1, "org": -1, "row": -1, "rank": -1})
+    sub = pd.concat([base, sub], ignore_index=True)
+    sub = sub.sort_values(["module", "t", "rank", "org"], kind="stable")
     m = sub["module"].to_numpy()
     live = mode[m] == "live"
-    key = m.astype(np.int64) * 100_000 + sub["period"].to_numpy()
+    key = m.astype(np.int64) * 100_000 + (sub["t"].to_numpy() + 1000)
     first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
     grp = np.cumsum(first) - 1
-    rank = np.arange(len(key)) - np.flatnonzero(first)[grp] if len(key) else np.zeros(0, int)
-    chunk = np.where(live, 0, rank // np.maximum(capacity[m], 1))
+    # seats taken so far in the (module, month): the scheduled row takes none
+    enrolled = (sub["row"].to_numpy() >= 0).astype(np.int64)
+    taken = np.cumsum(enrolled) - np.cumsum(enrolled)[np.flatnonzero(first)][grp]
+    seat = np.maximum(taken - 1, 0)
+    chunk = np.where(live, 0, seat // np.maximum(capacity[m], 1))
     skey = grp.astype(np.int64) * 10_000 + chunk
     firsts = np.r_[True, skey[1:] != skey[:-1]] if len(skey) else np.zeros(0, bool)
     sid = np.cumsum(firsts) - 1
     heads = np.flatnonzero(firsts)
     internal = pd.Index(model.module_ids).get_indexer(cat.modules["module_id"].to_numpy()[m[heads]])
-    s0, s1 = class_dates(
-        model, internal, sub["t"].to_numpy()[heads], months_of(start, start), seed, sc.class_every
-    )
+    t_heads = sub["t"].to_numpy()[heads]
+    s0, s1 = class_dates(model, internal, t_heads, months_of(start, start), seed, 1)
+    opens = (start.astype("datetime64[M]") + t_heads).astype("datetime64[D]")
     order = np.lexsort((m[heads], s0))
     ids = np.empty(len(heads), dtype=object)
     ids[order] = make_ids("SE", len(heads), 6).to_numpy(dtype=object)
     where = np.full(len(enr["module"]), len(heads), dtype=np.int32)  # → "" (no session)
-    where[sub["row"].to_numpy()] = sid
+    real = sub["row"].to_numpy() >= 0
+    where[sub["row"].to_numpy()[real]] = sid[real]
     mh = m[heads]
     sessions = pd.DataFrame(
         {
@@ -194,6 +203,7 @@ def _sessions(
             "ends_on": s1[order].astype("datetime64[ns]"),
             "capacity": pd.array(np.where(live[heads], -1, capacity[mh])[order], dtype="Int64"),
             "region": venue[mh][order],
+            "enrol_from": opens[order].astype("datetime64[ns]"),
         }
     )
     sessions.loc[sessions["capacity"] < 0, "capacity"] = pd.NA

@@ -16,15 +16,16 @@ Units and cadres
   branch_manager = 派出机构, membership = 群众工作).  5% a year are newly recruited, 3% a
   year leave (retire or transfer).
 
-Catalogue (≥ 500 modules; 1 学时 = 1 hour, as the platforms count it)
+Catalogue (renewing, ``engine.demo.renewal``; 1 学时 = 1 hour, as the platforms count it)
   10 domains and 42 sub-skills of the cadre curriculum (004 三: theory, party spirit, law
   and policy foundations; then economy, governance, leadership, digital, ecology, culture,
-  professional skills).  Per sub-skill: a three-part online series "…专题（一/二/三）"
-  (each part lists the previous one as prerequisite with probability 0.7), a two-part
-  case series "…案例精讲（上/下）" (0.5), six single online courses of 0.5–4 hours and a
-  live course (1.5–3 h) — 12 online modules per sub-skill; per domain four offline
-  classes at the provincial party school (省委党校, 3–10 days, 40% with an online
-  prerequisite) and one blended class (网络+面授, 3 days).  Credits (002 appendix 3):
+  professional skills); 20 latent topics (``engine.demo.topics``).  40 products launched a
+  quarter (≈ 55 modules; ≈ 300 running at a time, ≈ 520 offered a year): a three-part
+  online series "…专题（一/二/三）" (14 %; each part lists the previous one as
+  prerequisite with probability 0.7), a two-part case series "…案例精讲（上/下）" (10 %,
+  0.5), a single online course of 0.5–4 hours (56 %), a live course (1.5–3 h, 12 %), an
+  offline class at the provincial party school (省委党校, 3–10 days, 6 %) or a blended
+  class (网络+面授, 3 days, 2 %).  Credits (002 appendix 3):
   offline classes earn the preset's 5 credits a day (credits column empty); online and
   live courses state their credits in the ``credits`` column at the same rate per hour
   as offline training — 5 credits per 8-学时 day, 0.625 a 学时, rounded up to 0.5
@@ -55,11 +56,12 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from engine.demo.catalog import Catalog
-from engine.demo.choice import INTEREST_RANK
+from engine.demo.catalog import Catalog, finish_catalog
 from engine.demo.effects import Effects
 from engine.demo.population import Population, departures
+from engine.demo.renewal import Part, build_renewing
 from engine.demo.scenario import Scenario
+from engine.demo.topics import CADRE_TOPICS
 from engine.schema import METHODS, ROLES
 
 _SEASON = np.array((0.7, 0.6, 0.9, 1.0, 1.0, 0.9, 0.8, 0.8, 1.0, 1.1, 1.3, 1.6))
@@ -241,7 +243,61 @@ def _online_hours(rng: np.random.Generator) -> float:
     return float(rng.choice((0.5, 1, 1.5, 2, 3, 4), p=(0.05, 0.1, 0.1, 0.2, 0.3, 0.25)))
 
 
-def build_cadre_catalog(seed: int) -> Catalog:
+#: cadre products: (share, kind)
+PRODUCTS = (
+    (0.14, "series"),
+    (0.10, "cases"),
+    (0.56, "single"),
+    (0.12, "live"),
+    (0.06, "offline"),
+    (0.02, "blended"),
+)
+
+
+def _join(p1: str, p2: str) -> str:
+    return f"{p1}与{p2}" if p2 else p1
+
+
+def cadre_products(rng: np.random.Generator, p1: str, p2: str, year: int, serial: int) -> list:
+    """The parts of one cadre-academy product (see ``engine.demo.renewal``)."""
+    kind = PRODUCTS[int(rng.choice(len(PRODUCTS), p=[s for s, _ in PRODUCTS]))][1]
+    if kind in ("series", "cases"):
+        parts, label, p_req = (
+            (("（一）", "（二）", "（三）"), "专题", 0.7)
+            if kind == "series"
+            else (("（上）", "（下）"), "案例精讲", 0.5)
+        )
+        out = []
+        for j, part in enumerate(parts):
+            h = _online_hours(rng)
+            after = j > 0 and rng.random() < p_req
+            title = f"{_join(p1, p2)}{label}{part}"
+            out.append(Part(title, "online", h, "lecture", online_credits(h), after))
+        return out
+    if kind == "single":
+        h = _online_hours(rng)
+        method = str(rng.choice(METHODS, p=(0.6, 0.15, 0.1, 0.15)))
+        title = f"{_join(p1, p2)}：{rng.choice(SINGLES)}"
+        return [Part(title, "online", h, method, online_credits(h))]
+    if kind == "live":
+        h = float(rng.choice((1.5, 2, 3)))
+        title = f"{p1}直播课堂" + (f"：{p2}" if p2 else "")
+        return [Part(title, "live", h, "heuristic", online_credits(h))]
+    if kind == "offline":
+        days = int(rng.choice((3, 4, 5, 7, 10), p=(0.3, 0.2, 0.3, 0.1, 0.1)))
+        method = str(rng.choice(("participatory", "case", "heuristic", "lecture")))
+        title = f"省委党校{_join(p1, p2)}专题研讨班（{year}-{serial}）"
+        return [Part(title, "offline", 8.0 * days, method)]
+    return [Part(f"{_join(p1, p2)}网络+面授专题班", "blended", 24.0, "case")]
+
+
+def build_cadre_catalog(
+    seed: int,
+    start: object = "2023-01-01",
+    end: object = "2027-12-31",
+    fx: Effects | None = None,
+) -> Catalog:
+    """The academy's renewing catalogue over ``[start, end]`` (``engine.demo.renewal``)."""
     rng = np.random.default_rng([seed, 11])
     rows, subs, n = [], {}, 0
     for key, name, _, children in DOMAINS:
@@ -254,106 +310,22 @@ def build_cadre_catalog(seed: int) -> Catalog:
             rows.append((f"SK{n:02d}", child, root))
             subs[key].append(f"SK{n:02d}")
     skills = pd.DataFrame(rows, columns=["skill_id", "name", "parent_id"])
-    names = dict(zip(skills["skill_id"], skills["name"], strict=True))
-    mods: list[tuple] = []
-    links, primary, series_next = [], [], []
-
-    def add(title, mode, hours, tier, prereq, method, sid, credits, nxt=-1):  # noqa: ANN001, ANN202
-        mid = f"KC{len(mods) + 1:04d}"
-        mods.append((mid, title, mode, hours, tier, "|".join(prereq), method, credits))
-        links.append((mid, sid, 1.0))
-        primary.append(sid)
-        series_next.append(nxt)
-        return mid, len(mods) - 1
-
-    for key, dname, foundation, _ in DOMAINS:
-        tier = "foundation" if foundation else "elective"
-        for sid in subs[key]:
-            for parts, label, p_req in (
-                (("（一）", "（二）", "（三）"), "专题", 0.7),
-                (("（上）", "（下）"), "案例精讲", 0.5),
-            ):
-                prev = None
-                for part in parts:
-                    h = _online_hours(rng)
-                    req = [prev[0]] if prev and rng.random() < p_req else []
-                    cur = add(
-                        f"{names[sid]}{label}{part}",
-                        "online",
-                        h,
-                        tier,
-                        req,
-                        "lecture",
-                        sid,
-                        online_credits(h),
-                    )
-                    if prev:
-                        series_next[prev[1]] = cur[1]
-                    prev = cur
-            for suffix in SINGLES:
-                h = _online_hours(rng)
-                method = str(rng.choice(METHODS, p=(0.6, 0.15, 0.1, 0.15)))
-                add(
-                    f"{names[sid]}：{suffix}", "online", h, tier, [], method, sid, online_credits(h)
-                )
-            h = float(rng.choice((1.5, 2, 3)))
-            add(f"{names[sid]}直播课堂", "live", h, tier, [], "heuristic", sid, online_credits(h))
-        for j in range(4):
-            sid = subs[key][j % len(subs[key])]
-            days = int(rng.choice((3, 4, 5, 7, 10), p=(0.3, 0.2, 0.3, 0.1, 0.1)))
-            first = next(i for i, m in enumerate(mods) if primary[i] == sid)
-            req = [mods[first][0]] if rng.random() < 0.4 else []
-            method = str(rng.choice(("participatory", "case", "heuristic", "lecture")))
-            add(
-                f"省委党校{dname}专题研讨班（第{j + 1}期）",
-                "offline",
-                8.0 * days,
-                tier,
-                req,
-                method,
-                sid,
-                np.nan,
-            )
-        sid = subs[key][-1]
-        add(f"{dname}网络+面授专题班", "blended", 24.0, tier, [], "case", sid, np.nan)
-    modules = pd.DataFrame(
-        mods,
-        columns=[
-            "module_id",
-            "title",
-            "mode",
-            "hours",
-            "tier",
-            "prerequisites",
-            "method",
-            "credits",
-        ],
-    )
-    reqs = []
-    for role in ROLES:
-        for need in ROLE_NEEDS[role]:
-            if len(need) == 2:
-                reqs += [(role, s, need[1]) for s in subs[need[0]]]
-            else:
-                reqs.append((role, subs[need[0]][need[1]], need[2]))
-    req = pd.DataFrame(reqs, columns=["role", "skill_id", "level"]).drop_duplicates(
-        ["role", "skill_id"]
-    )
-    ms = pd.DataFrame(links, columns=["module_id", "skill_id", "weight"])
-    quality = rng.normal(0.0, 1.0, size=len(modules))
-    domain = {s: k for k, children in subs.items() for s in children}
     found = frozenset(k for k, _, f, _ in DOMAINS if f)
-    return Catalog(
+    r = build_renewing(
+        rng,
+        CADRE_TOPICS,
         skills,
-        modules,
-        ms,
-        req.reset_index(drop=True),
-        quality,
-        np.array(primary),
-        np.array(series_next),
-        domain,
-        found,
+        {s for k in found for s in subs[k]},
+        cadre_products,
+        per_quarter=40,
+        id_prefix="KC",
+        id_width=4,
+        start=np.datetime64(start, "D"),  # type: ignore[call-overload]
+        end=np.datetime64(end, "D"),  # type: ignore[call-overload]
+        title_noise=(fx or Effects()).title_noise,
+        skill_noise=(fx or Effects()).skill_noise,
     )
+    return finish_catalog(rng, skills, subs, ROLE_NEEDS, r, found, CADRE_TOPICS)
 
 
 def build_cadre_population(
@@ -425,5 +397,4 @@ def build_cadre_population(
         }
     )
     diligence = rng.normal(0.0, fx.diligence_sd * sc.diligence_scale, s)
-    theta = rng.normal(0.0, fx.interest_sd, size=(s, INTEREST_RANK))
-    return Population(orgs, staff, culture, access, diligence, org_of, prim, theta)
+    return Population(orgs, staff, culture, access, diligence, org_of, prim)

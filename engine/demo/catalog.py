@@ -1,13 +1,14 @@
-"""The demo course catalog: a skill hierarchy, modules, module→skill weights and the
-skills each role requires.  Built from fixed domain lists; the seed only decides
-modes, hours, methods, secondary skills and which prerequisites exist.
+"""The national demo course catalog: a skill hierarchy, a renewing set of modules
+(``engine.demo.renewal``), module→skill weights and the skills each role requires.
 
 Structure (wide base + flexible modules, 宽基础、活模块, source 002):
 - 11 root skills (domains), 47 sub-skills under them (58 skills);
-- three modules per sub-skill (概论 → 实务 → 进阶) plus cross-domain modules
-  (≥ 160 modules); the theory and policy/law domains are the ``foundation`` tier;
-- prerequisites only point at an earlier level or an earlier module, so the
-  prerequisite graph is acyclic by construction.
+- 14 products launched a quarter: a three-level series (概论 → 实务 → 进阶, 25 %), a
+  single module (55 %) or a workshop (offline / blended / live, 20 %), ≈ 190 modules
+  offered a year; a module whose primary skill is in the theory or policy/law domain is
+  ``foundation`` tier;
+- prerequisites only point at the previous part of a series, so the prerequisite graph
+  is acyclic by construction.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from engine.demo.effects import Effects
+from engine.demo.renewal import Part, Renewed, build_renewing
+from engine.demo.topics import NATIONAL_TOPICS
 from engine.schema import METHODS, ROLES
 
 #: domain key, Chinese name, foundation?, sub-skills
@@ -93,6 +97,8 @@ class Catalog:
     series_next: np.ndarray  # module row → row of the next part of its series, or −1
     domain: dict[str, str]  # sub-skill id → domain key
     foundation_domains: frozenset[str]
+    renewed: Renewed  # launch, retirement, classes and latent topics of each module
+    topics: tuple  # the scenario's latent topics (``engine.demo.topics``)
 
 
 def _skills() -> tuple[pd.DataFrame, dict[str, list[str]]]:
@@ -129,69 +135,85 @@ def _hours(rng: np.random.Generator, mode: str) -> float:
     return 8.0 * float(rng.choice((1, 2, 3, 4, 5), p=(0.15, 0.3, 0.3, 0.15, 0.1)))
 
 
-def build_catalog(seed: int) -> Catalog:
+#: national products: (share, kind)
+PRODUCTS = ((0.25, "series"), (0.55, "single"), (0.20, "workshop"))
+SINGLE_SUFFIX = ("实务", "专题", "要点解读", "案例分析", "能力提升")
+
+
+def _join(p1: str, p2: str) -> str:
+    return f"{p1}与{p2}" if p2 else p1
+
+
+def national_products(
+    rng: np.random.Generator, p1: str, p2: str, year: int, serial: int
+) -> list[Part]:
+    """The parts of one national-plan product (see ``engine.demo.renewal``)."""
+    kind = PRODUCTS[int(rng.choice(len(PRODUCTS), p=[s for s, _ in PRODUCTS]))][1]
+    method = str(rng.choice(METHODS, p=(0.45, 0.15, 0.2, 0.2)))
+    if kind == "series":
+        parts = []
+        for level, suffix in enumerate(LEVELS):
+            mode = _mode(rng, False, level)
+            after = level > 0 and rng.random() < (0.5 if level == 1 else 0.75)
+            parts.append(
+                Part(
+                    f"{_join(p1, p2)}{suffix}",
+                    mode,
+                    _hours(rng, mode),
+                    method,
+                    after_previous=after,
+                )
+            )
+        return parts
+    if kind == "single":
+        mode = str(rng.choice(("offline", "online", "live", "blended"), p=(0.2, 0.5, 0.18, 0.12)))
+        suffix = str(rng.choice(SINGLE_SUFFIX))
+        return [Part(f"{_join(p1, p2)}{suffix}", mode, _hours(rng, mode), method)]
+    mode = str(rng.choice(("offline", "blended", "live"), p=(0.5, 0.3, 0.2)))
+    return [Part(f"{_join(p1, p2)}工作坊", mode, _hours(rng, mode), "case")]
+
+
+def build_catalog(
+    seed: int,
+    start: object = "2025-01-01",
+    end: object = "2027-12-31",
+    fx: Effects | None = None,
+) -> Catalog:
+    """The national plan's renewing catalogue over ``[start, end]`` (``engine.demo.renewal``)."""
     rng = np.random.default_rng([seed, 1])
     skills, subs = _skills()
-    names = dict(zip(skills["skill_id"], skills["name"], strict=True))
-    modules, links, primary = [], [], []
-    by_skill_level: dict[tuple[str, int], str] = {}
-    n = 0
-    for key, _, foundation, _ in DOMAINS:
-        for sid in subs[key]:
-            for level, suffix in enumerate(LEVELS):
-                n += 1
-                mid = f"M{n:03d}"
-                mode = _mode(rng, foundation, level)
-                prereq = []
-                if level > 0 and rng.random() < (0.5 if level == 1 else 0.75):
-                    prereq.append(by_skill_level[(sid, level - 1)])
-                by_skill_level[(sid, level)] = mid
-                method = str(rng.choice(METHODS, p=(0.45, 0.15, 0.2, 0.2)))
-                modules.append(
-                    (
-                        mid,
-                        f"{names[sid]}{suffix}",
-                        mode,
-                        _hours(rng, mode),
-                        "foundation" if foundation else "elective",
-                        "|".join(prereq),
-                        method,
-                    )
-                )
-                links.append((mid, sid, 1.0))
-                primary.append(sid)
-                if rng.random() < 0.4:
-                    other = [s for s in subs[key] if s != sid]
-                    links.append(
-                        (mid, str(rng.choice(other)), round(float(rng.uniform(0.3, 0.6)), 2))
-                    )
-    # cross-domain workshops joining two sub-skills of different elective domains
-    electives = [s for k, _, f, _ in DOMAINS if not f for s in subs[k]]
-    for _ in range(20):
-        n += 1
-        a, b = rng.choice(electives, size=2, replace=False)
-        mid = f"M{n:03d}"
-        mode = str(rng.choice(("offline", "blended", "live"), p=(0.5, 0.3, 0.2)))
-        prereq = [by_skill_level[(str(a), 1)]] if rng.random() < 0.3 else []
-        modules.append(
-            (
-                mid,
-                f"{names[str(a)]}与{names[str(b)]}工作坊",
-                mode,
-                _hours(rng, mode),
-                "elective",
-                "|".join(prereq),
-                "case",
-            )
-        )
-        links += [(mid, str(a), 0.6), (mid, str(b), 0.6)]
-        primary.append(str(a))
-    mod = pd.DataFrame(
-        modules, columns=["module_id", "title", "mode", "hours", "tier", "prerequisites", "method"]
+    found = frozenset(k for k, _, f, _ in DOMAINS if f)
+    foundation_skills = {s for k in found for s in subs[k]}
+    r = build_renewing(
+        rng,
+        NATIONAL_TOPICS,
+        skills,
+        foundation_skills,
+        national_products,
+        per_quarter=14,
+        id_prefix="M",
+        id_width=3,
+        start=np.datetime64(start, "D"),  # type: ignore[call-overload]
+        end=np.datetime64(end, "D"),  # type: ignore[call-overload]
+        title_noise=(fx or Effects()).title_noise,
+        skill_noise=(fx or Effects()).skill_noise,
     )
+    return finish_catalog(rng, skills, subs, ROLE_NEEDS, r, found, NATIONAL_TOPICS)
+
+
+def finish_catalog(
+    rng: np.random.Generator,
+    skills: pd.DataFrame,
+    subs: dict[str, list[str]],
+    role_needs: dict[str, tuple[tuple, ...]],
+    r: Renewed,
+    found: frozenset[str],
+    topics: tuple,
+) -> Catalog:
+    """Role requirements, latent quality and the ``Catalog`` of a renewed module set."""
     reqs = []
     for role in ROLES:
-        for need in ROLE_NEEDS[role]:
+        for need in role_needs[role]:
             if len(need) == 2:
                 reqs += [(role, s, need[1]) for s in subs[need[0]]]
             else:
@@ -199,25 +221,18 @@ def build_catalog(seed: int) -> Catalog:
     req = pd.DataFrame(reqs, columns=["role", "skill_id", "level"]).drop_duplicates(
         ["role", "skill_id"]
     )
-    ms = pd.DataFrame(links, columns=["module_id", "skill_id", "weight"]).drop_duplicates(
-        ["module_id", "skill_id"]
-    )
-    quality = rng.normal(0.0, 1.0, size=len(mod))
-    row = {mid: i for i, mid in enumerate(mod["module_id"])}
-    series_next = np.full(len(mod), -1)
-    for (sid, level), mid in by_skill_level.items():
-        if (sid, level + 1) in by_skill_level:
-            series_next[row[mid]] = row[by_skill_level[(sid, level + 1)]]
+    quality = rng.normal(0.0, 1.0, size=len(r.modules))
     domain = {s: key for key, children in subs.items() for s in children}
-    found = frozenset(k for k, _, f, _ in DOMAINS if f)
     return Catalog(
         skills,
-        mod,
-        ms,
+        r.modules,
+        r.module_skills,
         req.reset_index(drop=True),
         quality,
-        np.array(primary),
-        series_next,
+        r.primary,
+        r.series_next,
         domain,
         found,
+        r,
+        topics,
     )

@@ -1,37 +1,36 @@
-"""The choice model: which module a person picks next (shared by the generator and the
-oracle in ``engine.demo.truth``, so the truth is the generator's own arithmetic).
+"""The choice model of demo data III: which module a person picks next (shared by the
+generator and the oracle in ``engine.demo.truth``, so the truth is the generator's own
+arithmetic).  It reads latent structure no table states — topics of modules, interests
+of people, the announced schedule — and none of the Hybrid's feature formulas.
 
 A person's next choice falls in pool ``online`` (online, live modules) or ``offline``
 (offline, blended) with probability proportional to their expected number of draws from
-that pool in the month (plus units' call-ups, see ``engine.demo.simulate``).  Within a
-pool the choice is one multiplicative logit over the modules ``m`` of the pool::
+that pool in the month (rate × season × target seeking, plus units' call-ups, see
+``engine.demo.simulate``).  Within a pool, in month ``t`` of calendar year ``y``, the
+choice is one multiplicative logit over the pool's modules ``m``::
 
-    P(m) ∝ exp(V[i, k(m)]) · W[i, m]
+    P(m) ∝ exp(θ_i(y) · τ_m + a_m) · A[m, t] · [not yet enrolled in m]
+           · prereq_skip^[some prerequisite of m not completed]
+           · exp(seq_boost · [a predecessor of m completed 1..seq_months months ago])
 
-where ``k(m)`` is the module's primary skill and
-
-``V[i, k]``  (skill level)
-    = θ_i · φ_k                                   interests: rank-``INTEREST_RANK`` latent
-                                                  topic preferences of the person (θ, sd
-                                                  ``interest_sd``) times the skill's topic
-                                                  loadings φ (shared within a domain)
-    + log(1 + role_focus · [role requires k])     the role's needs
-    + need · [role requires k] · max(0, level_rk − mastery_ik)
-                                                  the individual gap: role target level minus
-                                                  own latent mastery, both on the 0..1 scale
-    + org_emphasis · [the org type emphasises k]  organization-type topic emphasis
-    + foundation_first · [k is foundation] · max(0, 1 − tenure months / 12)
-``W[i, m]``  (module level)
-    = c_m(year) · [not yet enrolled in m]         no one takes a module twice
-    · exp(seq_boost · [a predecessor of m was completed 1..seq_months months ago])
-    · prereq_skip^[some prerequisite of m not completed]
-    with c_m(year) = popularity_m · exp(quality_uptake · q_m · min(1, year index / 2)).
+- ``τ_m`` (topics, length T): the module's latent topic mixture (``engine.demo.renewal``:
+  1.0 on one topic or 0.7 / 0.3 on two).  Its title and skills are noisy views of it.
+- ``θ_i(y)`` (interests, length T): ``μ_i + δ_i(y)``, where the person's mean
+  ``μ_i = role_focus · share of topic z's linked skills their primary role requires +
+  org_emphasis · share of them their organization type emphasises`` and the drift
+  ``δ_i(y)`` is AR(1) across calendar years: ``δ(y₀) ~ N(0, interest_sd²)``,
+  ``δ(y) = ρ δ(y−1) + √(1−ρ²) N(0, interest_sd²)`` with ρ = ``interest_drift``.
+- ``a_m`` (appeal): ``log popularity_m + quality_uptake · q_m`` — popularity log-normal
+  (sd 0.3, foundation tier ×1.5), ``q_m`` the latent quality behind satisfaction.
+- ``A[m, t]``: the module is offered — a self-paced module runs in month ``t``; a
+  session-bound one has a class starting in month ``t + 1`` (enrolment opens a month
+  ahead).  New modules are choosable from their launch, retired ones never again.
+- No one takes a module twice; ``seq_boost`` is 0 in demo data III (a knob, off).
 
 A predecessor of ``m`` is a module ``m`` lists as prerequisite or the previous part of its
-series.  "Months ago" counts calendar months: a completion in month ``t`` boosts choices made
-in months ``t+1 … t+seq_months``.  The generator refreshes completions at the start of each
-month, so the state behind a choice in month ``t`` is the history up to the last day of
-month ``t−1`` plus every module the person already enrolled in (any status).
+series.  The generator refreshes completions at the start of each month, so the state
+behind a choice in month ``t`` is the history up to the last day of month ``t−1`` plus every
+module the person already enrolled in (any status).
 """
 
 from __future__ import annotations
@@ -43,7 +42,6 @@ import pandas as pd
 
 from engine.demo.effects import Effects
 
-INTEREST_RANK = 3
 POOLS = ("online", "offline")  # pool 1 = the plan's offline volume (offline, blended)
 
 
@@ -52,21 +50,22 @@ class ChoiceModel:
     """Arrays of the choice model; modules in internal order (sorted by group)."""
 
     module_ids: np.ndarray  # str, internal order
-    group: np.ndarray  # module → group g = pool·K + k
+    group: np.ndarray  # module → group g = pool·T + main topic
+    topic: np.ndarray  # module → main topic (argmax τ)
     skill: np.ndarray  # module → primary skill k (0..K−1)
     pool: np.ndarray  # module → 0 online / 1 offline
     hours: np.ndarray
     mode: np.ndarray
     popularity: np.ndarray
     quality: np.ndarray  # latent quality q_m ~ N(0, 1)
+    tau: np.ndarray  # modules × T topic mixture
+    avail: np.ndarray  # modules × months: A[m, t]
     prereq: list[np.ndarray]  # module → its prerequisites (internal indices)
     successors: list[np.ndarray]  # module → modules it boosts when completed
     dependents: list[np.ndarray]  # module → modules listing it as prerequisite
     skill_ids: np.ndarray  # k → skill_id
     foundation: np.ndarray  # k → foundation-tier skill?
-    phi: np.ndarray  # K × INTEREST_RANK topic loadings
-    level: np.ndarray  # roles × K: role target level (0 = not required)
-    emphasis: np.ndarray  # org types × K: 1 where the type emphasises the skill
+    topic_keys: np.ndarray  # z → topic key
     fx: Effects
 
     @property
@@ -74,61 +73,69 @@ class ChoiceModel:
         return len(self.skill_ids)
 
     @property
+    def n_topics(self) -> int:
+        return self.tau.shape[1]
+
+    @property
     def group_start(self) -> np.ndarray:
-        g = np.arange(2 * self.n_skills)
-        return np.searchsorted(self.group, g, side="left")
+        return np.searchsorted(self.group, np.arange(2 * self.n_topics), side="left")
 
     @property
     def group_end(self) -> np.ndarray:
-        g = np.arange(2 * self.n_skills)
-        return np.searchsorted(self.group, g, side="right")
+        return np.searchsorted(self.group, np.arange(2 * self.n_topics), side="right")
 
     @property
     def n_prereq(self) -> np.ndarray:
         return np.array([len(p) for p in self.prereq], dtype=np.uint8)
 
-    def c_year(self, year_index: int) -> np.ndarray:
-        ramp = min(1.0, year_index / 2.0)
-        return self.popularity * np.exp(self.fx.quality_uptake * self.quality * ramp)
+    @property
+    def appeal(self) -> np.ndarray:
+        return np.log(self.popularity) + self.fx.quality_uptake * self.quality
 
-    def v_static(
-        self, theta: np.ndarray, role: np.ndarray, org_type: np.ndarray, mastery: np.ndarray
-    ) -> np.ndarray:
-        """persons × K skill-level utility without the tenure term (float32).  The gap term
-        needs no mask: a skill the role does not require has level 0, and mastery > 0."""
-        fx = self.fx
-        f32 = np.float32
-        level = self.level.astype(f32)
-        v = theta.astype(f32) @ self.phi.T.astype(f32)
-        v += np.log1p(fx.role_focus * (level > 0)).astype(f32)[role]
-        v += (fx.org_emphasis * self.emphasis).astype(f32)[org_type]
-        gap = level[role]
-        gap -= mastery
-        np.maximum(gap, 0.0, out=gap)
-        gap *= f32(fx.need)
-        v += gap
-        return v
-
-    def v_tenure(self, tenure_months: np.ndarray) -> np.ndarray:
-        """persons × K: the foundation-first term."""
-        fade = np.clip(1.0 - tenure_months / 12.0, 0.0, 1.0)
-        return (self.fx.foundation_first * fade[:, None] * self.foundation[None, :]).astype(
-            np.float32
-        )
+    def utility(self, theta: np.ndarray, m: np.ndarray | None = None) -> np.ndarray:
+        """exp(θ·τ_m + a_m): rows of ``theta`` × all modules (``m`` None, float32), or one
+        value per (row, ``m``) pair."""
+        if m is None:
+            v = theta.astype(np.float32) @ self.tau.T.astype(np.float32)
+            v += self.appeal.astype(np.float32)
+            return np.exp(v)
+        return np.exp((theta * self.tau[m]).sum(axis=1) + self.appeal[m]).astype(np.float32)
 
     def weights(
         self,
-        c: np.ndarray,
+        u: np.ndarray,
         m: np.ndarray,
+        t: int,
         taken: np.ndarray,
         boosted: np.ndarray,
         unmet: np.ndarray,
     ) -> np.ndarray:
-        """W for module indices ``m`` (broadcasting) given the person's state."""
+        """P's weights for module indices ``m`` (broadcasting with ``u``) in month ``t``."""
         fx = self.fx
-        return (
-            c[m] * ~taken * np.exp(fx.seq_boost * boosted) * np.where(unmet, fx.prereq_skip, 1.0)
-        ).astype(np.float32)
+        a = self.avail[m, t] if 0 <= t < self.avail.shape[1] else np.zeros(np.shape(m), bool)
+        w = u * a * ~taken * np.where(unmet, fx.prereq_skip, 1.0)
+        if fx.seq_boost:
+            w = w * np.exp(fx.seq_boost * boosted)
+        return w.astype(np.float32)
+
+
+def interests(
+    rng: np.random.Generator,
+    mu: np.ndarray,
+    years: int,
+    fx: Effects,
+) -> np.ndarray:
+    """persons × years × T: θ_i(y) = μ_i + δ_i(y), δ AR(1) over years (module docstring);
+    rounded to 3 decimals (what ``_truth/interests.csv`` holds)."""
+    n, T = mu.shape
+    out = np.empty((n, years, T), dtype=np.float32)
+    rho = fx.interest_drift
+    d = rng.normal(0.0, fx.interest_sd, size=(n, T))
+    for y in range(years):
+        if y:
+            d = rho * d + np.sqrt(max(0.0, 1 - rho**2)) * rng.normal(0.0, fx.interest_sd, (n, T))
+        out[:, y] = np.round(mu + d, 3)
+    return out
 
 
 def csr(lists: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -170,10 +177,11 @@ def draw_rows(rng: np.random.Generator, w: np.ndarray) -> np.ndarray:
 def module_frame(model: ChoiceModel) -> pd.DataFrame:
     """The model's module arrays as a frame (``_truth/modules.csv``)."""
     ids = model.module_ids
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "module_id": ids,
             "skill_id": model.skill_ids[model.skill],
+            "topic": model.topic_keys[model.topic],
             "pool": np.array(POOLS)[model.pool],
             "mode": model.mode,
             "hours": model.hours,
@@ -183,3 +191,6 @@ def module_frame(model: ChoiceModel) -> pd.DataFrame:
             "successors": ["|".join(ids[s]) for s in model.successors],
         }
     )
+    for z in range(model.n_topics):
+        out[f"tau_{z + 1}"] = model.tau[:, z]
+    return out

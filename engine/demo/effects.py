@@ -36,28 +36,32 @@ class Effects:
     #: measurement noise of an assessment score (points)
     score_noise: float = 6.0
     # ---- choice structure (which module a person picks next; see ``engine.demo.choice``)
-    #: sd of each of a person's ``INTEREST_RANK`` latent topic preferences (choice logit)
-    interest_sd: float = 0.7
-    #: choice-logit points per unit of gap (role target − own latent mastery, 0..1 scale)
-    #: on a skill the person's role requires
-    need: float = 3.0
+    #: sd of a person's latent interest in each topic (choice-logit points)
+    interest_sd: float = 1.0
+    #: year-to-year correlation of a person's interests (1 = fixed; they drift otherwise)
+    interest_drift: float = 0.8
+    #: interest shift (choice-logit points) on a topic all of whose linked skills the
+    #: person's primary role requires (pro rata for a part of them)
+    role_focus: float = 2.0
+    #: the same for the skills a person's organization type emphasises
+    org_emphasis: float = 1.2
     #: log odds boost of a successor (it lists a completed module as prerequisite, or it is
     #: the next part of the series) for ``seq_months`` months after that completion
-    seq_boost: float = 2.0
+    #: (0 in demo data III: the Hybrid reads predecessor recency directly)
+    seq_boost: float = 0.0
     seq_months: int = 6
     #: odds multiplier of a module whose prerequisites are not all completed (1 = ignore them)
-    prereq_skip: float = 0.03
-    #: choice-logit points of foundation-tier skills for staff in their first year
-    #: (fading linearly to 0 over the first 12 months of tenure)
-    foundation_first: float = 2.5
-    #: choice-logit points of the skills an organization type emphasises
-    org_emphasis: float = 1.2
+    prereq_skip: float = 0.005
     #: share of offline volume that comes from units sending several staff together to one
     #: session (名额分配调训); 0 = every offline enrolment is a personal choice
     callup_share: float = 0.35
-    #: log uptake per sd of a module's latent quality, reached after two years (ramps up
-    #: from 0 in the first year: better-rated modules gain uptake over time)
-    quality_uptake: float = 0.8
+    #: log uptake per sd of a module's latent quality (which also drives satisfaction)
+    quality_uptake: float = 0.5
+    # ---- catalogue views of the latent topics (``engine.demo.renewal``)
+    #: probability that a title phrase comes from a random topic instead of the module's
+    title_noise: float = 0.25
+    #: probability that a module's skill is a random sub-skill instead of one its topic links
+    skill_noise: float = 0.3
 
 
 NO_EFFECTS = Effects(
@@ -73,10 +77,9 @@ NO_EFFECTS = Effects(
     retention=0.0,
     quality_sd=0.0,
     interest_sd=0.0,
-    need=0.0,
+    interest_drift=1.0,
     seq_boost=0.0,
     prereq_skip=1.0,
-    foundation_first=0.0,
     org_emphasis=0.0,
     callup_share=0.0,
     quality_uptake=0.0,

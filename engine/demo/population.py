@@ -8,7 +8,6 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from engine.demo.choice import INTEREST_RANK
 from engine.demo.effects import Effects
 from engine.schema import ORG_TYPES, ROLES
 
@@ -96,7 +95,6 @@ class Population:
     diligence: np.ndarray  # per staff
     org_of: np.ndarray  # staff → org row
     primary_role: np.ndarray  # staff → index into ROLES
-    theta: np.ndarray  # staff × INTEREST_RANK latent topic preferences
 
     @property
     def roles(self) -> list[list[str]]:
@@ -235,5 +233,4 @@ def build_population(
 ) -> Population:
     orgs, culture, access = build_orgs(rng, n, fx)
     staff, org_of, prim, diligence = build_staff(rng, orgs, start, end, fx)
-    theta = rng.normal(0.0, fx.interest_sd, size=(len(staff), INTEREST_RANK))
-    return Population(orgs, staff, culture, access, diligence, org_of, prim, theta)
+    return Population(orgs, staff, culture, access, diligence, org_of, prim)

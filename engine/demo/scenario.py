@@ -8,8 +8,10 @@ from datetime import date
 import numpy as np
 
 from engine.demo.catalog import Catalog
-from engine.demo.choice import INTEREST_RANK, ChoiceModel
+from engine.demo.choice import ChoiceModel, interests
 from engine.demo.effects import Effects
+from engine.demo.population import Population
+from engine.demo.renewal import availability
 from engine.schema import OFFLINE_MODES, ORG_TYPES, ROLES
 
 
@@ -94,15 +96,19 @@ NATIONAL = Scenario(
 )
 
 
-def build_model(cat: Catalog, fx: Effects, sc: Scenario, seed: int) -> ChoiceModel:
+def build_model(
+    cat: Catalog, fx: Effects, sc: Scenario, seed: int, start: np.datetime64, end: np.datetime64
+) -> ChoiceModel:
+    """The choice model (``engine.demo.choice``) of a renewing catalogue over the window."""
     rng = np.random.default_rng([seed, 7])
-    mods = cat.modules
-    skill_order = [s for s in cat.skills["skill_id"] if s in set(cat.primary)]
-    K = len(skill_order)
+    mods, r = cat.modules, cat.renewed
+    skill_order = [s for s in cat.skills["skill_id"] if s in set(cat.domain)]
     kpos = {s: i for i, s in enumerate(skill_order)}
     k = np.array([kpos[s] for s in cat.primary])
+    T = r.tau.shape[1]
+    topic = r.tau.argmax(axis=1)
     pool = mods["mode"].isin(OFFLINE_MODES).to_numpy().astype(int)
-    group = pool * K + k
+    group = pool * T + topic
     order = np.argsort(group, kind="stable")
     inv = np.empty_like(order)
     inv[order] = np.arange(len(order))
@@ -128,45 +134,54 @@ def build_model(cat: Catalog, fx: Effects, sc: Scenario, seed: int) -> ChoiceMod
     def remap(lists: list) -> list[np.ndarray]:
         return [np.sort(inv[np.asarray(lists[o], dtype=np.int64)]) for o in order]
 
-    domains = sorted({cat.domain[s] for s in skill_order})
-    psi = {d: rng.normal(size=INTEREST_RANK) for d in domains}
-    phi = np.array([psi[cat.domain[s]] for s in skill_order]) + 0.5 * rng.normal(
-        size=(K, INTEREST_RANK)
-    )
-    phi /= np.sqrt((phi**2).sum(axis=1, keepdims=True) / INTEREST_RANK)
-    level = np.zeros((len(ROLES), K))
-    rr = cat.role_requirements
-    for r, s, lv in zip(rr["role"], rr["skill_id"], rr["level"], strict=True):
-        if s in kpos:
-            level[ROLES.index(r), kpos[s]] = lv
-    emphasis = np.zeros((len(ORG_TYPES), K))
-    subs_of: dict[str, list[str]] = {}
-    for s in skill_order:
-        subs_of.setdefault(cat.domain[s], []).append(s)
-    all_subs = {d: [s for s in cat.domain if cat.domain[s] == d] for d in domains}
-    for t, keys in sc.emphasis.items():
-        for key in keys:
-            d, _, idx = key.partition(":")
-            chosen = [all_subs[d][int(idx)]] if idx else all_subs[d]
-            for s in chosen:
-                if s in kpos:
-                    emphasis[ORG_TYPES.index(t), kpos[s]] = 1.0
+    n_months = int((end.astype("datetime64[M]") - start.astype("datetime64[M]")).astype(int)) + 1
     return ChoiceModel(
         module_ids=ids[order],
         group=group[order],
+        topic=topic[order],
         skill=k[order],
         pool=pool[order],
         hours=mods["hours"].to_numpy(float)[order],
         mode=mods["mode"].to_numpy()[order],
         popularity=popularity[order],
         quality=cat.quality[order],
+        tau=r.tau[order],
+        avail=availability(r, n_months)[order],
         prereq=remap(prereq),
         successors=remap(successors),
         dependents=remap(dependents),
         skill_ids=np.array(skill_order),
         foundation=np.array([cat.domain[s] in cat.foundation_domains for s in skill_order]),
-        phi=phi,
-        level=level,
-        emphasis=emphasis,
+        topic_keys=np.array([t[0] for t in cat.topics]),
         fx=fx,
     )
+
+
+def topic_means(cat: Catalog, sc: Scenario, fx: Effects) -> tuple[np.ndarray, np.ndarray]:
+    """(roles × T, org types × T): the interest means μ of ``engine.demo.choice`` — per
+    topic, the share of its linked skills a role requires / an org type emphasises."""
+    name_to_id = dict(zip(cat.skills["name"], cat.skills["skill_id"], strict=True))
+    linked = [[name_to_id[n] for n in t[2]] for t in cat.topics]
+    rr = cat.role_requirements
+    required = {r: set(rr.loc[rr["role"] == r, "skill_id"]) for r in ROLES}
+    subs: dict[str, list[str]] = {}
+    for s, d in cat.domain.items():
+        subs.setdefault(d, []).append(s)
+    emph: dict[str, set[str]] = {t: set() for t in ORG_TYPES}
+    for t, keys in sc.emphasis.items():
+        for key in keys:
+            d, _, idx = key.partition(":")
+            chosen = sorted(subs[d])
+            emph[t] |= {chosen[int(idx)]} if idx else set(chosen)
+    role_mu = np.array([[np.mean([s in required[r] for s in ln]) for ln in linked] for r in ROLES])
+    org_mu = np.array([[np.mean([s in emph[t] for s in ln]) for ln in linked] for t in ORG_TYPES])
+    return fx.role_focus * role_mu, fx.org_emphasis * org_mu
+
+
+def person_interests(
+    pop: Population, cat: Catalog, sc: Scenario, fx: Effects, seed: int, years: int
+) -> np.ndarray:
+    """persons × years × T latent interests θ (``engine.demo.choice.interests``)."""
+    role_mu, org_mu = topic_means(cat, sc, fx)
+    mu = role_mu[pop.primary_role] + org_mu[pop.org_type_index[pop.org_of]]
+    return interests(np.random.default_rng([seed, 8]), mu, years, fx)

@@ -167,41 +167,30 @@ class Simulation:
         model: ChoiceModel,
         sc: Scenario,
         rates: Rates,
-        v_static: np.ndarray,
+        theta: np.ndarray,
         start: np.datetime64,
         end: np.datetime64,
         seed: int,
     ) -> None:
         self.rng, self.pop, self.model, self.sc, self.rates = rng, pop, model, sc, rates
         self.start, self.end, self.seed = start, end, seed
-        # exp of the skill-level utility, scaled per person (the draw normalises anyway)
-        self.ev = np.empty_like(v_static, dtype=np.float32)
-        for a in range(0, len(v_static), 262_144):
-            v = v_static[a : a + 262_144]
-            self.ev[a : a + 262_144] = np.exp(v - v.max(axis=1, keepdims=True))
+        self.theta = theta  # persons × years × T
         self.mo = months_of(start, end)
         n, M = len(pop.staff), len(model.module_ids)
-        self.K = model.n_skills
+        self.T = model.n_topics
         self.gs, self.ge = model.group_start, model.group_end
-        self.gmax = int((self.ge - self.gs).max())
+        self.gmax = max(int((self.ge - self.gs).max()), 1)
         self.taken = np.zeros((n, M), dtype=bool)
         self.cnt = np.zeros((n, M), dtype=np.uint8)
         self.unmet = np.repeat(model.n_prereq[None, :], n, axis=0)
-        self.c = model.c_year(0)
-        # nobody has taken or completed anything yet: every person starts from the same row
-        w0 = model.weights(
-            self.c, np.arange(M), np.zeros(M, bool), np.zeros(M, bool), model.n_prereq > 0
-        )
         # one extra column that stays 0: group windows point their padding at it
         self.M, self.Mp = M, M + 1
         self._scheduled = model.mode != "online"
         self._has_prereq = model.n_prereq > 0
         self.W = np.zeros((n, M + 1), dtype=np.float32)
-        self.W[:, :M] = w0
         span = np.arange(self.gmax)
         self._gidx = np.where(span < (self.ge - self.gs)[:, None], self.gs[:, None] + span, M)
-        self.S = np.empty((n, 2 * self.K), dtype=np.float32)
-        self.S[:] = np.bincount(model.group, weights=w0, minlength=2 * self.K)
+        self.S = np.zeros((n, 2 * self.T), dtype=np.float32)
         # flat views: 1-d takes are much faster than 2-d fancy indexing
         self._Wf, self._Sf = self.W.reshape(-1), self.S.reshape(-1)
         self._taken_f, self._cnt_f = self.taken.reshape(-1), self.cnt.reshape(-1)
@@ -214,10 +203,63 @@ class Simulation:
         self.target = person_targets(pop, sc)
         self.rows: list[dict[str, np.ndarray]] = []
         self.months: list[dict[str, np.ndarray]] = []
+        self.t = 0
+        self.theta_y = np.ascontiguousarray(theta[:, 0])
+        self._recompute(0)
+
+    def _recompute(self, t: int, cols: np.ndarray | None = None) -> None:
+        """W of month ``t`` from the state — every module, or only ``cols`` — and the
+        group sums (in blocks of people)."""
+        model, M = self.model, self.M
+        member = self._member()
+        for a in range(0, len(self.W), 16384):
+            b = min(len(self.W), a + 16384)
+            if cols is None:
+                u = model.utility(self.theta_y[a:b])
+                self.W[a:b, :M] = model.weights(
+                    u,
+                    np.arange(M)[None, :],
+                    t,
+                    self.taken[a:b],
+                    self.cnt[a:b] > 0,
+                    self.unmet[a:b] > 0,
+                )
+                np.matmul(self.W[a:b], member, out=self.S[a:b])
+                continue
+            old = self.W[a:b, cols]
+            u = np.exp(
+                self.theta_y[a:b].astype(np.float32) @ model.tau[cols].T.astype(np.float32)
+                + model.appeal[cols].astype(np.float32)
+            )
+            new = model.weights(
+                u,
+                cols[None, :],
+                t,
+                self.taken[a:b, cols],
+                self.cnt[a:b, cols] > 0,
+                self.unmet[a:b, cols] > 0,
+            )
+            self.W[a:b, cols] = new
+            self.S[a:b] += (new - old) @ member[cols]
+        np.maximum(self.S, 0.0, out=self.S)
+
+    def new_month(self, t: int, yi: int, new_year: bool) -> None:
+        """Move the state to month ``t``: a new year's interests (everything recomputed) or
+        the modules whose availability changed."""
+        self.t = t
+        if new_year:
+            self.theta_y = np.ascontiguousarray(self.theta[:, yi])
+            self._recompute(t)
+            self.ytd[:] = 0.0
+            return
+        av = self.model.avail
+        changed = np.flatnonzero(av[:, t] != av[:, t - 1]) if t else np.zeros(0, np.int64)
+        if len(changed):
+            self._recompute(t, changed)
 
     def release(self) -> None:
         """Drop the persons × modules state (and its flat views) once the window is done."""
-        for name in ("W", "S", "taken", "cnt", "unmet", "ev", "_Wf", "_Sf", "_taken_f"):
+        for name in ("W", "S", "taken", "cnt", "unmet", "theta_y", "_Wf", "_Sf", "_taken_f"):
             setattr(self, name, None)
         self._cnt_f = self._unmet_f = None
 
@@ -235,7 +277,7 @@ class Simulation:
 
     def _member(self) -> np.ndarray:
         """(M + 1) × groups indicator: W @ it gives every group sum (one BLAS call)."""
-        member = np.zeros((self.Mp, 2 * self.K), dtype=np.float32)
+        member = np.zeros((self.Mp, 2 * self.T), dtype=np.float32)
         member[np.arange(self.M), self.model.group] = 1.0
         return member
 
@@ -249,25 +291,15 @@ class Simulation:
     def _refresh(self, i: np.ndarray, m: np.ndarray) -> None:
         """Recompute W[i, m] and the sums of the groups they belong to.  Pairs may repeat:
         both are recomputed from the current state, so a repeat writes the same value."""
-        G = 2 * self.K
+        G = 2 * self.T
         i64 = i.astype(np.int64)
         f = i64 * self.M + m
+        u = self.model.utility(self.theta_y[i64], m)
         self._Wf[i64 * self.Mp + m] = self.model.weights(
-            self.c, m, self._taken_f[f], self._cnt_f[f] > 0, self._unmet_f[f] > 0
+            u, m, self.t, self._taken_f[f], self._cnt_f[f] > 0, self._unmet_f[f] > 0
         )
         g = self.model.group[m]
         self._Sf[i64 * G + g] = self._window(i, g).sum(axis=1)
-
-    def new_year(self, yi: int) -> None:
-        c = self.model.c_year(yi)
-        ratio = np.append(c / self.c, 1.0).astype(np.float32)
-        member = self._member()
-        for a in range(0, len(self.W), 65536):
-            block = self.W[a : a + 65536]
-            block *= ratio
-            np.matmul(block, member, out=self.S[a : a + 65536])
-        self.c = c
-        self.ytd[:] = 0.0
 
     def apply_events(self, t: int) -> None:
         for i, h in self.credit.pop(t, []):
@@ -290,13 +322,8 @@ class Simulation:
 
     def draw(self, t: int, persons: np.ndarray, pool: np.ndarray) -> None:
         """One draw for each person (``pool`` 0 online / 1 offline)."""
-        K, mo = self.K, self.mo
-        e = self.ev.take(persons, axis=0)
-        tenure = (mo.first[t] - self.pop.hired[persons]) / DAY / 30.44
-        new = tenure < 12
-        if new.any():
-            e[new] *= np.exp(self.model.v_tenure(tenure[new]))
-        e *= self.S.reshape(-1, K).take(persons.astype(np.int64) * 2 + pool, axis=0)
+        K = self.T
+        e = self.S.reshape(-1, K).take(persons.astype(np.int64) * 2 + pool, axis=0)
         k, ok = pick_rows(self.rng, e)
         if not ok.all():
             persons, pool, k = persons[ok], pool[ok], k[ok]
@@ -373,18 +400,19 @@ def simulate(
     model: ChoiceModel,
     sc: Scenario,
     fx: Effects,
-    v_static: np.ndarray,
+    theta: np.ndarray,
     start: np.datetime64,
     end: np.datetime64,
     seed: int,
+    org_mu: np.ndarray,
     progress: bool = False,
 ) -> tuple[dict[str, np.ndarray], Rates, pd.DataFrame]:
     """All enrolments (columns; internal module indices), sorted by enrolment date, staff
     and module; the rates and the call-ups."""
     rates = build_rates(pop, model, sc, fx, start, end)
-    sim = Simulation(rng, pop, model, sc, rates, v_static, start, end, seed)
+    sim = Simulation(rng, pop, model, sc, rates, theta, start, end, seed)
     mo = sim.mo
-    callups = _callups(rng, pop, model, sc, fx, rates, mo)
+    callups = _callups(rng, pop, model, sc, fx, rates, mo, org_mu)
     by_month = callups.groupby("t").indices if len(callups) else {}
     members = [np.zeros(0, np.int64)] * len(pop.orgs)
     for o, idx in pd.Series(np.arange(len(pop.staff))).groupby(pop.org_of).indices.items():
@@ -392,8 +420,8 @@ def simulate(
     org_ptr, org_members = csr(members)
     offline = model.pool == 1
     for t in tqdm(range(len(mo.first)), desc="months", disable=not progress, unit="month"):
-        if t and mo.year_index[t] != mo.year_index[t - 1]:
-            sim.new_year(int(mo.year_index[t]))
+        if t:
+            sim.new_month(t, int(mo.year_index[t]), mo.year_index[t] != mo.year_index[t - 1])
         sim.apply_events(t)
         yi = int(mo.year_index[t])
         days = employed_days(pop.hired, pop.left, mo.first[t], mo.last[t])
@@ -435,12 +463,15 @@ def _callups(
     fx: Effects,
     rates: Rates,
     mo: Months,
+    org_mu: np.ndarray,
 ) -> pd.DataFrame:
-    """Each unit's call-ups: (org, month, offline module), the module chosen by the unit's
-    type emphasis and the year's uptake weights."""
+    """Each unit's call-ups: (org, month, offline module), the module drawn among the offline
+    modules without prerequisites offered that month with weights exp(μ_type · τ_m + a_m) (the interest mean of the
+    unit's organization type, ``engine.demo.choice``)."""
     frames = []
-    offline = np.flatnonzero(model.pool == 1)
+    offline = np.flatnonzero((model.pool == 1) & (model.n_prereq == 0))
     org_type = pop.org_type_index
+    appeal = model.appeal[offline]
     for yi in range(rates.callup.shape[1]):
         n = rng.poisson(rates.callup[:, yi])
         org = np.repeat(np.arange(len(n)), n)
@@ -448,12 +479,11 @@ def _callups(
             continue
         months = np.flatnonzero(mo.year_index == yi)
         t = rng.choice(months, size=len(org))
-        c = model.c_year(yi)[offline]
-        w = c[None, :] * np.exp(
-            fx.org_emphasis * model.emphasis[org_type[org]][:, model.skill[offline]]
-        )
-        m = offline[draw_rows(rng, w)]
-        frames.append(pd.DataFrame({"org": org, "t": t, "module": m}))
+        w = np.exp(org_mu[org_type[org]] @ model.tau[offline].T + appeal[None, :])
+        w *= model.avail[offline][:, t].T
+        ok = w.sum(axis=1) > 0
+        m = offline[draw_rows(rng, w[ok])]
+        frames.append(pd.DataFrame({"org": org[ok], "t": t[ok], "module": m}))
     if not frames:
         return pd.DataFrame({"org": [], "t": [], "module": []}, dtype=np.int64)
     return pd.concat(frames, ignore_index=True).sort_values(["t", "org"]).reset_index(drop=True)

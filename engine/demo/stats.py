@@ -78,25 +78,6 @@ def interest_consistency(t: Tables, seed: int = 0) -> float:
     return float(own.mean() - other.mean())
 
 
-def need_lift(t: Tables, truth: Truth) -> float:
-    """Needs: choices per person of a role-required skill where the person's latent gap
-    (target − mastery) is in the top third, divided by those where it is in the bottom
-    third (the truth gives the mastery)."""
-    staff = t["staff"].assign(r=t["staff"]["role"].str.split("|").str[0])
-    rr = t["role_requirements"].rename(columns={"role": "r"})
-    pairs = staff[["staff_id", "r"]].merge(rr, on="r")
-    pairs = pairs.merge(truth.mastery, on=["staff_id", "skill_id"])
-    pairs["gap"] = (pairs["level"] - pairs["mastery"]).clip(lower=0)
-    p = t["participations"]
-    chosen = p.assign(skill_id=p["module_id"].map(_primary(t)))
-    n = chosen.groupby(["staff_id", "skill_id"]).size().rename("n").reset_index()
-    pairs = pairs.merge(n, on=["staff_id", "skill_id"], how="left").fillna({"n": 0})
-    lo, hi = pairs["gap"].quantile([1 / 3, 2 / 3])
-    top = pairs.loc[pairs["gap"] >= hi, "n"].mean()
-    bottom = pairs.loc[pairs["gap"] <= lo, "n"].mean()
-    return float(top / max(bottom, 1e-9))
-
-
 def _succ_pairs(t: Tables) -> pd.DataFrame:
     """(module_id, successor) pairs: a module listing it as prerequisite, or the next part
     of its series (same title stem, next part)."""
@@ -137,16 +118,6 @@ def prerequisites_first(t: Tables) -> float:
     return float(x.groupby("participation_id")["ok"].all().mean())
 
 
-def foundation_lift(t: Tables, days: int = 180) -> float:
-    """Foundation first: share of foundation-tier modules among the choices of staff in
-    their first ``days`` days, divided by that share among everyone else's choices."""
-    p = t["participations"].merge(t["staff"][["staff_id", "hired_on"]], on="staff_id")
-    tier = p["module_id"].map(t["modules"].set_index("module_id")["tier"]) == "foundation"
-    start = p["enrolled_on"].min()
-    new = (p["hired_on"] >= start) & ((p["enrolled_on"] - p["hired_on"]) <= pd.Timedelta(days=days))
-    return float(tier[new].mean() / tier[~new].mean())
-
-
 def colleague_share(t: Tables) -> float:
     """Organization (call-ups): share of offline-class attendees with at least one
     colleague of their unit in the same class."""
@@ -158,37 +129,75 @@ def colleague_share(t: Tables) -> float:
     return float((n >= 2).mean())
 
 
-def emphasis_lift(t: Tables, truth: Truth) -> float:
-    """Organization types' topic emphasis: share of choices in the skills an org type
-    emphasises (per the truth) among that type's staff, divided by the share among the
-    staff of other types (mean over types)."""
-    p = t["participations"].merge(t["staff"][["staff_id", "org_id"]], on="staff_id")
-    p["type"] = p["org_id"].map(t["organizations"].set_index("org_id")["org_type"])
-    skill = p["module_id"].map(_primary(t))
-    lifts = []
-    for typ, g in truth.emphasis.groupby("org_type"):
-        hit = skill.isin(set(g["skill_id"]))
-        mine = p["type"] == typ
-        if mine.sum() > 100 and (~mine).sum() > 100:
-            lifts.append(hit[mine].mean() / max(hit[~mine].mean(), 1e-9))
-    return float(np.mean(lifts))
+def _main_topic(truth: Truth) -> pd.Series:
+    return truth.modules.set_index("module_id")["topic"]
 
 
-def quality_uptake(t: Tables) -> float:
-    """Quality: correlation across modules between mean satisfaction (an observable proxy
-    of quality) and the log change of the module's share of enrolments from the first
-    year to the last."""
+def topic_lift(t: Tables, truth: Truth, seed: int = 0) -> float:
+    """Interests: share of enrolments in modules whose main latent topic is the person's
+    strongest interest that year, divided by the same share when each enrolment is paired
+    with a random other person's strongest interest (chance)."""
     p = t["participations"]
-    y = p["enrolled_on"].dt.year
-    first, last = y.min(), y.max()
-    share = p.groupby([y.rename("y"), p["module_id"]]).size().unstack(0, fill_value=0)
-    share = share[[first, last]] + 1.0
-    share = share / share.sum()
-    growth = np.log(share[last] / share[first])
-    o = t["outcomes"]
-    sat = o[o["kind"] == "satisfaction"].groupby("module_id")["value"].mean()
-    both = pd.concat([growth.rename("g"), sat.rename("s")], axis=1).dropna()
-    return float(np.corrcoef(both["g"], both["s"])[0, 1])
+    year = p["enrolled_on"].dt.year.to_numpy()
+    it = truth.interests
+    cols = [c for c in it.columns if c.startswith("interest_")]
+    keys = truth.topics["key"].to_numpy()
+    top = pd.Series(
+        keys[it[cols].to_numpy().argmax(axis=1)],
+        index=pd.MultiIndex.from_arrays([it["staff_id"], it["year"]]),
+    )
+    fav = top.reindex(pd.MultiIndex.from_arrays([p["staff_id"], year])).to_numpy()
+    topic = p["module_id"].map(_main_topic(truth)).to_numpy()
+    own = (topic == fav).mean()
+    other = (topic == np.random.default_rng(seed).permutation(fav)).mean()
+    return float(own / max(other, 1e-9))
+
+
+def view_agreement(t: Tables, truth: Truth) -> tuple[float, float]:
+    """Titles and skills as views of the latent topic: the share of modules whose title
+    contains a phrase of their main topic's vocabulary, and whose primary skill is one the
+    main topic links (1 would be a perfect view)."""
+    topics = truth.topics.set_index("key")
+    main = t["modules"]["module_id"].map(_main_topic(truth))
+    words = main.map(topics["words"].str.split("|"))
+    title = np.mean(
+        [any(w in x for w in ws) for x, ws in zip(t["modules"]["title"], words, strict=True)]
+    )
+    linked = main.map(topics["skills"].str.split("|"))
+    prim = t["modules"]["module_id"].map(_primary(t))
+    skill = np.mean([s in ls for s, ls in zip(prim, linked, strict=True)])
+    return float(title), float(skill)
+
+
+def renewal_shares(t: Tables) -> pd.Series:
+    """Per calendar year of the participations: the share of the modules offered that year
+    (a self-paced module running some day of it; a session-bound one with a class opening
+    for enrolment in it) first offered that year."""
+    m = t["modules"].set_index("module_id")
+    s = t["sessions"]
+    opens = pd.to_datetime(s["enrol_from"]).fillna(pd.to_datetime(s["starts_on"]))
+    first = opens.groupby(s["module_id"]).min()
+    frm = pd.to_datetime(m["offered_from"])
+    first = frm.combine_first(first)
+    out = {}
+    for y in sorted(t["participations"]["enrolled_on"].dt.year.unique()):
+        a, b = pd.Timestamp(f"{y}-01-01"), pd.Timestamp(f"{y}-12-31")
+        to = pd.to_datetime(m["offered_to"]).fillna(pd.Timestamp.max)
+        paced = m.index[(frm <= b) & (to >= a)]
+        bound = s.loc[(opens >= a) & (opens <= b), "module_id"].unique()
+        offered = pd.Index(paced).union(pd.Index(bound))
+        f = first.reindex(offered)
+        out[int(y)] = float(((f >= a) & (f <= b)).mean())
+    return pd.Series(out)
+
+
+def quality_uptake(t: Tables, truth: Truth) -> float:
+    """Quality: correlation across modules between latent quality and log enrolments per
+    month the module could be chosen."""
+    months = truth.offers.groupby("module_id").size()
+    n = t["participations"]["module_id"].value_counts().reindex(months.index, fill_value=0)
+    q = truth.modules.set_index("module_id")["quality"].reindex(months.index)
+    return float(np.corrcoef(q, np.log((n + 1) / months))[0, 1])
 
 
 def repeats(t: Tables) -> int:
@@ -198,12 +207,10 @@ def repeats(t: Tables) -> int:
 
 EFFECT_STATS = {
     # effect fields switched off → statistic
-    "interests": (("interest_sd",), "interest_consistency"),
-    "needs": (("need",), "need_lift"),
-    "sequences": (("seq_boost",), "successor_timing"),
+    "interests": (("interest_sd", "role_focus", "org_emphasis"), "topic_lift"),
     "prerequisites first": (("prereq_skip",), "prerequisites_first"),
-    "foundation first": (("foundation_first",), "foundation_lift"),
     "organization call-ups": (("callup_share",), "colleague_share"),
-    "organization-type emphasis": (("org_emphasis",), "emphasis_lift"),
     "quality uptake": (("quality_uptake",), "quality_uptake"),
 }
+#: statistics that also read the ground truth
+WITH_TRUTH = ("topic_lift", "quality_uptake")

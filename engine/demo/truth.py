@@ -5,7 +5,8 @@
 
     from engine.demo.truth import load_truth
     truth = load_truth(DIR)
-    truth.people      # staff_id, org_id, role (primary), diligence, interest_1..3, hired_on, left_on
+    truth.people      # staff_id, org_id, role (primary), diligence, hired_on, left_on
+    truth.interests   # staff_id, year, interest_1..T (latent topic interests θ)
     truth.orgs        # org_id, org_type, culture, access
     truth.mastery     # staff_id, skill_id, mastery (0..1, the role_requirements.level scale)
     truth.choice_probabilities(participations, as_of, staff_ids=None)   # the oracle recommender
@@ -27,9 +28,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.demo.choice import INTEREST_RANK, POOLS, ChoiceModel, csr, expand, module_frame
+from engine.demo.choice import POOLS, ChoiceModel, csr, expand, module_frame
 from engine.demo.effects import Effects
-from engine.schema import ORG_TYPES, ROLES
+from engine.schema import ROLES
 
 TRUTH_DIR = "_truth"
 FILES = (
@@ -38,8 +39,9 @@ FILES = (
     "mastery",
     "modules",
     "skills",
-    "levels",
-    "emphasis",
+    "topics",
+    "interests",
+    "offers",
     "rates",
     "callups",
 )
@@ -56,10 +58,11 @@ Files (UTF-8 CSV; ids as in the tables; dates ISO):
 - `params.json`: scenario, seed, window, number of organizations, every effect size
   (`engine/demo/effects.py`), the scenario's season (12 monthly intensities), target-seeking
   parameters (`target_hours`, `leader_target_hours`, `after_target`, `catch_up`,
-  `catch_up_from`), `p_send`.
+  `catch_up_from`), `p_send`, `topics` (T).
 - `people.csv`: `staff_id, org_id, role` (primary role), `diligence` (log enrolment rate
-  and completion logit shift; +6·diligence score points), `interest_1..3` (latent topic
-  preferences θ), `hired_on, left_on`.
+  and completion logit shift; +6·diligence score points), `hired_on, left_on`.
+- `interests.csv`: `staff_id, year, interest_1..T` — the person's latent interest θ in each
+  topic that calendar year (drifting from year to year).
 - `orgs.csv`: `org_id, org_type, culture` (log enrolment rate shift of every member; 0.8×
   on the completion logit), `access` (log offline-rate shift of its region).
 - `mastery.csv`: `staff_id, skill_id, mastery` — latent mastery on the 0..1 scale of
@@ -67,27 +70,31 @@ Files (UTF-8 CSV; ids as in the tables; dates ISO):
   standard-normal skill factor (assessment scores carry `mastery_sd`·u points, i.e.
   `mastery_sd`·Φ⁻¹(mastery)); so 0.5 is the median person, 0.8 the 80th percentile, and a
   role target level L is met by a share 1 − L of staff.  Mastery is fixed over the window
-  (training gains show in `outcomes`, not here).
-- `modules.csv`: the choice model's module order: `module_id, skill_id` (primary skill the
-  module is chosen for), `pool` (online = online+live, offline = offline+blended), `mode,
-  hours, popularity, quality` (latent, N(0, 1)), `prerequisites`, `successors` (modules
-  boosted after completing it: those listing it as prerequisite and the next part of its
-  series), `|`-joined.
-- `skills.csv`: `skill_id, foundation, phi_1..3` (topic loadings).
-- `levels.csv`: `role, skill_id, level` role targets used by the needs term.
-- `emphasis.csv`: `org_type, skill_id`: skills each organization type emphasises.
+  (training gains show in `outcomes`, not here); it drives scores, not choices.
+- `modules.csv`: the choice model's module order: `module_id, skill_id` (primary skill),
+  `topic` (main latent topic key), `pool` (online = online+live, offline = offline+blended),
+  `mode, hours, popularity, quality` (latent, N(0, 1)), `prerequisites`, `successors`
+  (`|`-joined), `tau_1..T` (the module's latent topic mixture τ).
+- `offers.csv`: `module_id, month` (YYYY-MM): the months in which the module can be chosen
+  (A[m, t]: a self-paced module runs then; a session-bound one has a class starting the
+  month after).  Modules launched in the window appear from their launch month on.
+- `topics.csv`: `topic` (1..T), `key`, `words` (the title vocabulary), `skills` (linked
+  sub-skills), `|`-joined.
+- `skills.csv`: `skill_id, foundation`.
 - `rates.csv`: `staff_id, year, lam_online, lam_offline` (expected enrolments per employed
   day, before season and target seeking), `p_online, p_offline` (completion probability).
 - `callups.csv`: `org_id, month` (YYYY-MM), `module_id`: a unit's call-up; each employed
   member not yet enrolled in the module is sent with probability `p_send`.
 
 Choice model (see the docstring of `engine/demo/choice.py`): within a pool,
-P(m) ∝ exp(V[i, skill(m)]) · W[i, m]; the next choice falls in a pool with probability
-proportional to the person's expected draws from it that month, call-ups adding `p_send`
-each.  `Truth.choice_probabilities(participations, as_of)` evaluates exactly this for the
-month after `as_of` from the history in `participations` (exact when `as_of` is the last
-day of a month: the generator refreshes completions monthly; the person is taken as
-employed all month).  `Truth.expected_activity(staff_ids, start, end)` gives expected
+P(m) ∝ exp(θ_i(y)·τ_m + a_m) · A[m, t] · [not enrolled before] · prereq_skip^[unmet
+prerequisite], a_m = log popularity + quality_uptake · quality; the next choice falls in a
+pool with probability proportional to the person's expected draws from it that month,
+call-ups adding `p_send` each.  `Truth.choice_probabilities(participations, as_of)`
+evaluates exactly this for the month after `as_of` from the history in `participations`
+(exact when `as_of` is the last day of a month: the generator refreshes completions
+monthly; the person is taken as employed all month) — new modules included, from the month
+they can first be chosen.  `Truth.expected_activity(staff_ids, start, end)` gives expected
 completed person-times and hours of enrolments made in [start, end) (closed form; with
 target seeking, the mean of 200 simulations of the generator's rate process).
 """
@@ -101,8 +108,9 @@ class Truth:
     mastery: pd.DataFrame
     modules: pd.DataFrame
     skills: pd.DataFrame
-    levels: pd.DataFrame
-    emphasis: pd.DataFrame
+    topics: pd.DataFrame
+    interests: pd.DataFrame
+    offers: pd.DataFrame
     rates: pd.DataFrame
     callups: pd.DataFrame
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -128,6 +136,9 @@ class Truth:
         kpos = pd.Index(sk["skill_id"])
         k = kpos.get_indexer(mods["skill_id"])
         pool = pd.Index(POOLS).get_indexer(mods["pool"])
+        keys = self.topics["key"].to_numpy()
+        topic = pd.Index(keys).get_indexer(mods["topic"])
+        T = len(keys)
 
         def lists(col: str) -> list[np.ndarray]:
             return [
@@ -140,33 +151,50 @@ class Truth:
         for m, ps in enumerate(prereq):
             for p in ps:
                 dependents[p].append(m)
-        level = np.zeros((len(ROLES), len(sk)))
-        lv = self.levels
-        level[pd.Index(ROLES).get_indexer(lv["role"]), kpos.get_indexer(lv["skill_id"])] = lv[
-            "level"
-        ]
-        emph = np.zeros((len(ORG_TYPES), len(sk)))
-        em = self.emphasis
-        emph[pd.Index(ORG_TYPES).get_indexer(em["org_type"]), kpos.get_indexer(em["skill_id"])] = 1
+        n_months = self._month(self.end) + 1
+        avail = np.zeros((len(ids), n_months), dtype=bool)
+        of = self.offers
+        t = (
+            pd.to_datetime(of["month"]).to_numpy().astype("datetime64[M]")
+            - self.start.astype("datetime64[M]")
+        ).astype(int)
+        ok = (t >= 0) & (t < n_months)
+        avail[row.get_indexer(of["module_id"])[ok], t[ok]] = True
         return ChoiceModel(
             module_ids=ids,
-            group=pool * len(sk) + k,
+            group=pool * T + topic,
+            topic=topic,
             skill=k,
             pool=pool,
             hours=mods["hours"].to_numpy(float),
             mode=mods["mode"].to_numpy(),
             popularity=mods["popularity"].to_numpy(float),
             quality=mods["quality"].to_numpy(float),
+            tau=mods[[f"tau_{z + 1}" for z in range(T)]].to_numpy(float),
+            avail=avail,
             prereq=prereq,
             successors=lists("successors"),
             dependents=[np.array(sorted(d), dtype=np.int64) for d in dependents],
             skill_ids=sk["skill_id"].to_numpy(),
             foundation=sk["foundation"].astype(bool).to_numpy(),
-            phi=sk[[f"phi_{j + 1}" for j in range(INTEREST_RANK)]].to_numpy(float),
-            level=level,
-            emphasis=emph,
+            topic_keys=keys,
             fx=self.effects,
         )
+
+    def theta(self, pidx: np.ndarray, year: int) -> np.ndarray:
+        """persons × T latent interests in calendar ``year`` (clipped to the window)."""
+        if "theta" not in self._cache:
+            it = self.interests
+            years = self._years()
+            T = len(self.topics)
+            full = np.zeros((len(years), len(self.people), T))
+            s = pd.Index(self.people["staff_id"]).get_indexer(it["staff_id"])
+            y = it["year"].to_numpy(int) - years[0]
+            full[y, s] = it[[f"interest_{z + 1}" for z in range(T)]].to_numpy(float)
+            self._cache["theta"] = full
+        years = self._years()
+        yi = int(np.clip(year, years[0], years[-1])) - years[0]
+        return self._cache["theta"][yi, pidx]
 
     def _month(self, day: np.datetime64) -> int:
         return int((day.astype("datetime64[M]") - self.start.astype("datetime64[M]")).astype(int))
@@ -260,13 +288,9 @@ class Truth:
         people = self.people.iloc[pidx]
         taken, boosted, unmet, ytd = self._state(participations, as_of, t, pidx)
         M = len(model.module_ids)
-        w = model.weights(model.c_year(yi), np.arange(M)[None, :], taken, boosted, unmet)
-        v = self._v_static(pidx)
+        u = model.utility(self.theta(pidx, y)).astype(float)
+        util = model.weights(u, np.arange(M)[None, :], t, taken, boosted, unmet).astype(float)
         month_first = (self.start.astype("datetime64[M]") + t).astype("datetime64[D]")
-        hired = pd.to_datetime(people["hired_on"]).to_numpy().astype("datetime64[D]")
-        tenure = (month_first - hired) / np.timedelta64(1, "D") / 30.44
-        v = v + model.v_tenure(tenure)
-        util = np.exp(v[:, model.skill] - v.max(axis=1, keepdims=True)) * w
         pools = np.zeros((len(pidx), 2))
         probs = np.zeros_like(util, dtype=float)
         lam = self._month_rates(pidx, t, y, ytd)
@@ -298,17 +322,6 @@ class Truth:
                 "p": prob[i, m],
             }
         )
-
-    def _v_static(self, pidx: np.ndarray) -> np.ndarray:
-        model = self.model
-        people = self.people.iloc[pidx]
-        theta = people[[f"interest_{j + 1}" for j in range(INTEREST_RANK)]].to_numpy(float)
-        role = pd.Index(ROLES).get_indexer(people["role"])
-        org_type = pd.Index(ORG_TYPES).get_indexer(
-            people["org_id"].map(self.orgs.set_index("org_id")["org_type"])
-        )
-        mastery = self.mastery_matrix(pidx)
-        return model.v_static(theta, role, org_type, mastery)
 
     def mastery_matrix(self, pidx: np.ndarray) -> np.ndarray:
         """persons × K mastery in the model's skill order."""
@@ -411,9 +424,11 @@ class Truth:
             month = int(str(a)[5:7])
             season = self.params["season"][month - 1]
             r = self._rate_array(pidx, y)
-            c = model.c_year(years.index(y))
+            c = np.exp(model.appeal) * (model.avail[:, t] if t < model.avail.shape[1] else 1.0)
             mean_h = [
                 float(np.average(model.hours[model.pool == p], weights=c[model.pool == p]))
+                if c[model.pool == p].sum() > 0
+                else 0.0
                 for p in (0, 1)
             ]
             emp = np.clip(
@@ -458,20 +473,32 @@ class Truth:
         )
 
 
-def build_truth(spec, sc, pop, cat, model, rates, callups) -> Truth:  # noqa: ANN001
+def build_truth(spec, sc, pop, cat, model, rates, callups, theta) -> Truth:  # noqa: ANN001
     """The truth of a generated dataset (see ``README``)."""
     from engine.demo.activity import mastery_matrix
 
     staff = pop.staff
+    ids = staff["staff_id"].to_numpy()
     people = pd.DataFrame(
         {
-            "staff_id": staff["staff_id"].to_numpy(),
+            "staff_id": ids,
             "org_id": staff["org_id"].to_numpy(),
             "role": np.array(ROLES)[pop.primary_role],
             "diligence": pop.diligence,
-            **{f"interest_{j + 1}": pop.theta[:, j] for j in range(INTEREST_RANK)},
             "hired_on": staff["hired_on"].to_numpy().astype("datetime64[ns]"),
             "left_on": staff["left_on"].to_numpy().astype("datetime64[ns]"),
+        }
+    )
+    years = list(range(int(str(spec.start)[:4]), int(str(spec.end)[:4]) + 1))
+    n, T = len(people), model.n_topics
+    interests = pd.DataFrame(
+        {
+            "staff_id": np.tile(ids, len(years)),
+            "year": np.repeat(years, n),
+            **{
+                f"interest_{z + 1}": theta[:, :, z].T.ravel().astype(float).round(3)
+                for z in range(T)
+            },
         }
     )
     orgs = pd.DataFrame(
@@ -486,35 +513,29 @@ def build_truth(spec, sc, pop, cat, model, rates, callups) -> Truth:  # noqa: AN
     K = model.n_skills
     mastery = pd.DataFrame(
         {
-            "staff_id": np.repeat(people["staff_id"].to_numpy(), K),
-            "skill_id": np.tile(model.skill_ids, len(people)),
+            "staff_id": np.repeat(ids, K),
+            "skill_id": np.tile(model.skill_ids, n),
             "mastery": mm.ravel().astype(float),
         }
     )
-    skills = pd.DataFrame(
+    skills = pd.DataFrame({"skill_id": model.skill_ids, "foundation": model.foundation})
+    name_to_id = dict(zip(cat.skills["name"], cat.skills["skill_id"], strict=True))
+    topics = pd.DataFrame(
         {
-            "skill_id": model.skill_ids,
-            "foundation": model.foundation,
-            **{f"phi_{j + 1}": model.phi[:, j] for j in range(INTEREST_RANK)},
+            "topic": np.arange(1, T + 1),
+            "key": [t[0] for t in cat.topics],
+            "words": ["|".join(t[1]) for t in cat.topics],
+            "skills": ["|".join(name_to_id[x] for x in t[2]) for t in cat.topics],
         }
     )
-    r_i, k_i = np.nonzero(model.level)
-    levels = pd.DataFrame(
-        {
-            "role": np.array(ROLES)[r_i],
-            "skill_id": model.skill_ids[k_i],
-            "level": model.level[r_i, k_i],
-        }
+    start_m = np.datetime64(spec.start, "M")
+    m_i, t_i = np.nonzero(model.avail)
+    offers = pd.DataFrame(
+        {"module_id": model.module_ids[m_i], "month": (start_m + t_i).astype(str)}
     )
-    e_t, e_k = np.nonzero(model.emphasis)
-    emphasis = pd.DataFrame(
-        {"org_type": np.array(ORG_TYPES)[e_t], "skill_id": model.skill_ids[e_k]}
-    )
-    years = list(range(int(str(spec.start)[:4]), int(str(spec.end)[:4]) + 1))
-    n = len(people)
     rate_frame = pd.DataFrame(
         {
-            "staff_id": np.tile(people["staff_id"].to_numpy(), len(years)),
+            "staff_id": np.tile(ids, len(years)),
             "year": np.repeat(years, n),
             "lam_online": rates.lam[:, :, 0].T.ravel(),
             "lam_offline": rates.lam[:, :, 1].T.ravel(),
@@ -522,7 +543,6 @@ def build_truth(spec, sc, pop, cat, model, rates, callups) -> Truth:  # noqa: AN
             "p_offline": rates.p_complete[:, :, 1].T.ravel(),
         }
     )
-    start_m = np.datetime64(spec.start, "M")
     cu = pd.DataFrame(
         {
             "org_id": pop.orgs["org_id"].to_numpy()[callups["org"].to_numpy(dtype=int)],
@@ -544,10 +564,20 @@ def build_truth(spec, sc, pop, cat, model, rates, callups) -> Truth:  # noqa: AN
         "catch_up": sc.catch_up,
         "catch_up_from": sc.catch_up_from,
         "p_send": sc.p_send,
-        "interest_rank": INTEREST_RANK,
+        "topics": T,
     }
     return Truth(
-        params, people, orgs, mastery, module_frame(model), skills, levels, emphasis, rate_frame, cu
+        params,
+        people,
+        orgs,
+        mastery,
+        module_frame(model),
+        skills,
+        topics,
+        interests,
+        offers,
+        rate_frame,
+        cu,
     )
 
 
@@ -578,7 +608,9 @@ def load_truth(path: str | Path) -> Truth:
     frames = {}
     for name in FILES:
         frames[name] = pd.read_csv(
-            folder / f"{name}.csv", keep_default_na=name not in ("modules",), dtype={"month": str}
+            folder / f"{name}.csv",
+            keep_default_na=name not in ("modules", "topics"),
+            dtype={"month": str},
         )
     for col in ("hired_on", "left_on"):
         frames["people"][col] = pd.to_datetime(frames["people"][col]).astype("datetime64[ns]")

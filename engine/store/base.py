@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from engine.errors import StoreAccessError, StoreError
 from engine.schema import TABLE_ORDER, TABLES
-from engine.store.tables import HASH, METADATA, _sql_type, database_url
+from engine.store.tables import HASH, METADATA, VERSION, _sql_type, database_url
 
 if TYPE_CHECKING:
     from engine.store.plan import Plan
@@ -96,6 +96,7 @@ class StoreBase:
                 stored = {t: {c["name"] for c in inspector.get_columns(t)} for t in TABLE_ORDER}
                 self._add_optional_columns(stored)
                 self._hashed = {t: HASH in stored[t] for t in TABLE_ORDER}
+                self._seed_version()
             except sa.exc.OperationalError as exc:
                 if "readonly" in str(exc.orig) or "read-only" in str(exc.orig):
                     raise StoreAccessError(
@@ -104,6 +105,26 @@ class StoreBase:
                     ) from exc
                 raise StoreError(f"cannot reach database {self.url!r}: {exc.orig}") from exc
             self._ready = True
+
+    def _seed_version(self) -> None:
+        try:
+            with self.engine.begin() as conn:
+                conn.exec_driver_sql(
+                    f"INSERT INTO {VERSION} (id, version) SELECT 1, 0 "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {VERSION})"
+                )
+        except sa.exc.IntegrityError:  # another process seeded it first
+            pass
+        except sa.exc.OperationalError as exc:  # a read-only store: reads still work
+            log.warning("could not seed the data version: %s", exc.orig)
+
+    def data_version(self) -> int:
+        """The store's data version: raised by every write that inserts or changes a row
+        (not by the service's own audit or key rows).  One primary-key read."""
+        self.create()
+        with self.engine.connect() as conn:
+            got = conn.exec_driver_sql(f"SELECT version FROM {VERSION} WHERE id = 1").first()
+        return int(got[0]) if got else 0
 
     def _add_optional_columns(self, stored: dict[str, set[str]]) -> None:
         """Upgrade an older store: add the optional columns a later schema introduced

@@ -16,7 +16,7 @@ from engine.schema import TABLE_ORDER, TABLES
 from engine.store.base import StoreBase
 from engine.store.hashing import _fingerprint
 from engine.store.plan import WriteCount
-from engine.store.tables import HASH, INGESTS
+from engine.store.tables import BUMP_VERSION, HASH, INGESTS
 from engine.store.values import _arrow_text, _depths, arrow_rows
 
 if TYPE_CHECKING:
@@ -114,6 +114,8 @@ class BulkMixin(StoreBase):
                     )
 
                 self._record_files(files, typed, after.__getitem__, put)
+            if any(c.new for c in result.values()):
+                cur.execute(BUMP_VERSION)
             conn.adbc_connection.commit()
             new, same = (sum(getattr(c, f) for c in result.values()) for f in ("new", "unchanged"))
             bar.set_description("stored")

@@ -14,6 +14,11 @@ HASH = "row_hash"  # the one non-canonical column of every table
 #: bookkeeping table (not canonical): per table, the file last ingested into it, its
 #: digest and the table's fingerprint right after (see "Identical files" above)
 INGESTS = "learnmap_ingests"
+#: bookkeeping table (not canonical): one row, the data version — a counter every
+#: write that inserts or changes a row raises in its own transaction (``Store.data_version``)
+VERSION = "learnmap_version"
+#: raises the data version (inside a write's transaction)
+BUMP_VERSION = f"UPDATE {VERSION} SET version = version + 1 WHERE id = 1"
 
 
 def database_url(url: str | None = None) -> str:
@@ -58,6 +63,12 @@ def build_metadata(row_hash: bool = True) -> sa.MetaData:
             sa.Column("digest", sa.Text(), nullable=False),
             sa.Column("rows", sa.BigInteger(), nullable=False),
             sa.Column("fingerprint", sa.Text(), nullable=False),
+        )
+        sa.Table(
+            VERSION,
+            meta,
+            sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+            sa.Column("version", sa.BigInteger(), nullable=False),
         )
     return meta
 

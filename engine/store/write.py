@@ -15,7 +15,7 @@ from engine.errors import StoreError
 from engine.schema import TABLE_ORDER, TABLES
 from engine.store.base import StoreBase
 from engine.store.plan import WriteCount
-from engine.store.tables import HASH, INGESTS, METADATA
+from engine.store.tables import BUMP_VERSION, HASH, INGESTS, METADATA
 from engine.store.values import _dbapi_columns, _depths, _records
 
 if TYPE_CHECKING:
@@ -50,6 +50,8 @@ class WriteMixin(StoreBase):
                 for name in TABLE_ORDER:
                     if name in typed:
                         result[name] = self._write_table(conn, name, typed[name], bar)
+                if any(c.new or c.updated for c in result.values()):
+                    conn.exec_driver_sql(BUMP_VERSION)
                 if files:
                     t = METADATA.tables[INGESTS]
 

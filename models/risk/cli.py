@@ -1,4 +1,4 @@
-"""Model commands added to ``learnmap``: ``import oulad``, ``train``, ``risk``.
+"""Model commands added to ``learnmap``: ``import oulad``, ``import cnpc``, ``train``, ``risk``.
 
 Registered through the ``learnmap.commands`` entry point (``models = models.risk.cli:register``).
 """
@@ -17,9 +17,19 @@ from engine.errors import ValidationError
 def _cmd_import_oulad(args: argparse.Namespace) -> int:
     from engine.importers.oulad import import_oulad
 
+    return _run_import(import_oulad, args)
+
+
+def _cmd_import_cnpc(args: argparse.Namespace) -> int:
+    from engine.importers.cnpc import import_cnpc
+
+    return _run_import(import_cnpc, args)
+
+
+def _run_import(importer, args: argparse.Namespace) -> int:  # noqa: ANN001
     t0 = time.perf_counter()
     try:
-        counts = import_oulad(args.src, args.out)
+        counts = importer(args.src, args.out)
     except ValidationError as exc:
         _print_problems(exc, as_json=False)
         return 2
@@ -110,6 +120,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     q.add_argument("--out", type=Path, required=True, help="new dataset directory")
     add_quiet(q)  # accepted like every long command's; the import shows no bar
     q.set_defaults(func=_cmd_import_oulad)
+    q = isub.add_parser(
+        "cnpc",
+        help="Canvas Network person-course files (one CSV or a folder of them)",
+        description="Map Canvas Network person-course rows (any quarters, any years) onto "
+        "the canonical tables: learners → staff of one organization, disciplines → "
+        "skills, courses → modules with one session (first day of the start quarter to "
+        "the last day of the end quarter), each row → a registration (completed where "
+        "course_reqs or grade_reqs is 1, else enrolled). Invalid rows are listed (file, "
+        "row, column, value, rule) and nothing is written. The mapping is documented in "
+        "engine/importers/cnpc.py.",
+    )
+    q.add_argument("src", type=Path, help="a person-course CSV, or a folder of them")
+    q.add_argument("--out", type=Path, required=True, help="new dataset directory")
+    add_quiet(q)
+    q.set_defaults(func=_cmd_import_cnpc)
 
     p = sub.add_parser(
         "train",

@@ -103,9 +103,8 @@ def make_settings(db: Path, models: Path, **kw: object) -> Settings:
 def app(world: World):  # noqa: ANN201
     application = create_app(make_settings(world.db, world.models))
     with TestClient(application) as client:
+        assert application.state.service.wait_ready(timeout=300)
         recs = application.state.service.recs
-        if application.state.service._warm_thread is not None:
-            application.state.service._warm_thread.join(timeout=120)
         assert recs is not None and recs.progress == 1.0
         application.state.client = client
         yield application

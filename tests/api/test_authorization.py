@@ -154,6 +154,7 @@ def test_researcher_sees_pseudonyms_and_no_names(
 def test_batch_export_and_writes_are_audited(app, client: TestClient, keys: dict) -> None:  # noqa: ANN001
     from api.audit import entries
 
+    app.state.service.audit.flush()
     before = len(entries(app.state.service.engine, limit=100_000))
     r = client.post(
         "/v1/organizations/risk:batch?format=csv",
@@ -162,6 +163,7 @@ def test_batch_export_and_writes_are_audited(app, client: TestClient, keys: dict
     )
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     n_rows = len(r.text.strip().splitlines()) - 1
+    app.state.service.audit.flush()  # reads and exports are written in batches
     log = entries(app.state.service.engine, limit=100_000)
     assert len(log) == before + 1
     last = log[0]

@@ -50,11 +50,13 @@ def test_a_saved_recommender_for_no_policy_is_refitted(private_world: World) -> 
     rec_artifacts.save(stale, "popularity", tables, AS_OF, root=w.models)
     app = create_app(make_settings(w.db, w.models, warm=False, recommender="popularity"))
     with TestClient(app):
+        assert app.state.service.wait_ready()  # starts in the background
         service = app.state.service
         assert service.recommender_state == "fitted"
         assert service.recs.model.policy_ == service.policy
     again = create_app(make_settings(w.db, w.models, warm=False, recommender="popularity"))
     with TestClient(again):  # the refitted one was saved and now matches
+        assert again.state.service.wait_ready()  # starts in the background
         assert again.state.service.recommender_state == "loaded"
 
 

@@ -17,6 +17,7 @@ from tests.api.conftest import World, make_settings
 def _start(w: World) -> tuple[object, list]:  # noqa: ANN001
     app = create_app(make_settings(w.db, w.models, warm=False, recommender="popularity"))
     with TestClient(app):
+        assert app.state.service.wait_ready()  # starts in the background
         service = app.state.service
         recs = service.recs.model.recommend([w.staff_a], k=5)
     return service, recs

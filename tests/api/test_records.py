@@ -24,6 +24,7 @@ def private(private_world: World):  # noqa: ANN201
         make_settings(private_world.db, private_world.models, warm=False, recommender="popularity", max_body_bytes=20_000)
     )  # fmt: skip
     with TestClient(app) as client:
+        assert app.state.service.wait_ready()  # starts in the background
         key = create_key(app.state.service.engine, "admin")[0]
         client.headers["X-API-Key"] = key
         yield app, client, private_world

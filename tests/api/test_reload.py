@@ -22,6 +22,7 @@ def served(private_world: World):  # noqa: ANN201
         make_settings(private_world.db, private_world.models, warm=False, recommender="popularity")
     )
     with TestClient(app) as client:
+        assert app.state.service.wait_ready()  # starts in the background
         client.headers["X-API-Key"] = create_key(app.state.service.engine, "admin")[0]
         yield client, private_world
 
@@ -89,6 +90,7 @@ def test_without_a_model_risk_is_503_and_the_rest_serves(world: World, tmp_path)
         make_settings(world.db, tmp_path / "none", warm=False, recommender="popularity")
     )
     with TestClient(app) as client:
+        assert app.state.service.wait_ready()  # starts in the background
         client.headers["X-API-Key"] = create_key(app.state.service.engine, "admin")[0]
         ready = client.get("/readyz").json()
         assert ready["ready"] is True and ready["risk_model"].startswith("missing")
@@ -100,6 +102,7 @@ def test_without_a_model_risk_is_503_and_the_rest_serves(world: World, tmp_path)
 def test_an_empty_store_is_not_ready(tmp_path) -> None:  # noqa: ANN001
     app = create_app(make_settings(tmp_path / "empty.db", tmp_path / "models", warm=False))
     with TestClient(app) as client:
+        assert app.state.service.wait_ready()  # starts in the background
         r = client.get("/readyz")
         assert r.status_code == 503
         assert r.json()["ready"] is False and "empty store" in r.json()["recommender"]

@@ -8,6 +8,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis.checks import CHECKS as _REGISTRY  # noqa: E402
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -18,12 +19,10 @@ from schemathesis.specs.openapi.checks import (
 from api.app import create_app
 from api.settings import Settings
 
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
+# every check schemathesis has (issue 22, defect 9: not only 5xx and conformance)
+CHECKS = [_REGISTRY.get_one(name) for name in _REGISTRY.get_all_names()]
+assert {not_a_server_error, status_code_conformance, content_type_conformance,
+        response_schema_conformance} <= set(CHECKS)  # fmt: skip
 # the operations, read from an app that is built but never started
 _SPEC = create_app(Settings(database_url="sqlite:///:memory:")).openapi()
 OPERATIONS = [(m.upper(), p) for p, ops in _SPEC["paths"].items() for m in ops]
@@ -39,6 +38,12 @@ def api_schema(app):  # noqa: ANN001, ANN201
 def test_openapi_no_5xx_and_conforms(api_schema, keys, world, method: str, path: str) -> None:  # noqa: ANN001
     """Half the cases name a person / organization that exists (random ids are 404s)."""
     operation = api_schema[path][method]
+    # A batch of records is valid only against the store (its people, modules and
+    # sessions exist; an event keeps its person): no schema can say so, and such a
+    # batch is rejected with the declared 422 RecordsResult naming every problem.
+    # Every other check runs on it; every check runs on every other operation.
+    skip = {"positive_data_acceptance"} if path == "/v1/records/{table}" else set()
+    checks = [c for c in CHECKS if c.__name__ not in skip]
     headers = {"X-API-Key": keys["admin"]}
     real = {"staff_id": world.staff_a, "org_id": world.org_a}
 
@@ -54,6 +59,6 @@ def test_openapi_no_5xx_and_conforms(api_schema, keys, world, method: str, path:
         if existing and case.path_parameters:
             for name in set(case.path_parameters) & set(real):
                 case.path_parameters[name] = real[name]
-        case.call_and_validate(headers=headers, checks=CHECKS)
+        case.call_and_validate(headers=headers, checks=checks)
 
     run()

@@ -169,8 +169,9 @@ def role_focus_ratio(t: Tables) -> float:
 
 def test_effect_role_specific_needs(national: Tables) -> None:
     assert national["skills"].set_index("skill_id").loc["SK18", "name"] == "财务管理"
-    assert role_focus_ratio(national) > 2.5
-    assert role_focus_ratio(without(role_focus=0.0, need=0.0)) < 1.3
+    # demo data III: the role shifts latent topic interests; skills are a noisy view of topics
+    assert role_focus_ratio(national) > 1.8
+    assert role_focus_ratio(without(role_focus=0.0)) < 1.3
 
 
 def mastery_gap(t: Tables) -> float:
@@ -220,9 +221,11 @@ def prereq_gap(t: Tables) -> float:
     )
 
 
-def test_effect_prerequisites_raise_later_scores(national: Tables) -> None:
-    assert prereq_gap(national) > 5.0
-    assert prereq_gap(without(prereq_bonus=0.0)) < 3.0
+def test_effect_prerequisites_raise_later_scores() -> None:
+    # demo data III rarely lets anyone skip a prerequisite (prereq_skip 0.005): allow more
+    # skipping here so both sides have enough scores
+    assert prereq_gap(without(prereq_skip=0.2)) > 5.0
+    assert prereq_gap(without(prereq_skip=0.2, prereq_bonus=0.0)) < 3.0
 
 
 def gains(t: Tables) -> tuple[float, float, float]:

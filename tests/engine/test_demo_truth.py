@@ -59,7 +59,8 @@ def test_truth_reads_back_identically(folder: Path, data: tuple[Tables, Truth]) 
 
 def test_latent_traits_are_documented_columns(data: tuple[Tables, Truth]) -> None:
     tables, truth = data
-    assert {"staff_id", "diligence", "interest_1"} <= set(truth.people.columns)
+    assert {"staff_id", "diligence"} <= set(truth.people.columns)
+    assert {"staff_id", "year", "interest_1"} <= set(truth.interests.columns)
     assert {"org_id", "culture"} <= set(truth.orgs.columns)
     m = truth.mastery
     assert m["mastery"].between(0, 1).all()

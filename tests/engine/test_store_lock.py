@@ -105,3 +105,17 @@ def test_lock_is_exclusive_within_a_process_too(store: Store) -> None:
             pass
     with writer_lock(store, timeout=0.2):  # free again
         pass
+
+
+def test_data_version_moves_with_data_only(store: Store, small_dir: Path) -> None:
+    """The data version the API answers from (issue 22, defect 2): raised by a write
+    that changes data, not by an identical re-ingest."""
+    from engine.ingest import ingest
+
+    assert store.data_version() == 0
+    ingest(small_dir, store)
+    first = store.data_version()
+    assert first > 0
+    ingest(small_dir, store)
+    assert store.data_version() == first
+    assert Store(store.url).data_version() == first  # another handle, another process

@@ -7,6 +7,7 @@ after ``as_of``, earliest first), ``expected_activity`` the completions and hour
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 
@@ -25,9 +26,8 @@ class FutureTruth:
         )
         if staff_ids is not None:
             later = later[later["staff_id"].isin(list(staff_ids))]
-        later = later[
-            [(s, m) not in taken for s, m in zip(later.staff_id, later.module_id, strict=True)]
-        ]
+        new = [(s, m) not in taken for s, m in zip(later.staff_id, later.module_id, strict=True)]
+        later = later[np.asarray(new, dtype=bool)]
         later = later.drop_duplicates(["staff_id", "module_id"])
         w = 1.0 / (1.0 + later.groupby("staff_id").cumcount())
         out = pd.DataFrame({"staff_id": later["staff_id"], "module_id": later["module_id"], "p": w})

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+import experiments.recommend_task as recommend_task
 import experiments.runner as runner
-import experiments.tasks as tasks
 from experiments import run_experiment
 from experiments.metrics import ranking_metrics
 from features.asof import tables_as_of
@@ -39,17 +39,29 @@ def test_shared_run_equals_the_direct_path(
     }
     shared = run_experiment(cfg)
 
-    class Direct(tasks.RecommendContext):
-        def score(self, est, fold):  # noqa: ANN001, ANN202 - the pre-sharing path
+    class Direct(recommend_task.RecommendContext):
+        def recommend(self, est, fold):  # noqa: ANN001, ANN202 - the pre-sharing path
             est.fit(fold.train, fold.as_of)
-            recs = est.recommend(fold.people, k=self.cfg.k, filters=self.filters)
+            return est.recommend(fold.people, k=self.cfg.k, filters=self.filters)
+
+        def measure(self, recs, fold):  # noqa: ANN001, ANN202 - metrics from scratch
             adm = self.admissible_of(fold)(recs)
-            return ranking_metrics(recs, fold.test, self.cfg.k, self.n_catalogue, adm)
+            out = {}
+            for name in ("all", "warm", "cold"):
+                who = fold.slice_people(name)
+                if who:
+                    mine = recs["staff_id"].isin(who).to_numpy()
+                    test = fold.test[fold.test["staff_id"].isin(who)]
+                    out[name] = ranking_metrics(
+                        recs[mine], test, self.cfg.k, self.n_catalogue, adm[mine]
+                    )
+            return out, self.truth_of(fold).person_ndcg(recs)
 
     monkeypatch.setattr(runner, "shared_preparation", contextlib.nullcontext)
     monkeypatch.setattr(runner, "RecommendContext", Direct)
     direct = run_experiment(cfg)
-    assert len(shared) == len(direct) == len(MODELS) * 7 * 2
+    n_slices = shared["slice"].nunique()
+    assert len(shared) == len(direct) == len(MODELS) * 7 * 2 * n_slices
     assert shared["value"].tolist() == pytest.approx(direct["value"].tolist(), rel=1e-12)
 
 

@@ -23,45 +23,59 @@ def _dates(tables: dict[str, pd.DataFrame]) -> list[tuple[str, str, pd.Series]]:
     ]
 
 
+def _held_at(p: pd.DataFrame, cut: pd.Timestamp) -> set[tuple[str, str]]:
+    """(person, module) enrolled in or completed at the cut (not dropped / no-show)."""
+    before = p[(p["enrolled_on"] < cut) & p["status"].isin(["enrolled", "completed"])]
+    return set(zip(before["staff_id"], before["module_id"], strict=True))
+
+
 @settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(day=st.integers(60, 1000), horizon=st.integers(7, 120))
-def test_no_record_dated_on_or_after_the_cut_reaches_training(
-    small_tables: dict[str, pd.DataFrame], day: int, horizon: int
+@given(day=st.integers(60, 1000), horizon=st.integers(7, 120), enrolled=st.booleans())
+def test_no_outcome_dated_on_or_after_the_cut_reaches_training(
+    small_tables: dict[str, pd.DataFrame], day: int, horizon: int, enrolled: bool
 ) -> None:
     cut = pd.Timestamp("2025-01-01") + pd.Timedelta(days=day)
+    truth = "enrolled" if enrolled else "completed"
     try:
-        fold = temporal(small_tables, cut, horizon)
+        fold = temporal(small_tables, cut, horizon, truth=truth)
     except ValueError as exc:
-        assert "no completions" in str(exc)
+        assert "no completions" in str(exc) or "no enrolments" in str(exc)
         return
     checked = 0
     for name, col, values in _dates(fold.train):
+        if name == "sessions":  # the announced schedule: every session, future ones too
+            assert fold.train["sessions"] is small_tables["sessions"]
+            continue
         late = values.dropna() >= cut
         assert not late.any(), f"{name}.{col} has {int(late.sum())} values on/after {cut.date()}"
         checked += 1
-    assert checked >= 8  # every dated column of the canonical tables was looked at
-    # and the test set is exactly the new completions inside the horizon
-    done = small_tables["participations"]
-    done = done[done["status"] == "completed"]
-    inside = done[
-        (done["completed_on"] >= cut) & (done["completed_on"] < cut + pd.Timedelta(days=horizon))
-    ]
-    before = set(
-        zip(
-            done.loc[done["completed_on"] < cut, "staff_id"],
-            done.loc[done["completed_on"] < cut, "module_id"],
-            strict=True,
-        )
-    )
-    hired = set(small_tables["staff"].loc[small_tables["staff"]["hired_on"] < cut, "staff_id"])
+    assert checked >= 6  # every dated column of the canonical tables was looked at
+    # the test set: the truth events inside the horizon, of modules new to the person
+    p = small_tables["participations"]
+    end = cut + pd.Timedelta(days=horizon)
+    if enrolled:
+        events = p[p["status"] != "no_show"]
+        inside = events[(events["enrolled_on"] >= cut) & (events["enrolled_on"] < end)]
+    else:
+        events = p[p["status"] == "completed"]
+        inside = events[(events["completed_on"] >= cut) & (events["completed_on"] < end)]
+    staff = small_tables["staff"]
+    on_staff = set(staff.loc[staff["hired_on"] < end, "staff_id"])
+    held = _held_at(p, cut)
     expected = {
         (s, m)
         for s, m in zip(inside["staff_id"], inside["module_id"], strict=True)
-        if s in hired and (s, m) not in before
+        if s in on_staff and (s, m) not in held
     }
-    assert set(zip(fold.test["staff_id"], fold.test["module_id"], strict=True)) == expected
+    got = set(zip(fold.test["staff_id"], fold.test["module_id"], strict=True))
+    assert got == expected
+    # slices: warm = a participation before the cut; the two slices cover everyone once
+    had = set(p.loc[p["enrolled_on"] < cut, "staff_id"])
+    assert set(fold.slice_people("warm")) == {s for s, _ in got if s in had}
+    assert set(fold.slice_people("cold")) == {s for s, _ in got if s not in had}
+    assert sorted(fold.slice_people("warm") + fold.slice_people("cold")) == fold.people
 
 
 def test_completion_after_the_cut_of_an_earlier_enrolment_is_hidden(
@@ -82,8 +96,9 @@ def test_validation_fold_lies_wholly_before_the_test_cut(small_tables: dict) -> 
     fold = temporal(small_tables, "2026-06-01", 90)
     val = validation_fold(fold, 90)
     assert val.as_of == pd.Timestamp("2026-03-02") and val.name == "validation"
-    for _, _, values in _dates(val.train):
-        assert not (values.dropna() >= pd.Timestamp("2026-03-03")).any()
+    for name, _, values in _dates(val.train):
+        if name != "sessions":  # the schedule (see the temporal split)
+            assert not (values.dropna() >= pd.Timestamp("2026-03-03")).any()
     # validation's test items were completed before the test cut
     assert set(zip(val.test.staff_id, val.test.module_id, strict=True)) <= set(
         zip(
@@ -95,12 +110,20 @@ def test_validation_fold_lies_wholly_before_the_test_cut(small_tables: dict) -> 
 
 
 def test_leave_last_holds_out_each_person_s_last_date(small_tables: dict) -> None:
-    fold = leave_last(small_tables)
-    done = small_tables["participations"]
-    done = done[done["status"] == "completed"]
-    last = done.groupby("staff_id")["completed_on"].max()
-    n_dates = done.groupby("staff_id")["completed_on"].nunique()
-    assert set(fold.test["staff_id"]) == set(n_dates.index[n_dates >= 2])
+    fold = leave_last(small_tables, truth="enrolled")
+    p = small_tables["participations"]
+    chosen = p[p["status"] != "no_show"]
+    last = chosen.groupby("staff_id")["enrolled_on"].max()
+    n_dates = chosen.groupby("staff_id")["enrolled_on"].nunique()
+    cut = last.where(n_dates >= 2).dropna()
+    on_last = chosen[chosen["enrolled_on"] == chosen["staff_id"].map(cut)]
+    held = {
+        (s, m)
+        for s, m, e, st in zip(p.staff_id, p.module_id, p.enrolled_on, p.status, strict=True)
+        if s in cut.index and e < cut[s] and st in ("enrolled", "completed")
+    }
+    expected = set(zip(on_last.staff_id, on_last.module_id, strict=True)) - held
+    assert set(zip(fold.test.staff_id, fold.test.module_id, strict=True)) == expected
     for name, col in (
         ("participations", "enrolled_on"),
         ("participations", "completed_on"),
@@ -108,9 +131,28 @@ def test_leave_last_holds_out_each_person_s_last_date(small_tables: dict) -> Non
         ("outcomes", "measured_on"),
     ):
         f = fold.train[name]
-        cut = f["staff_id"].map(last.where(n_dates >= 2))
-        assert not (f[col] >= cut).any(), f"{name}.{col} leaks a held-out date"
-    assert (fold.person_as_of == last[n_dates >= 2] - pd.Timedelta(days=1)).all()
+        assert not (f[col] >= f["staff_id"].map(cut)).any(), f"{name}.{col} leaks a held-out date"
+    # an enrolment before the person's date completed on/after it is still open then
+    tp = fold.train["participations"]
+    straddle = p[
+        (p["enrolled_on"] < p["staff_id"].map(cut)) & (p["completed_on"] >= p["staff_id"].map(cut))
+    ]
+    assert len(straddle)
+    seen = tp.set_index("participation_id").loc[straddle["participation_id"]]
+    assert (seen["status"] == "enrolled").all() and (seen["hours"] == 0).all()
+    assert (fold.person_as_of == cut.reindex(fold.person_as_of.index) - pd.Timedelta(days=1)).all()
+
+
+def test_leave_last_on_completions_never_scores_a_module_enrolled_before(
+    small_tables: dict,
+) -> None:
+    """On data where every completion follows an earlier enrolment, completions on the
+    last date are all known enrolments at the cut: nothing is left to score."""
+    p = small_tables["participations"]
+    done = p[p["status"] == "completed"]
+    assert (done["enrolled_on"] < done["completed_on"]).all()
+    with pytest.raises(ValueError, match="no person has completed events on two different"):
+        leave_last(small_tables)
 
 
 def test_risk_labels_come_from_after_as_of(small_tables: dict) -> None:

@@ -1,0 +1,142 @@
+"""ContentModel: a module nobody has taken gets a score from what it is.
+
+A world with a planted topic: two groups of people, each choosing modules of one topic
+(skill and title words) every quarter; next quarter brings modules nobody has taken.
+The right answer is known: each group's new module of its own topic first."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from models.recommend.content import ContentModel
+from models.recommend.filters import Filters
+from tests.helpers import typed_tables
+
+QUARTERS = ["2025-01-01", "2025-04-01", "2025-07-01", "2025-10-01"]
+TOPICS = {"A": "财务管理与预算", "B": "新闻传播与舆情"}
+
+
+def world(skills: bool = True, titles: bool = True, n: int = 30, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    modules, sessions, ms, parts = [], [], [], []
+    for q, day in enumerate(QUARTERS):
+        for t in TOPICS:
+            mid = f"{t}{q}"
+            title = f"{TOPICS[t]}（第{q + 1}期）" if titles else f"课程{q}{t}"
+            modules.append(
+                {
+                    "module_id": mid,
+                    "title": title,
+                    "mode": "offline",
+                    "hours": "8",
+                    "tier": "elective",
+                    "prerequisites": "",
+                }
+            )
+            sessions.append(
+                {
+                    "session_id": f"S{mid}",
+                    "module_id": mid,
+                    "starts_on": day,
+                    "ends_on": day,
+                    "capacity": "",
+                }
+            )
+            if skills:
+                ms.append({"module_id": mid, "skill_id": f"K{t}", "weight": "1"})
+    people = [(f"{t}{i}", t) for t in TOPICS for i in range(n)]
+    for q, day in enumerate(QUARTERS[:3]):
+        for sid, t in people:
+            if rng.random() < 0.8:  # 80 % take a module that quarter, 90 % of their topic
+                other = "B" if t == "A" else "A"
+                pick = t if rng.random() < 0.9 else other
+                parts.append(
+                    {
+                        "participation_id": f"P{len(parts)}",
+                        "staff_id": sid,
+                        "module_id": f"{pick}{q}",
+                        "session_id": f"S{pick}{q}",
+                        "enrolled_on": day,
+                        "completed_on": "",
+                        "status": "enrolled",
+                        "hours": "0",
+                    }
+                )
+    data = {
+        "organizations": [
+            {
+                "org_id": "O1",
+                "name": "协会",
+                "org_type": "social_group",
+                "region": "北京",
+                "ministry_managed": "true",
+                "rating": "",
+            }
+        ],
+        "staff": [
+            {"staff_id": s, "org_id": "O1", "role": "other", "hired_on": "2024-01-01"}
+            for s, _ in people
+        ],
+        "skills": [{"skill_id": f"K{t}", "name": TOPICS[t][:4], "parent_id": ""} for t in TOPICS],
+        "modules": modules,
+        "module_skills": ms,
+        "role_requirements": [],
+        "sessions": sessions,
+        "participations": parts,
+        "assessments": [],
+        "outcomes": [],
+    }
+    return typed_tables(data)
+
+
+NEW = Filters(exclude_modules=frozenset(f"{t}{q}" for t in TOPICS for q in range(3)))
+
+
+@pytest.mark.parametrize(("skills", "titles"), [(True, False), (False, True), (True, True)])
+def test_new_modules_ranked_by_the_planted_topic(skills: bool, titles: bool) -> None:
+    tables = world(skills, titles)
+    model = ContentModel(holdout_days=90).fit(tables, "2025-09-30")
+    assert model.new_[model.data_.items.get_indexer(["A3", "B3"])].all()  # nobody took them
+    people = [f"A{i}" for i in range(30)] + [f"B{i}" for i in range(30)]
+    recs = model.recommend(people, k=1, filters=NEW).set_index("staff_id")
+    # the known answer: the topic most of the person's own choices were in
+    p = tables["participations"]
+    a_share = p["module_id"].str[0].eq("A").groupby(p["staff_id"]).mean()
+    clear = a_share[(a_share - 0.5).abs() > 0.2]
+    want = np.where(clear > 0.5, "A", "B")
+    got = recs.loc[clear.index, "module_id"].str[0].to_numpy()
+    assert len(clear) >= 40 and (got == want).mean() >= 0.95, recs.head(10)
+    assert recs["reason"].str.startswith("新课程：").all()
+    if skills:
+        assert recs["reason"].str.contains("同一领域").mean() >= 0.9
+
+
+def test_reason_counts_the_person_s_own_modules_of_that_field() -> None:
+    tables = world(skills=True, titles=False)
+    model = ContentModel().fit(tables, "2025-09-30")
+    p = tables["participations"]
+    mine = p[p["staff_id"] == "A0"]["module_id"].str[0].eq("A").sum()
+    rec = model.recommend(["A0"], k=1, filters=NEW).iloc[0]
+    assert rec["module_id"] == "A3"
+    assert f"与您报名的{mine}门课程同一领域" in rec["reason"]
+
+
+def test_clone_batch_equals_single_and_unknown_people() -> None:
+    tables = world()
+    model = clone(ContentModel(C=1.0)).fit(tables, "2025-09-30")
+    people = ["B3", "stranger", "A1"]
+    batch = model.recommend(people, k=3)
+    single = [model.recommend([p], k=3) for p in people]
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(batch, pd.concat(single, ignore_index=True))
+    assert set(batch["staff_id"]) == set(people)
+
+
+def test_bad_parameters_are_clear_errors() -> None:
+    with pytest.raises(ValueError, match="holdout_days"):
+        ContentModel(holdout_days=0).fit(world(), "2025-09-30")
+    with pytest.raises(ValueError, match="windows"):
+        ContentModel(windows=0).fit(world(), "2025-09-30")
