@@ -119,6 +119,11 @@ class SkillGap(BaseModel):
     mastery: float | None
     target: float | None
     gap: float | None
+    evidence: Literal["measured", "prior"] | None = Field(
+        default=None,
+        description="measured: from the person's scores; prior: no scores yet, the "
+        "mastery is the population's estimate (尚未评估)",
+    )
 
 
 class StaffRiskOut(BaseModel):

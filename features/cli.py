@@ -105,21 +105,54 @@ def _cmd_profile(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(record, ensure_ascii=False, indent=1))
         return 0
+    _print_profile(record, args)
+    return 0
+
+
+def _shown(value: object) -> str:
+    """A profile value as people read it: 是/否, — for nothing, numbers rounded."""
+    from engine.labels import label
+
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "—"
+    if isinstance(value, bool):
+        return label("bool", value)
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def _print_profile(record: dict, args: argparse.Namespace) -> None:
+    from engine.labels import column, label, label_many, text
+
     s = record["status"]
-    print(f"{args.staff_id}  org {record['org_id']}  role {record['role']}  as of {args.as_of}")
     print(
-        f"  {s['policy']}: {s['status']} — {s['done']} of {s['required']} done, "
-        f"{s['remaining']} remaining by {s['deadline']}"
+        f"{args.staff_id}  {column('org_id')} {record['org_id']}  "
+        f"{column('role')} {label_many('role', record['role'])}  {column('as_of')} {args.as_of}"
+    )
+    print(
+        "  "
+        + text(
+            "profile_status",
+            policy=label("policy", s["policy"]),
+            status=label("status", s["status"]),
+            done=_shown(s["done"]),
+            required=_shown(s["required"]),
+            remaining=_shown(s["remaining"]),
+            deadline=s["deadline"],
+        )
     )
     skip = {"staff_id", "org_id", "role", "status", "skill_gaps"}
     for k, v in record.items():
         if k not in skip:
-            print(f"  {k:<22} {v}")
+            print(f"  {column(k):<16} {_shown(v)}")
     if record["skill_gaps"]:
-        print("  largest skill gaps (mastery / target):")
+        print("  " + text("profile_gaps"))
         for gap in record["skill_gaps"][:5]:
-            print(f"    {gap['skill']}  {gap['mastery']:.2f} / {gap['target']:.2f}")
-    return 0
+            key = "profile_gap_prior" if gap.get("evidence") == "prior" else "profile_gap"
+            print(
+                "    " + text(key, skill=gap["skill"], mastery=gap["mastery"], target=gap["target"])
+            )
 
 
 def _write_table(frame: pd.DataFrame, out: Path) -> None:

@@ -159,17 +159,28 @@ def node_link(g: MapGraph) -> dict:
 
 def skill_gaps(g: MapGraph | nx.DiGraph) -> list[dict]:
     """The required skills below target, largest gap first (ties: by skill name, then
-    mastery and target, all descending): ``skill``, ``mastery``, ``target``, ``gap``."""
+    mastery and target, all descending): ``skill``, ``mastery``, ``target``, ``gap`` and
+    ``evidence`` — ``measured`` when the person's scores carry at least
+    ``MIN_EVIDENCE``, else ``prior``: the mastery is then the population's estimate,
+    not a measurement of this person (shown as 尚未评估)."""
     gaps = sorted(
         (
-            (d["gap"], d["label"], d["mastery"], d["level"])
+            (d["gap"], d["label"], d["mastery"], d["level"], d.get("evidence", 0.0))
             for _, d in g.nodes(data=True)
             if d["kind"] == "skill"
         ),
         reverse=True,
     )
     return [
-        {"skill": lbl, "mastery": mi, "target": lv, "gap": gp} for gp, lbl, mi, lv in gaps if gp > 0
+        {
+            "skill": lbl,
+            "mastery": mi,
+            "target": lv,
+            "gap": gp,
+            "evidence": "measured" if ev >= MIN_EVIDENCE else "prior",
+        }
+        for gp, lbl, mi, lv, ev in gaps
+        if gp > 0
     ]
 
 

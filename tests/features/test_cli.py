@@ -112,3 +112,20 @@ def test_empty_store_is_a_clear_error(tmp_path: Path, monkeypatch, capsys) -> No
     Store(f"sqlite:///{db}").create()
     assert main(["status", "--out", str(tmp_path / "s.csv")]) == 2
     assert "the store is empty" in capsys.readouterr().err
+
+
+def test_profile_reads_as_people_write_and_says_what_was_not_measured(loaded: Path, capsys) -> None:  # noqa: ANN001
+    """Issue 23: labels instead of field names and codes; a skill the person has no
+    score on is '尚未评估' with the population's estimate, not a measured mastery."""
+    capsys.readouterr()
+    assert main(["profile", "ST0000001", "--as-of", "2026-06-30", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert all(g["evidence"] in ("measured", "prior") for g in record["skill_gaps"])
+    assert main(["profile", "ST0000001", "--as-of", "2026-06-30"]) == 0
+    out = capsys.readouterr().out
+    assert "长期未参训" in out and "long_untrained" not in out and "None" not in out
+    for g in record["skill_gaps"][:5]:
+        if g["evidence"] == "prior":
+            assert f"{g['skill']}  尚未评估（总体估计 {g['mastery']:.2f}）" in out
+        else:
+            assert f"{g['skill']}  {g['mastery']:.2f} / {g['target']:.2f}" in out

@@ -225,17 +225,23 @@ def learning_map(snap, staff_id: str, mastery=None) -> nx.DiGraph:  # noqa: ANN0
 def _gaps_from_the_networkx_graph(g: nx.DiGraph) -> list[dict]:
     """The profile's skill gaps as ``features.cli.profile_record`` computed them from
     ``features.graph.learning_map`` before the networkx-free path."""
+    from features.profile import MIN_EVIDENCE
+
     gaps = sorted(
         (
-            (d["gap"], d["label"], d["mastery"], d["level"])
+            (d["gap"], d["label"], d["mastery"], d["level"], d["evidence"])
             for n, d in g.nodes(data=True)
             if d["kind"] == "skill"
         ),
         reverse=True,
     )
+    # issue 23: a gap says whether it was measured or is the population's prior
     return [
-        {"skill": lbl, "mastery": mi, "target": lv, "gap": gp} for gp, lbl, mi, lv in gaps if gp > 0
-    ]
+        {"skill": lbl, "mastery": mi, "target": lv, "gap": gp,
+         "evidence": "measured" if ev >= MIN_EVIDENCE else "prior"}
+        for gp, lbl, mi, lv, ev in gaps
+        if gp > 0
+    ]  # fmt: skip
 
 
 def _text(data: dict) -> str:
