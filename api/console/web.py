@@ -153,11 +153,17 @@ def install_handlers(app) -> None:  # noqa: ANN001
             return Response(status_code=401, headers={"Content-Type": "text/plain"})
         return RedirectResponse(target, status_code=303)
 
+    # The API's handler (``api.errors``: audits refusals, adds Retry-After) is kept for
+    # every path outside the console; both exception classes are registered, since
+    # Starlette picks the handler of the most specific class.
+    api_handler = app.exception_handlers.get(HTTPException, http_exception_handler)
+
+    @app.exception_handler(HTTPException)
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         path = request.url.path
         if not path.startswith(PREFIX + "/") and path != PREFIX or "/static/" in path:
-            return await http_exception_handler(request, exc)
+            return await api_handler(request, exc)
         p = getattr(request.state, "principal", None)
         if exc.status_code == 403:
             svc = request.app.state.service
