@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service.start()  # returns at once; loading and fitting run in the background
-        await run_in_threadpool(console.start, app)
+        console.start(app)  # returns at once too; the console opens with the store
         yield
         await run_in_threadpool(service.stop)
 

@@ -31,8 +31,19 @@ def install(app: FastAPI, config: ConsoleConfig | None = None) -> None:
 
 
 def start(app: FastAPI) -> None:
-    """At start-up, once the service's store exists: the session table and secret."""
+    """At start-up, once the service's store is open (``Service.opened``; the service
+    opens it on a background thread, so that ``/healthz`` answers at once): the session
+    table and secret.  Until then console pages answer 503 (``web.sessions``)."""
+    import threading
+
     svc = app.state.service
-    app.state.console_sessions = Sessions(
-        svc.engine, app.state.console_config.session_hours, svc.settings.key_cache_seconds
-    )
+
+    def when_open() -> None:
+        svc.opened.wait()
+        if svc.state.startswith("failed"):
+            return
+        app.state.console_sessions = Sessions(
+            svc.engine, app.state.console_config.session_hours, svc.settings.key_cache_seconds
+        )
+
+    threading.Thread(target=when_open, name="console-start", daemon=True).start()

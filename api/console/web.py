@@ -109,7 +109,11 @@ def lang_of(request: Request) -> Lang:
 
 
 def sessions(request: Request) -> Sessions:
-    return request.app.state.console_sessions
+    got = request.app.state.console_sessions
+    if got is None:  # the service is still opening its store (``console.start``)
+        raise HTTPException(503, "the service is starting; try again shortly",
+                            headers={"Retry-After": "2"})  # fmt: skip
+    return got
 
 
 def render(request: Request, template: str, L: Lang, status: int = 200, **ctx: Any) -> HTMLResponse:
