@@ -40,7 +40,32 @@ from engine.xapi.apply import apply
 from engine.xapi.model import Agent
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/xAPI", tags=["xapi"])
+_ERR = {
+    "content": {"application/json": {"schema": {
+        "type": "object", "required": ["error"],
+        "properties": {"error": {"type": "string"}, "problems": {"type": "array", "items": {
+            "type": "object", "properties": {
+                "statement": {"type": "integer"}, "field": {"type": "string"},
+                "value": {"type": "string"}, "rule": {"type": "string"}}}}},
+    }}},
+}  # fmt: skip
+#: every answer of the statement resource besides success (xAPI 1.0.3 status codes)
+ANSWERS: dict[int | str, dict] = {
+    400: {**_ERR, "description": "bad statements (every problem listed) or a missing/bad "
+          "X-Experience-API-Version header; nothing stored"},
+    401: {**_ERR, "description": "no key, or a wrong or revoked key"},
+    403: {**_ERR, "description": "a key whose role is neither platform nor admin"},
+    404: {**_ERR, "description": "no such statement (GET by id)"},
+    409: {**_ERR, "description": "an id already stored with other content; nothing stored"},
+    413: {**_ERR, "description": "more statements than MAX_BATCH, or a body over the size limit"},
+    422: {"description": "a query parameter of the wrong type"},
+    503: {**_ERR, "description": "the service is starting"},
+}  # fmt: skip
+_STATEMENT = {"type": "object", "required": ["actor", "verb", "object"]}
+_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "description": "one xAPI statement, or an array of them",
+    "oneOf": [_STATEMENT, {"type": "array", "minItems": 1, "items": _STATEMENT}]}}}}}  # fmt: skip
+router = APIRouter(prefix="/xAPI", tags=["xapi"], responses=ANSWERS)
 MAX_BATCH = 1000
 MAX_LIMIT = 500
 _ROLES = ("platform", "admin")
@@ -121,7 +146,13 @@ def _store(service: Service, rows: list) -> None:
             service.wrote()
 
 
-@router.post("/statements", summary="store statements (one or an array); answers their ids")
+@router.post(
+    "/statements",
+    summary="store statements (one or an array); answers their ids",
+    openapi_extra=_BODY,
+    responses={200: {"content": {"application/json": {"schema": {
+        "type": "array", "items": {"type": "string"}}}}, "description": "the ids, in order"}},
+)  # fmt: skip
 async def post_statements(request: Request, p: Caller) -> JSONResponse:
     items = _parse_body(await request.body())
     rows = prepare(items, _authority(p, request))
@@ -131,7 +162,12 @@ async def post_statements(request: Request, p: Caller) -> JSONResponse:
     )
 
 
-@router.put("/statements", status_code=204, summary="store one statement under statementId")
+@router.put(
+    "/statements",
+    status_code=204,
+    summary="store one statement under statementId",
+    openapi_extra=_BODY,
+)
 async def put_statement(
     request: Request, p: Caller, statementId: Annotated[str, Query()]
 ) -> Response:
@@ -150,7 +186,12 @@ async def put_statement(
     return Response(status_code=204, headers={"X-Experience-API-Version": VERSION})
 
 
-@router.get("/statements", summary="one statement, or a page of statements with a more link")
+@router.get(
+    "/statements",
+    summary="one statement, or a page of statements with a more link",
+    responses={200: {"content": {"application/json": {"schema": {"type": "object"}}},
+                     "description": "a statement, or {statements, more}"}},
+)  # fmt: skip
 async def get_statements(
     request: Request,
     p: Caller,

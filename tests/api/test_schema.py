@@ -41,8 +41,13 @@ def test_openapi_no_5xx_and_conforms(api_schema, keys, world, method: str, path:
     # A batch of records is valid only against the store (its people, modules and
     # sessions exist; an event keeps its person): no schema can say so, and such a
     # batch is rejected with the declared 422 RecordsResult naming every problem.
-    # Every other check runs on it; every check runs on every other operation.
-    skip = {"positive_data_acceptance"} if path == "/v1/records/{table}" else set()
+    # Likewise an xAPI statement is valid by the xAPI spec's rules (one identifier per
+    # agent, IRIs, a JSON-encoded agent filter, an id that exists), which the OpenAPI
+    # schema does not restate: such requests get the declared 400/404 naming the problem
+    # (tests/api/test_xapi.py and tests/engine/test_xapi_model.py test those rules).
+    # Every other check runs on them; every check runs on every other operation.
+    rules_beyond_schema = path == "/v1/records/{table}" or path.startswith("/xAPI/")
+    skip = {"positive_data_acceptance"} if rules_beyond_schema else set()
     checks = [c for c in CHECKS if c.__name__ not in skip]
     headers = {"X-API-Key": keys["admin"]}
     real = {"staff_id": world.staff_a, "org_id": world.org_a}
