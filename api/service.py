@@ -127,6 +127,7 @@ class Service:
         self._refit_pending = False
         self.write_lock = threading.Lock()
         self._stop = threading.Event()
+        self._fit_started = float("-inf")  # when the last background refit began
         self._threads: list[threading.Thread] = []
         self._warm_thread: threading.Thread | None = None
         self._users = 0
@@ -230,6 +231,12 @@ class Service:
         def work() -> None:
             try:
                 while True:
+                    # back-to-back refits (a platform writing every second) are spaced
+                    # by ``refit_min_seconds``: a fit takes the whole process's CPU
+                    gap = self.settings.refit_min_seconds - (time.monotonic() - self._fit_started)
+                    if gap > 0 and self._stop.wait(gap):
+                        break
+                    self._fit_started = time.monotonic()
                     self._refit_pending = False
                     self.recommender_state = f"refitting for data version {self.data_version}"
                     try:

@@ -132,6 +132,15 @@ class Settings(BaseSettings):
             "quasi-identifiers is shared by at least k people of the organization",
         ),
     ] = 5
+    refit_min_seconds: Annotated[
+        float,
+        Field(
+            ge=0,
+            validation_alias=_env("LEARNMAP_API_REFIT_MIN_SECONDS"),
+            description="background refits of the recommender after data changes start at "
+            "most this often (a first refit after a quiet spell starts at once)",
+        ),
+    ] = 30.0
     xapi_policy: Annotated[
         str,
         Field(

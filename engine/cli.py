@@ -37,6 +37,7 @@ examples (one per command; `learnmap COMMAND --help` for the rest):
   learnmap template var/templates                        # XLSX fill-in templates
   learnmap policy show national-2025                     # the plan's quotas
   learnmap xapi pending                                  # xAPI statements waiting for a map
+  learnmap audit --out var/audit.csv                     # who read or changed what (PIPL)
   learnmap import oulad OULAD_DIR --out var/oulad        # OULAD's files as a dataset
   learnmap import cnpc CNPC.csv --out var/cnpc           # Canvas Network person-course rows
   learnmap status --as-of 2026-06-30 --out var/status.csv    # everyone's compliance
@@ -63,6 +64,15 @@ environment:
   LEARNMAP_API_RECOMMENDER  the API's recommender (default hybrid)
   LEARNMAP_API_WARM       0 = do not precompute recommendations at API start-up
   LEARNMAP_API_MAX_BODY   largest request body in bytes (default 10 MiB)
+  LEARNMAP_API_DATA_VERSION_SECONDS  how often the API reads the store's data version
+  LEARNMAP_API_K_ANONYMITY  researchers' staff lists: k of k-anonymity (default 5)
+  LEARNMAP_LOCK_TIMEOUT   seconds a writer waits for another ingest (then exits)
+  LEARNMAP_CONSOLE_SESSION_HOURS  console sign-in lifetime (default 8)
+  LEARNMAP_CONSOLE_SECURE_COOKIE  1 = console cookie only over HTTPS
+  LEARNMAP_CONSOLE_RUNS_DIR  experiment runs the console lists (default var/runs)
+  LEARNMAP_CONSOLE_SCREENSHOTS  where the browser tests put screenshots
+  LEARNMAP_XAPI_POLICY    policy whose [online_hours] count xAPI 学时 (default cadre-online)
+  LEARNMAP_XAPI_TZ        time zone of xAPI statement dates (default Asia/Shanghai)
 """
 
 

@@ -65,7 +65,7 @@ def run_risk_model(ctx: RiskContext, m: ModelConfig, bar: Any) -> ModelResult:
     bar.total = len(cfg.seeds) * (cfg.folds if labelled else 1)  # one tick per fit
     bar.refresh()
     ids = pd.Index(fold.labels["staff_id"].astype(str), dtype=object)
-    records, preds = [], []
+    rows, preds = [], []
     once: np.ndarray | None = None
     for seed in cfg.seeds:
         if labelled:
@@ -83,7 +83,7 @@ def run_risk_model(ctx: RiskContext, m: ModelConfig, bar: Any) -> ModelResult:
                 once = est.predict(fold.train, fold.as_of, ids)["p_miss"].to_numpy(float)
             bar.update()
             p = once
-        records += records(m.label, seed, risk_metrics(ctx.y, p, ctx.units))
+        rows += records(m.label, seed, risk_metrics(ctx.y, p, ctx.units))
         preds.append(
             pd.DataFrame(
                 {
@@ -98,7 +98,7 @@ def run_risk_model(ctx: RiskContext, m: ModelConfig, bar: Any) -> ModelResult:
             )
         )
     return ModelResult(
-        m.label, m.name, dict(m.params), records, pd.concat(preds, ignore_index=True)
+        m.label, m.name, dict(m.params), rows, pd.concat(preds, ignore_index=True)
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main
-from engine.schema import TABLE_ORDER
+from engine.schema import DATASET_TABLES
 from tests.helpers import tiny, write_tiny
 
 
@@ -25,7 +25,7 @@ def test_demo_data_ingest_and_info(
 ) -> None:
     out = tmp_path / "demo"
     assert main(["demo-data", "--out", str(out), "--orgs", "40", "--seed", "2"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == sorted(f"{t}.csv" for t in TABLE_ORDER)
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{t}.csv" for t in DATASET_TABLES)
     assert main(["ingest", str(out)]) == 0
     capsys.readouterr()
     assert main(["db", "info", "--json"]) == 0

@@ -14,11 +14,11 @@ from engine.demo import DemoSpec, generate, write_dataset, write_demo
 from engine.demo.__init__ import _generate
 from engine.demo.choice import pick_rows
 from engine.demo.coded import Coded, Ids, Lookup
-from engine.schema import TABLE_ORDER
+from engine.schema import DATASET_TABLES
 
 
 def _files(folder: Path) -> dict[str, bytes]:
-    return {name: (folder / f"{name}.csv").read_bytes() for name in TABLE_ORDER}
+    return {name: (folder / f"{name}.csv").read_bytes() for name in DATASET_TABLES}
 
 
 @pytest.mark.parametrize("scenario,orgs", [("national", 40), ("cadre", 4)])

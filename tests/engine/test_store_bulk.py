@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from engine import store as store_module
 from engine.errors import StoreError
 from engine.ingest import ingest
-from engine.schema import TABLE_ORDER, TABLES
+from engine.schema import DATASET_TABLES, TABLES
 from engine.store import HASH, Store
 from tests.helpers import tiny, write_tiny
 
@@ -25,7 +25,7 @@ def _cells(db: Path) -> dict[str, list[tuple[object, ...]]]:
     con = sqlite3.connect(db)
     try:
         out = {}
-        for name in TABLE_ORDER:
+        for name in DATASET_TABLES:
             cols = [*TABLES[name].names, HASH]
             typeof = ", ".join(f"typeof({c})" for c in cols)
             order = ", ".join(TABLES[name].key)
@@ -60,7 +60,7 @@ def test_bulk_load_stores_what_the_upsert_path_stores(
 ) -> None:
     bulk, upsert = _ingest_both(small_dir, tmp_path, monkeypatch)
     assert sum(len(v) for v in bulk.values()) > 1000
-    for name in TABLE_ORDER:
+    for name in DATASET_TABLES:
         assert bulk[name] == upsert[name], name
 
 
