@@ -118,8 +118,8 @@ def test_learning_map_json_needs_neither_networkx_nor_the_policies(demo_store, t
 
 
 def test_the_probe_sees_heavy_imports(demo_store, tmp_path) -> None:  # noqa: ANN001
-    """The check above can fail: the PNG map does load networkx and matplotlib."""
+    """The check above can fail: the PNG map does load matplotlib."""
     env, sid = demo_store
     out = tmp_path / "map.png"
     mods = _loaded(env, "learning-map", sid, "--as-of", AS_OF, "--out", str(out))
-    assert {"networkx", "matplotlib"} <= {m.split(".")[0] for m in _unneeded(mods)}
+    assert "matplotlib" in {m.split(".")[0] for m in _unneeded(mods)}  # the map is drawn with it

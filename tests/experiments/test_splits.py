@@ -13,13 +13,17 @@ from experiments.splits import group_folds, leave_last, risk_backtest, temporal,
 from features.compliance import compliance
 from features.snapshot import snapshot
 
+#: A module's announced availability is the catalogue's schedule, not an outcome (as
+#: sessions are): the recommender may see it ahead, so it is not a leak.
+SCHEDULE = {("modules", "offered_from"), ("modules", "offered_to")}
+
 
 def _dates(tables: dict[str, pd.DataFrame]) -> list[tuple[str, str, pd.Series]]:
     return [
         (name, col, frame[col])
         for name, frame in tables.items()
         for col in frame.columns
-        if pd.api.types.is_datetime64_any_dtype(frame[col])
+        if pd.api.types.is_datetime64_any_dtype(frame[col]) and (name, col) not in SCHEDULE
     ]
 
 
