@@ -104,7 +104,10 @@ def test_facts_give_the_snapshot_scores_and_flags_on_the_demo(
     dates = ["2025-03-31", "2026-01-01", "2026-09-30", "2027-12-31"]
     _check_same_as_snapshot(store, small_tables, dates)
     flags = _from_snapshot(small_tables, "2026-09-30")
-    assert 0 < flags["pre"].mean() < flags["rel"].mean() < 1  # both indicators occur
+    # demo III (issue 20: a renewing catalogue) gives few modules whose prerequisite is
+    # offered and taken before them: "pre" may be 0 on this small world; the equality
+    # with the snapshot above is the check, this only says the fixture is not trivial
+    assert 0 <= flags["pre"].mean() <= flags["rel"].mean() < 1 and flags["rel"].mean() > 0
 
 
 # prerequisites beyond the world's (LIVE needs ON2): one module with two, and one whose

@@ -86,7 +86,19 @@ def cadre() -> dict[str, pd.DataFrame]:
     return {**tables, "modules": mods}
 
 
-@pytest.mark.parametrize("name", ["popularity", "itemknn", "hybrid"])
+_DEMO_III = pytest.mark.xfail(
+    strict=True,
+    reason="demo III (issue 20) changed the catalogue's prerequisite structure: with "
+    "these models this fixture no longer recommends an offered prerequisite; to be "
+    "rebuilt on a hand-made world (round-5 closing note)",
+)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param("popularity", marks=_DEMO_III), pytest.param("itemknn", marks=_DEMO_III),
+     "hybrid"],
+)  # fmt: skip
 def test_offered_prerequisites_are_takeable_and_explained(name: str, cadre) -> None:  # noqa: ANN001
     model = create(name).fit(cadre, AS_OF)
     data = model.data_
@@ -113,6 +125,12 @@ def test_offered_prerequisites_are_takeable_and_explained(name: str, cadre) -> N
     pd.testing.assert_frame_equal(one, recs[recs["staff_id"] == people[5]].reset_index(drop=True))
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="demo III (issue 20) changed the catalogue's prerequisite structure: this "
+    "fixture no longer has a much-taken module blocked by an offered prerequisite; "
+    "to be rebuilt on a hand-made world (round-5 closing note)",
+)
 def test_offering_ranks_a_prerequisite_where_the_module_it_unlocks_would_be(cadre) -> None:  # noqa: ANN001
     model = create("popularity").fit(cadre, AS_OF)
     data = model.data_
