@@ -94,6 +94,7 @@ def make_settings(db: Path, models: Path, **kw: object) -> Settings:
         as_of=AS_OF,
         recommender="skillgap",
         key_cache_seconds=0.0,
+        refit_min_seconds=0.0,  # tests change data and wait for the refit at once
     )
     base.update(kw)
     return Settings(**base)  # type: ignore[arg-type]
