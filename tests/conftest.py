@@ -16,6 +16,19 @@ PG_URL = os.environ.get("LEARNMAP_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
+@pytest.fixture(autouse=True)
+def _adbc_reads_on(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The API service switches ADBC off for its whole process (``engine.scan.
+    disable_adbc``: its threads write through sqlite3 while others read).  In the test
+    process that would silently move every later store test off the ADBC/bulk path, so
+    tests outside ``tests/api`` (no service running) get the one-shot commands' default
+    back; API tests keep what their service chose."""
+    from engine import scan
+
+    if "api" not in Path(str(request.node.path)).relative_to(Path(__file__).parent).parts[:1]:
+        monkeypatch.setitem(scan._ADBC, "enabled", True)
+
+
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     if request.param == "sqlite":
