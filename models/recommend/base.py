@@ -110,7 +110,7 @@ class Recommender(ABC, BaseEstimator):
             chunk = ids[lo : lo + _CHUNK]
             rows = self.data_.rows(chunk)
             offer = filters.prerequisites and filters.offer_prerequisites
-            batch = Batch(chunk, rows, self.data_.history(rows), self.data_.prereq, offer)
+            batch = Batch(chunk, rows, self.data_.history(rows), self.data_.prereq, offer, static)
             scores = np.asarray(self._scores(batch), dtype=np.float64)
             if scores.shape != (len(chunk), len(self.data_.items)):
                 raise ValueError(

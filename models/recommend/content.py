@@ -81,7 +81,7 @@ from models.recommend.filters import Batch
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ContentModel", "PairDesign"]
+__all__ = ["ContentModel", "PairDesign", "offered_between"]
 
 
 class PairDesign:
@@ -211,7 +211,7 @@ class ContentModel(Recommender):
                 _sample(people[~warm], int(self.max_train_people * self.cold_share), rng),
             ]
         )
-        offered = _offered(tables, data.items, t, end)
+        offered = offered_between(tables, data.items, t, end)
         hist = before[people]
         design = PairDesign(self.content_, hist, self.roles_[people], data.prereq)
         chosen = np.asarray(pos[people].todense()) > 0
@@ -288,7 +288,9 @@ def _sample(ids: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     return rng.choice(ids, n, replace=False) if len(ids) > n else ids
 
 
-def _offered(tables: Tables, items: pd.Index, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
+def offered_between(
+    tables: Tables, items: pd.Index, start: pd.Timestamp, end: pd.Timestamp
+) -> np.ndarray:
     """Per module: a session starts in ``(start, end]``; every module if none does."""
     ses = tables.get("sessions")
     if ses is None or ses.empty:

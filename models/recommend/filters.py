@@ -73,15 +73,21 @@ class Batch:
     #: that restrict their candidates to admissible modules should also score those
     #: (``candidates()``).
     offer: bool = False
+    #: per module, False where the filters rule it out whatever the person (mode, tier,
+    #: excluded, not offered in the window): models that pick a short list of
+    #: candidates pick it among these, or the filter empties their list afterwards
+    allowed: np.ndarray | None = None
     _adm: np.ndarray | None = field(default=None, repr=False)
 
     def candidates(self) -> np.ndarray:
         """Modules a model should score: admissible ones, and with ``offer`` also those
-        held back only by unmet prerequisites (not completed)."""
+        held back only by unmet prerequisites (not completed); only ``allowed`` ones."""
         adm = self.admissible()
-        if not self.offer:
-            return adm
-        return adm | ~(np.asarray(self.history.todense()) > 0)
+        if self.offer:
+            adm = adm | ~(np.asarray(self.history.todense()) > 0)
+        if self.allowed is not None:
+            adm = adm & self.allowed[None, :]
+        return adm
 
     def admissible(self) -> np.ndarray:
         """``admissible(history, prereq)``, computed once per batch."""

@@ -18,6 +18,21 @@ after it.  For up to ``max_train_people`` of those people, every admissible cand
 evaluation cut is never seen: ``fit`` only receives data up to it.  The signals are
 then rebuilt on all the data for recommending.
 
+Content (``content=True``, the default): a ``ContentModel`` (``models.recommend.content``)
+is fitted beside the signals — on the inner-cut data for training, on all of it for
+recommending — and its score is one more signal (``content``) and one more source of
+candidates, so a module nobody has taken yet is ranked by what it is.  Where no module
+has content to learn from (no skills, titles or roles), the column is close to
+constant and the re-ranker falls back on the collaborative signals.
+
+What a label is (``events``): ``"completed"`` (default) — the modules completed after
+the inner cut, every admissible candidate a row; ``"enrolled"`` — a choice is an
+enrolment (any status but ``no_show``, as in ``[split] truth = "enrolled"``), and the
+negatives are only the modules a person *could* have chosen in the window: those with a
+session starting in it (every module when no session starts in it).  A module that
+did not run then was not turned down; counting it as a negative teaches the re-ranker
+that whatever ran earlier is unwanted.
+
 ``use_enrolments=False`` hides open enrolments (enrolled by the cut, not yet completed)
 from the features and candidates — an ablation: the collaborative peers see completions
 only.
@@ -36,6 +51,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 from features.asof import Tables, tables_as_of
 from models.recommend.base import Recommender
+from models.recommend.content import ContentModel, offered_between
+from models.recommend.content_reasons import content_reasons
 from models.recommend.data import Interactions, build_interactions
 from models.recommend.ease import ease_weights
 from models.recommend.evidence import Evidence, cohort_reason
@@ -67,15 +84,23 @@ FEATURES = [
     "pred_recent",
     "affinity",
     "tenure",
+    "content",
 ]
 
 
 class _Signals:
     def __init__(
-        self, tables: Tables, data: Interactions, l2: float, k: int, enrolments: bool = True
+        self,
+        tables: Tables,
+        data: Interactions,
+        l2: float,
+        k: int,
+        enrolments: bool = True,
+        content: ContentModel | None = None,
     ) -> None:
         self.use_enrolments = enrolments
         self.data = data
+        self.content = content
         self.ev = Evidence.build(tables, data)
         self.ease = ease_weights(data.matrix, l2)
         self.knn = cosine_neighbours(data.matrix, k, 10.0)
@@ -110,14 +135,31 @@ class _Signals:
                 np.where(rows >= 0, ev.tenure[np.maximum(rows, 0)], 0.0)[:, None],
                 (n, len(self.pop)),
             ),
+            "content": self._content(rows, n, ni),
         }
+
+    def _content(self, rows: np.ndarray, n: int, ni: int) -> np.ndarray:
+        if self.content is None:
+            return np.zeros((n, ni))
+        cm = self.content
+        ids = np.where(rows >= 0, self.data.users.to_numpy()[np.maximum(rows, 0)], None)
+        crow = cm.data_.rows([str(i) if i is not None else "\0" for i in ids])
+        raw = np.asarray(cm.content_scores(crow), dtype=float)
+        # per person, in standard units over the catalogue: the content model's score is
+        # a log-odds up to a constant whose scale differs between fits (the inner cut's
+        # model and the final one), and only its order within a person means anything
+        sd = raw.std(axis=1, keepdims=True)
+        return np.divide(
+            raw - raw.mean(axis=1, keepdims=True), sd, out=np.zeros_like(raw), where=sd > 0
+        )
 
 
 def _candidates(feats: dict[str, np.ndarray], adm: np.ndarray, n_cand: int) -> np.ndarray:
     mask = np.zeros_like(adm)
     n_items = adm.shape[1]
     c = min(n_cand, n_items)
-    for name in ("ease", "next", "cohort", "gap", "knn", "org", "org_recent", "open", "affinity"):
+    sources = ("ease", "next", "cohort", "gap", "knn", "org", "org_recent", "open", "affinity")
+    for name in (*sources, "content"):
         s = np.where(adm, feats[name], -np.inf)
         top = np.argpartition(-s, c - 1, axis=1)[:, :c] if c < n_items else np.argsort(-s, axis=1)
         np.put_along_axis(mask, top, True, axis=1)
@@ -138,7 +180,17 @@ class Hybrid(Recommender):
         k: int = 50,
         random_state: int = 0,
         use_enrolments: bool = True,
+        content: bool = True,
+        events: str = "completed",
+        max_iter: int = 200,
+        max_leaf_nodes: int = 31,
+        learning_rate: float = 0.1,
     ) -> None:
+        self.max_iter = max_iter
+        self.max_leaf_nodes = max_leaf_nodes
+        self.learning_rate = learning_rate
+        self.content = content
+        self.events = events
         self.use_enrolments = use_enrolments
         self.holdout_days = holdout_days
         self.n_candidates = n_candidates
@@ -151,9 +203,25 @@ class Hybrid(Recommender):
     def _fit(self, data: Interactions, tables: Tables) -> None:
         if self.holdout_days < 1:
             raise ValueError(f"holdout_days must be at least 1, got {self.holdout_days}")
+        if self.events not in ("completed", "enrolled"):
+            raise ValueError(f"events must be 'completed' or 'enrolled', got {self.events!r}")
         self.model_ = self._learn(tables)
         self.forest_ = Forest(self.model_) if self.model_ is not None else None
-        self.signals_ = _Signals(tables, data, self.l2, self.k, self.use_enrolments)
+        self.content_ = self._content_model(tables)
+        self.signals_ = _Signals(tables, data, self.l2, self.k, self.use_enrolments, self.content_)
+
+    def _content_model(self, tables: Tables) -> ContentModel | None:
+        if not self.content:
+            return None
+        return ContentModel(random_state=self.random_state).fit(tables)
+
+    def _labels(self, p: pd.DataFrame, inner: pd.Timestamp) -> pd.DataFrame:
+        """The choices after the inner cut: completions, or enrolments (``events``)."""
+        if self.events == "completed":
+            done = p[(p["status"] == "completed").to_numpy()]
+            return done[(done["completed_on"] > inner).to_numpy()]
+        chosen = p[(p["status"].astype(str) != "no_show").to_numpy()]
+        return chosen[(chosen["enrolled_on"] > inner).to_numpy()]
 
     def _learn(self, tables: Tables) -> HistGradientBoostingClassifier | None:
         p = tables["participations"]
@@ -163,8 +231,7 @@ class Hybrid(Recommender):
         inner = newest - pd.Timedelta(days=self.holdout_days)
         past = tables_as_of(tables, inner)
         pdata = build_interactions(past)
-        done = p[(p["status"] == "completed").to_numpy()]
-        after = done[(done["completed_on"] > inner).to_numpy()]
+        after = self._labels(p, inner)
         rows = pdata.rows(after["staff_id"].astype(str).to_numpy(dtype=object))
         cols = pdata.items.get_indexer(after["module_id"].astype(str))
         ok = (rows >= 0) & (cols >= 0)
@@ -176,25 +243,38 @@ class Hybrid(Recommender):
         rng = np.random.default_rng(self.random_state)
         if len(people) > self.max_train_people:
             people = np.sort(rng.choice(people, self.max_train_people, replace=False))
-        sig = _Signals(past, pdata, self.l2, self.k, self.use_enrolments)
+        sig = _Signals(past, pdata, self.l2, self.k, self.use_enrolments, self._content_model(past))
+        # "enrolled": only what ran in the window can have been chosen in it (docstring)
+        ran = (
+            offered_between(tables, pdata.items, inner, newest)
+            if self.events == "enrolled"
+            else np.ones(len(pdata.items), bool)
+        )
         xs, ys = [], []
         for lo in range(0, len(people), 1024):
             rws = people[lo : lo + 1024]
             hist = pdata.history(rws)
             feats = sig.features(rws, hist)
             adm = admissible(hist, pdata.prereq)
-            cand = _candidates(feats, adm, self.n_candidates)
-            pi, ii = np.nonzero(cand)
-            pos = np.zeros(cand.shape, bool)
+            pos = np.zeros(adm.shape, bool)
             lab = labels[labels["r"].isin(rws)]
             pos[np.searchsorted(rws, lab["r"].to_numpy()), lab["c"].to_numpy()] = True
+            cand = _candidates(feats, adm & ran[None, :], self.n_candidates)
+            pi, ii = np.nonzero(cand)
             xs.append(_matrix(feats, pi, ii))
             ys.append(pos[pi, ii])
         x, y = np.vstack(xs), np.concatenate(ys)
         if y.all() or not y.any():
             return None
+        # more content, more likely chosen: the one signal that ranks a new module may
+        # only raise its score (the trees cannot learn it backwards from a few courses)
+        monotonic = [1 if f == "content" else 0 for f in FEATURES]
         model = HistGradientBoostingClassifier(
-            max_iter=200, learning_rate=0.1, max_leaf_nodes=31, random_state=self.random_state
+            max_iter=self.max_iter,
+            learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes,
+            monotonic_cst=monotonic,
+            random_state=self.random_state,
         )
         model.fit(x, y)
         log.info("hybrid: re-ranker trained on %d rows (%d positive)", len(y), int(y.sum()))
@@ -224,7 +304,8 @@ class Hybrid(Recommender):
                 val = self.model_.predict_proba(x)[:, 1]
             else:
                 val = self.forest_.predict_proba1(x)
-            val = np.round(val, 10)
+            # the trees' scores are steps: equal ones are ordered by the content score
+            val = np.round(val, 10) + 1e-12 * np.tanh(feats["content"][pi, ii])
         out[pi, ii] = val
         return out
 
@@ -259,4 +340,19 @@ class Hybrid(Recommender):
             if text is None and ease is not None and ease[n] > 0.05:
                 text = "people who completed your modules also completed this"
             out.append(text or cohort_reason(ev, r, i))
-        return np.asarray(out, dtype=object)
+        out = np.asarray(out, dtype=object)
+        return self._new_module_reasons(batch, person, item, out)
+
+    def _new_module_reasons(
+        self, batch: Batch, person: np.ndarray, item: np.ndarray, out: np.ndarray
+    ) -> np.ndarray:
+        """A module nobody had taken at fit is explained by its content ("新课程：…")."""
+        cm = self.content_
+        if cm is None or not len(item):
+            return out
+        new = cm.new_[item]
+        if new.any():
+            ids = batch.staff_ids
+            sub = Batch(ids, cm.data_.rows(ids), batch.history, batch.prereq)
+            out[new] = content_reasons(cm, sub, person[new], item[new])
+        return out

@@ -227,6 +227,7 @@ def test_reasons_quote_the_evidence_truthfully(cadre, fitted) -> None:  # noqa: 
         "people who completed your modules also completed this",
         r"taken by (\d+%|under 1%) of .+",
         r"not yet taken by any of .+",
+        r"新课程：.+ — .+",  # a module nobody had taken at fit: its content (content_reasons)
     )
     hyb = fitted["hybrid"].recommend(_people(cadre)[:20], k=10)
     assert all(any(re.fullmatch(k, t) for k in kinds) for t in hyb["reason"]), hyb["reason"]
