@@ -98,6 +98,4 @@ def stored_secret(engine: Engine, name: str, nbytes: int = 32) -> str:
         except sa.exc.IntegrityError:  # another worker created it first
             pass
     with engine.connect() as conn:
-        return conn.execute(
-            sa.select(API_META.c.value).where(API_META.c.name == name)
-        ).scalar_one()
+        return conn.execute(sa.select(API_META.c.value).where(API_META.c.name == name)).scalar_one()

@@ -124,9 +124,13 @@ class RecommendationCache:
         modes: Sequence[str] | None = None,
         tiers: Sequence[str] | None = None,
         offer_prerequisites: bool = False,
+        exclude: frozenset[str] | None = None,
     ) -> list[Item]:
+        """The person's ``k`` best; ``exclude`` (modules not offered in the asked
+        window) is answered live, the rest from the cache where it holds them."""
         row = self.row_of.get(staff_id, -1)
-        if row >= 0 and self.done[row] and k <= self.k and not offer_prerequisites:
+        cached = not offer_prerequisites and exclude is None
+        if row >= 0 and self.done[row] and k <= self.k and cached:
             ix = self.item_ix[row]
             n_cached = int((ix >= 0).sum())
             keep = ix[:n_cached]
@@ -152,6 +156,7 @@ class RecommendationCache:
             modes=tuple(modes) if modes else None,
             tiers=tuple(tiers) if tiers else None,
             offer_prerequisites=offer_prerequisites,
+            exclude_modules=exclude or frozenset(),
         )
         frame = self.model.recommend([staff_id], k=k, filters=filters)
         return [

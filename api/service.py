@@ -292,6 +292,9 @@ class Service:
             )
         )
         self.org_ids = set(tables["organizations"]["org_id"].astype(str))
+        #: the catalogue and the announced schedule: what is offered in a window
+        #: (``?from=&to=``, ``features.offerings``) — small tables, kept whole
+        self.catalogue = {t: tables[t] for t in ("modules", "sessions")}
         if tables["staff"].empty:
             self.recommender_state = "empty store: run `learnmap ingest DIR` first"
             return
@@ -342,6 +345,14 @@ class Service:
             warm_profiles(self, self._stop)
         except Exception:  # noqa: BLE001 - profiles are then computed per request
             log.exception("profile precomputation failed")
+
+    def not_offered(self, start: date, end: date) -> frozenset[str]:
+        """The modules *not* offered in ``[start, end)`` (``features.offerings``)."""
+        from features.offerings import offered_module_ids
+
+        cat = self.catalogue
+        offered = offered_module_ids(cat, start, end)
+        return frozenset(set(cat["modules"]["module_id"].astype(str)) - offered)
 
     # ---- lookups ------------------------------------------------------------------
     def org_of(self, staff_id: str) -> str | None:

@@ -50,7 +50,7 @@ _SPLIT = {
     "risk": {"as_of", "policy", "cutoffs", "deadline", "kind", "train_every", "train_window"},
     "effect": set(),
 }
-_FILTERS = {"exclude_completed", "prerequisites", "modes", "tiers"}
+_FILTERS = {"exclude_completed", "exclude_enrolled", "prerequisites", "modes", "tiers"}
 
 
 class ConfigError(LearnmapError):

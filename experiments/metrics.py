@@ -204,5 +204,3 @@ def reliability(y: np.ndarray, p: np.ndarray, bins: int = 10) -> pd.DataFrame:
     return frame.groupby("bin").agg(
         predicted=("p", "mean"), observed=("y", "mean"), n=("y", "size")
     )
-
-

@@ -108,7 +108,11 @@ class RuleRisk(RiskEstimator):
     learns_from_labels: ClassVar[bool] = True
 
     def fit(
-        self, tables: Tables, as_of, policy: Policy | str, y: pd.Series | None = None  # noqa: ANN001
+        self,
+        tables: Tables,
+        as_of,
+        policy: Policy | str,
+        y: pd.Series | None = None,  # noqa: ANN001
     ) -> Self:
         y = _labelled(y, "rule")
         policy, t = as_policy(policy), to_timestamp(as_of)
@@ -121,7 +125,9 @@ class RuleRisk(RiskEstimator):
         self.policy_ = policy
         return self
 
-    def predict(self, tables: Tables, as_of, staff_ids: Sequence[str] | None = None) -> pd.DataFrame:  # noqa: ANN001
+    def predict(
+        self, tables: Tables, as_of, staff_ids: Sequence[str] | None = None
+    ) -> pd.DataFrame:  # noqa: ANN001
         check_fitted(self, "call fit(tables, as_of, policy, y) first")
         st = status_on(tables, to_timestamp(as_of), self.policy_)
         people = asked(st, staff_ids, "rule")
@@ -148,7 +154,11 @@ class LogRegRisk(RiskEstimator):
         self.C = C
 
     def fit(
-        self, tables: Tables, as_of, policy: Policy | str, y: pd.Series | None = None  # noqa: ANN001
+        self,
+        tables: Tables,
+        as_of,
+        policy: Policy | str,
+        y: pd.Series | None = None,  # noqa: ANN001
     ) -> Self:
         y = _labelled(y, "logreg")
         policy, t = as_policy(policy), to_timestamp(as_of)
@@ -168,7 +178,9 @@ class LogRegRisk(RiskEstimator):
         self.policy_ = policy
         return self
 
-    def predict(self, tables: Tables, as_of, staff_ids: Sequence[str] | None = None) -> pd.DataFrame:  # noqa: ANN001
+    def predict(
+        self, tables: Tables, as_of, staff_ids: Sequence[str] | None = None
+    ) -> pd.DataFrame:  # noqa: ANN001
         """Features of the fitted cohort (plus, for anyone outside it, their own row with
         the cohort as colleagues): a person's answer does not depend on who else is asked."""
         check_fitted(self, "call fit(tables, as_of, policy, y) first")

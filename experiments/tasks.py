@@ -97,9 +97,7 @@ def run_risk_model(ctx: RiskContext, m: ModelConfig, bar: Any) -> ModelResult:
                 }
             )
         )
-    return ModelResult(
-        m.label, m.name, dict(m.params), rows, pd.concat(preds, ignore_index=True)
-    )
+    return ModelResult(m.label, m.name, dict(m.params), rows, pd.concat(preds, ignore_index=True))
 
 
 # -- effect -------------------------------------------------------------------------

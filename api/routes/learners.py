@@ -52,9 +52,33 @@ def _bad(loc: str, msg: str, kind: str, value: object) -> dict:
     return {"type": kind, "loc": ["query", loc], "msg": msg, "input": value}
 
 
-def _recs_query(request: Request) -> tuple[int, str | None, str | None, bool]:
-    """``k``, ``mode``, ``tier``, ``offer_prerequisites`` from the query string, checked
-    as FastAPI would (422 naming the field)."""
+def _window(q, errors: list) -> tuple[date, date] | None:  # noqa: ANN001
+    """``from`` and ``to`` (ISO dates, both or neither, ``from`` before ``to``)."""
+    raw = {n: q.get(n) for n in ("from", "to")}
+    if raw["from"] is None and raw["to"] is None:
+        return None
+    days = {}
+    for name, value in raw.items():
+        if value is None:
+            other = "to" if name == "from" else "from"
+            errors.append(_bad(name, f"Field required with '{other}'", "missing", None))
+            continue
+        try:
+            days[name] = date.fromisoformat(value)
+        except ValueError:
+            errors.append(
+                _bad(name, "Input should be a valid date", "date_from_datetime_parsing", value)
+            )
+    if len(days) == 2 and days["from"] >= days["to"]:
+        errors.append(_bad("to", "Input should be after 'from'", "greater_than", raw["to"]))
+    return (days["from"], days["to"]) if len(days) == 2 else None
+
+
+def _recs_query(
+    request: Request,
+) -> tuple[int, str | None, str | None, bool, tuple[date, date] | None]:
+    """``k``, ``mode``, ``tier``, ``offer_prerequisites``, ``from``/``to`` from the query
+    string, checked as FastAPI would (422 naming the field)."""
     q = request.query_params
     errors = []
     k = 10
@@ -77,9 +101,10 @@ def _recs_query(request: Request) -> tuple[int, str | None, str | None, bool]:
         errors.append(
             _bad("offer_prerequisites", "Input should be a valid boolean", "bool_parsing", offer)
         )
+    window = _window(q, errors)
     if errors:
         raise RequestValidationError(errors)
-    return k, mode or None, tier or None, _BOOLS.get(offer, False)
+    return k, mode or None, tier or None, _BOOLS.get(offer, False), window
 
 
 # what pydantic accepts as a boolean in a query string
@@ -119,6 +144,21 @@ _RECS_OPENAPI = {
             "take yet, in its place (reason: 'prerequisite for …'); answered live",
             "schema": {"type": "boolean", "default": False},
         },
+        {
+            "name": "from",
+            "in": "query",
+            "required": False,
+            "description": "with 'to': only modules offered in [from, to) — a session "
+            "opening for enrolment then, or a self-paced module available then; answered live",
+            "schema": {"type": "string", "format": "date"},
+        },
+        {
+            "name": "to",
+            "in": "query",
+            "required": False,
+            "description": "end of the window (excluded); with 'from'",
+            "schema": {"type": "string", "format": "date"},
+        },
     ],
     "security": [{"APIKeyHeader": []}],
 }
@@ -149,7 +189,7 @@ async def recommendations(request: Request) -> Response:
     service: Service = request.app.state.service
     p = await get_principal(request, request.headers.get("x-api-key"))
     staff_id = request.path_params["staff_id"]
-    k, mode, tier, offer = _recs_query(request)
+    k, mode, tier, offer, window = _recs_query(request)
     _allowed(service, p, staff_id)
     recs = service.recs
     if recs is None:
@@ -169,12 +209,14 @@ async def recommendations(request: Request) -> Response:
         {"staff_id": staff_id, "as_of": settings.as_of.isoformat(), "model": settings.recommender},
         ensure_ascii=False,
     )
-    body = None if (modes or tiers or offer) else recs.cached_json(staff_id, k, head)
+    live = offer or window is not None
+    body = None if (modes or tiers or live) else recs.cached_json(staff_id, k, head)
     if body is None:
-        if recs.done[row] and k <= recs.k and not offer:
+        if recs.done[row] and k <= recs.k and not live:
             items = recs.get(staff_id, k, modes, tiers)  # a lookup: answered on the event loop
         else:
-            items = await run_in_threadpool(recs.get, staff_id, k, modes, tiers, offer)
+            out = service.not_offered(*window) if window is not None else None
+            items = await run_in_threadpool(recs.get, staff_id, k, modes, tiers, offer, out)
         body = recs.to_json(staff_id, settings.as_of.isoformat(), settings.recommender, items)
     service.audit.record(p, "read recommendations", subject=staff_id, target=f"k={k}")
     # answered from the data version the recommender was fitted on

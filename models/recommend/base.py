@@ -52,7 +52,12 @@ from engine.policy import Policy
 from features.asof import Tables, tables_as_of, to_datetime64
 from models.contract import check_fitted
 from models.recommend import ranking
-from models.recommend.data import Interactions, build_interactions, schedule
+from models.recommend.data import (
+    Interactions,
+    build_interactions,
+    open_enrolments,
+    schedule,
+)
 from models.recommend.filters import Batch, Filters, offer_prerequisites
 from models.recommend.ranking import RECOMMEND_COLUMNS
 
@@ -81,6 +86,7 @@ class Recommender(ABC, BaseEstimator):
         if as_of is not None:
             tables = tables_as_of(tables, as_of)
         self.data_ = build_interactions(tables)
+        self.enrolled_ = open_enrolments(tables, self.data_)
         self.schedule_ = sessions
         self.quota_ = None
         #: the policy fitted for (a ``Policy``; None = none): a saved model's answers
@@ -119,6 +125,12 @@ class Recommender(ABC, BaseEstimator):
                 )
             scores = np.where(np.isnan(scores), -np.inf, scores)
             scores[:, ~static] = -np.inf
+            enrolled = getattr(self, "enrolled_", None)  # None: saved before it existed
+            if filters.exclude_enrolled and enrolled is not None:
+                known = rows >= 0
+                scores[known] = np.where(
+                    enrolled[rows[known]].toarray() > 0, -np.inf, scores[known]
+                )
             via = None
             if filters.prerequisites:
                 if offer:

@@ -118,6 +118,23 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     )
     policy = None if args.policy in ("", "none") else args.policy
     tables = _tables()
+    if (args.date_from is None) != (args.date_to is None):
+        print("error: give both --from and --to (the window to recommend for)", file=sys.stderr)
+        return 2
+    if args.date_from is not None:
+        if args.date_from >= args.date_to:
+            print(
+                f"error: --from {args.date_from} must be before --to {args.date_to}",
+                file=sys.stderr,
+            )
+            return 2
+        from dataclasses import replace
+
+        from features.offerings import offered_module_ids
+
+        offered = offered_module_ids(tables, args.date_from, args.date_to)
+        rest = set(tables["modules"]["module_id"].astype(str)) - offered
+        filters = replace(filters, exclude_modules=frozenset(rest))
     if not args.all:  # an unknown person is said before the model is fitted
         known = tables_as_of(tables, args.as_of)["staff"]["staff_id"].astype(str)
         if args.staff_id not in set(known):
@@ -222,6 +239,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(self-paced online modules always qualify)",
     )
     p.add_argument("--sessions-to", type=parse_date, help="... and on or before this date")
+    p.add_argument(
+        "--from",
+        dest="date_from",
+        type=parse_date,
+        help="only modules offered in [--from, --to): a session opening for enrolment "
+        "then, or a self-paced module available then (features.offerings)",
+    )
+    p.add_argument("--to", dest="date_to", type=parse_date, help="end of that window (excluded)")
     p.add_argument(
         "--offer-prerequisites",
         action="store_true",

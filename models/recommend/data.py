@@ -129,3 +129,20 @@ def _build_interactions(tables: Tables) -> Interactions:
     m.sum_duplicates()
     m.data[:] = 1.0
     return Interactions(users, items, m, _prereq_matrix(items, modules["prerequisites"]), modules)
+
+
+def open_enrolments(tables: Tables, data: Interactions) -> sp.csr_matrix:
+    """Person × module (``data``'s vocabularies): 1 where the person holds an open
+    enrolment in the tables (status ``enrolled``: not completed, dropped or no-show; in
+    an as-of view, completions after the date read as ``enrolled``)."""
+    p = tables.get("participations")
+    shape = (len(data.users), len(data.items))
+    if p is None or p.empty:
+        return sp.csr_matrix(shape, dtype=np.float32)
+    now = p[(p["status"].astype(str) == "enrolled").to_numpy()]
+    r = data.users.get_indexer(now["staff_id"].astype(str).to_numpy(dtype=object))
+    c = data.items.get_indexer(now["module_id"].astype(str).to_numpy(dtype=object))
+    ok = (r >= 0) & (c >= 0)
+    m = sp.csr_matrix((np.ones(int(ok.sum()), np.float32), (r[ok], c[ok])), shape=shape)
+    m.data[:] = 1.0
+    return m

@@ -22,6 +22,10 @@ class Filters:
     """Which modules a recommendation may contain.
 
     exclude_completed : drop modules the person has already completed.
+    exclude_enrolled  : drop modules the person is enrolled in now (an open enrolment
+                        known on the fitted ``as_of``, neither completed nor dropped):
+                        the person is already taking it — a list to *continue*, not a
+                        recommendation.
     prerequisites     : keep only modules whose prerequisites the person has completed.
     offer_prerequisites : with ``prerequisites``, a module held back only by unmet
                         prerequisites is not lost: its missing prerequisites that the
@@ -43,6 +47,7 @@ class Filters:
     """
 
     exclude_completed: bool = True
+    exclude_enrolled: bool = True
     prerequisites: bool = True
     offer_prerequisites: bool = False
     modes: tuple[str, ...] | None = None

@@ -49,6 +49,10 @@ def test_served_answer_equals_the_recommender(
         ("mode=video", "mode"),
         ("tier=x", "tier"),
         ("offer_prerequisites=maybe", "offer_prerequisites"),
+        ("from=2026-01-01", "to"),
+        ("to=2026-01-01", "from"),
+        ("from=2026-13-01&to=2027-01-01", "from"),
+        ("from=2026-06-01&to=2026-06-01", "to"),
     ],
 )
 def test_bad_parameters_are_422_naming_the_field(
@@ -75,3 +79,28 @@ def test_offering_prerequisites_puts_a_takeable_prerequisite_in_the_list(
         reasons = [d["reason"] for d in client.get(q, headers=h).json()["data"]]
         offered += any("prerequisite for" in r for r in reasons)
     assert offered > 0
+
+
+def test_a_window_gives_only_modules_offered_in_it(
+    app, client: TestClient, keys: dict, world: World
+) -> None:  # noqa: ANN001
+    """``?from=&to=``: every module listed is offered in the window (a session opening
+    then, or self-paced), and the answer is the recommender's own with the rest of the
+    catalogue excluded."""
+    from features.offerings import offered_module_ids
+
+    service = app.state.service
+    cat = service.catalogue
+    starts = cat["sessions"]["starts_on"].dropna().sort_values()
+    start = starts.iloc[len(starts) // 2].date()  # a window inside the schedule
+    end = start + __import__("datetime").timedelta(days=60)
+    offered = offered_module_ids(cat, start, end)
+    assert 0 < len(offered) < len(cat["modules"])  # the window really narrows the list
+    h = {"X-API-Key": keys["admin"]}
+    rest = frozenset(set(cat["modules"]["module_id"].astype(str)) - offered)
+    for sid in (world.staff_a, world.staff_b):
+        q = f"/v1/learners/{sid}/recommendations?k=10&from={start}&to={end}"
+        body = client.get(q, headers=h).json()
+        got = [(d["module_id"], round(d["score"], 9), d["reason"]) for d in body["data"]]
+        assert got and {m for m, _, _ in got} <= offered
+        assert got == _live(app, sid, 10, Filters(exclude_modules=rest))

@@ -124,6 +124,17 @@ def test_cli_recommend_and_allocate(tmp_path: Path, monkeypatch, small_dir, caps
     assert len(re.findall(r"(?m)^\s+[1-3]\. ", shown)) == 3
     assert main([*args, "--json", "--offer-prerequisites"]) == 0
     assert len(pd.DataFrame(json.loads(capsys.readouterr().out))) == 3
+    # --from/--to: only the modules offered in that window (features.offerings)
+    from engine.store import Store
+    from features.offerings import offered_module_ids
+
+    offered = offered_module_ids(Store().load(), "2026-07-01", "2026-08-01")
+    assert main([*args, "--json", "--from", "2026-07-01", "--to", "2026-08-01"]) == 0
+    window = pd.DataFrame(json.loads(capsys.readouterr().out))
+    assert len(window) and window["module_id"].astype(str).isin(offered).all()
+    assert main([*args, "--from", "2026-07-01"]) == 2
+    assert "give both --from and --to" in capsys.readouterr().err
+    assert main([*args, "--from", "2026-08-01", "--to", "2026-07-01"]) == 2
     assert main(["recommend", "NOBODY", "--as-of", "2026-06-30"]) == 2
     dest = tmp_path / "all.csv"
     assert main(["recommend", "--all", "--out", str(dest), "--model", "itemknn", "-q"]) == 0
@@ -311,3 +322,20 @@ def test_recommend_all_in_blocks_and_workers_equals_one_call(cadre, fitted, jobs
         pd.testing.assert_frame_equal(one, out[out["staff_id"] == pid].reset_index(drop=True))
     empty = recommend_all(model, [], k=10, n_jobs=jobs)
     assert empty.empty and list(empty.columns) == list(out.columns)
+
+
+@pytest.mark.parametrize("name", ["popularity", "hybrid"])
+def test_a_module_the_person_is_taking_now_is_not_recommended(cadre, name: str) -> None:  # noqa: ANN001
+    """An open enrolment on the as-of date is a course to continue, not a
+    recommendation; asked to keep them (``exclude_enrolled=False``) the model may list
+    them again — which is what the default removes."""
+    p = tables_as_of(cadre, AS_OF)["participations"]
+    now = p[p["status"] == "enrolled"]
+    people = sorted(now["staff_id"].astype(str).unique())[:150]
+    model = create(name).fit(cadre, AS_OF)
+    taking = set(zip(now["staff_id"].astype(str), now["module_id"].astype(str), strict=True))
+    recs = model.recommend(people, k=10)
+    pairs = set(zip(recs["staff_id"], recs["module_id"], strict=True))
+    assert len(recs) and not pairs & taking
+    kept = model.recommend(people, k=10, filters=Filters(exclude_enrolled=False))
+    assert set(zip(kept["staff_id"], kept["module_id"], strict=True)) & taking
