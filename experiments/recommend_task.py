@@ -41,7 +41,10 @@ from features.asof import Tables
 from models.recommend.data import build_interactions
 from models.recommend.filters import Filters, admissible
 
-SLICES = ("all", "warm", "cold")
+#: ``new``: the test pairs whose module nobody had taken before the cut (no
+#: participation of any status in the training data), and the people who chose one —
+#: how well a model ranks the renewed catalogue (the lists are the full ones)
+SLICES = ("all", "warm", "cold", "new")
 
 #: Small tuning grids, searched on the validation cut (see the module docstring).
 DEFAULT_GRIDS: dict[str, dict[str, list[Any]]] = {
@@ -142,10 +145,20 @@ class RecommendContext:
         """The fold's test pairs of one slice, indexed once for every model."""
         key = (fold.name, slice_)
         if key not in self._truth:
-            who = set(fold.slice_people(slice_))
-            test = fold.test[fold.test["staff_id"].isin(who)]
-            self._truth[key] = RankingTruth(test, self.cfg.k)
+            self._truth[key] = RankingTruth(self._slice_test(fold, slice_), self.cfg.k)
         return self._truth[key]
+
+    def _slice_test(self, fold: RecommendFold, slice_: str) -> pd.DataFrame:
+        if slice_ == "new":
+            taken = set(fold.train["participations"]["module_id"].astype(str))
+            return fold.test[~fold.test["module_id"].astype(str).isin(taken)]
+        who = set(fold.slice_people(slice_))
+        return fold.test[fold.test["staff_id"].isin(who)]
+
+    def _slice_people(self, fold: RecommendFold, slice_: str) -> list[str]:
+        if slice_ == "new":
+            return sorted(self._slice_test(fold, "new")["staff_id"].unique())
+        return fold.slice_people(slice_)
 
     def recommend(self, est: Any, fold: RecommendFold) -> pd.DataFrame:
         """Fit ``est`` on the fold's training data; its lists for the scored people."""
@@ -161,7 +174,7 @@ class RecommendContext:
         adm = self.admissible_of(fold)(recs)
         out = {}
         for name in SLICES:
-            who = fold.slice_people(name)
+            who = self._slice_people(fold, name)
             if not who:
                 continue
             mine = recs["staff_id"].isin(who).to_numpy()

@@ -2,7 +2,8 @@
 
 The interval is the t-interval of the mean over seeds (mean ± t₀.₉₇₅,ₙ₋₁ · sd/√n); with
 one seed, or a deterministic model, it has zero width and only the mean is shown.
-Recommend runs add a table per slice (``all``, ``warm``, ``cold``) and the paired
+Recommend runs add a table per slice (``all``, ``warm``, ``cold``, ``new``: truth
+restricted to modules nobody had taken before the cut) and the paired
 comparison of each model with the best other model of the slice: the mean difference
 in per-person ``ndcg@k`` and its 95 % paired-bootstrap interval over people
 (``experiments.significance``; bootstrap seeded with the run's first seed).

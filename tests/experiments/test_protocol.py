@@ -69,7 +69,10 @@ def test_offered_run_ranks_next_quarter_and_says_so(renewing: Path, tmp_path: Pa
     mean = m[m["seed"] == "mean"].pivot_table(
         index=["slice", "model"], columns="metric", values="value"
     )
-    assert set(m["slice"]) == {"all", "warm", "cold"}
+    assert set(m["slice"]) == {"all", "warm", "cold", "new"}
+    # every Q4 course is new here: the `new` slice (truth = modules nobody had taken)
+    # is the whole test set
+    assert np.allclose(mean.loc["new"].to_numpy(), mean.loc["all"].to_numpy())
     assert (mean["admissible"] == 1.0).all()  # only offered modules were recommended
     # the future sessions reached the models: an offered run is not NDCG 0
     assert mean.loc[("all", "random"), "ndcg@3"] > 0.05
@@ -89,7 +92,7 @@ def test_offered_run_ranks_next_quarter_and_says_so(renewing: Path, tmp_path: Pa
     assert set(people["slice"]) == {"warm", "cold"}
     assert people.groupby("model").size().nunique() == 1  # every model: the same people
     recs_ok = json.loads((out / "metrics.json").read_text())
-    assert {r["slice"] for r in recs_ok} == {"all", "warm", "cold"}
+    assert {r["slice"] for r in recs_ok} == {"all", "warm", "cold", "new"}
 
 
 def test_without_the_schedule_an_offered_run_could_only_score_zero(renewing: Path) -> None:

@@ -47,11 +47,14 @@ def test_shared_run_equals_the_direct_path(
         def measure(self, recs, fold):  # noqa: ANN001, ANN202 - metrics from scratch
             adm = self.admissible_of(fold)(recs)
             out = {}
-            for name in ("all", "warm", "cold"):
-                who = fold.slice_people(name)
+            taken = set(fold.train["participations"]["module_id"])
+            for name in ("all", "warm", "cold", "new"):
+                test = fold.test[fold.test["staff_id"].isin(fold.slice_people(name))]
+                if name == "new":  # modules nobody had taken before the cut
+                    test = fold.test[~fold.test["module_id"].isin(taken)]
+                who = sorted(test["staff_id"].unique())
                 if who:
                     mine = recs["staff_id"].isin(who).to_numpy()
-                    test = fold.test[fold.test["staff_id"].isin(who)]
                     out[name] = ranking_metrics(
                         recs[mine], test, self.cfg.k, self.n_catalogue, adm[mine]
                     )
