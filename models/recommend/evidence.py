@@ -25,7 +25,7 @@ weight by them (documented choice: there is nothing recorded to weight by).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,7 @@ from features.asof import Tables
 from features.mastery import skill_mastery
 from features.shared import shared, tables_key
 from features.snapshot import snapshot
+from models.recommend import reason_text
 from models.recommend.data import Interactions
 
 __all__ = ["MIN_COHORT", "Evidence", "cohort_reason"]
@@ -80,6 +81,7 @@ class Evidence:
     affinity: np.ndarray  # users × primary skills: share of the person's completions
     primary: np.ndarray  # per item: primary skill code (−1 = none)
     tenure: np.ndarray  # per user: months employed by the newest record
+    skill_names: dict[str, str] = field(default_factory=dict)  # skill_id → name
 
     @classmethod
     def build(cls, tables: Tables, data: Interactions) -> Evidence:
@@ -255,7 +257,7 @@ class Evidence:
             users, items, role, roles, org_type, key, share, size, global_share, gap, targets,
             mastery, skills, module_skill, foundation, trans, last, quality, recent,
             mode_share, modes, item_mode, org_codes, org_share, org_recent,
-            open_, dropped, recent_done, affinity, primary, tenure,
+            open_, dropped, recent_done, affinity, primary, tenure, _skill_names(tables),
         )  # fmt: skip
 
     # -- per batch --------------------------------------------------------------------
@@ -319,11 +321,24 @@ class Evidence:
             return None
         k = int(np.argmax(contrib))
         skill = self.skills[k]
+        if reason_text.get_lang() == "zh-CN":
+            skill = self.skill_names.get(skill, skill)
         m = self.mastery[r, k]
-        return (
-            f"required for your role ({self.role[r]}): {skill} mastery "
-            f"{m:.2f} < {m + self.gap[r, k]:.2f}"
+        return reason_text.words(
+            "gap",
+            role=reason_text.role(self.role[r]),
+            skill=skill,
+            mastery=m,
+            target=m + self.gap[r, k],
         )
+
+
+def _skill_names(tables: Tables) -> dict[str, str]:
+    sk = tables.get("skills")
+    if sk is None or "name" not in sk:
+        return {}
+    names = sk["name"].where(sk["name"].notna(), sk["skill_id"]).astype(str)
+    return dict(zip(sk["skill_id"].astype(str), names, strict=True))
 
 
 def _mastery(tables: Tables, users: pd.Index, skills: pd.Index) -> np.ndarray:
@@ -355,11 +370,8 @@ def cohort_reason(ev: Evidence, r: int, i: int) -> str:
     "under 1%", and none at all says so (a "0%" reason explains nothing)."""
     key = ev.cohort_key[r] if r >= 0 else "*"
     share = float(ev.cohort_share[key][i])
-    who = "all staff"
-    if key != "*":
-        role, _, org_type = key.partition("/")
-        who = f"{role} staff" + (f" in {org_type}s" if org_type else "")
+    role, _, org_type = ("", "", "") if key == "*" else key.partition("/")
+    who = reason_text.who(role, org_type)
     if share <= 0:
-        return f"not yet taken by any of {who}"
-    pct = format(share, ".0%")
-    return f"taken by {'under 1%' if pct == '0%' else pct} of {who}"
+        return reason_text.words("cohort_none", who=who)
+    return reason_text.words("cohort", share=reason_text.percent(share), who=who)

@@ -59,6 +59,7 @@ from models.recommend.evidence import Evidence, cohort_reason
 from models.recommend.filters import Batch, admissible
 from models.recommend.forest import LIBRARY_ROWS, Forest
 from models.recommend.itemknn import cosine_neighbours
+from models.recommend.reason_text import percent, words
 
 log = logging.getLogger(__name__)
 
@@ -324,21 +325,15 @@ class Hybrid(Recommender):
                 prev = ev.last[r][0]
                 share = ev.transitions[prev, i]
                 if share >= 0.05:
-                    text = (
-                        f"you completed {titles[prev]}; {share:.0%} of people who did "
-                        f"took {titles[i]} next"
-                    )
+                    text = words("next", prev=titles[prev], share=percent(share), title=titles[i])
             if text is None and r >= 0 and ev.org_recent[ev.org[r], i] >= 0.1:
-                text = (
-                    f"{ev.org_recent[ev.org[r], i]:.0%} of your colleagues took it "
-                    "in the last 60 days"
-                )
+                text = words("colleagues", share=percent(ev.org_recent[ev.org[r], i]))
             if text is None and ev.foundation[i] and r >= 0:
-                text = "foundation module you have not completed yet"
+                text = words("foundation_open")
             if text is None:
                 text = ev.gap_reason(r, i)
             if text is None and ease is not None and ease[n] > 0.05:
-                text = "people who completed your modules also completed this"
+                text = words("similar")
             out.append(text or cohort_reason(ev, r, i))
         out = np.asarray(out, dtype=object)
         return self._new_module_reasons(batch, person, item, out)

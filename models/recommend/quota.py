@@ -31,8 +31,6 @@ from models.recommend.data import Interactions
 
 __all__ = ["QuotaState", "quota_state"]
 
-_UNITS = {"person_times": "quota", "hours": "hours", "credits": "credits"}
-
 
 @dataclass
 class QuotaState:
@@ -44,12 +42,9 @@ class QuotaState:
     kind: str
 
     def reason(self, r: int) -> str:
-        done, req = self.done[r], self.required[r]
-        unit = " h" if self.kind == "hours" else ""
-        return (
-            f"counts toward your {int(self.year[r])} {_UNITS[self.kind]} "
-            f"({done:g} of {req:g}{unit} done)"
-        )
+        from models.recommend.reason_text import quota
+
+        return quota(self.kind, int(self.year[r]), self.done[r], self.required[r])
 
 
 def quota_state(

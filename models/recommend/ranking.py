@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from models.recommend.reason_text import words
+
 __all__ = ["RECOMMEND_COLUMNS", "TopK", "frame", "top_k", "with_prerequisite", "with_quota"]
 
 RECOMMEND_COLUMNS = ["staff_id", "rank", "module_id", "score", "reason"]
@@ -44,7 +46,7 @@ def with_prerequisite(
     if not len(person):
         return
     for j in np.flatnonzero(via[person, item] >= 0):
-        reasons[j] = f"prerequisite for {titles[via[person[j], item[j]]]}"
+        reasons[j] = words("prerequisite", title=titles[via[person[j], item[j]]])
 
 
 def with_quota(
@@ -60,7 +62,8 @@ def with_quota(
     if not len(person):
         return
     for j in np.flatnonzero(first[person, item]):
-        reasons[j] = f"{reasons[j]}; {quota.reason(int(rows[person[j]]))}"  # type: ignore[attr-defined]
+        why = quota.reason(int(rows[person[j]]))  # type: ignore[attr-defined]
+        reasons[j] = f"{reasons[j]}{words('join')}{why}"
 
 
 def frame(

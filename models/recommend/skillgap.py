@@ -13,6 +13,7 @@ from models.recommend.base import Recommender
 from models.recommend.data import Interactions
 from models.recommend.evidence import Evidence, cohort_reason
 from models.recommend.filters import Batch
+from models.recommend.reason_text import words
 
 __all__ = ["SkillGap"]
 
@@ -45,7 +46,7 @@ class SkillGap(Recommender):
         for p, i in zip(person.tolist(), item.tolist(), strict=True):
             r = int(batch.rows[p])
             if ev.foundation[i]:
-                out.append("foundation module you have not completed yet")
+                out.append(words("foundation_open"))
                 continue
             out.append(ev.gap_reason(r, i) or cohort_reason(ev, r, i))
         return np.asarray(out, dtype=object)

@@ -37,7 +37,7 @@ def test_served_reasons_equal_the_cli_quota_note_included(
         body = client.get(f"/v1/learners/{sid}/recommendations?k=10", headers=h).json()
         served = [(d["module_id"], round(d["score"], 9), d["reason"]) for d in body["data"]]
         assert served == _cli(world, sid, monkeypatch, capsys), sid
-        notes += sum("counts toward your" in r for _, _, r in served)
+        notes += sum("计入您" in r for _, _, r in served)  # the quota note (reason_quota)
     assert notes > 0  # the quota part is really compared, not absent from both
 
 

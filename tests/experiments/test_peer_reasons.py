@@ -12,6 +12,13 @@ from models.registry import create  # noqa: E402
 from tests.models.test_reasons_true import AS_OF, CLAIMS, cold_people  # noqa: E402, F401
 
 
+@pytest.fixture(autouse=True)
+def _english_reasons(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests read the reasons' evidence back from the English texts, which keep
+    the data's codes (models.recommend.reason_text); Chinese is tested on its own."""
+    monkeypatch.setenv("LEARNMAP_LANG", "en")
+
+
 @pytest.mark.parametrize("name", ["implicit-cosine", "implicit-als", "implicit-bpr"])
 def test_peer_reasons_are_true_for_people_without_completions(
     name: str,

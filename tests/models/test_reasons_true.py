@@ -23,6 +23,13 @@ from models.recommend.popularity import Popularity
 from models.registry import available, create, spec
 from tests.models.test_baselines import MODULES, tiny
 
+
+@pytest.fixture(autouse=True)
+def _english_reasons(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests read the reasons' evidence back from the English texts, which keep
+    the data's codes (models.recommend.reason_text); Chinese is tested on its own."""
+    monkeypatch.setenv("LEARNMAP_LANG", "en")
+
 #: phrases that tell a person something about their own completions
 CLAIMS = re.compile(r"you completed|your modules|modules you|you took|people who did")
 MODELS = [n for n in available("recommend") if spec(n).target.startswith("models.")]

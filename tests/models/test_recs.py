@@ -17,6 +17,13 @@ from models.recommend.data import build_interactions
 from models.recommend.filters import Filters, admissible
 from models.registry import create
 
+
+@pytest.fixture(autouse=True)
+def _english_reasons(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests read the reasons' evidence back from the English texts, which keep
+    the data's codes (models.recommend.reason_text); Chinese is tested on its own."""
+    monkeypatch.setenv("LEARNMAP_LANG", "en")
+
 AS_OF = "2026-07-01"
 NAMES = ["itemknn", "skillgap", "popularity-cohort", "hybrid"]
 
@@ -238,7 +245,7 @@ def test_reasons_quote_the_evidence_truthfully(cadre, fitted) -> None:  # noqa: 
         "people who completed your modules also completed this",
         r"taken by (\d+%|under 1%) of .+",
         r"not yet taken by any of .+",
-        r"新课程：.+ — .+",  # a module nobody had taken at fit: its content (content_reasons)
+        r"new course: .+ — .+",  # a module nobody had taken at fit: its content (content_reasons)
     )
     hyb = fitted["hybrid"].recommend(_people(cadre)[:20], k=10)
     assert all(any(re.fullmatch(k, t) for k in kinds) for t in hyb["reason"]), hyb["reason"]

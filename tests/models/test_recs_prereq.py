@@ -13,6 +13,13 @@ from engine.demo import DemoSpec, generate
 from models.recommend.filters import Batch, Filters, admissible, offer_prerequisites
 from models.registry import create
 
+
+@pytest.fixture(autouse=True)
+def _english_reasons(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests read the reasons' evidence back from the English texts, which keep
+    the data's codes (models.recommend.reason_text); Chinese is tested on its own."""
+    monkeypatch.setenv("LEARNMAP_LANG", "en")
+
 AS_OF = "2026-07-01"
 OFFER = Filters(offer_prerequisites=True)
 
