@@ -179,7 +179,11 @@ class OrgRisk(BaseModel):
     owing: int | None = None
     expected_shortfall: float
     expected_missing: float
-    p_unit_rule: float
+    p_unit_rule: float | None = Field(
+        default=None,
+        description="P(the unit rule fires: at least its share of staff unqualified); "
+        "empty under a policy without the rule (person-time and hours policies)",
+    )
     rank: int
     reason: str
     name: str | None = None

@@ -11,7 +11,10 @@ p_unit_rule, rank, reason``, plus ``name, region, org_type, owing``):
 - ``p_unit_rule``: probability that at least ``unit_share`` of the staff who owe
   something (required > 0) end up unqualified — exact Poisson-binomial over the staff
   probabilities (independence across staff assumed), not a count of thresholded staff.
-  With no one owing anything it is 0;
+  With no one owing anything it is 0.  The unit rule is a *credits* rule (source 002
+  第十八条); under a policy without it (``unit_share(policy)`` is None: person-time and
+  hours policies such as ``national-2025``) the column is empty (NaN) and the reason
+  does not mention it;
 - ``rank``: 1 = act first: by expected number missing, then p_unit_rule, then
   expected shortfall (choice: "who will miss" is what a call-up fixes);
 - ``reason``: a short sentence with those figures.
@@ -83,9 +86,13 @@ def unit_threshold(n_owing: np.ndarray, unit_share: float) -> np.ndarray:
 
 
 def score_orgs(
-    staff_pred: pd.DataFrame, orgs: pd.DataFrame, unit_share: float = 1 / 3, unit: str = "trainings"
+    staff_pred: pd.DataFrame,
+    orgs: pd.DataFrame,
+    unit_share: float | None = 1 / 3,
+    unit: str = "trainings",
 ) -> pd.DataFrame:
-    """One row per organization with employed staff (see the module docstring)."""
+    """One row per organization with employed staff (see the module docstring);
+    ``unit_share=None``: the policy has no unit rule, ``p_unit_rule`` is empty."""
     sp = staff_pred
     owing = sp["required"].to_numpy(float) > 0 if "required" in sp else np.ones(len(sp), bool)
     sp = sp.assign(_owing=owing)
@@ -98,12 +105,15 @@ def score_orgs(
             "expected_missing": g["p_miss"].sum().round(4),
         }
     )
-    owe = sp[owing]
-    probs = {k: v.to_numpy(float) for k, v in owe.groupby("org_id")["p_miss"]}
-    groups = [probs.get(o, np.zeros(0)) for o in out.index]
-    m = unit_threshold(out["owing"].to_numpy(), unit_share)
-    m = np.where(out["owing"].to_numpy() == 0, 1, m)  # nobody owes: the rule cannot fire
-    out["p_unit_rule"] = np.round(_batched_sf(groups, m), 6)
+    if unit_share is None:
+        out["p_unit_rule"] = np.nan
+    else:
+        owe = sp[owing]
+        probs = {k: v.to_numpy(float) for k, v in owe.groupby("org_id")["p_miss"]}
+        groups = [probs.get(o, np.zeros(0)) for o in out.index]
+        m = unit_threshold(out["owing"].to_numpy(), unit_share)
+        m = np.where(out["owing"].to_numpy() == 0, 1, m)  # nobody owes: the rule cannot fire
+        out["p_unit_rule"] = np.round(_batched_sf(groups, m), 6)
     out = out.reset_index()
     order = out.sort_values(
         ["expected_missing", "p_unit_rule", "expected_shortfall", "org_id"],
@@ -111,14 +121,11 @@ def score_orgs(
     ).index
     out.loc[order, "rank"] = np.arange(1, len(out) + 1)
     out["rank"] = out["rank"].astype(int)
-    share = (
-        f"1/{round(1 / unit_share)}"
-        if abs(1 / unit_share - round(1 / unit_share)) < 1e-9
-        else f"{unit_share:.0%}"
-    )
+    rule = "" if unit_share is None else f"P(at least {_share_text(unit_share)} unqualified)"
     out["reason"] = [
-        f"{em:.1f} of {n} staff expected to miss; P(at least {share} unqualified) = {pu:.2f}; "
-        f"{es:.1f} {unit} short expected"
+        f"{em:.1f} of {n} staff expected to miss; "
+        + (f"{rule} = {pu:.2f}; " if rule else "")
+        + f"{es:.1f} {unit} short expected"
         for em, n, pu, es in zip(
             out["expected_missing"],
             out["owing"],
@@ -134,10 +141,15 @@ def score_orgs(
     return out[ORG_COLUMNS + [c for c in ("owing", "name", "region", "org_type") if c in out]]
 
 
+def _share_text(unit_share: float) -> str:
+    inv = 1 / unit_share
+    return f"1/{round(inv)}" if abs(inv - round(inv)) < 1e-9 else f"{unit_share:.0%}"
+
+
 def rollup(org_scores: pd.DataFrame, by: str) -> pd.DataFrame:
     """Totals by ``region`` or ``org_type``: orgs, staff, expected missing and shortfall,
     the expected share of staff missing, and the expected number of organizations
-    that reach the unit rule (Σ p_unit_rule)."""
+    that reach the unit rule (Σ p_unit_rule; empty where the policy has no unit rule)."""
     g = org_scores.groupby(by, sort=True)
     out = pd.DataFrame(
         {
@@ -145,7 +157,7 @@ def rollup(org_scores: pd.DataFrame, by: str) -> pd.DataFrame:
             "staff": g["staff"].sum(),
             "expected_missing": g["expected_missing"].sum().round(3),
             "expected_shortfall": g["expected_shortfall"].sum().round(3),
-            "expected_orgs_unit_rule": g["p_unit_rule"].sum().round(3),
+            "expected_orgs_unit_rule": g["p_unit_rule"].sum(min_count=1).round(3),
         }
     )
     denom = g["owing"].sum() if "owing" in org_scores else out["staff"]
@@ -153,7 +165,12 @@ def rollup(org_scores: pd.DataFrame, by: str) -> pd.DataFrame:
     return out.reset_index()
 
 
-def unit_share(policy: Policy) -> float:
-    """The unit rule's share (credits rule of source 002: 1/3; the default elsewhere)."""
+def unit_share(policy: Policy) -> float | None:
+    """The unit rule's share under ``policy``: the credits rule's
+    ``unit_unqualified_share`` (source 002: 1/3) for a ``credits`` policy; None for every
+    other kind (person-times, hours), where the rule does not exist (as in
+    ``features.org.unit_rule``)."""
     credits = getattr(policy, "credits", None)
-    return float(getattr(credits, "unit_unqualified_share", 1 / 3) if credits else 1 / 3)
+    if getattr(policy, "kind", None) != "credits" or credits is None:
+        return None
+    return float(credits.unit_unqualified_share)

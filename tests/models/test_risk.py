@@ -282,6 +282,9 @@ def test_cli_train_and_risk_end_to_end(small_dir: Path, tmp_path: Path) -> None:
         "reason",
     ]
     assert (tmp_path / "o-by-region.parquet").exists()
+    # national-2025 counts person-times: the unit 1/3 rule (credits, 002) does not apply
+    assert orgs["p_unit_rule"].isna().all()
+    assert not orgs["reason"].str.contains("unqualified").any()
     res = run(
         "risk",
         "--as-of",
