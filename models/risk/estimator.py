@@ -47,6 +47,8 @@ How it learns (only records dated on or before the training ``as_of``):
 Where finished years exist (yearly hours/credits rules), the backtests of the earlier
 years are simply more rows: each snapshot's label reaches to ``as_of`` at most.
 Staff who already met the requirement, or owe nothing, get ``p_miss = 0``.
+``status`` is today's pace and ``p_miss`` the forecast for the deadline; the
+``forecast_vs_status`` column flags the rows where they disagree (``models.risk.agreement``).
 Future departures are not known on ``as_of``: ``left_on`` after ``as_of`` is ignored.
 """
 
@@ -66,6 +68,7 @@ from tqdm import tqdm
 from engine.policy import Policy
 from features.snapshot import Snapshot, snapshot, to_timestamp
 from models.contract import check_fitted
+from models.risk.agreement import forecast_vs_status
 from models.risk.backtest import backtests, subsample
 from models.risk.base import RiskEstimator, as_policy, select
 from models.risk.drivers import drivers
@@ -249,6 +252,7 @@ class StaffRisk(RiskEstimator):
         f["expected_future"] = np.round(mean_units, 4)
         f["units"] = UNIT_WORDS[self.policy_.kind]
         f["drivers"] = drivers(f, UNIT_WORDS[self.policy_.kind])
+        f["forecast_vs_status"] = forecast_vs_status(f["status"], f["p_miss"])
         return f
 
     def predict(
@@ -257,11 +261,13 @@ class StaffRisk(RiskEstimator):
         as_of,  # noqa: ANN001
         staff_ids: Sequence[str] | None = None,
     ) -> pd.DataFrame:
-        """``staff_id, org_id, p_miss, expected_shortfall, status, drivers`` (+ context)
-        for ``staff_ids`` (None: everyone employed on ``as_of``).  Colleagues' rates need
+        """``staff_id, org_id, p_miss, expected_shortfall, status, drivers`` (+
+        ``forecast_vs_status`` and context) for ``staff_ids`` (None: everyone employed
+        on ``as_of``).  Colleagues' rates need
         every member of an organization, so the whole as-of view is scored first."""
         t = to_timestamp(as_of)
         f = self.predict_frame(snapshot(tables, t))
         cols = ["staff_id", "org_id", "p_miss", "expected_shortfall", "status", "drivers"]
-        extra = ["required", "done", "remaining", "deadline", "expected_future", "units"]
+        extra = ["forecast_vs_status", "required", "done", "remaining", "deadline"]
+        extra += ["expected_future", "units"]
         return select(f[cols + extra], staff_ids, "StaffRisk")

@@ -198,6 +198,14 @@ def test_drivers_and_not_fitted(world, fitted) -> None:  # noqa: ANN001
     tables, rate = world
     pred = fitted.predict(tables, AS_OF).set_index("staff_id")
     owe = pred[pred["remaining"] > 0]
+    # status is today's pace, p_miss the forecast: the rows where they disagree are flagged
+    from models.risk.agreement import forecast_vs_status
+
+    flag = pred["forecast_vs_status"]
+    assert (flag.to_numpy() == forecast_vs_status(pred["status"], pred["p_miss"])).all()
+    on_track_likely = (pred["status"] == "on_track") & (pred["p_miss"] >= 0.5)
+    assert (flag[on_track_likely] == "worse_than_pace").all()
+    assert (flag[pred["status"].isin(["met", "none"])] == "agree").all()
     assert owe["drivers"].str.contains(r"still due, 18 months left").all()
     assert owe["drivers"].str.contains("colleagues complete").any()
     never = set(tables["staff"]["staff_id"]) - set(tables["participations"]["staff_id"])
@@ -260,6 +268,8 @@ def test_cli_train_and_risk_end_to_end(small_dir: Path, tmp_path: Path) -> None:
         "drivers",
     ]
     assert staff["p_miss"].between(0, 1).all()
+    assert set(staff["forecast_vs_status"]) <= {"agree", "worse_than_pace", "better_than_pace"}
+    assert "status = today's pace" in res.stdout and "forecast for the deadline" in res.stdout
     res = run(
         "risk",
         "--as-of",
