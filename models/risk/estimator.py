@@ -72,6 +72,13 @@ from models.risk.agreement import forecast_vs_status
 from models.risk.backtest import backtests, subsample
 from models.risk.base import RiskEstimator, as_policy, select
 from models.risk.drivers import drivers
+from models.risk.explain import (
+    GROUPS,
+    deletion_check,
+    group_effects,
+    group_matrix,
+    path_contributions,
+)
 from models.risk.features import FEATURES, UNIT_WORDS, YEAR, completions, features
 from models.risk.negbin import fit_shape, nb_cdf_below, nb_shortfall
 from models.risk.season import Season, season_profile
@@ -107,6 +114,7 @@ class StaffRisk(RiskEstimator):
         max_rows: int | None = 150_000,
         random_state: int = 0,
         n_threads: int | None = 1,
+        n_background: int = 100,
     ) -> None:
         self.step_days = step_days
         self.max_snapshots = max_snapshots
@@ -120,6 +128,7 @@ class StaffRisk(RiskEstimator):
         self.seasonal = seasonal
         self.random_state = random_state
         self.n_threads = n_threads
+        self.n_background = n_background
 
     def _gbm(self) -> HistGradientBoostingRegressor:
         return HistGradientBoostingRegressor(
@@ -189,6 +198,9 @@ class StaffRisk(RiskEstimator):
         self.policy_ = policy
         self.as_of_ = t
         self.features_ = list(FEATURES)
+        # training rows that stand for "the population" when a driver is removed
+        pick = rng.choice(len(X), min(len(X), self.n_background), replace=False)
+        self.background_ = X[np.sort(pick)]
         owe = bt.remaining > 0
         raw = nb_cdf_below(bt.remaining[owe] / self.unit_size_, mean_c[owe], self.shape_)
         event = (bt.y[owe] < bt.remaining[owe] - 1e-9).astype(float)
@@ -233,8 +245,9 @@ class StaffRisk(RiskEstimator):
         return pd.concat(parts, ignore_index=True) if parts else self._score(f)
 
     def _score(self, f: pd.DataFrame) -> pd.DataFrame:
+        X = self._X(f)
         with threadpool_limits(getattr(self, "n_threads", 1), user_api="openmp"):
-            rate = self.model_.predict(self._X(f)) if len(f) else np.zeros(0)
+            rate = self.model_.predict(X) if len(f) else np.zeros(0)
         days_left = f["days_left"].to_numpy(float)
         remaining = f["remaining"].to_numpy(float)
         mean_units = rate * np.maximum(days_left, 0) / YEAR
@@ -251,9 +264,78 @@ class StaffRisk(RiskEstimator):
         f["expected_shortfall"] = np.round(short, 4)
         f["expected_future"] = np.round(mean_units, 4)
         f["units"] = UNIT_WORDS[self.policy_.kind]
-        f["drivers"] = drivers(f, UNIT_WORDS[self.policy_.kind])
+        eff_raw, eff_cal = self._effects(X, k, mean_c, owe)
+        f["drivers"] = drivers(f, UNIT_WORDS[self.policy_.kind], eff_cal, eff_raw)
+        top = np.argmax(np.abs(eff_raw), axis=1) if len(f) else np.zeros(0, int)
+        has = np.abs(eff_raw[np.arange(len(f)), top]) > 1e-6 if len(f) else np.zeros(0, bool)
+        f["top_driver"] = np.where(has, np.array(list(GROUPS), dtype=object)[top], "")
+        f["top_effect"] = np.where(has, np.round(eff_cal[np.arange(len(f)), top], 4), 0.0)
+        f["top_sign"] = np.where(has, np.sign(eff_raw[np.arange(len(f)), top]), 0.0)
         f["forecast_vs_status"] = forecast_vs_status(f["status"], f["p_miss"])
         return f
+
+    def _calibrate(self, raw: np.ndarray) -> np.ndarray:
+        if self.calibrator_ is None or not len(raw):
+            return raw
+        return self.calibrator_.predict(raw)
+
+    def _prob(self, k: np.ndarray, mean_c: np.ndarray, calibrated: bool) -> np.ndarray:
+        raw = nb_cdf_below(k, mean_c, self.shape_)
+        if calibrated and self.calibrator_ is not None and len(raw):
+            return self.calibrator_.predict(raw)
+        return raw
+
+    def _effects(
+        self, X: np.ndarray, k: np.ndarray, mean_c: np.ndarray, owe: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per row and driver group, the effect on p_miss (uncalibrated, calibrated) from
+        the trees' exact path contributions (``models.risk.explain``); zeros for rows
+        without a forecast."""
+        eff_raw = np.zeros((len(X), len(GROUPS)))
+        eff_cal = np.zeros_like(eff_raw)
+        rows = np.flatnonzero(owe)
+        if len(rows):
+            threads = getattr(self, "n_threads", 1) or 1
+            M = group_matrix(self.features_)
+            _, contrib = path_contributions(self.model_, X[rows], M, threads)
+            kk = k[rows]
+
+            def prob(m: np.ndarray, at: np.ndarray) -> np.ndarray:
+                return nb_cdf_below(kk[at], m, self.shape_)
+
+            eff_raw[rows], eff_cal[rows] = group_effects(
+                contrib, prob, self._calibrate, mean_c[rows]
+            )
+        return eff_raw, eff_cal
+
+    def driver_check(self, snap: Snapshot) -> pd.DataFrame:
+        """The deletion check of the drivers (``models.risk.explain.deletion_check``) for
+        everyone with a forecast in ``snap``: ``staff_id, top_driver, top_effect, p_miss,
+        p_without, moved_as_said`` — ``p_without`` is the forecast with the top driver's
+        features replaced by the training background's (averaged), scored again through
+        the whole model (uncalibrated; ``moved_as_said`` compares it with the
+        uncalibrated forecast)."""
+        self._check()
+        f = features(snap, self.policy_, season=getattr(self, "season_", None))
+        f = self._score(f[f["employed"].to_numpy()].reset_index(drop=True))
+        f = f[f["top_driver"] != ""].reset_index(drop=True)
+        X = self._X(f)
+        k = f["remaining"].to_numpy(float) / self.unit_size_
+        years = np.maximum(f["days_left"].to_numpy(float), 0) / YEAR / self.unit_size_
+
+        def raw(Xs: np.ndarray, rows: np.ndarray) -> np.ndarray:
+            with threadpool_limits(getattr(self, "n_threads", 1), user_api="openmp"):
+                rate = self.model_.predict(Xs)
+            return self._prob(k[rows], rate * years[rows], False)
+
+        names = list(GROUPS)
+        top = np.array([names.index(g) for g in f["top_driver"]], dtype=int)
+        ok, without = deletion_check(
+            raw, X, self.features_, self.background_, top, f["top_sign"].to_numpy()
+        )
+        return f.assign(p_without=without, moved_as_said=ok)[
+            ["staff_id", "top_driver", "top_effect", "p_miss", "p_without", "moved_as_said"]
+        ]
 
     def predict(
         self,
