@@ -22,10 +22,12 @@ from engine.errors import LearnmapError
 from engine.policy import load_policy
 from experiments.config import ExperimentConfig, ModelConfig
 from experiments.metrics import gains, risk_metrics
+from experiments.org_eval import group_frame, group_metrics, org_frame, org_metrics
 from experiments.results import ModelResult, instance, records, seeded
 from experiments.splits import RiskFold, group_folds, risk_backtest
 from features.asof import Tables
 from models.registry import create
+from models.risk.org import unit_share
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,10 @@ class RiskContext:
         )
         self.units = self.fold.labels["org_id"].astype(str).to_numpy()
         self.y = self.fold.labels["label"].to_numpy()
+        # organization and per-group evaluation (experiments.org_eval)
+        share = cfg.split.get("org_share", unit_share(policy))
+        self.org_share = float(share) if share is not None else 1 / 3
+        self.groups = group_frame(self.fold.labels, self.fold.status, tables["organizations"])
 
     def describe(self) -> dict[str, object]:
         return {
@@ -51,6 +57,9 @@ class RiskContext:
             ),
             "organizations": f"{len(set(self.units)):,} (label-trained models: {self.cfg.folds} org folds)",
             "positives (miss the requirement)": f"{self.y.mean():.3f}",
+            "organization slice": f"`org`: P(at least {self.org_share:.3g} of the cohort "
+            "misses) per organization (p_unit_rule) and the expected number missing "
+            "(experiments.org_eval)",
         }
 
 
@@ -84,6 +93,11 @@ def run_risk_model(ctx: RiskContext, m: ModelConfig, bar: Any) -> ModelResult:
             bar.update()
             p = once
         rows += records(m.label, seed, risk_metrics(ctx.y, p, ctx.units))
+        rows_org, pred_org = _org_records(ctx, m.label, seed, p)
+        rows += rows_org
+        preds.append(pred_org)
+        for name, values in group_metrics(ctx.groups, ctx.y, p).items():
+            rows += records(m.label, seed, values, name)
         preds.append(
             pd.DataFrame(
                 {
@@ -97,9 +111,29 @@ def run_risk_model(ctx: RiskContext, m: ModelConfig, bar: Any) -> ModelResult:
                 }
             )
         )
-    return ModelResult(
-        m.label, m.name, dict(m.params), rows, pd.concat(preds, ignore_index=True)
+    return ModelResult(m.label, m.name, dict(m.params), rows, pd.concat(preds, ignore_index=True))
+
+
+def _org_records(
+    ctx: RiskContext, label: str, seed: int, p: np.ndarray
+) -> tuple[list[dict], pd.DataFrame]:
+    """``slice = "org"`` metrics and predictions of one model and seed."""
+    scores = pd.Series(p, index=ctx.fold.labels["staff_id"].astype(str).to_numpy())
+    frame = org_frame(ctx.fold.cohort, scores, ctx.org_share)
+    pred = pd.DataFrame(
+        {
+            "model": label,
+            "slice": "org",
+            "unit": frame["org_id"].astype(str).to_numpy(),
+            "learner": "",
+            "score": frame["p_unit_rule"].to_numpy(),
+            "label": frame["unit_rule"].to_numpy(),
+            "seed": seed,
+            "expected_missing": frame["expected_missing"].round(4).to_numpy(),
+            "observed_missing": frame["observed_missing"].to_numpy(),
+        }
     )
+    return records(label, seed, org_metrics(frame), "org"), pred
 
 
 # -- effect -------------------------------------------------------------------------
