@@ -17,7 +17,11 @@ p_unit_rule, rank, reason``, plus ``name, region, org_type, owing``):
   does not mention it;
 - ``rank``: 1 = act first: by expected number missing, then p_unit_rule, then
   expected shortfall (choice: "who will miss" is what a call-up fixes);
-- ``reason``: a short sentence with those figures.
+- ``reason``: a short sentence with those figures; where the staff predictions carry
+  their top drivers (``top_driver``/``top_effect`` of ``StaffRisk``), it ends with the
+  driver that raises the most staff's risk in the unit and how many ("most often
+  raised by: own pace on record (4 staff)").  Staff are not named in the reason (the
+  API shows it to researchers, who see pseudonyms only; ``staff_at_risk`` lists them).
 """
 
 from __future__ import annotations
@@ -134,11 +138,49 @@ def score_orgs(
             strict=True,
         )
     ]
+    raised = _top_raising(sp)
+    if raised is not None:
+        extra = raised.reindex(out["org_id"]).to_numpy()
+        out["reason"] = [
+            r if pd.isna(e) else f"{r}; {e}" for r, e in zip(out["reason"], extra, strict=True)
+        ]
     meta = orgs.set_index("org_id").reindex(out["org_id"])
     for c in ("name", "region", "org_type"):
         if c in meta:
             out[c] = meta[c].to_numpy()
     return out[ORG_COLUMNS + [c for c in ("owing", "name", "region", "org_type") if c in out]]
+
+
+#: Driver groups (``models.risk.explain.GROUPS``) in the organization reason's words.
+DRIVER_WORDS = {
+    "standing": "how much is still due",
+    "time_left": "the time left",
+    "pace_recent": "own recent pace",
+    "pace_all": "own pace on record",
+    "last_completion": "time since the last completion",
+    "tenure": "time on the staff",
+    "no_shows": "no-shows",
+    "dropped": "drops",
+    "pending": "pending enrolments",
+    "colleagues": "colleagues' pace",
+    "role": "role peers' pace",
+    "registration": "registration",
+    "scores": "scores",
+}
+
+
+def _top_raising(sp: pd.DataFrame) -> pd.Series | None:
+    """Per organization: the top driver that raises the most staff's risk, in words."""
+    if "top_driver" not in sp or "top_effect" not in sp:
+        return None
+    up = sp[(sp["top_driver"].astype(str) != "") & (sp["top_effect"].to_numpy(float) > 0)]
+    if up.empty:
+        return pd.Series(dtype=object)
+    n = up.groupby(["org_id", "top_driver"]).size().rename("n").reset_index()
+    n = n.sort_values(["org_id", "n", "top_driver"], ascending=[True, False, True])
+    best = n.drop_duplicates("org_id").set_index("org_id")
+    words = best["top_driver"].map(DRIVER_WORDS).fillna(best["top_driver"])
+    return "most often raised by: " + words + " (" + best["n"].astype(str) + " staff)"
 
 
 def _share_text(unit_share: float) -> str:

@@ -104,3 +104,19 @@ def test_unit_rule_only_under_a_policy_that_has_it(name: str) -> None:
         ruled = score_orgs(_staff(), orgs, 1 / 3).set_index("org_id")
         pd.testing.assert_series_equal(out["rank"], ruled["rank"])
         assert out.loc["O1", "reason"].startswith("1.7 of 3 staff expected to miss")
+
+
+def test_org_reason_names_the_driver_that_raises_most_staffs_risk() -> None:
+    from models.risk.explain import GROUPS
+    from models.risk.org import DRIVER_WORDS
+
+    assert set(DRIVER_WORDS) == set(GROUPS)  # every driver group has words
+    staff = _staff().assign(
+        top_driver=["pace_all", "pace_all", "", "colleagues", "pace_all", ""],
+        top_effect=[0.2, 0.1, 0.0, 0.05, -0.3, 0.0],  # e's own pace lowers the risk
+    )
+    orgs = pd.DataFrame({"org_id": ["O1", "O2", "O3"]})
+    out = score_orgs(staff, orgs).set_index("org_id")["reason"]
+    assert out["O1"].endswith("most often raised by: own pace on record (2 staff)")
+    assert out["O2"].endswith("most often raised by: colleagues' pace (1 staff)")
+    assert "raised by" not in out["O3"]
