@@ -10,7 +10,10 @@ had already met the requirement on ``as_of`` and stay to the deadline (p = 0, la
 ``experiments.splits.RiskFold.cohort``).  Per organization:
 
 - ``p_unit_rule`` — the product's number (``models.risk.org``): P(at least ``share`` of
-  the cohort misses), Poisson-binomial over the staff probabilities, staff independent;
+  the cohort misses), Poisson-binomial over the staff probabilities, with the shared
+  unit effect the staff model measured (``StaffRisk.unit_sigma_``); the same with staff
+  independent is the baseline ``<model>/independent`` in the same run (models without
+  a unit effect have only the independent version, under their own name);
 - observed: whether at least that share did miss (``ceil(share × n)`` people);
 - ``expected_missing`` = Σ p against the observed count.
 
@@ -39,17 +42,18 @@ import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from experiments.metrics import brier, ece
-from models.risk.org import _batched_sf, unit_threshold
+from models.risk.org import unit_rule_probability, unit_threshold
 
 __all__ = ["GROUPS", "group_frame", "group_metrics", "org_frame", "org_metrics"]
 
 GROUPS = ("deadline", "role", "org_type", "region")
 
 
-def org_frame(cohort: pd.DataFrame, p: pd.Series, share: float) -> pd.DataFrame:
+def org_frame(cohort: pd.DataFrame, p: pd.Series, share: float, sigma: float = 0.0) -> pd.DataFrame:
     """Per organization: ``org_id, n, observed_missing, expected_missing, p_unit_rule,
     unit_rule`` (observed 0/1).  ``p``: probability per staff id of the scored people
-    (the already-met ones count as 0)."""
+    (the already-met ones count as 0); ``sigma``: the shared unit effect
+    (``models.risk.unit_effect``; 0 = staff independent)."""
     c = cohort.assign(p=p.reindex(cohort["staff_id"].astype(str)).fillna(0.0).to_numpy())
     c.loc[c["met"].to_numpy(bool), "p"] = 0.0
     g = c.groupby("org_id", sort=True)
@@ -62,7 +66,7 @@ def org_frame(cohort: pd.DataFrame, p: pd.Series, share: float) -> pd.DataFrame:
     )
     probs = {k: v.to_numpy(float) for k, v in g["p"]}
     m = unit_threshold(out["n"].to_numpy(), share)
-    out["p_unit_rule"] = _batched_sf([probs[o] for o in out.index], m)
+    out["p_unit_rule"] = unit_rule_probability([probs[o] for o in out.index], m, sigma)
     out["unit_rule"] = (out["observed_missing"].to_numpy() >= m).astype(int)
     out["variance"] = g["p"].apply(lambda q: float((q * (1 - q)).sum()))
     return out.reset_index()

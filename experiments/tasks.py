@@ -76,6 +76,7 @@ def run_risk_model(ctx: RiskContext, m: ModelConfig, bar: Any) -> ModelResult:
     ids = pd.Index(fold.labels["staff_id"].astype(str), dtype=object)
     rows, preds = [], []
     once: np.ndarray | None = None
+    sigma = 0.0
     for seed in cfg.seeds:
         if labelled:
             folds = group_folds(ctx.units, cfg.folds, seed)
@@ -90,12 +91,14 @@ def run_risk_model(ctx: RiskContext, m: ModelConfig, bar: Any) -> ModelResult:
             if once is None or seeded(proto):
                 est = instance(proto, seed, ctx.truth).fit(fold.train, fold.as_of, fold.policy)
                 once = est.predict(fold.train, fold.as_of, ids)["p_miss"].to_numpy(float)
+                sigma = float(getattr(est, "unit_sigma_", 0.0))
             bar.update()
             p = once
         rows += records(m.label, seed, risk_metrics(ctx.y, p, ctx.units))
-        rows_org, pred_org = _org_records(ctx, m.label, seed, p)
-        rows += rows_org
-        preds.append(pred_org)
+        for name, s in [(m.label, sigma)] + ([(f"{m.label}/independent", 0.0)] if sigma else []):
+            rows_org, pred_org = _org_records(ctx, name, seed, p, s)
+            rows += rows_org
+            preds.append(pred_org)
         for name, values in group_metrics(ctx.groups, ctx.y, p).items():
             rows += records(m.label, seed, values, name)
         preds.append(
@@ -115,11 +118,12 @@ def run_risk_model(ctx: RiskContext, m: ModelConfig, bar: Any) -> ModelResult:
 
 
 def _org_records(
-    ctx: RiskContext, label: str, seed: int, p: np.ndarray
+    ctx: RiskContext, label: str, seed: int, p: np.ndarray, sigma: float = 0.0
 ) -> tuple[list[dict], pd.DataFrame]:
-    """``slice = "org"`` metrics and predictions of one model and seed."""
+    """``slice = "org"`` metrics and predictions of one model and seed (``sigma``: the
+    model's shared unit effect; 0 = staff independent)."""
     scores = pd.Series(p, index=ctx.fold.labels["staff_id"].astype(str).to_numpy())
-    frame = org_frame(ctx.fold.cohort, scores, ctx.org_share)
+    frame = org_frame(ctx.fold.cohort, scores, ctx.org_share, sigma)
     pred = pd.DataFrame(
         {
             "model": label,
@@ -133,7 +137,8 @@ def _org_records(
             "observed_missing": frame["observed_missing"].to_numpy(),
         }
     )
-    return records(label, seed, org_metrics(frame), "org"), pred
+    metrics = org_metrics(frame) | {"unit_sigma": sigma}
+    return records(label, seed, metrics, "org"), pred
 
 
 # -- effect -------------------------------------------------------------------------

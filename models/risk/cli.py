@@ -94,7 +94,10 @@ def _cmd_risk(args: argparse.Namespace) -> int:
         print(f"wrote {len(f):,} staff to {args.out} (model trained as of {manifest['as_of']})")
         print(_reading(f["forecast_vs_status"]))
         return 0
-    orgs = score_orgs(f, tables["organizations"], unit_share(policy), UNIT_WORDS[policy.kind])
+    sigma = float(getattr(model, "unit_sigma_", 0.0))
+    orgs = score_orgs(
+        f, tables["organizations"], unit_share(policy), UNIT_WORDS[policy.kind], sigma
+    )
     write_table(orgs, args.out)
     out = args.out
     for by, tag in (("region", "by-region"), ("org_type", "by-type")):

@@ -69,7 +69,7 @@ from engine.policy import Policy
 from features.snapshot import Snapshot, snapshot, to_timestamp
 from models.contract import check_fitted
 from models.risk.agreement import forecast_vs_status
-from models.risk.backtest import backtests, subsample
+from models.risk.backtest import Backtest, backtests, subsample
 from models.risk.base import RiskEstimator, as_policy, select
 from models.risk.drivers import drivers
 from models.risk.explain import (
@@ -82,8 +82,12 @@ from models.risk.explain import (
 from models.risk.features import FEATURES, UNIT_WORDS, YEAR, completions, features
 from models.risk.negbin import fit_shape, nb_cdf_below, nb_shortfall
 from models.risk.season import Season, season_profile
+from models.risk.unit_effect import fit_sigma
 
 __all__ = ["StaffRisk"]
+
+#: At most this many backtest rows estimate the shared unit effect.
+UNIT_ROWS = 30_000
 
 log = logging.getLogger(__name__)
 
@@ -210,6 +214,7 @@ class StaffRisk(RiskEstimator):
                 raw, event
             )
         cal = self.calibrator_.predict(raw) if self.calibrator_ is not None else raw
+        self.unit_sigma_ = self._unit_sigma(bt, owe, cal, event, rng)
         self.backtest_metrics_ = {
             "rows": int(len(X)),
             "snapshots": [d.date().isoformat() for d in bt.dates],
@@ -219,9 +224,35 @@ class StaffRisk(RiskEstimator):
             "brier_calibrated": float(np.mean((cal - event) ** 2)) if owe.any() else float("nan"),
             "base_rate": float(event.mean()) if owe.any() else float("nan"),
             "auc": float(roc_auc_score(event, cal)) if 0 < event.mean() < 1 else float("nan"),
+            "unit_sigma": round(float(self.unit_sigma_), 4),
         }
         log.info("StaffRisk fitted on %d backtest rows: %s", len(X), self.backtest_metrics_)
         return self
+
+    def _unit_sigma(
+        self,
+        bt: Backtest,
+        owe: np.ndarray,
+        cal: np.ndarray,
+        event: np.ndarray,
+        rng: np.random.Generator,
+    ) -> float:
+        """σ of the shared unit effect (``models.risk.unit_effect``) from the out-of-fold
+        backtest events, a unit being one organization at one snapshot; at most
+        ``UNIT_ROWS`` rows (whole units drawn at random) keep it to seconds."""
+        if bt.snap is None or not owe.any():
+            return 0.0
+        org = bt.X["org_id"].astype(str).to_numpy()[owe]
+        unit = pd.Series(bt.snap[owe].astype(str)) + "|" + org
+        codes, uniq = pd.factorize(unit)
+        if len(codes) > UNIT_ROWS:
+            order = rng.permutation(len(uniq))
+            sizes = np.bincount(codes, minlength=len(uniq))[order]
+            chosen = order[: int(np.searchsorted(np.cumsum(sizes), UNIT_ROWS)) + 1]
+            keep = np.isin(codes, chosen)
+        else:
+            keep = np.ones(len(codes), bool)
+        return fit_sigma(cal[keep], event[keep].astype(int), codes[keep])
 
     def _check(self) -> None:
         check_fitted(self, "call fit(tables, as_of, policy) first")

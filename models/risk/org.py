@@ -10,7 +10,9 @@ p_unit_rule, rank, reason``, plus ``name, region, org_type, owing``):
 - ``expected_missing``: Σ p_miss, the expected number of staff who will miss;
 - ``p_unit_rule``: probability that at least ``unit_share`` of the staff who owe
   something (required > 0) end up unqualified — exact Poisson-binomial over the staff
-  probabilities (independence across staff assumed), not a count of thresholded staff.
+  probabilities, not a count of thresholded staff; staff of one unit independent, or
+  sharing a unit effect of the size the staff model measured on its backtests
+  (``sigma``; ``models.risk.unit_effect``).
   With no one owing anything it is 0.  The unit rule is a *credits* rule (source 002
   第十八条); under a policy without it (``unit_share(policy)`` is None: person-time and
   hours policies such as ``national-2025``) the column is empty (NaN) and the reason
@@ -84,6 +86,31 @@ def _batched_sf(groups: list[np.ndarray], thresholds: np.ndarray) -> np.ndarray:
     return out
 
 
+def unit_rule_probability(
+    groups: list[np.ndarray], thresholds: np.ndarray, sigma: float = 0.0
+) -> np.ndarray:
+    """P(at least ``thresholds[g]`` of group g miss): the Poisson-binomial tail with staff
+    independent (``sigma = 0``), or averaged over a shared unit effect of size ``sigma``
+    that keeps each person's own probability (``models.risk.unit_effect``)."""
+    if sigma <= 0:
+        return _batched_sf(groups, thresholds)
+    from scipy.special import expit
+
+    from models.risk.unit_effect import marginal_logits, quadrature
+
+    z, w = quadrature()
+    sizes = np.cumsum([0] + [len(g) for g in groups])
+    flat = np.concatenate(groups) if len(groups) else np.zeros(0)
+    a = marginal_logits(flat, sigma)
+    out = np.zeros(len(groups))
+    for zk, wk in zip(z, w, strict=True):
+        q = expit(a + sigma * zk)
+        out += wk * _batched_sf(
+            [q[sizes[i] : sizes[i + 1]] for i in range(len(groups))], thresholds
+        )
+    return np.clip(out, 0, 1)
+
+
 def unit_threshold(n_owing: np.ndarray, unit_share: float) -> np.ndarray:
     """Smallest number of unqualified staff that reaches ``unit_share`` of ``n_owing``."""
     return np.ceil(np.asarray(n_owing, float) * unit_share - 1e-9).astype(int)
@@ -94,9 +121,12 @@ def score_orgs(
     orgs: pd.DataFrame,
     unit_share: float | None = 1 / 3,
     unit: str = "trainings",
+    sigma: float = 0.0,
 ) -> pd.DataFrame:
     """One row per organization with employed staff (see the module docstring);
-    ``unit_share=None``: the policy has no unit rule, ``p_unit_rule`` is empty."""
+    ``unit_share=None``: the policy has no unit rule, ``p_unit_rule`` is empty.
+    ``sigma``: the staff model's shared unit effect (``StaffRisk.unit_sigma_``; 0 =
+    staff independent)."""
     sp = staff_pred
     owing = sp["required"].to_numpy(float) > 0 if "required" in sp else np.ones(len(sp), bool)
     sp = sp.assign(_owing=owing)
@@ -117,7 +147,7 @@ def score_orgs(
         groups = [probs.get(o, np.zeros(0)) for o in out.index]
         m = unit_threshold(out["owing"].to_numpy(), unit_share)
         m = np.where(out["owing"].to_numpy() == 0, 1, m)  # nobody owes: the rule cannot fire
-        out["p_unit_rule"] = np.round(_batched_sf(groups, m), 6)
+        out["p_unit_rule"] = np.round(unit_rule_probability(groups, m, sigma), 6)
     out = out.reset_index()
     order = out.sort_values(
         ["expected_missing", "p_unit_rule", "expected_shortfall", "org_id"],

@@ -101,7 +101,11 @@ def test_a_risk_run_scores_organizations_and_groups(tmp_path: Path, small_dir: P
         "folds": 3,
         "data": {"path": str(small_dir)},
         "split": {"as_of": "2026-06-30", "policy": "national-2025"},
-        "models": [{"name": "rule"}, {"name": "logreg"}],
+        "models": [
+            {"name": "rule"},
+            {"name": "logreg"},
+            {"name": "risk", "max_iter": 30, "max_snapshots": 4},
+        ],
     }
     metrics = run_experiment(cfg, out=tmp_path / "run")
     org = metrics[(metrics["slice"] == "org") & (metrics["seed"] == "mean")]
@@ -114,6 +118,11 @@ def test_a_risk_run_scores_organizations_and_groups(tmp_path: Path, small_dir: P
     err = org.set_index(["model", "metric"]).loc[("logreg", "missing_error"), "value"]
     obs = rows["observed_missing"].sum()
     assert err == pytest.approx((rows["expected_missing"].sum() - obs) / obs, abs=1e-3)
+    # the staff model's organization figures with its unit effect, and the independent
+    # baseline in the same run when it found one
+    sigma = org.set_index(["model", "metric"]).loc[("risk", "unit_sigma"), "value"]
+    assert sigma >= 0
+    assert ("risk/independent" in set(org["model"])) == (sigma > 0)
     slices = set(metrics["slice"])
     assert any(s.startswith("deadline:") for s in slices)
     assert any(s.startswith("role:") for s in slices) and any(
