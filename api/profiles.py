@@ -101,6 +101,7 @@ def _risk(service: Service, staff_id: str, as_of: date) -> dict | None:
         "expected_shortfall": float(r["expected_shortfall"]),
         "status": str(r["status"]),
         "drivers": str(r["drivers"]),
+        "forecast_vs_status": str(r.get("forecast_vs_status", "agree")),
         "model_as_of": str(v.model_as_of),
     }
 

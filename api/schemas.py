@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from engine.policy import PolicyName as PolicyName  # one home: engine.policy
+from models.risk.agreement import STATUS_MEANS
 
 Status = Literal["met", "on_track", "at_risk", "overdue", "none"]
 
@@ -127,10 +128,13 @@ class SkillGap(BaseModel):
 
 
 class StaffRiskOut(BaseModel):
-    p_miss: float
+    p_miss: float = Field(description=STATUS_MEANS["p_miss"])
     expected_shortfall: float
-    status: str
+    status: str = Field(description=STATUS_MEANS["status"])
     drivers: str
+    forecast_vs_status: str | None = Field(
+        default=None, description=STATUS_MEANS["forecast_vs_status"]
+    )
     model_as_of: str
 
 
@@ -179,7 +183,11 @@ class OrgRisk(BaseModel):
     owing: int | None = None
     expected_shortfall: float
     expected_missing: float
-    p_unit_rule: float
+    p_unit_rule: float | None = Field(
+        default=None,
+        description="P(the unit rule fires: at least its share of staff unqualified); "
+        "empty under a policy without the rule (person-time and hours policies)",
+    )
     rank: int
     reason: str
     name: str | None = None
@@ -189,10 +197,13 @@ class OrgRisk(BaseModel):
 
 class StaffAtRisk(BaseModel):
     staff_id: str
-    p_miss: float
+    p_miss: float = Field(description=STATUS_MEANS["p_miss"])
     expected_shortfall: float
-    status: str
+    status: str = Field(description=STATUS_MEANS["status"])
     drivers: str
+    forecast_vs_status: str | None = Field(
+        default=None, description=STATUS_MEANS["forecast_vs_status"]
+    )
 
 
 class OrgRiskDetail(BaseModel):

@@ -427,6 +427,7 @@ class Service:
                         tables["organizations"],
                         unit_share(self.policy),
                         UNIT_WORDS[self.policy.kind],
+                        float(getattr(risk.model, "unit_sigma_", 0.0)),
                     )
                     .set_index("org_id", drop=False)
                     .rename_axis(None)

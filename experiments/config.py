@@ -47,7 +47,16 @@ _DATA = {"path", "demo", "format", "train", "test"}
 _DEMO = {"scenario", "orgs", "seed", "start", "end"}
 _SPLIT = {
     "recommend": {"cut", "horizon_days", "kind", "truth", "candidates"},
-    "risk": {"as_of", "policy", "cutoffs", "deadline", "kind", "train_every", "train_window"},
+    "risk": {
+        "as_of",
+        "policy",
+        "cutoffs",
+        "deadline",
+        "kind",
+        "train_every",
+        "train_window",
+        "org_share",
+    },
     "effect": set(),
 }
 _FILTERS = {"exclude_completed", "exclude_enrolled", "prerequisites", "modes", "tiers"}
@@ -179,6 +188,11 @@ def parse_config(raw: dict[str, Any], source: str = "<dict>") -> ExperimentConfi
         if "as_of" not in split:
             raise ConfigError(src, "split.as_of", None, "a risk backtest needs as_of")
         split = {"policy": "national-2025", **split}
+        share = split.get("org_share")  # optional: the organization slice's share
+        if share is not None and (
+            isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share <= 1
+        ):
+            raise ConfigError(src, "split.org_share", share, "must be a number in (0, 1]")
         dl = split.get("deadline")  # optional: score only people with this deadline
         if dl is not None and not isinstance(dl, date):
             try:

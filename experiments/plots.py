@@ -41,8 +41,12 @@ def metric_plot(path: Path, cfg: ExperimentConfig, metrics: pd.DataFrame) -> Pat
 
 
 def risk_plots(run_dir: Path, predictions: pd.DataFrame) -> list[Path]:
+    """Staff reliability and precision-recall curves; with organization rows (slice
+    ``org``), the reliability of ``p_unit_rule`` too (``reliability-org.png``)."""
     import matplotlib.pyplot as plt
 
+    org = predictions[predictions["slice"] == "org"]
+    predictions = predictions[predictions["slice"] != "org"]
     first = predictions[predictions["seed"] == predictions["seed"].min()]
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="完美校准 perfect")
@@ -65,7 +69,24 @@ def risk_plots(run_dir: Path, predictions: pd.DataFrame) -> list[Path]:
     ax.set_title("精确率-召回率曲线 precision-recall")
     ax.legend(fontsize=8)
     out.append(plotting.save(fig, run_dir / "pr_curve.png"))
+    if len(org):
+        out.append(_org_reliability(run_dir, org[org["seed"] == org["seed"].min()]))
     return out
+
+
+def _org_reliability(run_dir: Path, org: pd.DataFrame) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="完美校准 perfect")
+    for model, g in org.groupby("model", sort=False):
+        r = reliability(g["label"].to_numpy(), g["score"].to_numpy())
+        ax.plot(r["predicted"], r["observed"], marker="o", label=f"{model} ({len(g)} orgs)")
+    ax.set_xlabel("预测概率 predicted p_unit_rule")
+    ax.set_ylabel("实际比例 observed share of units")
+    ax.set_title("单位规则可靠性 organizations: unit rule (10 bins)")
+    ax.legend(fontsize=8)
+    return plotting.save(fig, run_dir / "reliability-org.png")
 
 
 def effect_plot(path: Path, metrics: pd.DataFrame, top: int = 30) -> Path:

@@ -66,6 +66,21 @@ def table(metrics: pd.DataFrame, slice_: str = "all") -> str:
     return "\n".join(lines)
 
 
+def group_table(metrics: pd.DataFrame, groups: list[str]) -> str:
+    """One row per group slice: n, observed share, and each model's ECE (seed mean)."""
+    per = metrics[(metrics["seed"] == "mean") & metrics["slice"].isin(groups)]
+    models = list(dict.fromkeys(per["model"]))
+    lines = ["| group | n | observed | " + " | ".join(models) + " |"]
+    lines.append("|---" * (len(models) + 3) + "|")
+    for g in groups:
+        here = per[per["slice"] == g].set_index(["model", "metric"])["value"]
+        first = models[0]
+        n, base = here.get((first, "n"), float("nan")), here.get((first, "base_rate"), float("nan"))
+        cells = [f"{here.get((m, 'ece'), float('nan')):.4f}" for m in models]
+        lines.append(f"| {g} | {n:,.0f} | {base:.3f} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def write_report(
     path: Path,
     cfg: ExperimentConfig,
@@ -97,8 +112,28 @@ def write_report(
         lines += ["Per-module gains are in `metrics.json` (slice = module id).", ""]
     else:
         lines += ["## Results", "", table(metrics, "all"), ""]
+        if (metrics["slice"] == "org").any():
+            lines += [
+                "### Organizations (slice `org`)",
+                "",
+                "`p_unit_rule` against whether the unit reached the share; "
+                "`missing_error`: (Σ expected − Σ observed) / Σ observed staff missing; "
+                "`dispersion`: observed / Poisson-binomial variance of the count missing "
+                "(≈ 1 if staff miss independently; see experiments/org_eval.py).",
+                "",
+                table(metrics, "org"),
+                "",
+            ]
+        groups = [n for n in dict.fromkeys(metrics["slice"]) if ":" in str(n)]
+        if groups:
+            lines += [
+                "### Calibration per group (ECE, mean over seeds; n people, observed share)",
+                "",
+                group_table(metrics, groups),
+                "",
+            ]
         for name in dict.fromkeys(metrics["slice"]):
-            if name != "all":
+            if name not in ("all", "org") and ":" not in str(name):
                 n = f" ({len(slices[name]):,} people)" if slices and name in slices else ""
                 lines += [f"### Slice `{name}`{n}", "", table(metrics, name), ""]
     if slices is not None:

@@ -239,6 +239,10 @@ class RiskFold:
     train: Tables
     status: pd.DataFrame  # compliance as of as_of, for the scored people
     labels: pd.DataFrame  # staff_id, org_id, label
+    #: the organizations' whole cohort: everyone scored plus those who had already met
+    #: the requirement on as_of (label 0) and stay to the deadline — staff_id, org_id,
+    #: label, met (the organization-level evaluation, ``experiments.org_eval``)
+    cohort: pd.DataFrame | None = None
 
 
 def risk_backtest(
@@ -250,7 +254,9 @@ def risk_backtest(
     as_of = pd.Timestamp(as_of).normalize()
     train = tables_as_of(tables, as_of)
     now = compliance(snapshot(train, as_of), policy)
-    now = now[now["employed"] & (now["required"] > 0) & (now["status"] != "met")]
+    owing = now[now["employed"] & (now["required"] > 0)]
+    met = owing[owing["status"] == "met"]
+    now = owing[owing["status"] != "met"]
     if now.empty:
         raise ValueError(f"risk split: nobody has an unmet requirement on {as_of.date()}")
     if deadline is not None:
@@ -289,7 +295,27 @@ def risk_backtest(
         )
     labels = pd.concat(pieces, ignore_index=True).sort_values("staff_id").reset_index(drop=True)
     status = now.set_index("staff_id").loc[labels["staff_id"]].reset_index()
-    return RiskFold(as_of, policy, train, status, labels)
+    return RiskFold(as_of, policy, train, status, labels, _cohort(tables, labels, met, deadline))
+
+
+def _cohort(
+    tables: Tables, labels: pd.DataFrame, met: pd.DataFrame, deadline: pd.Timestamp | None
+) -> pd.DataFrame:
+    """The scored people plus those already met on as_of (same deadline filter) who are
+    still employed at their deadline: met stays met, so their label is 0."""
+    if deadline is not None:
+        met = met[(pd.to_datetime(met["deadline"]) == deadline).to_numpy()]
+    left = tables["staff"].set_index("staff_id")["left_on"].reindex(met["staff_id"]).to_numpy()
+    stay = pd.isna(left) | (left > pd.to_datetime(met["deadline"]).to_numpy())
+    done = pd.DataFrame(
+        {
+            "staff_id": met["staff_id"].to_numpy()[stay],
+            "org_id": met["org_id"].to_numpy()[stay],
+            "label": 0,
+            "met": True,
+        }
+    )
+    return pd.concat([labels.assign(met=False), done], ignore_index=True)
 
 
 def group_folds(groups: np.ndarray, n_folds: int, seed: int) -> np.ndarray:

@@ -22,10 +22,12 @@ from engine.errors import LearnmapError
 from engine.policy import load_policy
 from experiments.config import ExperimentConfig, ModelConfig
 from experiments.metrics import gains, risk_metrics
+from experiments.org_eval import group_frame, group_metrics, org_frame, org_metrics
 from experiments.results import ModelResult, instance, records, seeded
 from experiments.splits import RiskFold, group_folds, risk_backtest
 from features.asof import Tables
 from models.registry import create
+from models.risk.org import unit_share
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,10 @@ class RiskContext:
         )
         self.units = self.fold.labels["org_id"].astype(str).to_numpy()
         self.y = self.fold.labels["label"].to_numpy()
+        # organization and per-group evaluation (experiments.org_eval)
+        share = cfg.split.get("org_share", unit_share(policy))
+        self.org_share = float(share) if share is not None else 1 / 3
+        self.groups = group_frame(self.fold.labels, self.fold.status, tables["organizations"])
 
     def describe(self) -> dict[str, object]:
         return {
@@ -51,6 +57,9 @@ class RiskContext:
             ),
             "organizations": f"{len(set(self.units)):,} (label-trained models: {self.cfg.folds} org folds)",
             "positives (miss the requirement)": f"{self.y.mean():.3f}",
+            "organization slice": f"`org`: P(at least {self.org_share:.3g} of the cohort "
+            "misses) per organization (p_unit_rule) and the expected number missing "
+            "(experiments.org_eval)",
         }
 
 
@@ -67,6 +76,7 @@ def run_risk_model(ctx: RiskContext, m: ModelConfig, bar: Any) -> ModelResult:
     ids = pd.Index(fold.labels["staff_id"].astype(str), dtype=object)
     rows, preds = [], []
     once: np.ndarray | None = None
+    sigma = 0.0
     for seed in cfg.seeds:
         if labelled:
             folds = group_folds(ctx.units, cfg.folds, seed)
@@ -81,9 +91,16 @@ def run_risk_model(ctx: RiskContext, m: ModelConfig, bar: Any) -> ModelResult:
             if once is None or seeded(proto):
                 est = instance(proto, seed, ctx.truth).fit(fold.train, fold.as_of, fold.policy)
                 once = est.predict(fold.train, fold.as_of, ids)["p_miss"].to_numpy(float)
+                sigma = float(getattr(est, "unit_sigma_", 0.0))
             bar.update()
             p = once
         rows += records(m.label, seed, risk_metrics(ctx.y, p, ctx.units))
+        for name, s in [(m.label, sigma)] + ([(f"{m.label}/independent", 0.0)] if sigma else []):
+            rows_org, pred_org = _org_records(ctx, name, seed, p, s)
+            rows += rows_org
+            preds.append(pred_org)
+        for name, values in group_metrics(ctx.groups, ctx.y, p).items():
+            rows += records(m.label, seed, values, name)
         preds.append(
             pd.DataFrame(
                 {
@@ -98,6 +115,30 @@ def run_risk_model(ctx: RiskContext, m: ModelConfig, bar: Any) -> ModelResult:
             )
         )
     return ModelResult(m.label, m.name, dict(m.params), rows, pd.concat(preds, ignore_index=True))
+
+
+def _org_records(
+    ctx: RiskContext, label: str, seed: int, p: np.ndarray, sigma: float = 0.0
+) -> tuple[list[dict], pd.DataFrame]:
+    """``slice = "org"`` metrics and predictions of one model and seed (``sigma``: the
+    model's shared unit effect; 0 = staff independent)."""
+    scores = pd.Series(p, index=ctx.fold.labels["staff_id"].astype(str).to_numpy())
+    frame = org_frame(ctx.fold.cohort, scores, ctx.org_share, sigma)
+    pred = pd.DataFrame(
+        {
+            "model": label,
+            "slice": "org",
+            "unit": frame["org_id"].astype(str).to_numpy(),
+            "learner": "",
+            "score": frame["p_unit_rule"].to_numpy(),
+            "label": frame["unit_rule"].to_numpy(),
+            "seed": seed,
+            "expected_missing": frame["expected_missing"].round(4).to_numpy(),
+            "observed_missing": frame["observed_missing"].to_numpy(),
+        }
+    )
+    metrics = org_metrics(frame) | {"unit_sigma": sigma}
+    return records(label, seed, metrics, "org"), pred
 
 
 # -- effect -------------------------------------------------------------------------

@@ -6,8 +6,13 @@ estimators that take tables) both follow:
 
 - staff hired after ``as_of`` are absent; a later ``left_on`` is not yet known (empty);
 - participations enrolled after ``as_of`` are absent; one completed after it is still
-  ``enrolled`` (no completion date, 0 hours); dropped / no-show records carry no date
-  of their own and count from their enrolment;
+  ``enrolled`` (no completion date, 0 hours).  Dropped / no-show records carry no date
+  of their own: they are known once their session has ended (``sessions.ends_on``;
+  before that the person is still ``enrolled``, 0 hours) — a drop can happen until the
+  last day, and the records do not say when a no-show was written down, so the
+  session's end is the first date both are certain.  Without a session, or one with
+  no ``ends_on`` (self-paced; a table left out of a pruned load), they count from
+  their enrolment (``known_on``);
 - sessions starting, assessments taken and outcomes measured after it are absent (a
   session's later ``ends_on`` is not yet known).
 
@@ -25,7 +30,15 @@ import pandas as pd
 
 from features.shared import lookup, remember, tables_key
 
-__all__ = ["RECORD_DATES", "Tables", "tables_as_of", "to_datetime64", "to_timestamp"]
+__all__ = [
+    "RECORD_DATES",
+    "UNDATED_ENDS",
+    "Tables",
+    "known_on",
+    "tables_as_of",
+    "to_datetime64",
+    "to_timestamp",
+]
 
 Tables = dict[str, pd.DataFrame]
 
@@ -39,6 +52,33 @@ RECORD_DATES = {
     "assessments": "taken_on",
     "outcomes": "measured_on",
 }
+
+
+#: Participation statuses with no date of their own (known at their session's end).
+UNDATED_ENDS = ("dropped", "no_show")
+
+
+def known_on(participations: pd.DataFrame, sessions: pd.DataFrame | None) -> np.ndarray:
+    """Per participation, the date its ``dropped`` / ``no_show`` status became known:
+    its session's ``ends_on`` (the sessions table as recorded, not an as-of view), or
+    its enrolment where there is no session with an end date (module docstring).  Other
+    statuses: their enrolment (a completion has its own date, ``completed_on``)."""
+    enrolled = participations["enrolled_on"].to_numpy().astype("datetime64[ns]")
+    out = enrolled.copy()
+    if sessions is None or not len(sessions) or "session_id" not in participations:
+        return out
+    undated = participations["status"].isin(UNDATED_ENDS).to_numpy()
+    if not undated.any():
+        return out
+    ends = pd.Series(
+        pd.to_datetime(sessions["ends_on"]).to_numpy(), index=sessions["session_id"].astype(str)
+    )
+    ends = ends[~ends.index.duplicated()]
+    sid = participations["session_id"].to_numpy()[undated]
+    end = ends.reindex(pd.Index(sid).astype(str)).to_numpy().astype("datetime64[ns]")
+    # a session's end before the enrolment (bad data) does not make the record older
+    out[undated] = np.where(np.isnat(end), enrolled[undated], np.maximum(end, enrolled[undated]))
+    return out
 
 
 def to_timestamp(value: date | str | pd.Timestamp) -> pd.Timestamp:
@@ -72,6 +112,9 @@ def tables_as_of(tables: Tables, as_of: date | str | pd.Timestamp) -> Tables:
 
 def _tables_as_of(tables: Tables, t: np.datetime64) -> Tables:
     out = dict(tables)
+    if "participations" in tables:
+        p = tables["participations"]
+        known = known_on(p, tables.get("sessions"))[p["enrolled_on"].to_numpy() <= t]
     for name, col in RECORD_DATES.items():
         if name in tables:
             frame = tables[name]
@@ -87,7 +130,7 @@ def _tables_as_of(tables: Tables, t: np.datetime64) -> Tables:
         out["sessions"] = ses
     if "participations" in out:
         p = out["participations"].copy()
-        late = p["completed_on"].to_numpy() > t
+        late = (p["completed_on"].to_numpy() > t) | (known > t)
         if late.any():
             p["status"] = p["status"].astype(object).where(~late, "enrolled")
             p["completed_on"] = p["completed_on"].where(~late)

@@ -5,7 +5,8 @@
 - staff hired on or before ``as_of`` (a person hired later is not yet staff);
 - participations enrolled on or before ``as_of``; one completed *after* ``as_of`` is
   seen as still ``enrolled`` (no completion date, no hours).  Dropped and no-show
-  records carry no date of their own, so they count from their enrolment date;
+  records carry no date of their own: they are known once their session has ended
+  (``features.asof.known_on``; without a session end, from their enrolment date);
 - assessments taken, and outcomes measured, on or before ``as_of``.
 
 These are the rules of ``features.asof`` (their one home; ``tables_as_of`` gives the
@@ -26,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.schema import MODES, OFFLINE_MODES, PARTICIPATION_STATUSES
-from features.asof import Tables, to_timestamp
+from features.asof import UNDATED_ENDS, Tables, known_on, to_timestamp
 
 __all__ = [
     "ASSESSMENT_COLUMNS",
@@ -146,6 +147,11 @@ def snapshot(tables: Tables, as_of: date | str | pd.Timestamp) -> Snapshot:
     completed_on = p["completed_on"].to_numpy()[keep]
     late = completed_on > t.to_datetime64()
     status = pd.Categorical(p["status"], categories=PARTICIPATION_STATUSES).codes[keep]
+    undated = np.isin(status, [PARTICIPATION_STATUSES.index(u) for u in UNDATED_ENDS])
+    if undated.any() and "session_id" in p and len(tables.get("sessions", ())):
+        rows = np.flatnonzero(keep)[undated]  # a few percent of the rows at most
+        few = p.iloc[rows][["enrolled_on", "status", "session_id"]]
+        late[undated] |= known_on(few, tables["sessions"]) > t.to_datetime64()
     codes = np.where(late, PARTICIPATION_STATUSES.index("enrolled"), status)
     m = m[keep]
     part = pd.DataFrame(

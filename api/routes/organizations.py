@@ -89,6 +89,7 @@ def org_risk(
                 expected_shortfall=float(r.expected_shortfall),
                 status=str(r.status),
                 drivers=str(r.drivers),
+                forecast_vs_status=str(getattr(r, "forecast_vs_status", "agree")),
             )
             for r in staff.itertuples(index=False)
         ],

@@ -10,7 +10,8 @@ and ``en.toml``.  Each has
   ``participation_status``, ``mode``, ``volume_mode``, ``tier``, ``outcome_kind``,
   ``method``, ``risk_level``, ``policy``, ``policy_kind``, ``unit``, ``target_scope``,
   ``scope``, ``bool``, ``table``, ``node_kind``, ``link_kind``, ``map_state``,
-  ``evidence``, ``region`` (regions are stored as Chinese names; English gives pinyin);
+  ``evidence``, ``forecast_vs_status``, ``region`` (regions are stored as Chinese
+  names; English gives pinyin);
 - ``[column]`` — a header per column name (``column(name)``), and ``[column_pattern]``
   for families of columns: ``hours_{year}``, ``staff_{role}``, ``share_{status}``,
   ``{column}_label`` …;
@@ -73,6 +74,7 @@ ENUM_OF_COLUMN: dict[str, str] = {
     "region": "region",
     "risk_level": "risk_level",
     "evidence": "evidence",
+    "forecast_vs_status": "forecast_vs_status",
 }
 #: Separator of several values in one cell (``head|supervisor``), as people write it.
 _LIST_SEP = {"zh-CN": "、", "en": ", "}

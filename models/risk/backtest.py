@@ -24,6 +24,7 @@ class Backtest:
     remaining: np.ndarray
     staff: np.ndarray
     dates: list[pd.Timestamp]
+    snap: np.ndarray | None = None  # per row: the position of its snapshot in ``dates``
 
 
 def backtests(
@@ -58,8 +59,8 @@ def backtests(
     comp = pd.DataFrame({"staff_id": now.staff["staff_id"].to_numpy()[done["s"].to_numpy()]})
     comp["when"] = done["completed_on"].to_numpy()
     comp["v"] = v
-    frames, ys, exps = [], [], []
-    for s in dates:
+    frames, ys, exps, which = [], [], [], []
+    for i, s in enumerate(dates):
         snap = snapshot(tables, s)
         horizon = (as_of - s).days
         f = features(snap, policy, horizon_days=float(horizon), season=season)
@@ -80,6 +81,7 @@ def backtests(
         frames.append(f[ok].assign(horizon_days=exp[ok]))
         ys.append(y[ok])
         exps.append(exp[ok])
+        which.append(np.full(int(ok.sum()), i))
     X = pd.concat(frames, ignore_index=True)
     return Backtest(
         X,
@@ -88,6 +90,7 @@ def backtests(
         X["remaining"].to_numpy(),
         X["staff_id"].to_numpy(),
         dates,
+        np.concatenate(which),
     )
 
 
@@ -105,4 +108,5 @@ def subsample(bt: Backtest, max_rows: int | None, seed: int) -> Backtest:
         bt.remaining[keep],
         bt.staff[keep],
         bt.dates,
+        None if bt.snap is None else bt.snap[keep],
     )

@@ -89,10 +89,15 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     bar = not args.quiet and sys.stderr.isatty()  # quiet in pipes, logs and cron
     f = score(model, tables, args.as_of, chunk=args.chunk, progress=bar)
     if args.level == "staff":
-        write_table(f[STAFF_COLUMNS + ["required", "done", "remaining", "deadline"]], args.out)
+        cols = STAFF_COLUMNS + ["forecast_vs_status", "required", "done", "remaining", "deadline"]
+        write_table(f[cols], args.out)
         print(f"wrote {len(f):,} staff to {args.out} (model trained as of {manifest['as_of']})")
+        print(_reading(f["forecast_vs_status"]))
         return 0
-    orgs = score_orgs(f, tables["organizations"], unit_share(policy), UNIT_WORDS[policy.kind])
+    sigma = float(getattr(model, "unit_sigma_", 0.0))
+    orgs = score_orgs(
+        f, tables["organizations"], unit_share(policy), UNIT_WORDS[policy.kind], sigma
+    )
     write_table(orgs, args.out)
     out = args.out
     for by, tag in (("region", "by-region"), ("org_type", "by-type")):
@@ -102,6 +107,18 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     for r in orgs.nsmallest(5, "rank").itertuples():
         print(f"  {r.rank:>3} {r.org_id}: {r.reason}")
     return 0
+
+
+def _reading(agreement) -> str:  # noqa: ANN001 - a Series of forecast_vs_status codes
+    """How to read the staff file, with the count of rows where the two disagree."""
+    n = agreement.value_counts()
+    worse, better = int(n.get("worse_than_pace", 0)), int(n.get("better_than_pace", 0))
+    return (
+        "  status = today's pace (pro-rata rule); p_miss = forecast for the deadline.\n"
+        f"  they disagree for {worse + better:,} (forecast_vs_status): {worse:,} on track "
+        f"but likely to miss (worse_than_pace), {better:,} behind but likely to make it "
+        "(better_than_pace)"
+    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -153,7 +170,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="score staff or organizations with the saved risk model",
         description="Score every employed staff member (or organization) as of --as-of "
         "with the model saved by `learnmap train`; refuses a model trained for another "
-        "policy or feature set.",
+        "policy or feature set. In the staff file, status is today's pace (pro-rata rule) "
+        "and p_miss the forecast for the deadline; forecast_vs_status flags the rows "
+        "where they disagree (worse_than_pace: on track but p_miss >= 0.5; "
+        "better_than_pace: at risk but p_miss < 0.5).",
     )
     p.add_argument("--as-of", type=parse_date, required=True, help="scoring date YYYY-MM-DD")
     p.add_argument("--policy", default="national-2025", help="policy preset or file")

@@ -1,6 +1,14 @@
 """Staff-risk features: one row per person of an as-of view, with where they stand on
 the policy's requirement and how they have been completing training (own, colleagues'
 and role peers' rates; see ``models.risk.estimator`` for how the model uses them).
+
+As of the date, nothing later: the as-of view (``features.snapshot``) hides completions,
+drops and no-shows not yet known then.  Of the organization's catalogue attributes, which
+carry no date, only ``ministry_managed`` (how it is registered, fixed at registration)
+is a feature; its ``rating`` is not: an evaluation grade is awarded after the fact —
+partly *for* the year's training (source 002 第十八条: a unit with ≥ 1/3 unqualified
+cannot be rated advanced) — and the table does not say when, so it could carry the
+outcome into the features.  ``out["rating"]`` stays in the frame for reading only.
 """
 
 from __future__ import annotations
@@ -40,7 +48,6 @@ FEATURES = (
     "role_rate",
     "n_roles",
     "ministry_managed",
-    "rating",
     "mean_score",
 )
 UNIT_WORDS = {"person_times": "trainings", "hours": "hours", "credits": "credits"}

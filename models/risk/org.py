@@ -10,11 +10,20 @@ p_unit_rule, rank, reason``, plus ``name, region, org_type, owing``):
 - ``expected_missing``: Σ p_miss, the expected number of staff who will miss;
 - ``p_unit_rule``: probability that at least ``unit_share`` of the staff who owe
   something (required > 0) end up unqualified — exact Poisson-binomial over the staff
-  probabilities (independence across staff assumed), not a count of thresholded staff.
-  With no one owing anything it is 0;
+  probabilities, not a count of thresholded staff; staff of one unit independent, or
+  sharing a unit effect of the size the staff model measured on its backtests
+  (``sigma``; ``models.risk.unit_effect``).
+  With no one owing anything it is 0.  The unit rule is a *credits* rule (source 002
+  第十八条); under a policy without it (``unit_share(policy)`` is None: person-time and
+  hours policies such as ``national-2025``) the column is empty (NaN) and the reason
+  does not mention it;
 - ``rank``: 1 = act first: by expected number missing, then p_unit_rule, then
   expected shortfall (choice: "who will miss" is what a call-up fixes);
-- ``reason``: a short sentence with those figures.
+- ``reason``: a short sentence with those figures; where the staff predictions carry
+  their top drivers (``top_driver``/``top_effect`` of ``StaffRisk``), it ends with the
+  driver that raises the most staff's risk in the unit and how many ("most often
+  raised by: own pace on record (4 staff)").  Staff are not named in the reason (the
+  API shows it to researchers, who see pseudonyms only; ``staff_at_risk`` lists them).
 """
 
 from __future__ import annotations
@@ -77,15 +86,47 @@ def _batched_sf(groups: list[np.ndarray], thresholds: np.ndarray) -> np.ndarray:
     return out
 
 
+def unit_rule_probability(
+    groups: list[np.ndarray], thresholds: np.ndarray, sigma: float = 0.0
+) -> np.ndarray:
+    """P(at least ``thresholds[g]`` of group g miss): the Poisson-binomial tail with staff
+    independent (``sigma = 0``), or averaged over a shared unit effect of size ``sigma``
+    that keeps each person's own probability (``models.risk.unit_effect``)."""
+    if sigma <= 0:
+        return _batched_sf(groups, thresholds)
+    from scipy.special import expit
+
+    from models.risk.unit_effect import marginal_logits, quadrature
+
+    z, w = quadrature()
+    sizes = np.cumsum([0] + [len(g) for g in groups])
+    flat = np.concatenate(groups) if len(groups) else np.zeros(0)
+    a = marginal_logits(flat, sigma)
+    out = np.zeros(len(groups))
+    for zk, wk in zip(z, w, strict=True):
+        q = expit(a + sigma * zk)
+        out += wk * _batched_sf(
+            [q[sizes[i] : sizes[i + 1]] for i in range(len(groups))], thresholds
+        )
+    return np.clip(out, 0, 1)
+
+
 def unit_threshold(n_owing: np.ndarray, unit_share: float) -> np.ndarray:
     """Smallest number of unqualified staff that reaches ``unit_share`` of ``n_owing``."""
     return np.ceil(np.asarray(n_owing, float) * unit_share - 1e-9).astype(int)
 
 
 def score_orgs(
-    staff_pred: pd.DataFrame, orgs: pd.DataFrame, unit_share: float = 1 / 3, unit: str = "trainings"
+    staff_pred: pd.DataFrame,
+    orgs: pd.DataFrame,
+    unit_share: float | None = 1 / 3,
+    unit: str = "trainings",
+    sigma: float = 0.0,
 ) -> pd.DataFrame:
-    """One row per organization with employed staff (see the module docstring)."""
+    """One row per organization with employed staff (see the module docstring);
+    ``unit_share=None``: the policy has no unit rule, ``p_unit_rule`` is empty.
+    ``sigma``: the staff model's shared unit effect (``StaffRisk.unit_sigma_``; 0 =
+    staff independent)."""
     sp = staff_pred
     owing = sp["required"].to_numpy(float) > 0 if "required" in sp else np.ones(len(sp), bool)
     sp = sp.assign(_owing=owing)
@@ -98,12 +139,15 @@ def score_orgs(
             "expected_missing": g["p_miss"].sum().round(4),
         }
     )
-    owe = sp[owing]
-    probs = {k: v.to_numpy(float) for k, v in owe.groupby("org_id")["p_miss"]}
-    groups = [probs.get(o, np.zeros(0)) for o in out.index]
-    m = unit_threshold(out["owing"].to_numpy(), unit_share)
-    m = np.where(out["owing"].to_numpy() == 0, 1, m)  # nobody owes: the rule cannot fire
-    out["p_unit_rule"] = np.round(_batched_sf(groups, m), 6)
+    if unit_share is None:
+        out["p_unit_rule"] = np.nan
+    else:
+        owe = sp[owing]
+        probs = {k: v.to_numpy(float) for k, v in owe.groupby("org_id")["p_miss"]}
+        groups = [probs.get(o, np.zeros(0)) for o in out.index]
+        m = unit_threshold(out["owing"].to_numpy(), unit_share)
+        m = np.where(out["owing"].to_numpy() == 0, 1, m)  # nobody owes: the rule cannot fire
+        out["p_unit_rule"] = np.round(unit_rule_probability(groups, m, sigma), 6)
     out = out.reset_index()
     order = out.sort_values(
         ["expected_missing", "p_unit_rule", "expected_shortfall", "org_id"],
@@ -111,14 +155,11 @@ def score_orgs(
     ).index
     out.loc[order, "rank"] = np.arange(1, len(out) + 1)
     out["rank"] = out["rank"].astype(int)
-    share = (
-        f"1/{round(1 / unit_share)}"
-        if abs(1 / unit_share - round(1 / unit_share)) < 1e-9
-        else f"{unit_share:.0%}"
-    )
+    rule = "" if unit_share is None else f"P(at least {_share_text(unit_share)} unqualified)"
     out["reason"] = [
-        f"{em:.1f} of {n} staff expected to miss; P(at least {share} unqualified) = {pu:.2f}; "
-        f"{es:.1f} {unit} short expected"
+        f"{em:.1f} of {n} staff expected to miss; "
+        + (f"{rule} = {pu:.2f}; " if rule else "")
+        + f"{es:.1f} {unit} short expected"
         for em, n, pu, es in zip(
             out["expected_missing"],
             out["owing"],
@@ -127,6 +168,12 @@ def score_orgs(
             strict=True,
         )
     ]
+    raised = _top_raising(sp)
+    if raised is not None:
+        extra = raised.reindex(out["org_id"]).to_numpy()
+        out["reason"] = [
+            r if pd.isna(e) else f"{r}; {e}" for r, e in zip(out["reason"], extra, strict=True)
+        ]
     meta = orgs.set_index("org_id").reindex(out["org_id"])
     for c in ("name", "region", "org_type"):
         if c in meta:
@@ -134,10 +181,47 @@ def score_orgs(
     return out[ORG_COLUMNS + [c for c in ("owing", "name", "region", "org_type") if c in out]]
 
 
+#: Driver groups (``models.risk.explain.GROUPS``) in the organization reason's words.
+DRIVER_WORDS = {
+    "standing": "how much is still due",
+    "time_left": "the time left",
+    "pace_recent": "own recent pace",
+    "pace_all": "own pace on record",
+    "last_completion": "time since the last completion",
+    "tenure": "time on the staff",
+    "no_shows": "no-shows",
+    "dropped": "drops",
+    "pending": "pending enrolments",
+    "colleagues": "colleagues' pace",
+    "role": "role peers' pace",
+    "registration": "registration",
+    "scores": "scores",
+}
+
+
+def _top_raising(sp: pd.DataFrame) -> pd.Series | None:
+    """Per organization: the top driver that raises the most staff's risk, in words."""
+    if "top_driver" not in sp or "top_effect" not in sp:
+        return None
+    up = sp[(sp["top_driver"].astype(str) != "") & (sp["top_effect"].to_numpy(float) > 0)]
+    if up.empty:
+        return pd.Series(dtype=object)
+    n = up.groupby(["org_id", "top_driver"]).size().rename("n").reset_index()
+    n = n.sort_values(["org_id", "n", "top_driver"], ascending=[True, False, True])
+    best = n.drop_duplicates("org_id").set_index("org_id")
+    words = best["top_driver"].map(DRIVER_WORDS).fillna(best["top_driver"])
+    return "most often raised by: " + words + " (" + best["n"].astype(str) + " staff)"
+
+
+def _share_text(unit_share: float) -> str:
+    inv = 1 / unit_share
+    return f"1/{round(inv)}" if abs(inv - round(inv)) < 1e-9 else f"{unit_share:.0%}"
+
+
 def rollup(org_scores: pd.DataFrame, by: str) -> pd.DataFrame:
     """Totals by ``region`` or ``org_type``: orgs, staff, expected missing and shortfall,
     the expected share of staff missing, and the expected number of organizations
-    that reach the unit rule (Σ p_unit_rule)."""
+    that reach the unit rule (Σ p_unit_rule; empty where the policy has no unit rule)."""
     g = org_scores.groupby(by, sort=True)
     out = pd.DataFrame(
         {
@@ -145,7 +229,7 @@ def rollup(org_scores: pd.DataFrame, by: str) -> pd.DataFrame:
             "staff": g["staff"].sum(),
             "expected_missing": g["expected_missing"].sum().round(3),
             "expected_shortfall": g["expected_shortfall"].sum().round(3),
-            "expected_orgs_unit_rule": g["p_unit_rule"].sum().round(3),
+            "expected_orgs_unit_rule": g["p_unit_rule"].sum(min_count=1).round(3),
         }
     )
     denom = g["owing"].sum() if "owing" in org_scores else out["staff"]
@@ -153,7 +237,12 @@ def rollup(org_scores: pd.DataFrame, by: str) -> pd.DataFrame:
     return out.reset_index()
 
 
-def unit_share(policy: Policy) -> float:
-    """The unit rule's share (credits rule of source 002: 1/3; the default elsewhere)."""
+def unit_share(policy: Policy) -> float | None:
+    """The unit rule's share under ``policy``: the credits rule's
+    ``unit_unqualified_share`` (source 002: 1/3) for a ``credits`` policy; None for every
+    other kind (person-times, hours), where the rule does not exist (as in
+    ``features.org.unit_rule``)."""
     credits = getattr(policy, "credits", None)
-    return float(getattr(credits, "unit_unqualified_share", 1 / 3) if credits else 1 / 3)
+    if getattr(policy, "kind", None) != "credits" or credits is None:
+        return None
+    return float(credits.unit_unqualified_share)

@@ -100,7 +100,7 @@ OUTPUT_COLUMNS = (
     "n_staff staff_head staff_party_worker n_owing share_behind unqualified_share "
     "unit_rule_flag unit_rule_year pt_offline_2026 pt_online_2025 unit_rule_2026_provisional "
     # risk, recommend, allocate
-    "p_miss expected_shortfall drivers expected_missing p_unit_rule rank reason owing "
+    "p_miss expected_shortfall drivers forecast_vs_status expected_missing p_unit_rule rank reason owing "
     "orgs expected_orgs_unit_rule expected_missing_share module_id score session_id weight "
     # learner profile
     "person_times_offline hours_window hours_12m credits_window credits_available "

@@ -168,11 +168,12 @@ def test_risk_run_writes_predictions_and_beats_chance(
         "models": [{"name": "rule"}, {"name": "logreg"}, {"name": "oracle"}],
     }
     metrics = run_experiment(cfg, out=tmp_path / "risk")
-    assert set(metrics["metric"]) == CONTRACT_RISK
+    assert set(metrics.loc[metrics["slice"] == "all", "metric"]) == CONTRACT_RISK
     pred = pd.read_csv(tmp_path / "risk" / "predictions.csv")
     assert list(pred.columns[:6]) == ["model", "slice", "unit", "learner", "score", "label"]
     assert pred["score"].between(0, 1).all() and set(pred["label"]) == {0, 1}
-    auc = metrics[(metrics.metric == "roc_auc") & (metrics.seed == "mean")].set_index("model")[
+    everyone = metrics[metrics.slice == "all"]
+    auc = everyone[(everyone.metric == "roc_auc") & (everyone.seed == "mean")].set_index("model")[
         "value"
     ]
     assert auc["logreg"] > 0.6 and auc["rule"] > 0.55
@@ -180,8 +181,13 @@ def test_risk_run_writes_predictions_and_beats_chance(
     # the AUC in metrics.json is the AUC of the rows in predictions.csv
     from sklearn.metrics import roc_auc_score
 
-    g = pred[(pred.model == "logreg") & (pred.seed == 0)]
-    rec = metrics[(metrics.model == "logreg") & (metrics.metric == "roc_auc") & (metrics.seed == 0)]
+    g = pred[(pred.model == "logreg") & (pred.seed == 0) & (pred.slice == "all")]
+    rec = metrics[
+        (metrics.model == "logreg")
+        & (metrics.metric == "roc_auc")
+        & (metrics.seed == 0)
+        & (metrics.slice == "all")
+    ]
     assert roc_auc_score(g["label"], g["score"]) == pytest.approx(rec["value"].item())
     for png in ("metrics.png", "reliability.png", "pr_curve.png"):
         assert (tmp_path / "risk" / png).stat().st_size > 5000
@@ -259,7 +265,7 @@ def test_a_staffrisk_model_plugs_in_with_one_registration(small_dir: Path) -> No
         "models": [{"name": "shortfall"}],
     }
     m = run_experiment(cfg)
-    auc = m[(m.metric == "roc_auc") & (m.seed == 0)]["value"].item()
+    auc = m[(m.metric == "roc_auc") & (m.seed == 0) & (m.slice == "all")]["value"].item()
     assert 0.6 < auc <= 1.0
 
 

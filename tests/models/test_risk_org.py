@@ -78,3 +78,45 @@ def test_score_orgs_columns_rank_and_reason() -> None:
     assert by_region.loc["北京", "orgs"] == 2
     assert by_region.loc["北京", "expected_missing"] == pytest.approx(1.7)
     assert by_region.loc["北京", "expected_missing_share"] == pytest.approx(1.7 / 3, abs=1e-4)
+
+
+@pytest.mark.parametrize("name", ["national-2025", "cadre-hours", "cadre-online", "credits"])
+def test_unit_rule_only_under_a_policy_that_has_it(name: str) -> None:
+    from engine.policy import load_policy
+    from models.risk.org import unit_share
+
+    policy = load_policy(name)
+    share = unit_share(policy)
+    orgs = pd.DataFrame({"org_id": ["O1", "O2", "O3"]})
+    out = score_orgs(_staff(), orgs, share).set_index("org_id")
+    by_type = rollup(out.reset_index().assign(org_type="foundation"), "org_type")
+    if policy.kind == "credits":
+        assert share == pytest.approx(policy.credits.unit_unqualified_share)
+        assert out.loc["O1", "p_unit_rule"] == pytest.approx(brute_force([0.9, 0.8, 0.0], 1))
+        assert out["reason"].str.contains("unqualified").all()
+        assert by_type["expected_orgs_unit_rule"].notna().all()
+    else:  # person-times or hours: the 1/3 rule of source 002 does not exist
+        assert share is None
+        assert out["p_unit_rule"].isna().all()
+        assert not out["reason"].str.contains("unqualified|1/3|P\\(").any()
+        assert by_type["expected_orgs_unit_rule"].isna().all()
+        # everything else is as under the rule
+        ruled = score_orgs(_staff(), orgs, 1 / 3).set_index("org_id")
+        pd.testing.assert_series_equal(out["rank"], ruled["rank"])
+        assert out.loc["O1", "reason"].startswith("1.7 of 3 staff expected to miss")
+
+
+def test_org_reason_names_the_driver_that_raises_most_staffs_risk() -> None:
+    from models.risk.explain import GROUPS
+    from models.risk.org import DRIVER_WORDS
+
+    assert set(DRIVER_WORDS) == set(GROUPS)  # every driver group has words
+    staff = _staff().assign(
+        top_driver=["pace_all", "pace_all", "", "colleagues", "pace_all", ""],
+        top_effect=[0.2, 0.1, 0.0, 0.05, -0.3, 0.0],  # e's own pace lowers the risk
+    )
+    orgs = pd.DataFrame({"org_id": ["O1", "O2", "O3"]})
+    out = score_orgs(staff, orgs).set_index("org_id")["reason"]
+    assert out["O1"].endswith("most often raised by: own pace on record (2 staff)")
+    assert out["O2"].endswith("most often raised by: colleagues' pace (1 staff)")
+    assert "raised by" not in out["O3"]
