@@ -34,6 +34,7 @@ examples (one per command; `learnmap COMMAND --help` for the rest):
   learnmap demo-data --out var/demo --orgs 200           # a demo dataset (ten CSV files)
   learnmap ingest var/demo                               # validate, load into the store
   learnmap db info                                       # row counts per table
+  learnmap export parquet var/parquet                    # the store as partitioned Parquet
   learnmap template var/templates                        # XLSX fill-in templates
   learnmap policy show national-2025                     # the plan's quotas
   learnmap xapi pending                                  # xAPI statements waiting for a map
@@ -57,6 +58,9 @@ environment:
   LEARNMAP_LANG           language of what people read: zh-CN (default) or en (--lang)
   LEARNMAP_MODEL_DIR      model artifacts of `train` (default var/models)
   LEARNMAP_CACHE_DIR      caches keyed by the store's data version (default var/cache)
+  LEARNMAP_ENGINE         pandas (default) or dask: the engine of status (--engine)
+  LEARNMAP_SCHEDULER      a Dask scheduler address (default: a local cluster; --scheduler)
+  LEARNMAP_PARQUET_DIR    the Parquet copy the dask engine reads (default var/parquet)
   LEARNMAP_SYNONYMS       extra Chinese labels/headers for ingest (TOML files, a:b)
   LEARNMAP_DATA_PATH      folders where experiment configs look for datasets (a:b)
   LEARNMAP_API_POLICY     the API's policy (default national-2025)
@@ -269,6 +273,21 @@ def _cmd_db_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export_parquet(args: argparse.Namespace) -> int:
+    from engine.parquet import export_parquet
+    from engine.store import Store
+
+    require_store()
+    manifest = export_parquet(Store(), args.dir, partitions=args.partitions)
+    persons = sum(manifest.rows[t] for t in manifest.person_tables)
+    print(
+        f"wrote {args.dir}: data version {manifest.data_version}, "
+        f"{manifest.partitions} partitions by staff_id, {persons:,} person-keyed rows, "
+        f"{sum(manifest.rows.values()) - persons:,} catalogue rows"
+    )
+    return 0
+
+
 def _cmd_policy_show(args: argparse.Namespace) -> int:
     from engine.policy import load_policy
 
@@ -377,6 +396,29 @@ def build_parser() -> argparse.ArgumentParser:
     q = dbsub.add_parser("info", help="store location and row counts per table")
     q.add_argument("--json", action="store_true", help="machine-readable output")
     q.set_defaults(func=_cmd_db_info)
+
+    p = sub.add_parser("export", help="copy the store for analytical engines")
+    esub = p.add_subparsers(dest="export_command", metavar="FORMAT", required=True)
+    q = esub.add_parser(
+        "parquet",
+        help="the store as Parquet, person-keyed tables partitioned by a hash of staff_id",
+        description="Write every table of the store under DIR: staff and their records "
+        "(participations, assessments, outcomes, accounts) as DIR/<table>/part-NNNNN."
+        "parquet, one file per partition, a person's rows all in the partition of a "
+        "stable hash of their staff_id; catalogue tables whole as DIR/<table>.parquet; "
+        "DIR/manifest.json records the store's data version, so a stale copy is "
+        "detected. Read in bounded batches; written to a temporary folder and renamed "
+        "into place (a failure leaves DIR as it was).",
+    )
+    q.add_argument("dir", type=Path, help="folder to write (replaced if it is a copy)")
+    q.add_argument(
+        "--partitions",
+        type=positive_int,
+        default=None,
+        help="number of partitions (default: one per million person-keyed rows, 1 to 512)",
+    )
+    add_quiet(q)
+    q.set_defaults(func=_cmd_export_parquet)
 
     p = sub.add_parser("policy", help="show the training policies")
     psub = p.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
