@@ -18,6 +18,7 @@ from engine.cli import add_quiet, parse_date
 from engine.errors import LearnmapError
 from engine.outputs import write_table, write_text
 from engine.store import Store
+from features.engine_options import add_engine_options, report_inputs, status_frame, status_tables
 
 # ``engine.policy`` (pydantic), ``features.graph`` (networkx) and the feature modules are
 # imported by the commands that use them: ``profile`` and ``learning-map`` start in a
@@ -29,87 +30,9 @@ def _snapshot(as_of: date, policy_kind: str):  # noqa: ANN202
     builders use (``features.snapshot.status_columns``), typed through Arrow."""
     from features.snapshot import snapshot
 
-    tables = _status_tables(policy_kind)
+    tables = status_tables(policy_kind)
     with bars.spinner("building the snapshot"):
         return snapshot(tables, as_of)
-
-
-def _status_tables(policy_kind: str):  # noqa: ANN202
-    """The tables ``status`` reads (``features.snapshot.status_columns``), through Arrow."""
-    from features.snapshot import status_columns
-
-    tables = Store().read_tables(status_columns(policy_kind))
-    if tables["staff"].empty:
-        raise LearnmapError("the store is empty: run `learnmap ingest DIR` first")
-    return tables
-
-
-def parquet_dir(value: Path | None) -> Path:
-    """The Parquet copy the dask engine reads: ``--parquet``, else
-    ``LEARNMAP_PARQUET_DIR``, else ``var/parquet`` (relative to the working directory,
-    like the default store)."""
-    import os
-
-    return Path(value or os.environ.get("LEARNMAP_PARQUET_DIR") or "var/parquet")
-
-
-def fresh_copy(directory: Path) -> Path:
-    """``directory`` holding a Parquet copy of the store at its current data version:
-    made or refreshed (a whole export) when missing or stale.  Refreshing when used,
-    rather than after each ingest, keeps ingest as fast as before and costs nothing
-    to stores that never use the dask engine; an export reads the store once."""
-    from engine.parquet import StaleCopyError, check_fresh, export_parquet
-
-    store = Store()
-    try:
-        manifest = check_fresh(directory, store.data_version())
-    except StaleCopyError as why:
-        print(f"refreshing the Parquet copy: {why}")
-        manifest = export_parquet(store, directory)
-    if manifest.rows.get("staff", 0) == 0:
-        raise LearnmapError("the store is empty: run `learnmap ingest DIR` first")
-    return directory
-
-
-def _status_frame(args: argparse.Namespace, policy) -> pd.DataFrame:  # noqa: ANN001
-    """Everyone's status on the engine asked for (``--engine``; ``features.partitioned``)."""
-    from engine.cluster import dask_client, engine_name
-    from features.partitioned import status_dask, status_pandas
-
-    if engine_name(args.engine) == "pandas":
-        tables = _status_tables(policy.kind)
-        with bars.spinner(f"computing status under {policy.name}"):
-            return status_pandas(tables, args.as_of, policy)
-    directory = fresh_copy(parquet_dir(args.parquet))
-    with dask_client(args.scheduler, announce=print) as client:
-        with bars.spinner(f"computing status under {policy.name} on dask"):
-            return status_dask(directory, args.as_of, policy, client)
-
-
-def add_engine_options(parser: argparse.ArgumentParser) -> None:
-    """``--engine``, ``--scheduler`` and ``--parquet`` (``engine.cluster``)."""
-    parser.add_argument(
-        "--engine",
-        choices=("pandas", "dask"),
-        default=None,
-        help="pandas (default; LEARNMAP_ENGINE): in this process from the store; dask: per "
-        "person-partition of the Parquet copy (--parquet) on a Dask cluster",
-    )
-    parser.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS",
-        help="dask engine: a Dask scheduler (tcp://host:8786; LEARNMAP_SCHEDULER) whose "
-        "workers can read the Parquet copy; default: a local cluster, one worker per core",
-    )
-    parser.add_argument(
-        "--parquet",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="dask engine: the Parquet copy to read, exported or refreshed first if the "
-        "store has changed (default var/parquet; LEARNMAP_PARQUET_DIR)",
-    )
 
 
 def _jsonable(value: object) -> object:
@@ -244,7 +167,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
     from engine.policy import load_policy
 
     policy = load_policy(args.policy)
-    status = _status_frame(args, policy)
+    status = status_frame(args, policy)
     if args.org:
         status = status[status["org_id"] == args.org]
         if status.empty:
@@ -328,10 +251,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
             "report.xlsx and summary.docx (e.g. --out var/report)"
         )
     policy = load_policy(args.policy)
-    snap = _snapshot(args.as_of, policy.kind)
+    dask_inputs = report_inputs(args, policy)
+    snap = _snapshot(args.as_of, policy.kind) if dask_inputs is None else dask_inputs[1]
     with bars.spinner("report", total=4) as step:
         step.set_description(f"report: status under {policy.name}")
-        status = compliance(snap, policy)
+        status = compliance(snap, policy) if dask_inputs is None else dask_inputs[0]
         step.update(1)
         step.set_description("report: volume and coverage")
         report = programme_report(snap, status, policy)
@@ -423,5 +347,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--as-of", type=parse_date, default=today, help="date (default today)")
     p.add_argument("--policy", default="national-2025", help="preset name or policy file")
     p.add_argument("--out", type=Path, required=True, help="folder to write into")
+    add_engine_options(p)
     add_quiet(p)
     p.set_defaults(func=_cmd_report)

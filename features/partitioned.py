@@ -24,6 +24,7 @@ Rows come back in partition order (the pandas engine: store order); compare sort
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from engine.schema import TABLE_ORDER, TABLES
 from features.asof import Tables
 from features.compliance import compliance, uses_data_start
 from features.periods import data_start, day_of
-from features.snapshot import snapshot, status_columns
+from features.snapshot import Snapshot, snapshot, status_columns
 
 log = logging.getLogger(__name__)
 
@@ -104,60 +105,137 @@ def _bucket_reader(directory: str, table: str, columns: list[str]):  # noqa: ANN
     return read
 
 
+class _Partitions:
+    """The person-partitions of a Parquet copy as dask collections: one dask frame per
+    person table a status reads (partition ``k`` = bucket ``k``), the catalogue as one
+    shared task, and the population's first completion day (when the policy uses it)."""
+
+    def __init__(
+        self, directory: Path, as_of: date | pd.Timestamp, policy: Policy, client: Any
+    ) -> None:
+        import dask
+        import dask.dataframe as dd
+
+        self.directory = str(Path(directory).resolve())
+        self.as_of, self.policy, self.client = as_of, policy, client
+        n = read_manifest(Path(self.directory)).partitions
+        self.persons, self.cat_cols = _split(policy.kind)
+        need = status_columns(policy.kind)
+        self.cols = {t: list(need[t] or TABLES[t].names) for t in self.persons}
+        self.frames = [
+            dd.from_map(
+                _bucket_reader(self.directory, t, self.cols[t]),
+                range(n),
+                meta=_empty(t)[self.cols[t]],
+                label=f"read-{t}",
+                enforce_metadata=False,
+            )
+            for t in self.persons
+        ]
+        self.catalogue = dask.delayed(read_catalogue, pure=True)(self.directory, self.cat_cols)
+        self.first = None
+        if uses_data_start(policy):
+            starts = dd.map_partitions(
+                _partition_start,
+                *self.frames,
+                self.catalogue,
+                persons=self.persons,
+                as_of=as_of,
+                meta=pd.Series(dtype="datetime64[ns]"),
+                align_dataframes=False,
+            )
+            self.first = _compute(starts.min(), client)
+            log.info("dask: records start on %s", self.first)
+
+    def empty_tables(self) -> Tables:
+        empty = tuple(_empty(t)[self.cols[t]] for t in self.persons)
+        return _tables(self.persons, empty, read_catalogue(self.directory, self.cat_cols))
+
+
 def status_dask(
     directory: Path, as_of: date | pd.Timestamp, policy: Policy, client: Any = None
 ) -> pd.DataFrame:
     """The dask engine: ``status_of`` per person-partition of the Parquet copy at
     ``directory`` on ``client``'s cluster (default: dask's current scheduler)."""
-    import dask
     import dask.dataframe as dd
 
-    directory = Path(directory).resolve()
-    n = read_manifest(directory).partitions
-    persons, cat_cols = _split(policy.kind)
-    need = status_columns(policy.kind)
-    cols = {t: list(need[t] or TABLES[t].names) for t in persons}
-    frames = [
-        dd.from_map(
-            _bucket_reader(str(directory), t, cols[t]),
-            range(n),
-            meta=_empty(t)[cols[t]],
-            label=f"read-{t}",
-            enforce_metadata=False,
-        )
-        for t in persons
-    ]
-    catalogue = dask.delayed(read_catalogue, pure=True)(str(directory), cat_cols)
-    first = None
-    if uses_data_start(policy):
-        starts = dd.map_partitions(
-            _partition_start,
-            *frames,
-            catalogue,
-            persons=persons,
-            as_of=as_of,
-            meta=pd.Series(dtype="datetime64[ns]"),
-            align_dataframes=False,
-        )
-        first = _compute(starts.min(), client)
-        log.info("dask: records start on %s", first)
-    empty = tuple(_empty(t)[cols[t]] for t in persons)
-    meta = status_of(
-        _tables(persons, empty, read_catalogue(str(directory), cat_cols)), as_of, policy
-    )
+    p = _Partitions(directory, as_of, policy, client)
     out = dd.map_partitions(
         _partition_status,
-        *frames,
-        catalogue,
-        first,
-        persons=persons,
+        *p.frames,
+        p.catalogue,
+        p.first,
+        persons=p.persons,
         as_of=as_of,
         policy=policy,
-        meta=meta,
+        meta=status_of(p.empty_tables(), as_of, policy),
         align_dataframes=False,
         enforce_metadata=False,
     )
     return _compute(out, client).reset_index(drop=True)
+
+
+def report_inputs(
+    tables: Tables, as_of: date | pd.Timestamp, policy: Policy, first: Any = None
+) -> tuple[pd.DataFrame, Snapshot]:
+    """What ``learnmap report`` starts from, for the people in ``tables``: their status
+    (``status_of``) and their snapshot cut to what the report's builders read — staff,
+    catalogue and completed participations (``Snapshot.done``); no assessments or
+    outcomes.  Partitions' pieces join with ``combine``."""
+    snap = snapshot(tables, as_of)
+    status = compliance(snap, policy, first)
+    cut = replace(
+        snap,
+        part=snap.done().reset_index(drop=True),
+        assess=snap.assess.iloc[:0],
+        outcomes=snap.outcomes.iloc[:0],
+    )
+    return status, cut
+
+
+def combine(pieces: list[tuple[pd.DataFrame, Snapshot]]) -> tuple[pd.DataFrame, Snapshot]:
+    """Partitions' ``report_inputs`` as one: rows in partition order, staff codes
+    ``s`` shifted by the staff of the partitions before."""
+    snaps = [snap for _, snap in pieces]
+    offsets = np.cumsum([0] + [snap.n_staff for snap in snaps[:-1]])
+    kind = snaps[0].part["s"].dtype
+    part = pd.concat(
+        [
+            snap.part.assign(s=(snap.part["s"].to_numpy() + off).astype(kind))
+            for snap, off in zip(snaps, offsets, strict=True)
+        ],
+        ignore_index=True,
+    )
+    staff = pd.concat([snap.staff for snap in snaps], ignore_index=True)
+    status = pd.concat([st for st, _ in pieces], ignore_index=True)
+    return status, replace(snaps[0], staff=staff, part=part)
+
+
+def _partition_report(*frames: Any, persons: list[str], as_of: Any, policy: Policy) -> Any:  # noqa: ANN401
+    *parts, catalogue, first = frames
+    first = None if first is None or pd.isna(first) else day_of(first)
+    return report_inputs(_tables(persons, tuple(parts), catalogue), as_of, policy, first)
+
+
+def report_inputs_dask(
+    directory: Path, as_of: date | pd.Timestamp, policy: Policy, client: Any = None
+) -> tuple[pd.DataFrame, Snapshot]:
+    """The dask engine's ``report_inputs``: computed per person-partition on the
+    cluster (a task per partition on the partitions of ``status_dask``), then joined
+    here.  The organization roll-ups and volumes are then computed in this process on
+    what comes back — everyone's status and completions, not their other records."""
+    import dask
+
+    p = _Partitions(directory, as_of, policy, client)
+    per_table = [frame.to_delayed() for frame in p.frames]
+    tasks = [
+        dask.delayed(_partition_report)(
+            *parts, p.catalogue, p.first, persons=p.persons, as_of=as_of, policy=policy
+        )
+        for parts in zip(*per_table, strict=True)
+    ]
+    pieces = client.gather(client.compute(tasks)) if client else list(dask.compute(*tasks))
+    return combine(pieces)
 
 
 def _compute(collection: Any, client: Any) -> Any:  # noqa: ANN401

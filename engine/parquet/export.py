@@ -167,7 +167,7 @@ def export_parquet(
         manifest = Manifest(
             data_version=version,
             partitions=n,
-            store=_safe_url(store),
+            store=safe_url(store),
             rows=rows,
         )
         (tmp / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
@@ -179,7 +179,7 @@ def export_parquet(
     return manifest
 
 
-def _safe_url(store: object) -> str:
+def safe_url(store: object) -> str:
     """The store's URL without its password (the manifest is not a secret)."""
     url = store.engine.url  # type: ignore[attr-defined]
     return url.render_as_string(hide_password=True)

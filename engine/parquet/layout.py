@@ -81,10 +81,15 @@ def read_manifest(directory: Path) -> Manifest:
     return Manifest(**data)
 
 
-def check_fresh(directory: Path, data_version: int) -> Manifest:
-    """The copy's manifest if it holds the store's ``data_version``; ``StaleCopyError``
-    naming both versions otherwise."""
+def check_fresh(directory: Path, data_version: int, store: str | None = None) -> Manifest:
+    """The copy's manifest if it holds the store's ``data_version`` (and, given
+    ``store``, was made from that store: its URL without password); ``StaleCopyError``
+    naming both otherwise."""
     manifest = read_manifest(directory)
+    if store is not None and manifest.store != store:
+        raise StaleCopyError(
+            f"{directory}: the copy was made from {manifest.store}, not from {store}"
+        )
     if manifest.data_version != data_version:
         raise StaleCopyError(
             f"{directory}: the copy holds data version {manifest.data_version}, the store "

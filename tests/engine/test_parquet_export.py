@@ -166,6 +166,9 @@ def test_stale_copy_is_detected_and_refreshed(tmp_path: Path, small_dir: Path) -
     ingest(tmp_path / "change", store)
     with pytest.raises(StaleCopyError, match="data version"):
         check_fresh(out, store.data_version())
+    other = "sqlite:////elsewhere/learnmap.db"  # another store at the same version
+    with pytest.raises(StaleCopyError, match="made from"):
+        check_fresh(out, read_manifest(out).data_version, other)
     export_parquet(store, out, partitions=2, progress=False)
     check_fresh(out, store.data_version())
     got = read_table(out, "staff").set_index("staff_id")["role"]

@@ -23,7 +23,9 @@ from engine.parquet import export_parquet, read_manifest
 from engine.policy import load_policy
 from engine.store import Store
 from features.compliance import compliance, uses_data_start
-from features.partitioned import status_dask, status_pandas
+from features.org import org_profiles, role_status
+from features.partitioned import report_inputs_dask, status_dask, status_pandas
+from features.report import programme_report
 from features.snapshot import snapshot, status_columns
 
 
@@ -114,6 +116,37 @@ def test_generated_worlds_same_on_both_engines(
     pd.testing.assert_frame_equal(got_dask, got_pandas)
 
 
+def _report_tables(snap, status, policy) -> dict[str, pd.DataFrame]:  # noqa: ANN001
+    tables = programme_report(snap, status, policy).tables()
+    tables["organizations"] = org_profiles(snap, status, policy)
+    tables["organizations_by_role"] = role_status(snap, status)
+    return tables
+
+
+@pytest.mark.parametrize(
+    ("world", "policy"),
+    [("national_copy", "national-2025"), ("cadre_copy", "credits"), ("cadre_copy", "cadre-hours")],
+)
+def test_report_tables_same_on_both_engines(
+    request: pytest.FixtureRequest,
+    dask_cluster,  # noqa: ANN001
+    world: str,
+    policy: str,
+) -> None:
+    """``report``'s volumes, coverage, organization profiles (with the credits unit
+    rule) and role table from the dask engine's status and completions equal the
+    pandas engine's."""
+    store, copy = request.getfixturevalue(world)
+    pol, as_of = load_policy(policy), date(2026, 6, 30)
+    snap = snapshot(store.read_tables(status_columns(pol.kind), progress=False), as_of)
+    want = _report_tables(snap, compliance(snap, pol), pol)
+    status, cut = report_inputs_dask(copy, as_of, pol, dask_cluster)
+    got = _report_tables(cut, status, pol)
+    assert want["volume"]["person_times"].sum() > 0
+    for name, frame in want.items():
+        pd.testing.assert_frame_equal(got[name], frame, obj=name)
+
+
 def test_person_times_do_not_read_the_population_statistic(national) -> None:  # noqa: ANN001
     """``uses_data_start``: the dask engine skips the first pass for person-times
     policies, which is right only if their status ignores ``first``."""
@@ -159,6 +192,14 @@ def test_cli_status_on_dask_matches_pandas_and_refreshes_the_copy(
     assert main([*base, "--out", "p3.csv"]) == 0
     assert rows("d3.csv") == rows("p3.csv")
     assert rows("d3.csv") != rows("d.csv")
+    report = ["report", "--as-of", "2026-06-30", "--lang", "en", "-q", "--policy", "credits"]
+    assert main([*report, "--out", "rd", "--engine", "dask", "--scheduler", address]) == 0
+    assert main([*report, "--out", "rp", "--engine", "pandas"]) == 0
+    tables = sorted(p.name for p in (tmp_path / "rp").glob("*.csv"))
+    assert "organizations.csv" in tables
+    assert sorted(p.name for p in (tmp_path / "rd").glob("*.csv")) == tables
+    for name in tables:
+        assert rows(f"rd/{name}") == rows(f"rp/{name}"), name
 
 
 def test_a_killed_worker_changes_nothing(national_copy, dask_cluster) -> None:  # noqa: ANN001
