@@ -14,9 +14,11 @@ Measures, each in its own process so peaks do not mix:
 3. ``learnmap status --engine dask`` end to end on a ``LocalCluster`` of ``--workers``
    single-threaded worker processes (``--memory-limit`` each), including the cluster's
    start-up: wall time, the client's peak RSS;
+   With ``--report``, ``learnmap report`` on both engines the same way;
 4. in this process, ``features.partitioned.status_dask`` alone on a fresh cluster
-   (compute only), the peak RSS of every worker process (``ru_maxrss`` read on the
-   workers), and the frame compared with ``status_pandas`` (sorted) — they must be equal.
+   (compute only; twice: the first run includes the workers' imports), the peak RSS
+   of every worker process (``ru_maxrss`` read on the workers), and the frame compared
+   with ``status_pandas`` (sorted) — they must be equal.
 
 Prints a table and the load average before and after; writes WORK/bench_engines.json.
 """
@@ -62,6 +64,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--memory-limit", default="6GiB", help="per worker")
     ap.add_argument("--partitions", type=int, default=None, help="default: by size")
+    ap.add_argument("--report", action="store_true", help="also time `report` on both engines")
     a = ap.parse_args()
 
     from distributed import LocalCluster
@@ -110,6 +113,22 @@ def main() -> None:
             env,
         )
 
+        if a.report:
+            report = [*learnmap, "report", "--as-of", a.as_of, "--policy", a.policy, "-q"]
+            res["report_pandas_cli"] = _measured([*report, "--out", str(a.work / "rp")], env)
+            res["report_dask_cli"] = _measured(
+                [
+                    *report,
+                    "--engine",
+                    "dask",
+                    "--scheduler",
+                    cluster.scheduler_address,
+                    "--out",
+                    str(a.work / "rd"),
+                ],
+                env,
+            )
+
     policy = load_policy(a.policy)
     as_of = date.fromisoformat(a.as_of)
     with dask_client(
@@ -117,7 +136,10 @@ def main() -> None:
     ) as client:
         t = time.perf_counter()
         got = status_dask(copy, as_of, policy, client)
-        res["dask_compute_s"] = round(time.perf_counter() - t, 1)
+        res["dask_compute_s"] = round(time.perf_counter() - t, 1)  # workers import first
+        t = time.perf_counter()
+        status_dask(copy, as_of, policy, client)
+        res["dask_compute_warm_s"] = round(time.perf_counter() - t, 1)
         peaks = client.run(_worker_peak_gb)
         res["worker_peak_gb"] = sorted(round(v, 2) for v in peaks.values())
     tables = Store(a.db).read_tables(status_columns(policy.kind), progress=False)

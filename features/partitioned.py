@@ -1,4 +1,5 @@
-"""Compliance status on two engines, one implementation (issue 26).
+"""Compliance status (and the report's inputs) on two engines, one implementation
+(issue 26).
 
 ``status_of(tables, as_of, policy, first)`` is *the* status computation: the as-of
 snapshot of some people's tables (``features.snapshot``) and their ``compliance``.
@@ -15,8 +16,13 @@ and on one population statistic, ``first`` (the first day the records cover,
   rows are all in one bucket), the catalogue is read once and shared, and ``first`` —
   only for policies that use it (``compliance.uses_data_start``) — is computed first,
   as the minimum over partitions of ``data_start`` of each partition's snapshot
-  (``status_dask``).  It is a separate pass so that no partition is held in memory
-  while the others are read: each partition's frames live in one task.
+  (``status_dask``).  It is a separate pass, so that no partition's frames wait in
+  memory for the other partitions' figure.
+
+``report`` (``report_inputs`` / ``report_inputs_dask``): per partition, the same status
+and the partition's snapshot cut to what the report builders read (staff and completed
+participations), joined in the command's process (``combine``), where the unchanged
+builders (``features.report``, ``features.org``) make the roll-ups.
 
 Rows come back in partition order (the pandas engine: store order); compare sorted.
 """
