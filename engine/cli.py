@@ -442,6 +442,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from engine import progress
 
+    quiet_before = progress._state["quiet"]
     progress.configure(quiet=args.quiet_all or bool(getattr(args, "quiet", False)))
     import os
 
@@ -457,6 +458,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:  # main() called in-process (tests, scripts) leaves the environment as it was
+        progress.configure(quiet=quiet_before)
         if lang:
             if before is None:
                 os.environ.pop("LEARNMAP_LANG", None)
