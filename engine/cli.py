@@ -273,21 +273,6 @@ def _cmd_db_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_export_parquet(args: argparse.Namespace) -> int:
-    from engine.parquet import export_parquet
-    from engine.store import Store
-
-    require_store()
-    manifest = export_parquet(Store(), args.dir, partitions=args.partitions)
-    persons = sum(manifest.rows[t] for t in manifest.person_tables)
-    print(
-        f"wrote {args.dir}: data version {manifest.data_version}, "
-        f"{manifest.partitions} partitions by staff_id, {persons:,} person-keyed rows, "
-        f"{sum(manifest.rows.values()) - persons:,} catalogue rows"
-    )
-    return 0
-
-
 def _cmd_policy_show(args: argparse.Namespace) -> int:
     from engine.policy import load_policy
 
@@ -397,37 +382,16 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--json", action="store_true", help="machine-readable output")
     q.set_defaults(func=_cmd_db_info)
 
-    p = sub.add_parser("export", help="copy the store for analytical engines")
-    esub = p.add_subparsers(dest="export_command", metavar="FORMAT", required=True)
-    q = esub.add_parser(
-        "parquet",
-        help="the store as Parquet, person-keyed tables partitioned by a hash of staff_id",
-        description="Write every table of the store under DIR: staff and their records "
-        "(participations, assessments, outcomes, accounts) as DIR/<table>/part-NNNNN."
-        "parquet, one file per partition, a person's rows all in the partition of a "
-        "stable hash of their staff_id; catalogue tables whole as DIR/<table>.parquet; "
-        "DIR/manifest.json records the store's data version, so a stale copy is "
-        "detected. Read in bounded batches; written to a temporary folder and renamed "
-        "into place (a failure leaves DIR as it was).",
-    )
-    q.add_argument("dir", type=Path, help="folder to write (replaced if it is a copy)")
-    q.add_argument(
-        "--partitions",
-        type=positive_int,
-        default=None,
-        help="number of partitions (default: one per million person-keyed rows, 1 to 512)",
-    )
-    add_quiet(q)
-    q.set_defaults(func=_cmd_export_parquet)
-
     p = sub.add_parser("policy", help="show the training policies")
     psub = p.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
     q = psub.add_parser("show", help="print a policy preset or file, validated")
     q.add_argument("policy", help="preset name (national-2025, cadre-hours, credits) or a file")
     q.set_defaults(func=_cmd_policy_show)
 
+    from engine.export_cli import register as register_export
     from engine.xapi.cli import register as register_xapi
 
+    register_export(sub)
     register_xapi(sub)
     for ep in entry_points(group="learnmap.commands"):
         ep.load()(sub)
