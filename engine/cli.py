@@ -34,6 +34,7 @@ examples (one per command; `learnmap COMMAND --help` for the rest):
   learnmap demo-data --out var/demo --orgs 200           # a demo dataset (ten CSV files)
   learnmap ingest var/demo                               # validate, load into the store
   learnmap db info                                       # row counts per table
+  learnmap export parquet var/parquet                    # the store as partitioned Parquet
   learnmap template var/templates                        # XLSX fill-in templates
   learnmap policy show national-2025                     # the plan's quotas
   learnmap xapi pending                                  # xAPI statements waiting for a map
@@ -57,6 +58,9 @@ environment:
   LEARNMAP_LANG           language of what people read: zh-CN (default) or en (--lang)
   LEARNMAP_MODEL_DIR      model artifacts of `train` (default var/models)
   LEARNMAP_CACHE_DIR      caches keyed by the store's data version (default var/cache)
+  LEARNMAP_ENGINE         pandas (default) or dask: the engine of status (--engine)
+  LEARNMAP_SCHEDULER      a Dask scheduler address (default: a local cluster; --scheduler)
+  LEARNMAP_PARQUET_DIR    the Parquet copy the dask engine reads (default var/parquet)
   LEARNMAP_SYNONYMS       extra Chinese labels/headers for ingest (TOML files, a:b)
   LEARNMAP_DATA_PATH      folders where experiment configs look for datasets (a:b)
   LEARNMAP_API_POLICY     the API's policy (default national-2025)
@@ -384,8 +388,10 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("policy", help="preset name (national-2025, cadre-hours, credits) or a file")
     q.set_defaults(func=_cmd_policy_show)
 
+    from engine.export_cli import register as register_export
     from engine.xapi.cli import register as register_xapi
 
+    register_export(sub)
     register_xapi(sub)
     for ep in entry_points(group="learnmap.commands"):
         ep.load()(sub)
@@ -400,6 +406,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from engine import progress
 
+    quiet_before = progress._state["quiet"]
     progress.configure(quiet=args.quiet_all or bool(getattr(args, "quiet", False)))
     import os
 
@@ -415,6 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:  # main() called in-process (tests, scripts) leaves the environment as it was
+        progress.configure(quiet=quiet_before)
         if lang:
             if before is None:
                 os.environ.pop("LEARNMAP_LANG", None)

@@ -15,9 +15,10 @@ Back ends:
   a later text value then fails.  Every nullable column is therefore read as
   ``COALESCE(col, <zero of its type>)`` together with a ``col IS NULL`` flag, and the
   flag puts the missing values back — robust whatever the order of rows.
-- **Other back ends** (PostgreSQL) are read through the SQLAlchemy connection's
-  DB-API cursor, ``BATCH_ROWS`` rows at a time, each batch turned into Arrow arrays
-  at once: Python values live only for one batch.
+- **Other back ends** (PostgreSQL) are read through SQLAlchemy with ``yield_per``
+  (a server-side cursor on PostgreSQL), ``BATCH_ROWS`` rows at a time, each batch
+  turned into Arrow arrays at once: Python values live only for one batch, and the
+  server never sends the whole table at once.
 
 Both give the same frames (``tests/engine/test_store.py`` checks them against
 ``Store.load_table``).
@@ -132,15 +133,16 @@ def _dbapi_batches(store: object, table: str, cols: list[Column]) -> Iterator[pa
     schema = pa.schema([pa.field(c.name, arrow_type(c)) for c in cols])
     sql = f"SELECT {', '.join(c.name for c in cols)} FROM {table}"
     with store.engine.connect() as conn:  # type: ignore[attr-defined]
-        cur = conn.connection.dbapi_connection.cursor()
+        # yield_per: a server-side cursor where the driver has one (PostgreSQL), so only
+        # one batch of rows is ever in this process, not the whole result
+        result = conn.execution_options(yield_per=BATCH_ROWS).exec_driver_sql(sql)
         try:
-            cur.execute(sql)
-            while rows := cur.fetchmany(BATCH_ROWS):
+            for rows in result.partitions(BATCH_ROWS):
                 columns = list(zip(*rows, strict=True))
                 arrays = [_python_array(v, c) for v, c in zip(columns, cols, strict=True)]
                 yield pa.RecordBatch.from_arrays(arrays, schema=schema)
         finally:
-            cur.close()
+            result.close()
 
 
 _ADBC = {"enabled": True}

@@ -18,6 +18,7 @@ from engine.cli import add_quiet, parse_date
 from engine.errors import LearnmapError
 from engine.outputs import write_table, write_text
 from engine.store import Store
+from features.engine_options import add_engine_options, report_inputs, status_frame, status_tables
 
 # ``engine.policy`` (pydantic), ``features.graph`` (networkx) and the feature modules are
 # imported by the commands that use them: ``profile`` and ``learning-map`` start in a
@@ -27,11 +28,9 @@ from engine.store import Store
 def _snapshot(as_of: date, policy_kind: str):  # noqa: ANN202
     """The snapshot ``status`` and ``report`` work on, reading only the columns their
     builders use (``features.snapshot.status_columns``), typed through Arrow."""
-    from features.snapshot import snapshot, status_columns
+    from features.snapshot import snapshot
 
-    tables = Store().read_tables(status_columns(policy_kind))
-    if tables["staff"].empty:
-        raise LearnmapError("the store is empty: run `learnmap ingest DIR` first")
+    tables = status_tables(policy_kind)
     with bars.spinner("building the snapshot"):
         return snapshot(tables, as_of)
 
@@ -166,12 +165,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
     _store_exists()
     from engine.labels import label, text
     from engine.policy import load_policy
-    from features.compliance import compliance
 
     policy = load_policy(args.policy)
-    snap = _snapshot(args.as_of, policy.kind)
-    with bars.spinner(f"computing status under {policy.name}"):
-        status = compliance(snap, policy)
+    status = status_frame(args, policy)
     if args.org:
         status = status[status["org_id"] == args.org]
         if status.empty:
@@ -255,10 +251,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
             "report.xlsx and summary.docx (e.g. --out var/report)"
         )
     policy = load_policy(args.policy)
-    snap = _snapshot(args.as_of, policy.kind)
+    dask_inputs = report_inputs(args, policy)
+    snap = _snapshot(args.as_of, policy.kind) if dask_inputs is None else dask_inputs[1]
     with bars.spinner("report", total=4) as step:
         step.set_description(f"report: status under {policy.name}")
-        status = compliance(snap, policy)
+        status = compliance(snap, policy) if dask_inputs is None else dask_inputs[0]
         step.update(1)
         step.set_description("report: volume and coverage")
         report = programme_report(snap, status, policy)
@@ -324,6 +321,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         required=True,
         help="output .csv, .parquet or .xlsx (Chinese headers; --lang en)",
     )
+    add_engine_options(p)
     add_quiet(p)
     p.set_defaults(func=_cmd_status)
 
@@ -349,5 +347,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--as-of", type=parse_date, default=today, help="date (default today)")
     p.add_argument("--policy", default="national-2025", help="preset name or policy file")
     p.add_argument("--out", type=Path, required=True, help="folder to write into")
+    add_engine_options(p)
     add_quiet(p)
     p.set_defaults(func=_cmd_report)

@@ -120,8 +120,11 @@ def person_time_status(snap: Snapshot, policy: Policy) -> pd.DataFrame:
     return out
 
 
-def hours_status(snap: Snapshot, policy: Policy) -> pd.DataFrame:
-    """This year's hours (leaders: the cycle's), ``hours_<year>`` and ``qualified_<year>``."""
+def hours_status(
+    snap: Snapshot, policy: Policy, first: np.datetime64 | None = None
+) -> pd.DataFrame:
+    """This year's hours (leaders: the cycle's), ``hours_<year>`` and ``qualified_<year>``
+    (``first``: as in ``compliance``)."""
     rule = policy.hours
     assert rule is not None
     start, end, as_of = day_of(policy.start), day_of(policy.end), day_of(snap.as_of)
@@ -153,7 +156,7 @@ def hours_status(snap: Snapshot, policy: Policy) -> pd.DataFrame:
     )
     out = finish(base_frame(snap, policy), required, np.round(done, 2), deadline, status, wfrac)
     out["leader"] = leader
-    first = data_start(snap)
+    first = data_start(snap) if first is None else first
     so_far = np.cumsum(hours, axis=1)
     for i, (y, a, b) in enumerate(bounds):
         out[f"hours_{y}"] = np.round(hours[:, i], 2)
@@ -167,11 +170,23 @@ def hours_status(snap: Snapshot, policy: Policy) -> pd.DataFrame:
     return out
 
 
-def compliance(snap: Snapshot, policy: Policy) -> pd.DataFrame:
+def compliance(snap: Snapshot, policy: Policy, first: np.datetime64 | None = None) -> pd.DataFrame:
     """One row per staff member (hired by the snapshot date) with ``staff_id``,
-    ``org_id``, ``required``, ``done``, ``remaining``, ``deadline``, ``status``."""
+    ``org_id``, ``required``, ``done``, ``remaining``, ``deadline``, ``status``.
+
+    Every row depends on that person's records only, the catalogue and the policy —
+    and on one population statistic, ``first``: the first day the records cover
+    (``periods.data_start``; which years ``qualified_<year>`` can judge).  Left out, it
+    is taken from ``snap``; the Dask engine (``features.partitioned``) computes it once
+    over everyone and passes it to each partition, so a partition's rows equal the
+    same people's rows computed on the whole population."""
     if policy.kind == "person_times":
         return person_time_status(snap, policy)
     if policy.kind == "hours":
-        return hours_status(snap, policy)
-    return credits_status(snap, policy)
+        return hours_status(snap, policy, first)
+    return credits_status(snap, policy, first)
+
+
+def uses_data_start(policy: Policy) -> bool:
+    """Whether ``compliance`` under ``policy`` reads ``first`` (person-times do not)."""
+    return policy.kind in ("hours", "credits")

@@ -185,9 +185,12 @@ def _carry(available: np.ndarray, required: np.ndarray, earned: np.ndarray, poli
     return surplus
 
 
-def credits_status(snap: Snapshot, policy: Policy) -> pd.DataFrame:
+def credits_status(
+    snap: Snapshot, policy: Policy, first: np.datetime64 | None = None
+) -> pd.DataFrame:
     """This year's credits (with carry-over) against the yearly target, the ended years'
-    ``credits_<year>`` / ``qualified_<year>``, and the ``cycle_*`` columns."""
+    ``credits_<year>`` / ``qualified_<year>``, and the ``cycle_*`` columns (``first``:
+    the first day the records cover, as in ``features.compliance.compliance``)."""
     rule = policy.credits
     assert rule is not None
     start, end, as_of = day_of(policy.start), day_of(policy.end), day_of(snap.as_of)
@@ -199,7 +202,7 @@ def credits_status(snap: Snapshot, policy: Policy) -> pd.DataFrame:
     )
     bounds = year_bounds(policy)
     cy = current_year(policy, as_of)
-    first = data_start(snap)
+    first = data_start(snap) if first is None else first
     out = base_frame(snap, policy)
     carry = np.zeros(snap.n_staff)
     for i, (y, a, b) in enumerate(bounds):

@@ -60,3 +60,29 @@ def small_dir(
 def national() -> dict[str, pd.DataFrame]:
     """The default national-scale demo dataset (2,300 organizations)."""
     return generate(DemoSpec(seed=11))
+
+
+@pytest.fixture(scope="session")
+def dask_cluster():  # noqa: ANN201
+    """A Dask client on a small ``LocalCluster`` shared by the whole session: 2 worker
+    processes of one thread each (``engine.cluster.dask_client``).  Workers are spawned
+    with this checkout first on ``PYTHONPATH`` so they import the code under test."""
+    from engine.cluster import dask_client
+
+    root = str(Path(__file__).resolve().parent.parent)
+    old = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = root + (os.pathsep + old if old else "")
+    try:
+        with dask_client(
+            n_workers=2,
+            processes=True,
+            threads_per_worker=1,
+            memory_limit="1GiB",
+            dashboard_address=":0",
+        ) as client:
+            yield client
+    finally:
+        if old is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = old

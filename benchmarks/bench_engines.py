@@ -1,0 +1,164 @@
+"""``learnmap status`` on the pandas engine against the dask engine (issue 26), on a
+store you made beforehand.  Run by hand, with ``nice``:
+
+    learnmap demo-data --out var/bench226k/demo --orgs 40000 --seed 7    # 226,664 staff
+    LEARNMAP_DATABASE_URL=sqlite:///var/bench226k/store.db learnmap ingest var/bench226k/demo
+    nice .venv/bin/python benchmarks/bench_engines.py \\
+        --db sqlite:///var/bench226k/store.db --work var/bench226k --workers 2
+
+Measures, each in its own process so peaks do not mix:
+
+1. ``learnmap status --engine pandas`` end to end (read the store, compute, write the
+   file): wall time and the process's peak RSS;
+2. ``learnmap export parquet`` (the copy the dask engine reads): wall time, peak RSS;
+3. ``learnmap status --engine dask`` end to end on a ``LocalCluster`` of ``--workers``
+   single-threaded worker processes (``--memory-limit`` each), including the cluster's
+   start-up: wall time, the client's peak RSS;
+   With ``--report``, ``learnmap report`` on both engines the same way;
+4. in this process, ``features.partitioned.status_dask`` alone on a fresh cluster
+   (compute only; twice: the first run includes the workers' imports), the peak RSS
+   of every worker process (``ru_maxrss`` read on the workers), and the frame compared
+   with ``status_pandas`` (sorted) — they must be equal.
+
+Prints a table and the load average before and after; writes WORK/bench_engines.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def _measured(args: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Wall seconds and peak RSS (GB) of one command, in a child process."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    out, err = proc.communicate()
+    if status != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{err.decode()}")
+    print(out.decode().strip())
+    return {"wall_s": round(wall, 1), "peak_gb": round(usage.ru_maxrss / 2**20, 2)}
+
+
+def _worker_peak_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--db", required=True, help="store URL (LEARNMAP_DATABASE_URL)")
+    ap.add_argument("--work", type=Path, required=True, help="folder for outputs and the copy")
+    ap.add_argument("--as-of", default="2026-06-30")
+    ap.add_argument("--policy", default="national-2025")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--memory-limit", default="6GiB", help="per worker")
+    ap.add_argument("--partitions", type=int, default=None, help="default: by size")
+    ap.add_argument("--report", action="store_true", help="also time `report` on both engines")
+    a = ap.parse_args()
+
+    from distributed import LocalCluster
+
+    from engine.cluster import dask_client
+    from engine.parquet import read_manifest
+    from engine.policy import load_policy
+    from engine.store import Store
+    from features.partitioned import status_dask, status_pandas
+    from features.snapshot import status_columns
+
+    a.work.mkdir(parents=True, exist_ok=True)
+    copy = a.work / "parquet"
+    env = {**os.environ, "LEARNMAP_DATABASE_URL": a.db, "LEARNMAP_PARQUET_DIR": str(copy)}
+    learnmap = [str(BIN / "python"), "-m", "engine.cli"]
+    status = [*learnmap, "status", "--as-of", a.as_of, "--policy", a.policy, "-q", "--lang", "en"]
+    load_before = os.getloadavg()
+    res: dict[str, object] = {"db": a.db, "as_of": a.as_of, "policy": a.policy}
+
+    res["pandas_cli"] = _measured([*status, "--out", str(a.work / "pandas.parquet")], env)
+    export = [*learnmap, "export", "parquet", str(copy), "-q"]
+    if a.partitions:
+        export += ["--partitions", str(a.partitions)]
+    res["export_cli"] = _measured(export, env)
+    manifest = read_manifest(copy)
+    res["partitions"] = manifest.partitions
+    res["rows"] = manifest.rows
+    # the CLI's own local cluster is sized to the machine; pin it with a scheduler of ours
+    with LocalCluster(
+        n_workers=a.workers,
+        threads_per_worker=1,
+        processes=True,
+        memory_limit=a.memory_limit,
+        dashboard_address=":0",
+    ) as cluster:
+        res["dask_cli"] = _measured(
+            [
+                *status,
+                "--engine",
+                "dask",
+                "--scheduler",
+                cluster.scheduler_address,
+                "--out",
+                str(a.work / "dask.parquet"),
+            ],
+            env,
+        )
+
+        if a.report:
+            report = [*learnmap, "report", "--as-of", a.as_of, "--policy", a.policy, "-q"]
+            res["report_pandas_cli"] = _measured([*report, "--out", str(a.work / "rp")], env)
+            res["report_dask_cli"] = _measured(
+                [
+                    *report,
+                    "--engine",
+                    "dask",
+                    "--scheduler",
+                    cluster.scheduler_address,
+                    "--out",
+                    str(a.work / "rd"),
+                ],
+                env,
+            )
+
+    policy = load_policy(a.policy)
+    as_of = date.fromisoformat(a.as_of)
+    with dask_client(
+        n_workers=a.workers, memory_limit=a.memory_limit, dashboard_address=":0"
+    ) as client:
+        t = time.perf_counter()
+        got = status_dask(copy, as_of, policy, client)
+        res["dask_compute_s"] = round(time.perf_counter() - t, 1)  # workers import first
+        t = time.perf_counter()
+        status_dask(copy, as_of, policy, client)
+        res["dask_compute_warm_s"] = round(time.perf_counter() - t, 1)
+        peaks = client.run(_worker_peak_gb)
+        res["worker_peak_gb"] = sorted(round(v, 2) for v in peaks.values())
+    tables = Store(a.db).read_tables(status_columns(policy.kind), progress=False)
+    t = time.perf_counter()
+    want = status_pandas(tables, as_of, policy)
+    res["pandas_compute_s"] = round(time.perf_counter() - t, 1)
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(
+        got.sort_values("staff_id").reset_index(drop=True),
+        want.sort_values("staff_id").reset_index(drop=True),
+    )
+    res["same_frames"] = True
+    res["staff_rows"] = len(want)
+    res["load_before"] = [round(x, 2) for x in load_before]
+    res["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    (a.work / "bench_engines.json").write_text(json.dumps(res, indent=1))
+    print(json.dumps(res, indent=1))
+
+
+if __name__ == "__main__":
+    main()
