@@ -351,6 +351,8 @@ class Service:
         from features.offerings import offered_module_ids
 
         cat = self.catalogue
+        if end <= start:  # an empty window offers nothing
+            return frozenset(cat["modules"]["module_id"].astype(str))
         offered = offered_module_ids(cat, start, end)
         return frozenset(set(cat["modules"]["module_id"].astype(str)) - offered)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import tempfile
 import threading
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -19,10 +19,13 @@ from api.errors import RETRY_AFTER
 from api.keys import Principal
 from api.profiles import finite, profile_json
 from api.schemas import (
+    DATE_PATTERN,
+    LAST_DATE,
     LearningMap,
     PolicyName,
     Profile,
     Recommendations,
+    parse_date,
 )
 from api.service import Service
 from engine.errors import NotFoundError
@@ -52,31 +55,32 @@ def _bad(loc: str, msg: str, kind: str, value: object) -> dict:
     return {"type": kind, "loc": ["query", loc], "msg": msg, "input": value}
 
 
-def _window(q, errors: list) -> tuple[date, date] | None:  # noqa: ANN001
-    """``from`` and ``to`` (ISO dates, both or neither, ``from`` before ``to``)."""
+#: the open end of a window without ``to``: the day after the last date the API accepts
+NO_END = LAST_DATE + timedelta(days=1)
+
+
+def _window(q, errors: list) -> tuple[date | None, date | None] | None:  # noqa: ANN001
+    """``from`` / ``to`` (YYYY-MM-DD, ``api.schemas.parse_date``); None when neither is
+    given.  Either end may be left open: ``from`` defaults to the serving date, ``to``
+    to no end.  A window whose end is not after its start offers nothing: an empty
+    list, not an error (every schema-valid request is answered)."""
     raw = {n: q.get(n) for n in ("from", "to")}
     if raw["from"] is None and raw["to"] is None:
         return None
-    days = {}
+    days: dict[str, date | None] = {"from": None, "to": None}
     for name, value in raw.items():
         if value is None:
-            other = "to" if name == "from" else "from"
-            errors.append(_bad(name, f"Field required with '{other}'", "missing", None))
             continue
         try:
-            days[name] = date.fromisoformat(value)
-        except ValueError:
-            errors.append(
-                _bad(name, "Input should be a valid date", "date_from_datetime_parsing", value)
-            )
-    if len(days) == 2 and days["from"] >= days["to"]:
-        errors.append(_bad("to", "Input should be after 'from'", "greater_than", raw["to"]))
-    return (days["from"], days["to"]) if len(days) == 2 else None
+            days[name] = parse_date(value)
+        except ValueError as exc:
+            errors.append(_bad(name, str(exc), "date_parsing", value))
+    return days["from"], days["to"]
 
 
 def _recs_query(
     request: Request,
-) -> tuple[int, str | None, str | None, bool, tuple[date, date] | None]:
+) -> tuple[int, str | None, str | None, bool, tuple[date | None, date | None] | None]:
     """``k``, ``mode``, ``tier``, ``offer_prerequisites``, ``from``/``to`` from the query
     string, checked as FastAPI would (422 naming the field)."""
     q = request.query_params
@@ -148,16 +152,18 @@ _RECS_OPENAPI = {
             "name": "from",
             "in": "query",
             "required": False,
-            "description": "with 'to': only modules offered in [from, to) — a session "
-            "opening for enrolment then, or a self-paced module available then; answered live",
-            "schema": {"type": "string", "format": "date"},
+            "description": "only modules offered in [from, to) — a session opening for "
+            "enrolment then, or a self-paced module available then; default: the serving "
+            "date (when 'to' is given); answered live",
+            "schema": {"type": "string", "pattern": DATE_PATTERN},
         },
         {
             "name": "to",
             "in": "query",
             "required": False,
-            "description": "end of the window (excluded); with 'from'",
-            "schema": {"type": "string", "format": "date"},
+            "description": "end of the window (excluded); default: no end.  An end not "
+            "after the start offers nothing (an empty list)",
+            "schema": {"type": "string", "pattern": DATE_PATTERN},
         },
     ],
     "security": [{"APIKeyHeader": []}],
@@ -215,7 +221,10 @@ async def recommendations(request: Request) -> Response:
         if recs.done[row] and k <= recs.k and not live:
             items = recs.get(staff_id, k, modes, tiers)  # a lookup: answered on the event loop
         else:
-            out = service.not_offered(*window) if window is not None else None
+            out = None
+            if window is not None:
+                start = window[0] or settings.as_of
+                out = service.not_offered(start, window[1] or NO_END)
             items = await run_in_threadpool(recs.get, staff_id, k, modes, tiers, offer, out)
         body = recs.to_json(staff_id, settings.as_of.isoformat(), settings.recommender, items)
     service.audit.record(p, "read recommendations", subject=staff_id, target=f"k={k}")
