@@ -28,8 +28,9 @@ constant and the re-ranker falls back on the collaborative signals.
 What a label is (``events``): ``"completed"`` (default) — the modules completed after
 the inner cut, every admissible candidate a row; ``"enrolled"`` — a choice is an
 enrolment (any status but ``no_show``, as in ``[split] truth = "enrolled"``), and the
-negatives are only the modules a person *could* have chosen in the window: those with a
-session starting in it (every module when no session starts in it).  A module that
+negatives are only the modules a person *could* have chosen in the window: those
+offered in it (``features.offerings``: a session opening for enrolment then, or a
+self-paced module available then; every module when nothing is).  A module that
 did not run then was not turned down; counting it as a negative teaches the re-ranker
 that whatever ran earlier is unwanted.
 
@@ -51,7 +52,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 from features.asof import Tables, tables_as_of
 from models.recommend.base import Recommender
-from models.recommend.content import ContentModel, offered_between
+from models.recommend.content import ContentModel
 from models.recommend.content_reasons import content_reasons
 from models.recommend.data import Interactions, build_interactions
 from models.recommend.ease import ease_weights
@@ -167,6 +168,20 @@ def _candidates(feats: dict[str, np.ndarray], adm: np.ndarray, n_cand: int) -> n
     return mask & adm
 
 
+def _offered(
+    tables: Tables, items: pd.Index, inner: pd.Timestamp, newest: pd.Timestamp
+) -> np.ndarray:
+    """Per module: offered in the training window ``(inner, newest]`` by the product's
+    one definition (``features.offerings``: a session opening then, or self-paced and
+    available then); every module when nothing is (a catalogue without a schedule)."""
+    from features.offerings import offered_module_ids
+
+    day = pd.Timedelta(days=1)
+    ids = offered_module_ids(tables, inner + day, newest + day)
+    out = items.isin(list(ids))
+    return out if out.any() else np.ones(len(items), bool)
+
+
 def _matrix(feats: dict[str, np.ndarray], p: np.ndarray, i: np.ndarray) -> np.ndarray:
     return np.column_stack([feats[f][p, i] for f in FEATURES])
 
@@ -247,7 +262,7 @@ class Hybrid(Recommender):
         sig = _Signals(past, pdata, self.l2, self.k, self.use_enrolments, self._content_model(past))
         # "enrolled": only what ran in the window can have been chosen in it (docstring)
         ran = (
-            offered_between(tables, pdata.items, inner, newest)
+            _offered(tables, pdata.items, inner, newest)
             if self.events == "enrolled"
             else np.ones(len(pdata.items), bool)
         )

@@ -178,3 +178,20 @@ def test_hybrid_refuses_an_unknown_event_kind() -> None:
 
     with pytest.raises(ValueError, match="events must be"):
         Hybrid(events="viewed").fit(world(), "2025-09-30")
+
+
+def test_hybrid_trains_against_what_was_offered_self_paced_included() -> None:
+    """The re-ranker's "enrolled" negatives are the modules offered in its training
+    window by the product's definition: a session opening then, or a self-paced online
+    module (no sessions), which is always available — not only session-bound ones."""
+    import pandas as pd
+
+    from models.recommend.hybrid import _offered
+
+    tables = world()
+    mods = tables["modules"].copy()
+    extra = mods.iloc[[0]].assign(module_id="SELF", title="自学课程", mode="online")
+    tables["modules"] = pd.concat([mods, extra], ignore_index=True)
+    items = pd.Index(tables["modules"]["module_id"].astype(str))
+    got = _offered(tables, items, pd.Timestamp("2025-06-01"), pd.Timestamp("2025-07-01"))
+    assert set(items[got]) == {"A2", "B2", "SELF"}  # Q3's classes open 07-01, and SELF
