@@ -49,11 +49,12 @@ def marginal_logits(p: np.ndarray, sigma: float, n: int = NODES) -> np.ndarray:
     else:
         z, w = quadrature(n)
         a = a * np.sqrt(1 + np.pi * sigma**2 / 8)  # the probit approximation, then refine
-        for _ in range(30):
+        for _ in range(100):
             s = expit(a[:, None] + sigma * z[None, :])
             g = s @ w - q
             d = (s * (1 - s)) @ w
-            step = g / np.maximum(d, 1e-12)
+            # damped: near p = 0 or 1 the slope is tiny and a full step overshoots
+            step = np.clip(g / np.maximum(d, 1e-12), -1.0, 1.0)
             a = a - step
             if np.abs(step).max(initial=0) < 1e-10:
                 break
