@@ -18,6 +18,15 @@ after it.  For up to ``max_train_people`` of those people, every admissible cand
 evaluation cut is never seen: ``fit`` only receives data up to it.  The signals are
 then rebuilt on all the data for recommending.
 
+Several windows (``windows`` > 1): the rows of ``windows`` consecutive windows of
+``holdout_days`` each, newest first (window ``w`` ends ``w · holdout_days`` before the
+newest record), each with its signals as of its own start, are learned together.  In a
+catalogue that renews, the newest window may hold no launch (modules launched on a
+quarter's first day, a 30-day window in its last month): then no training row shows a
+module without history being chosen, and the re-ranker learns that no history means
+not chosen — it never ranks a new module.  Windows that together span a launch period
+show it.  ``max_train_people`` is shared between the windows.
+
 Content (``content=True``, the default): a ``ContentModel`` (``models.recommend.content``)
 is fitted beside the signals — on the inner-cut data for training, on all of it for
 recommending — and its score is one more signal (``content``) and one more source of
@@ -201,7 +210,9 @@ class Hybrid(Recommender):
         max_iter: int = 200,
         max_leaf_nodes: int = 31,
         learning_rate: float = 0.1,
+        windows: int = 1,
     ) -> None:
+        self.windows = windows
         self.max_iter = max_iter
         self.max_leaf_nodes = max_leaf_nodes
         self.learning_rate = learning_rate
@@ -219,6 +230,8 @@ class Hybrid(Recommender):
     def _fit(self, data: Interactions, tables: Tables) -> None:
         if self.holdout_days < 1:
             raise ValueError(f"holdout_days must be at least 1, got {self.holdout_days}")
+        if self.windows < 1:
+            raise ValueError(f"windows must be at least 1, got {self.windows}")
         if self.events not in ("completed", "enrolled"):
             raise ValueError(f"events must be 'completed' or 'enrolled', got {self.events!r}")
         self.model_ = self._learn(tables)
@@ -231,38 +244,84 @@ class Hybrid(Recommender):
             return None
         return ContentModel(random_state=self.random_state).fit(tables)
 
-    def _labels(self, p: pd.DataFrame, inner: pd.Timestamp) -> pd.DataFrame:
-        """The choices after the inner cut: completions, or enrolments (``events``)."""
+    def _labels(
+        self, p: pd.DataFrame, inner: pd.Timestamp, end: pd.Timestamp | None
+    ) -> pd.DataFrame:
+        """The choices in ``(inner, end]`` (``end`` None: everything after ``inner``):
+        completions, or enrolments (``events``)."""
         if self.events == "completed":
-            done = p[(p["status"] == "completed").to_numpy()]
-            return done[(done["completed_on"] > inner).to_numpy()]
-        chosen = p[(p["status"].astype(str) != "no_show").to_numpy()]
-        return chosen[(chosen["enrolled_on"] > inner).to_numpy()]
+            p = p[(p["status"] == "completed").to_numpy()]
+            on = p["completed_on"]
+        else:
+            p = p[(p["status"].astype(str) != "no_show").to_numpy()]
+            on = p["enrolled_on"]
+        keep = on > inner if end is None else (on > inner) & (on <= end)
+        return p[keep.to_numpy()]
 
     def _learn(self, tables: Tables) -> HistGradientBoostingClassifier | None:
         p = tables["participations"]
         newest = p["enrolled_on"].max()
         if pd.isna(newest):
             return None
-        inner = newest - pd.Timedelta(days=self.holdout_days)
+        rng = np.random.default_rng(self.random_state)
+        per_window = max(1, self.max_train_people // self.windows)
+        xs, ys = [], []
+        for w in range(self.windows):
+            end = newest - pd.Timedelta(days=w * self.holdout_days)
+            rows = self._window_rows(tables, end, per_window, rng)
+            if rows is not None:
+                xs.append(rows[0])
+                ys.append(rows[1])
+        if not ys:
+            log.info("hybrid: too few people after the inner cut; ranking by signals only")
+            return None
+        x, y = np.vstack(xs), np.concatenate(ys)
+        if y.all() or not y.any():
+            return None
+        # more content, more likely chosen: the one signal that ranks a new module may
+        # only raise its score (the trees cannot learn it backwards from a few courses)
+        monotonic = [1 if f == "content" else 0 for f in FEATURES]
+        model = HistGradientBoostingClassifier(
+            max_iter=self.max_iter,
+            learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes,
+            monotonic_cst=monotonic,
+            random_state=self.random_state,
+        )
+        model.fit(x, y)
+        log.info(
+            "hybrid: re-ranker trained on %d rows (%d positive) from %d window(s)",
+            len(y),
+            int(y.sum()),
+            len(ys),
+        )
+        return model
+
+    def _window_rows(
+        self, tables: Tables, end: pd.Timestamp, n_people: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Training rows of one window ``(end − holdout_days, end]``: the signals as of
+        its start, a row per candidate of each sampled person who chose in it."""
+        inner = end - pd.Timedelta(days=self.holdout_days)
         past = tables_as_of(tables, inner)
         pdata = build_interactions(past)
-        after = self._labels(p, inner)
+        # the newest window keeps every later completion (one finished after the last
+        # enrolment); older windows end where the next one starts
+        newest = end == tables["participations"]["enrolled_on"].max()
+        after = self._labels(tables["participations"], inner, None if newest else end)
         rows = pdata.rows(after["staff_id"].astype(str).to_numpy(dtype=object))
         cols = pdata.items.get_indexer(after["module_id"].astype(str))
         ok = (rows >= 0) & (cols >= 0)
         labels = pd.DataFrame({"r": rows[ok], "c": cols[ok]}).drop_duplicates()
         people = np.unique(labels["r"].to_numpy())
         if len(people) < 10:
-            log.info("hybrid: too few people after the inner cut; ranking by signals only")
             return None
-        rng = np.random.default_rng(self.random_state)
-        if len(people) > self.max_train_people:
-            people = np.sort(rng.choice(people, self.max_train_people, replace=False))
+        if len(people) > n_people:
+            people = np.sort(rng.choice(people, n_people, replace=False))
         sig = _Signals(past, pdata, self.l2, self.k, self.use_enrolments, self._content_model(past))
         # "enrolled": only what ran in the window can have been chosen in it (docstring)
         ran = (
-            _offered(tables, pdata.items, inner, newest)
+            _offered(tables, pdata.items, inner, end)
             if self.events == "enrolled"
             else np.ones(len(pdata.items), bool)
         )
@@ -279,22 +338,7 @@ class Hybrid(Recommender):
             pi, ii = np.nonzero(cand)
             xs.append(_matrix(feats, pi, ii))
             ys.append(pos[pi, ii])
-        x, y = np.vstack(xs), np.concatenate(ys)
-        if y.all() or not y.any():
-            return None
-        # more content, more likely chosen: the one signal that ranks a new module may
-        # only raise its score (the trees cannot learn it backwards from a few courses)
-        monotonic = [1 if f == "content" else 0 for f in FEATURES]
-        model = HistGradientBoostingClassifier(
-            max_iter=self.max_iter,
-            learning_rate=self.learning_rate,
-            max_leaf_nodes=self.max_leaf_nodes,
-            monotonic_cst=monotonic,
-            random_state=self.random_state,
-        )
-        model.fit(x, y)
-        log.info("hybrid: re-ranker trained on %d rows (%d positive)", len(y), int(y.sum()))
-        return model
+        return np.vstack(xs), np.concatenate(ys)
 
     # -- score ------------------------------------------------------------------------
     def _scores(self, batch: Batch) -> np.ndarray:
