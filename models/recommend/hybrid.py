@@ -27,6 +27,14 @@ module without history being chosen, and the re-ranker learns that no history me
 not chosen — it never ranks a new module.  Windows that together span a launch period
 show it.  ``max_train_people`` is shared between the windows.
 
+New modules without a launch in the window (``cold_dropout`` > 0): in each training
+window a random ``cold_dropout`` share of the modules is shown to the re-ranker as if
+nobody had taken them (their ``HISTORY`` signals 0, before candidates are drawn), with
+their real labels — so the trees learn how often a module with no history but this
+content, skills, mode and hours is chosen, beside the same person's other candidates
+(the input dropout of DropoutNet, Volkovs et al. 2017, for a tree model).  It needs no
+launch in the window.
+
 Content (``content=True``, the default): a ``ContentModel`` (``models.recommend.content``)
 is fitted beside the signals — on the inner-cut data for training, on all of it for
 recommending — and its score is one more signal (``content``) and one more source of
@@ -165,6 +173,21 @@ class _Signals:
         )
 
 
+#: the signals that come from a module's history: a module nobody has taken has 0 in each
+#: (``Evidence``: no transitions, cohort or colleagues' share, popularity or outcomes)
+HISTORY = ("ease", "knn", "next", "cohort", "pop", "recent", "quality", "org", "org_recent")
+
+
+def _as_new(feats: dict[str, np.ndarray], cols: np.ndarray) -> dict[str, np.ndarray]:
+    """``feats`` with modules ``cols`` shown as nobody has taken them (``HISTORY`` 0)."""
+    out = dict(feats)
+    for name in HISTORY:
+        f = np.array(feats[name], dtype=float)  # broadcast views become arrays
+        f[:, cols] = 0.0
+        out[name] = f
+    return out
+
+
 def _candidates(feats: dict[str, np.ndarray], adm: np.ndarray, n_cand: int) -> np.ndarray:
     mask = np.zeros_like(adm)
     n_items = adm.shape[1]
@@ -211,8 +234,10 @@ class Hybrid(Recommender):
         max_leaf_nodes: int = 31,
         learning_rate: float = 0.1,
         windows: int = 1,
+        cold_dropout: float = 0.0,
     ) -> None:
         self.windows = windows
+        self.cold_dropout = cold_dropout
         self.max_iter = max_iter
         self.max_leaf_nodes = max_leaf_nodes
         self.learning_rate = learning_rate
@@ -230,6 +255,8 @@ class Hybrid(Recommender):
     def _fit(self, data: Interactions, tables: Tables) -> None:
         if self.holdout_days < 1:
             raise ValueError(f"holdout_days must be at least 1, got {self.holdout_days}")
+        if not 0.0 <= self.cold_dropout < 1.0:
+            raise ValueError(f"cold_dropout must be in [0, 1), got {self.cold_dropout}")
         if self.windows < 1:
             raise ValueError(f"windows must be at least 1, got {self.windows}")
         if self.events not in ("completed", "enrolled"):
@@ -325,11 +352,15 @@ class Hybrid(Recommender):
             if self.events == "enrolled"
             else np.ones(len(pdata.items), bool)
         )
+        # modules shown as new in this window (``cold_dropout``; see the docstring)
+        hide = np.flatnonzero(rng.random(len(pdata.items)) < self.cold_dropout)
         xs, ys = [], []
         for lo in range(0, len(people), 1024):
             rws = people[lo : lo + 1024]
             hist = pdata.history(rws)
             feats = sig.features(rws, hist)
+            if len(hide):
+                feats = _as_new(feats, hide)
             adm = admissible(hist, pdata.prereq)
             pos = np.zeros(adm.shape, bool)
             lab = labels[labels["r"].isin(rws)]
