@@ -12,22 +12,51 @@ all to 2 except ``StoreError`` (the database cannot be reached, another writer h
 too long) and ``NotFittedError`` (a programming error), which are 1.  Output
 cut short by a closed pipe (``learnmap profile … | head``) ends quietly with 141, the
 status a shell reports for a writer stopped by SIGPIPE.
+
+Modules: ``engine.cli_options`` (option types and checks other layers' commands use
+too), ``engine.cli_commands`` (the engine's commands); here the parser, ``main`` and
+the exit status.  The names other modules import from ``engine.cli`` are re-exported
+here.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
-import time
 from collections.abc import Sequence
-from datetime import date
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from engine.errors import InputFileError, LearnmapError, PolicyError, ValidationError
+from engine.cli_commands import (
+    _cmd_db_info,
+    _cmd_demo_data,
+    _cmd_ingest,
+    _cmd_policy_show,
+    _cmd_template,
+)
+from engine.cli_commands import _print_problems as _print_problems  # models.risk.cli uses it
+from engine.cli_options import (
+    add_quiet,
+    check_table_output,
+    parse_date,
+    positive_int,
+    require_store,
+)
+from engine.errors import LearnmapError, PolicyError
 from engine.schema import TABLE_ORDER
+
+__all__ = [
+    "EXAMPLES",
+    "add_quiet",
+    "build_parser",
+    "check_table_output",
+    "main",
+    "parse_date",
+    "positive_int",
+    "require_store",
+]
+
 
 EXAMPLES = """\
 examples (one per command; `learnmap COMMAND --help` for the rest):
@@ -78,207 +107,6 @@ environment:
   LEARNMAP_XAPI_POLICY    policy whose [online_hours] count xAPI 学时 (default cadre-online)
   LEARNMAP_XAPI_TZ        time zone of xAPI statement dates (default Asia/Shanghai)
 """
-
-
-def add_quiet(parser: argparse.ArgumentParser) -> None:
-    """``-q/--quiet`` for a command with progress bars (``engine.progress``)."""
-    parser.add_argument(
-        "-q",
-        "--quiet",
-        action="store_true",
-        help="no progress bars (they are also off when stderr is not a terminal)",
-    )
-
-
-def parse_date(text: str) -> date:
-    """argparse type for dates, written as ingest reads them: ``2026-11-21``,
-    ``2026/11/21``, ``2026.11.21``, ``2026年11月21日``, ``20261121`` (full-width digits
-    too), with a message a newcomer understands."""
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        pass
-    import unicodedata
-
-    from engine.coerce import _parse_one_date
-
-    got = _parse_one_date(unicodedata.normalize("NFKC", text).strip())
-    if got is None or len(text.strip()) <= 5:  # not an Excel serial on the command line
-        raise argparse.ArgumentTypeError(
-            f"not a date: {text!r} (write 2026-11-21, 2026/11/21 or 2026年11月21日)"
-        )
-    return got.date()
-
-
-def positive_int(text: str) -> int:
-    """argparse type for counts that must be at least 1 (``--orgs``)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def check_table_output(path: Path, option: str = "--out") -> Path:
-    """Refuse an output file ``engine.outputs.write_table`` cannot write, before any
-    work is done (a long fit should not end in a refusal)."""
-    from engine.outputs import TABLE_SUFFIXES
-
-    if path.suffix.lower() not in TABLE_SUFFIXES:
-        raise LearnmapError(
-            f"{option} {path}: unsupported file type {path.suffix or '(none)'!r}; "
-            "the output must end in .csv, .parquet or .xlsx"
-        )
-    return path
-
-
-def require_store() -> None:
-    """Refuse, before anything is opened or created, a SQLite store whose file does
-    not exist yet: reading it would leave an empty database file behind."""
-    from sqlalchemy.engine import make_url
-
-    from engine.store import database_url
-
-    url = make_url(database_url())
-    db = url.database
-    if url.get_backend_name() == "sqlite" and db and db != ":memory:" and not Path(db).exists():
-        raise LearnmapError(
-            f"no store at {db} (LEARNMAP_DATABASE_URL): run `learnmap ingest DIR` first"
-        )
-
-
-def _cmd_demo_data(args: argparse.Namespace) -> int:
-    from engine.demo import DemoSpec, write_demo
-    from engine.demo.truth import TRUTH_DIR
-
-    t0 = time.perf_counter()
-    spec = DemoSpec(
-        orgs=args.orgs, seed=args.seed, start=args.start, end=args.end, scenario=args.scenario
-    ).resolved()
-    assert spec.orgs is not None and spec.start is not None and spec.end is not None
-    if spec.end < spec.start:  # checked before anything is generated or written
-        start = "--start" if args.start else "--start (default)"
-        end = "--end" if args.end else "--end (default)"
-        raise LearnmapError(
-            f"{start} {spec.start} is after {end} {spec.end}: the activity period must "
-            "end on or after its first day"
-        )
-    big = spec.orgs >= (20_000 if spec.scenario == "national" else 1_000)
-    progress = not args.quiet and big
-    counts = write_demo(spec, args.out, progress=progress, truth=args.truth)
-    if args.truth:
-        folder = Path(args.out) / TRUTH_DIR
-        print(f"wrote the ground truth to {folder} (see its README.md)")
-    print(f"wrote {args.out} in {time.perf_counter() - t0:.1f}s")
-    for name, n in counts.items():
-        print(f"  {name:<18} {n:>12,}")
-    return 0
-
-
-def _print_problems(exc: ValidationError, as_json: bool) -> None:
-    if as_json:
-        json.dump(
-            {"ok": False, "problems": [p.to_dict() for p in exc.problems]},
-            sys.stdout,
-            ensure_ascii=False,
-            indent=1,
-        )
-        print()
-        return
-    n = len(exc.problems)
-    print(f"rejected: {n} problem{'s' if n != 1 else ''}; nothing was written", file=sys.stderr)
-    for p in exc.problems:
-        print(f"  {p}", file=sys.stderr)
-
-
-def _say_waiting(message: str) -> None:
-    print(f"{message} …", file=sys.stderr, flush=True)
-
-
-def _cmd_ingest(args: argparse.Namespace) -> int:
-    from engine.ingest import ingest
-    from engine.store import Store
-
-    t0 = time.perf_counter()
-    try:
-        counts = ingest(args.path, Store(), table=args.table, progress=None, on_wait=_say_waiting)
-    except ValidationError as exc:
-        _print_problems(exc, args.json)
-        return 2
-    except InputFileError as exc:
-        if args.json:
-            json.dump(
-                {
-                    "ok": False,
-                    "problems": [
-                        {
-                            "file": str(args.path),
-                            "row": 0,
-                            "column": "",
-                            "value": "",
-                            "rule": str(exc),
-                        }
-                    ],
-                },
-                sys.stdout,
-                ensure_ascii=False,
-            )
-            print()
-        else:
-            print(f"rejected: {exc}; nothing was written", file=sys.stderr)
-        return 2
-    from engine.xapi.cli import apply_after_ingest
-
-    xapi = apply_after_ingest(counts)
-    if args.json:
-        json.dump({"ok": True, "tables": {t: vars(c) for t, c in counts.items()}}, sys.stdout)
-        print()
-        return 0
-    print(f"ingested {args.path} in {time.perf_counter() - t0:.1f}s")
-    for name, c in counts.items():
-        print(f"  {name:<18} {c.new:>10,} new {c.updated:>8,} updated {c.unchanged:>10,} unchanged")
-    if xapi is not None:
-        print(
-            f"  xAPI statements that waited for these maps: {xapi.applied} applied, "
-            f"{xapi.pending} still pending, {xapi.held} held (learnmap xapi pending)"
-        )
-    return 0
-
-
-def _cmd_template(args: argparse.Namespace) -> int:
-    from engine.template import write_templates
-
-    if args.dir.exists() and not args.dir.is_dir():
-        raise LearnmapError(f"{args.dir}: is a file; give a folder for the templates")
-    files = write_templates(args.dir)
-    print(f"wrote {len(files)} templates to {args.dir}: {', '.join(f.name for f in files)}")
-    print(f"fill them in, then: learnmap ingest {args.dir}")
-    return 0
-
-
-def _cmd_db_info(args: argparse.Namespace) -> int:
-    from engine.store import Store
-
-    store = Store()
-    counts = store.counts()
-    if args.json:
-        json.dump({"url": store.url, "counts": counts}, sys.stdout)
-        print()
-        return 0
-    print(f"store: {store.url}")
-    for name in TABLE_ORDER:
-        print(f"  {name:<18} {counts[name]:>12,}")
-    return 0
-
-
-def _cmd_policy_show(args: argparse.Namespace) -> int:
-    from engine.policy import load_policy
-
-    policy = load_policy(args.policy)
-    print(json.dumps(policy.model_dump(mode="json"), ensure_ascii=False, indent=2))
-    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -35,6 +35,11 @@ file's folder and its parents.  Choices (documented here, listed in the report):
 - ``rule`` is untrained: 1 − weighted score to date / 100, missing due work as 0.
 - Metrics are experiments.metrics' (DESIGN.md's names); ``share_error`` is the mean over
   presentations of |mean predicted − observed share| (``share_error_max`` adds the worst).
+
+Modules: ``experiments.oulad_data`` (data directories, reading, backtest rows),
+``experiments.oulad_report`` (metrics, per-presentation table, report, plot); here the
+runs (``run``, ``lopo``, ``run_config``) and the command line.  The names this module
+held before the split are re-exported here.
 """
 
 from __future__ import annotations
@@ -42,7 +47,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -51,103 +55,41 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from engine.importers.oulad import Oulad, read_oulad, to_canonical
-from experiments import metrics
+from experiments.oulad_data import (
+    DATA_PATH_ENV,
+    _resolve,
+    backtest_frame,
+    load_oulad,
+    split_entry,
+    train_days,
+)
+from experiments.oulad_report import (
+    presentation_table,
+    reliability_plot,
+    report_markdown,
+    risk_metrics,
+)
 from models.risk.course import OuladRisk, oulad_frame
+
+__all__ = [
+    "DATA_PATH_ENV",
+    "MODELS",
+    "backtest_frame",
+    "load_oulad",
+    "lopo",
+    "main",
+    "presentation_table",
+    "reliability_plot",
+    "report_markdown",
+    "risk_metrics",
+    "run",
+    "run_config",
+    "split_entry",
+    "train_days",
+]
 
 log = logging.getLogger(__name__)
 MODELS = ("risk", "logreg", "rule")
-
-
-def _concat(parts: list[Oulad]) -> Oulad:
-    def cat(name: str) -> pd.DataFrame | None:
-        frames = [getattr(p, name) for p in parts if getattr(p, name) is not None]
-        return pd.concat(frames, ignore_index=True).drop_duplicates() if frames else None
-
-    fields = ("courses", "assessments", "student_info", "registration", "student_assessment")
-    kw = {f: cat(f) for f in fields}
-    return Oulad(**kw, vle=cat("vle"), student_vle=cat("student_vle"))  # type: ignore[arg-type]
-
-
-def _only(data: Oulad, presentations: Sequence[str] | None) -> Oulad:
-    if not presentations:
-        return data
-    keep = set(presentations)
-
-    def f(frame: pd.DataFrame | None) -> pd.DataFrame | None:
-        if frame is None or "code_presentation" not in frame:
-            return frame
-        return frame[frame["code_presentation"].isin(keep)].reset_index(drop=True)
-
-    assess = f(data.assessments)
-    sa = data.student_assessment
-    sa = sa[sa["id_assessment"].isin(assess["id_assessment"])].reset_index(drop=True)
-    return Oulad(
-        f(data.courses), assess, f(data.student_info), f(data.registration), sa,
-        f(data.vle), f(data.student_vle),
-    )  # fmt: skip
-
-
-def split_entry(entry: str | Path) -> tuple[Path, list[str] | None]:
-    """``"DIR#2013B,2014B"`` → (DIR, ["2013B", "2014B"]); a plain DIR keeps everything."""
-    text = str(entry)
-    if "#" not in text:
-        return Path(text), None
-    path, _, codes = text.partition("#")
-    return Path(path), [c.strip() for c in codes.split(",") if c.strip()]
-
-
-def load_oulad(  # noqa: ANN201
-    dirs: Sequence[str | Path], presentations: Sequence[str] | None = None, clicks: bool = True
-):
-    """Canonical tables of the OULAD files in ``dirs`` (entries may end in ``#CODES``
-    to keep only those presentations; ``presentations`` filters all of them);
-    ``clicks=False`` does not read ``studentVle``."""
-    parts = []
-    skip = () if clicks else ("studentVle",)
-    for entry in dirs:
-        path, only = split_entry(entry)
-        parts.append(_only(read_oulad(path, skip=skip), only))
-    return to_canonical(_only(_concat(parts), presentations))
-
-
-def train_days(
-    cutoffs: Sequence[int],
-    every: int = 15,
-    longest: int | None = None,
-    window: Sequence[int] | None = None,
-) -> list[int]:
-    """Backtest days: every ``every`` days from 30 days before the first cut-off to 60
-    after the last (not past the longest presentation), or over ``window = [lo, hi]``
-    (config ``[split] train_window``).  Choice: rows near the cut-offs asked for, so days
-    at the end of a course (exams) do not dilute them."""
-    lo, hi = max(every, min(cutoffs) - 30), max(cutoffs) + 60
-    if window is not None:
-        lo, hi = int(window[0]), int(window[1])
-    if longest is not None:
-        hi = min(hi, longest - 1)
-    return list(range(lo, hi + 1, every))
-
-
-def backtest_frame(
-    tables: dict[str, pd.DataFrame], every: int = 15, days: Sequence[int] | None = None
-) -> pd.DataFrame:
-    """Training rows: snapshots at ``days`` (default every ``every`` days up to the
-    longest presentation)."""
-    longest = int(tables["organizations"]["length_days"].max())
-    days = list(range(every, longest, every)) if days is None else list(days)
-    return pd.concat([oulad_frame(tables, int(d)) for d in days], ignore_index=True)
-
-
-def risk_metrics(y: np.ndarray, p: np.ndarray, unit: np.ndarray) -> dict[str, float]:
-    """experiments.metrics' probability metrics, plus ``share_error_max``: the worst
-    presentation's |mean predicted − observed share| (same definition, one unit)."""
-    y, p, unit = np.asarray(y).astype(int), np.clip(np.asarray(p, float), 0, 1), np.asarray(unit)
-    out = metrics.risk_metrics(y, p, unit)
-    out["share_error_max"] = max(
-        metrics.share_error(y[unit == u], p[unit == u], unit[unit == u]) for u in np.unique(unit)
-    )
-    return out
 
 
 def run(
@@ -291,55 +233,6 @@ def lopo(
     return records, preds
 
 
-def presentation_table(preds: pd.DataFrame) -> pd.DataFrame:
-    """Per model, cut-off and presentation: ROC-AUC, observed and mean predicted share."""
-    from sklearn.metrics import roc_auc_score
-
-    def one(g: pd.DataFrame) -> pd.Series:
-        auc = roc_auc_score(g["label"], g["score"]) if g["label"].nunique() == 2 else np.nan
-        return pd.Series(
-            {
-                "n": len(g),
-                "roc_auc": auc,
-                "observed": g["label"].mean(),
-                "predicted": g["score"].mean(),
-            }  # fmt: skip
-        )
-
-    t = preds.groupby(["slice", "unit", "model"]).apply(one, include_groups=False)
-    t["share_error"] = (t["predicted"] - t["observed"]).abs()
-    return t.reset_index()
-
-
-#: Extra folders (os.pathsep-separated) searched for a config's relative data directories
-#: after the working directory and the config's own folder and its parents — e.g. the
-#: folder holding ``shared/`` when the repository is not cloned next to it.
-DATA_PATH_ENV = "LEARNMAP_DATA_PATH"
-
-
-def _resolve(entry: str, config: Path) -> str:
-    p, only = split_entry(entry)
-    tail = "#" + ",".join(only) if only else ""
-    if p.is_absolute() or p.exists():
-        return f"{p}{tail}"
-    extra = [Path(d) for d in os.environ.get(DATA_PATH_ENV, "").split(os.pathsep) if d]
-    bases = [config.parent, *config.resolve().parents, *extra]
-    for base in bases:
-        if (base / p).exists():
-            return f"{base / p}{tail}"
-    # "../shared/x" under an extra folder is also tried as "shared/x"
-    parts = [q for q in p.parts if q not in ("..", ".")]
-    for base in extra:
-        if parts and (base.joinpath(*parts)).exists():
-            return f"{base.joinpath(*parts)}{tail}"
-    raise FileNotFoundError(
-        f"{config}: data directory {str(p)!r} not found (looked in the working directory, "
-        f"the config's folder and its parents, and ${DATA_PATH_ENV}"
-        + (f" = {os.environ.get(DATA_PATH_ENV)!r}" if os.environ.get(DATA_PATH_ENV) else ", unset")
-        + ")"
-    )
-
-
 def run_config(
     config: str | Path, out: str | Path, progress: bool = True, leave_one_out: bool = False
 ) -> list[dict]:
@@ -399,64 +292,6 @@ def run_config(
     presentation_table(allp).to_csv(out / "presentations.csv", index=False)
     reliability_plot(allp, out / "reliability.png")
     return records
-
-
-def _md(frame: pd.DataFrame) -> str:
-    head = "| " + " | ".join(map(str, frame.columns)) + " |"
-    rows = ["| " + " | ".join(map(str, r)) + " |" for r in frame.itertuples(index=False)]
-    return "\n".join([head, "|---" * len(frame.columns) + "|", *rows])
-
-
-def report_markdown(name: str, metrics: pd.DataFrame, run_dir: Path, lopo: bool) -> str:
-    """report.md of an OULAD run: per cut-off slice, each model's metrics (mean over
-    seeds, 95 % interval when seeds differ), then the per-presentation table."""
-    from experiments.report import table
-
-    how = (
-        "leave one training presentation out (no test presentation read)"
-        if lopo
-        else "train → test"
-    )
-    lines = [
-        f"# Experiment: {name}",
-        "",
-        f"- task: `risk` on OULAD (Fail or Withdrawn); split: {how}",
-        "- slice `dayD`: registrations still registered at day D of their presentation"
-        + ("; `-seen-module` / `-new-module`: the module has / has no other presentation"
-           " in training" if lopo else ""),
-    ]  # fmt: skip
-    for sl in dict.fromkeys(metrics["slice"]):
-        lines += ["", f"## {sl}", "", table(metrics, sl)]
-    pres = run_dir / "presentations.csv"
-    if pres.exists():
-        lines += ["", "## Per presentation", "", _md(pd.read_csv(pres).round(4))]
-    lines += ["", "Plot: reliability.png; every prediction: predictions.csv.", ""]
-    return "\n".join(lines)
-
-
-def reliability_plot(preds: pd.DataFrame, path: Path, bins: int = 10) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    slices = sorted(preds["slice"].unique())
-    fig, axes = plt.subplots(1, len(slices), figsize=(5 * len(slices), 4.5), squeeze=False)
-    for ax, sl in zip(axes[0], slices, strict=True):
-        for model, g in preds[preds["slice"] == sl].groupby("model"):
-            b = np.minimum((g["score"] * bins).astype(int), bins - 1)
-            r = g.groupby(b).agg(p=("score", "mean"), y=("label", "mean"))
-            ax.plot(r["p"], r["y"], marker="o", label=model)
-        ax.plot([0, 1], [0, 1], color="grey", linestyle=":")
-        ax.set(
-            title=f"OULAD {sl}: reliability",
-            xlabel="predicted P(fail or withdraw)",
-            ylabel="observed share",
-        )
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

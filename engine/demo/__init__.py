@@ -9,7 +9,7 @@ and a set of arguments.  Scenario ``cadre`` is described in ``engine.demo.cadre`
 there counts units of ≈ 33 cadres: default 600 ≈ 20,000 cadres).
 
 Scale (``write_demo``, what ``learnmap demo-data`` runs)
-  The simulation keeps persons × modules state (``engine.demo.simulate``: weights,
+  The simulation keeps persons × modules state (``engine.demo.simulation``: weights,
   taken / boosted / unmet-prerequisite counts; ≈ 10 bytes a cell) and draws month by
   month for everyone at once.  Participations, assessments and outcomes are kept *coded*
   (``engine.demo.coded``: integer indices, numbers, dates; ≈ 40 bytes a row) and turned
@@ -37,7 +37,7 @@ Volume (calibration)
   ≈ 12,700 staff need over three years: the coverage gap is real.  Of the offline
   volume, ``callup_share`` (35%) comes from units' call-ups (effect 10).
 
-Time and enrolment (``engine.demo.simulate``)
+Time and enrolment (``engine.demo.simulate``, ``engine.demo.months``, ``engine.demo.rates``)
   Month by month, each employed person makes Poisson numbers of online and offline
   draws (rate = culture × diligence × role × region access (offline) × season × target
   seeking (cadre)), each one module chosen by the choice model below; enrolment is dated
