@@ -31,6 +31,7 @@ def _english_reasons(monkeypatch: pytest.MonkeyPatch) -> None:
     the data's codes (models.recommend.reason_text); Chinese is tested on its own."""
     monkeypatch.setenv("LEARNMAP_LANG", "en")
 
+
 #: phrases that tell a person something about their own completions
 CLAIMS = re.compile(r"you completed|your modules|modules you|you took|people who did")
 MODELS = [n for n in available("recommend") if spec(n).target.startswith("models.")]
