@@ -37,7 +37,7 @@ DAY = pd.Timedelta(days=1)
 
 
 class OracleRecommender(Recommender):
-    reason = "oracle: the generator's true choice probability"
+    reason = "oracle"  # catalogue key: the generator's true choice probability
 
     def __init__(self, truth: object = None) -> None:
         self.truth = truth

@@ -62,7 +62,7 @@ class _ImplicitPeer(Recommender):
 
 
 class ImplicitALS(_ImplicitPeer):
-    reason = "matrix factorisation (ALS) of colleagues' completions"
+    reason = "mf_als"  # catalogue key: matrix factorisation (ALS) of colleagues' completions
 
     def __init__(
         self,
@@ -98,7 +98,7 @@ class ImplicitALS(_ImplicitPeer):
 
 
 class ImplicitBPR(_ImplicitPeer):
-    reason = "pairwise-ranking factorisation (BPR) of colleagues' completions"
+    reason = "mf_bpr"  # catalogue key: pairwise-ranking factorisation (BPR) of …
 
     def __init__(
         self,
@@ -134,7 +134,7 @@ class ImplicitBPR(_ImplicitPeer):
 
 
 class ImplicitCosine(_ImplicitPeer):
-    reason = "similar to modules you completed (item cosine kNN)"
+    reason = "item_cosine"  # catalogue key: similar to modules you completed (item cosine kNN)
 
     def __init__(self, K: int = 50) -> None:  # noqa: N803 - implicit's own name
         self.K = K

@@ -123,8 +123,9 @@ def person_time_status(snap: Snapshot, policy: Policy) -> pd.DataFrame:
 def hours_status(
     snap: Snapshot, policy: Policy, first: np.datetime64 | None = None
 ) -> pd.DataFrame:
-    """This year's hours (leaders: the cycle's), ``hours_<year>`` and ``qualified_<year>``
-    (``first``: as in ``compliance``)."""
+    """This year's hours (leaders: the cycle's), ``hours_<year>`` for the years begun by
+    the snapshot date (a later year would read as 0 hours done) and ``qualified_<year>``
+    for those ended (``first``: as in ``compliance``)."""
     rule = policy.hours
     assert rule is not None
     start, end, as_of = day_of(policy.start), day_of(policy.end), day_of(snap.as_of)
@@ -159,6 +160,8 @@ def hours_status(
     first = data_start(snap) if first is None else first
     so_far = np.cumsum(hours, axis=1)
     for i, (y, a, b) in enumerate(bounds):
+        if a > as_of:  # a year that has not begun on the date is not reported
+            continue
         out[f"hours_{y}"] = np.round(hours[:, i], 2)
         if b < as_of:
             frac = employment(snap, a, b)[2]

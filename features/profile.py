@@ -8,7 +8,8 @@ person_times, person_times_offline, person_times_online
     plan), up to the as-of date; offline = offline/blended modules.
 hours_window, hours_12m, hours_<year>
     hours of completed participations in the window, in the trailing 365 days, and per
-    calendar year of the window.
+    calendar year of the window that has begun on the as-of date (a later year is left
+    out, not shown as 0 hours).
 credits_window, credits_available
     credits earned in the ``credits`` policy's window, and this year's credits with
     the surplus carried over from earlier years (``features.compliance``).
@@ -143,6 +144,8 @@ def learner_profiles(
     out["hours_12m"] = np.round(_bincount(s[recent], n, hrs[recent]), 2)
     years = pd.DatetimeIndex(c).year.to_numpy()
     for y in window_policy.years:
+        if np.datetime64(f"{y}-01-01") > as_of:  # not begun on the date: not reported
+            continue
         sel = in_win & (years == y)
         out[f"hours_{y}"] = np.round(_bincount(s[sel], n, hrs[sel]), 2)
     credits = credits_status(snap, credits_policy)

@@ -18,6 +18,7 @@ from features.asof import Tables
 from models.recommend.base import Recommender
 from models.recommend.data import Interactions
 from models.recommend.filters import Batch
+from models.recommend.reason_text import listing, words
 
 __all__ = ["ContentAffinity"]
 
@@ -36,7 +37,7 @@ class ContentAffinity(Recommender):
     overlap_ : CSR bool (modules × modules): the two modules share a skill.
     """
 
-    reason = "like your past modules"
+    reason = "affinity"
 
     def __init__(self, dropped_weight: float = 0.5) -> None:
         self.dropped_weight = dropped_weight
@@ -74,11 +75,10 @@ class ContentAffinity(Recommender):
         out = np.empty(len(person), dtype=object)
         for n, (s, j) in enumerate(zip(share, item, strict=True)):
             if s > 0:
-                out[n] = (
-                    f"{s:.0%} of your past modules share a skill with it ({self.skill_names_[j]})"
-                )
+                skills = listing(self.skill_names_[j])
+                out[n] = words("affinity", share=f"{s:.0%}", skills=skills)
             else:
-                out[n] = "none of your past modules shares a skill with it (ranked by id)"
+                out[n] = words("affinity_none")
         return out
 
 
@@ -99,13 +99,19 @@ def _overlap(items: pd.Index, module_skills: pd.DataFrame | None) -> sp.csr_matr
 
 
 def _skill_names(items: pd.Index, tables: Tables) -> np.ndarray:
+    """Per module: the sorted names of its skills (a list each; the id where a skill has
+    no name), for the reasons."""
     ms, skills = tables.get("module_skills"), tables.get("skills")
-    out = np.full(len(items), "", dtype=object)
+    out = np.empty(len(items), dtype=object)
+    for i in range(len(items)):
+        out[i] = []
     if ms is None or ms.empty:
         return out
     names = {}
     if skills is not None and len(skills):
         names = dict(zip(skills["skill_id"].astype(str), skills["name"].astype(str), strict=True))
     ms = ms.assign(name=ms["skill_id"].astype(str).map(lambda k: names.get(k, k)))
-    joined = ms.groupby(ms["module_id"].astype(str))["name"].agg(lambda v: "、".join(sorted(v)))
-    return joined.reindex(items).fillna("").to_numpy(dtype=object)
+    joined = ms.groupby(ms["module_id"].astype(str))["name"].agg(lambda v: sorted(set(v)))
+    for i, m in enumerate(items):
+        out[i] = joined.get(m, [])
+    return out

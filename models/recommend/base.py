@@ -32,7 +32,9 @@ Subclasses implement two hooks:
     a dense ``(len(batch.staff_ids), n_items)`` float array; higher is better,
     ``-inf`` or NaN = never recommend;
 
-and may set the class attribute ``reason`` (the text of the ``reason`` column) or
+and may set the class attribute ``reason`` — the key of the ``reason`` column's text in
+the label catalogue (``reason_<key>``, read by ``models.recommend.reason_text.words`` in
+the language of the moment, so one fitted model answers in Chinese or English) — or
 override ``_reasons(batch, person, item)``.  Neither ``_scores`` nor ``_reasons`` may
 write to ``self``: what the reasons need is recomputed from the batch.
 """
@@ -60,6 +62,7 @@ from models.recommend.data import (
 )
 from models.recommend.filters import Batch, Filters, offer_prerequisites
 from models.recommend.ranking import RECOMMEND_COLUMNS
+from models.recommend.reason_text import words
 
 __all__ = ["RECOMMEND_COLUMNS", "Recommender", "Tables"]
 
@@ -69,6 +72,7 @@ _CHUNK = 1024  # people scored per dense block (bounds memory on large catalogue
 class Recommender(ABC, BaseEstimator):
     """Base class of module recommenders (see the module docstring)."""
 
+    #: catalogue key of the default reason (``reason_<key>``; module docstring)
     reason: ClassVar[str] = "recommended"
 
     def fit(
@@ -154,7 +158,7 @@ class Recommender(ABC, BaseEstimator):
 
     def _reasons(self, batch: Batch, person: np.ndarray, item: np.ndarray) -> np.ndarray:
         """One reason per recommended (person row in ``batch``, module column) pair."""
-        return np.full(len(person), self.reason, dtype=object)
+        return np.full(len(person), words(self.reason), dtype=object)
 
     # -- helpers ----------------------------------------------------------------------
     def _titles(self) -> np.ndarray:

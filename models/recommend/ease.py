@@ -45,11 +45,12 @@ def ease_weights(matrix: sp.spmatrix, l2: float) -> np.ndarray:
     return b
 
 
-AGAINST = "people who completed your modules seldom took it; no closer match is left"
+#: catalogue key (``reason_<key>``) where the person's completions lower the score
+AGAINST = "ease_against"
 
 
 class EASE(Recommender):
-    reason = "people who completed your modules also completed this"
+    reason = "similar"  # people who completed your modules also completed this
 
     def __init__(self, l2: float = 100.0) -> None:
         self.l2 = l2

@@ -47,7 +47,7 @@ def cosine_neighbours(matrix: sp.csr_matrix, k: int, shrink: float = 0.0) -> np.
 
 
 class ItemKNN(Recommender):
-    reason = "similar to modules you completed"
+    reason = "itemknn"  # similar to modules you completed
 
     def __init__(self, k: int = 50, shrink: float = 10.0) -> None:
         self.k = k

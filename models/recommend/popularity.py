@@ -20,6 +20,7 @@ from features.asof import Tables
 from models.recommend.base import Recommender
 from models.recommend.data import Interactions
 from models.recommend.filters import Batch
+from models.recommend.reason_text import words
 
 __all__ = ["Popularity", "fallback_reasons", "with_fallback"]
 
@@ -50,28 +51,30 @@ def fallback_reasons(
 ) -> np.ndarray:
     """Reasons that say what really ranked each recommended module (one per pair):
     ``related`` where the person's completions raise its score (``collab > 0``),
-    ``against`` where they lower it (``collab < 0``), and where they say nothing
-    (``collab == 0``: no completions, or none related) the popularity it was ranked by
-    — "you have no completions yet; popular: completed by 351 people".  Never a claim
-    about completions the person does not have."""
+    ``against`` where they lower it (``collab < 0``) — both catalogue keys
+    (``reason_text.words``) — and where they say nothing (``collab == 0``: no
+    completions, or none related) the popularity it was ranked by — "you have no
+    completions yet; popular: completed by 351 people" (您尚无结业课程；按热门程度推荐：
+    已有 351 人完成).  Never a claim about completions the person does not have."""
     out = np.empty(len(collab), dtype=object)
+    said = {"related": words(related), "against": words(against)}
+    why = {True: words("cold_unrelated"), False: words("cold_no_history")}
     for n, (c, hist, pop) in enumerate(zip(collab, has_history, people, strict=True)):
         if c > 0:
-            out[n] = related
+            out[n] = said["related"]
         elif c < 0:
-            out[n] = against
+            out[n] = said["against"]
+        elif pop > 0:
+            out[n] = words("cold_popular", why=why[bool(hist)], n=f"{pop:g}")
         else:
-            why = "nothing you completed points to it" if hist else "you have no completions yet"
-            if pop > 0:
-                out[n] = f"{why}; popular: completed by {pop:g} people"
-            else:
-                out[n] = f"{why}; no one has completed it yet either"
+            out[n] = words("cold_nobody", why=why[bool(hist)])
     return out
 
 
 class Popularity(Recommender):
-    """Reasons: "popular: completed N times" (in the last ``window_days`` days when
-    windowed); a module no one completed (ranked only by module id) says so."""
+    """Reasons: "popular: completed N times" / 热门课程：已完成 N 人次 (in the last
+    ``window_days`` days when windowed); a module no one completed (ranked only by
+    module id) says so."""
 
     def __init__(self, window_days: int | None = None) -> None:
         self.window_days = window_days
@@ -91,11 +94,13 @@ class Popularity(Recommender):
         return np.broadcast_to(self.counts_, (len(batch.staff_ids), len(self.counts_))).copy()
 
     def _reasons(self, batch: Batch, person: np.ndarray, item: np.ndarray) -> np.ndarray:
-        when = "" if self.window_days is None else f" in the last {self.window_days} days"
+        win = "" if self.window_days is None else "_window"
+        days = self.window_days
         out = np.empty(len(item), dtype=object)
         for n, c in enumerate(self.counts_[item].tolist()):
             if c > 0:
-                out[n] = f"popular: completed {c:g} time{'' if c == 1 else 's'}{when}"
+                key = f"popular{win}{'_one' if c == 1 else ''}"
+                out[n] = words(key, n=f"{c:g}", days=days)
             else:
-                out[n] = f"no one has completed it{when or ' yet'} (no popularity to rank by)"
+                out[n] = words(f"popular_none{win}", days=days)
         return out

@@ -29,7 +29,7 @@ class RandomRecommender(Recommender):
         The seed; with the person's id it fixes their scores.
     """
 
-    reason = "random (a baseline)"
+    reason = "random"  # random (a baseline)
 
     def __init__(self, random_state: int = 0) -> None:
         self.random_state = random_state

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from engine.labels import get_lang, label, text
 
-__all__ = ["get_lang", "percent", "quota", "role", "who", "words"]
+__all__ = ["get_lang", "listing", "percent", "quota", "role", "who", "words"]
 
 _EN_UNITS = {"person_times": "quota", "hours": "hours", "credits": "credits"}
 
@@ -27,6 +27,11 @@ def _zh() -> bool:
 
 def role(code: str) -> str:
     return label("role", code) if _zh() else code
+
+
+def listing(names: list[str]) -> str:
+    """Several names in one reason: ``风险管理、财务管理`` / ``risk, finance``."""
+    return ("、" if _zh() else ", ").join(names)
 
 
 def percent(share: float) -> str:

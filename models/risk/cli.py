@@ -75,6 +75,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_risk(args: argparse.Namespace) -> int:
+    from engine.labels import text
     from engine.outputs import write_table
     from engine.policy import load_policy
     from models.risk.artifacts import STAFF_COLUMNS, load, score
@@ -91,7 +92,7 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     if args.level == "staff":
         cols = STAFF_COLUMNS + ["forecast_vs_status", "required", "done", "remaining", "deadline"]
         write_table(f[cols], args.out)
-        print(f"wrote {len(f):,} staff to {args.out} (model trained as of {manifest['as_of']})")
+        print(text("risk_written_staff", n=f"{len(f):,}", path=args.out, trained=manifest["as_of"]))
         print(_reading(f["forecast_vs_status"]))
         return 0
     sigma = float(getattr(model, "unit_sigma_", 0.0))
@@ -103,22 +104,21 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     for by, tag in (("region", "by-region"), ("org_type", "by-type")):
         if by in orgs:
             write_table(rollup(orgs, by), out.with_name(f"{out.stem}-{tag}{out.suffix}"))
-    print(f"wrote {len(orgs):,} organizations to {out} (+ -by-region, -by-type roll-ups)")
+    print(text("risk_written_orgs", n=f"{len(orgs):,}", path=out))
     for r in orgs.nsmallest(5, "rank").itertuples():
-        print(f"  {r.rank:>3} {r.org_id}: {r.reason}")
+        org = f"{r.org_id} {r.name}" if isinstance(getattr(r, "name", None), str) else r.org_id
+        print(text("risk_org_line", rank=r.rank, org=org, reason=r.reason))
     return 0
 
 
 def _reading(agreement) -> str:  # noqa: ANN001 - a Series of forecast_vs_status codes
-    """How to read the staff file, with the count of rows where the two disagree."""
+    """How to read the staff file, with the count of rows where the two disagree (the
+    file's columns keep their names, so the text names them)."""
+    from engine.labels import text
+
     n = agreement.value_counts()
     worse, better = int(n.get("worse_than_pace", 0)), int(n.get("better_than_pace", 0))
-    return (
-        "  status = today's pace (pro-rata rule); p_miss = forecast for the deadline.\n"
-        f"  they disagree for {worse + better:,} (forecast_vs_status): {worse:,} on track "
-        f"but likely to miss (worse_than_pace), {better:,} behind but likely to make it "
-        "(better_than_pace)"
-    )
+    return text("risk_reading", n=f"{worse + better:,}", worse=f"{worse:,}", better=f"{better:,}")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

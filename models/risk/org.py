@@ -22,7 +22,10 @@ p_unit_rule, rank, reason``, plus ``name, region, org_type, owing``):
 - ``reason``: a short sentence with those figures; where the staff predictions carry
   their top drivers (``top_driver``/``top_effect`` of ``StaffRisk``), it ends with the
   driver that raises the most staff's risk in the unit and how many ("most often
-  raised by: own pace on record (4 staff)").  Staff are not named in the reason (the
+  raised by: own pace on record (4 staff)").  In the catalogue's words
+  (``models.risk.words``): Chinese by default ("12 名有要求人员中预计 3.4 人未达标；
+  预计缺口 5.1 次；风险升高最常见的原因：本人历来进度（4 人）"), English with
+  ``LEARNMAP_LANG=en``.  Staff are not named in the reason (the
   API shows it to researchers, who see pseudonyms only; ``staff_at_risk`` lists them).
 """
 
@@ -31,7 +34,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from engine.labels import text
 from engine.policy import Policy
+from models.risk import words
+from models.risk.explain import GROUPS
 
 ORG_COLUMNS = [
     "org_id",
@@ -155,25 +161,7 @@ def score_orgs(
     ).index
     out.loc[order, "rank"] = np.arange(1, len(out) + 1)
     out["rank"] = out["rank"].astype(int)
-    rule = "" if unit_share is None else f"P(at least {_share_text(unit_share)} unqualified)"
-    out["reason"] = [
-        f"{em:.1f} of {n} staff expected to miss; "
-        + (f"{rule} = {pu:.2f}; " if rule else "")
-        + f"{es:.1f} {unit} short expected"
-        for em, n, pu, es in zip(
-            out["expected_missing"],
-            out["owing"],
-            out["p_unit_rule"],
-            out["expected_shortfall"],
-            strict=True,
-        )
-    ]
-    raised = _top_raising(sp)
-    if raised is not None:
-        extra = raised.reindex(out["org_id"]).to_numpy()
-        out["reason"] = [
-            r if pd.isna(e) else f"{r}; {e}" for r, e in zip(out["reason"], extra, strict=True)
-        ]
+    out["reason"] = _reasons(out, unit_share, unit, _top_raising(sp))
     meta = orgs.set_index("org_id").reindex(out["org_id"])
     for c in ("name", "region", "org_type"):
         if c in meta:
@@ -181,26 +169,38 @@ def score_orgs(
     return out[ORG_COLUMNS + [c for c in ("owing", "name", "region", "org_type") if c in out]]
 
 
-#: Driver groups (``models.risk.explain.GROUPS``) in the organization reason's words.
-DRIVER_WORDS = {
-    "standing": "how much is still due",
-    "time_left": "the time left",
-    "pace_recent": "own recent pace",
-    "pace_all": "own pace on record",
-    "last_completion": "time since the last completion",
-    "tenure": "time on the staff",
-    "no_shows": "no-shows",
-    "dropped": "drops",
-    "pending": "pending enrolments",
-    "colleagues": "colleagues' pace",
-    "role": "role peers' pace",
-    "registration": "registration",
-    "scores": "scores",
-}
+def _reasons(
+    out: pd.DataFrame, unit_share: float | None, unit: str, raised: pd.Series | None
+) -> list[str]:
+    """The reason column (catalogue ``org_*`` messages, ``models.risk.words``): expected
+    missing of those owing; the unit rule's probability (policies with one); the
+    expected shortfall; the driver that raises the most staff's risk."""
+    join = text("driver_join")
+    share = None if unit_share is None else _share_text(unit_share)
+    u = words.unit(unit)
+    extra = [None] * len(out) if raised is None else raised.reindex(out["org_id"]).tolist()
+    got = []
+    for em, n, pu, es, top in zip(
+        out["expected_missing"],
+        out["owing"],
+        out["p_unit_rule"],
+        out["expected_shortfall"],
+        extra,
+        strict=True,
+    ):
+        parts = [text("org_missing", missing=f"{em:.1f}", n=n)]
+        if share is not None:
+            parts.append(text("org_rule", share=share, p=f"{pu:.2f}"))
+        parts.append(text("org_short", shortfall=f"{es:.1f}", unit=u))
+        if isinstance(top, str):
+            parts.append(top)
+        got.append(join.join(parts))
+    return got
 
 
 def _top_raising(sp: pd.DataFrame) -> pd.Series | None:
-    """Per organization: the top driver that raises the most staff's risk, in words."""
+    """Per organization: the top driver that raises the most staff's risk, in words
+    (catalogue ``driver_group_<group>``, ``org_raised``)."""
     if "top_driver" not in sp or "top_effect" not in sp:
         return None
     up = sp[(sp["top_driver"].astype(str) != "") & (sp["top_effect"].to_numpy(float) > 0)]
@@ -209,8 +209,15 @@ def _top_raising(sp: pd.DataFrame) -> pd.Series | None:
     n = up.groupby(["org_id", "top_driver"]).size().rename("n").reset_index()
     n = n.sort_values(["org_id", "n", "top_driver"], ascending=[True, False, True])
     best = n.drop_duplicates("org_id").set_index("org_id")
-    words = best["top_driver"].map(DRIVER_WORDS).fillna(best["top_driver"])
-    return "most often raised by: " + words + " (" + best["n"].astype(str) + " staff)"
+    said = {g: text(f"driver_group_{g}") for g in GROUPS}
+    return pd.Series(
+        [
+            text("org_raised", what=said.get(g, g), n=k)
+            for g, k in zip(best["top_driver"], best["n"], strict=True)
+        ],
+        index=best.index,
+        dtype=object,
+    )
 
 
 def _share_text(unit_share: float) -> str:

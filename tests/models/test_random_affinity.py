@@ -90,7 +90,10 @@ def _scores(model: object, who: str) -> pd.Series:
     return recs.set_index("module_id")["score"]
 
 
-def test_content_affinity_is_the_weighted_share_of_past_participations() -> None:
+def test_content_affinity_is_the_weighted_share_of_past_participations(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LEARNMAP_LANG", "en")  # the reason's words are read back below
     m = create("content-affinity", dropped_weight=0.5).fit(_tables())
     p = _scores(m, "P")  # weights: A1 1 (a), A2 0.5 (a), B1 1 (b); total 2.5
     assert p["A3"] == pytest.approx(1.5 / 2.5)

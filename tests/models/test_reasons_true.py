@@ -20,6 +20,7 @@ from features.asof import tables_as_of
 from models.recommend.ease import EASE
 from models.recommend.itemknn import ItemKNN
 from models.recommend.popularity import Popularity
+from models.recommend.reason_text import words
 from models.registry import available, create, spec
 from tests.models.test_baselines import MODULES, tiny
 
@@ -29,6 +30,7 @@ def _english_reasons(monkeypatch: pytest.MonkeyPatch) -> None:
     """These tests read the reasons' evidence back from the English texts, which keep
     the data's codes (models.recommend.reason_text); Chinese is tested on its own."""
     monkeypatch.setenv("LEARNMAP_LANG", "en")
+
 
 #: phrases that tell a person something about their own completions
 CLAIMS = re.compile(r"you completed|your modules|modules you|you took|people who did")
@@ -77,7 +79,7 @@ def test_people_with_completions_still_get_the_collaborative_reason(
     t = tables_as_of(small_tables, AS_OF)
     p = t["participations"]
     warm = p.loc[p["status"] == "completed", "staff_id"].astype(str).unique()[:20].tolist()
-    for model, text in [(ItemKNN(), ItemKNN.reason), (EASE(), EASE.reason)]:
+    for model, text in [(ItemKNN(), words(ItemKNN.reason)), (EASE(), words(EASE.reason))]:
         recs = model.fit(small_tables, AS_OF).recommend(warm, k=5)
         assert (recs["reason"] == text).mean() > 0.5
 
@@ -106,10 +108,10 @@ def test_reasons_match_the_histories(hist: list[set[str]]) -> None:
             own = mine[r.staff_id]
             if not own:
                 assert not CLAIMS.search(r.reason), (type(model).__name__, r.reason)
-            if r.reason == ItemKNN.reason:  # no top-k pruning at k=10: cosine > 0 ⇔ co-taken
+            if r.reason == words(ItemKNN.reason):  # no top-k pruning at k=10: cosine > 0 ⇔ co-taken
                 others = [h for p, h in enumerate(hist) if f"s{p}" != r.staff_id]
                 assert any(r.module_id in h and h & own for h in others), (own, r)
-            if r.reason == EASE.reason:
+            if r.reason == words(EASE.reason):
                 assert own
             if model is not pop and r.reason.endswith(" people"):  # popularity fallback
                 n = int(re.search(r"completed by (\d+) people", r.reason).group(1))

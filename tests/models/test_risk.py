@@ -194,7 +194,8 @@ def test_records_after_as_of_change_nothing(world, policy, fitted) -> None:  # n
     pd.testing.assert_frame_equal(a, b)
 
 
-def test_drivers_and_not_fitted(world, fitted) -> None:  # noqa: ANN001
+def test_drivers_and_not_fitted(world, fitted, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("LEARNMAP_LANG", "en")  # the drivers' English words are read back
     tables, rate = world
     pred = fitted.predict(tables, AS_OF).set_index("staff_id")
     owe = pred[pred["remaining"] > 0]
@@ -246,6 +247,7 @@ def test_artifacts_round_trip_and_refusals(world, policy, fitted, tmp_path: Path
 def test_cli_train_and_risk_end_to_end(small_dir: Path, tmp_path: Path) -> None:
     env = {**os.environ, "LEARNMAP_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
            "LEARNMAP_MODEL_DIR": str(tmp_path / "models")}  # fmt: skip
+    env.pop("LEARNMAP_LANG", None)  # Chinese, the default
 
     def run(*a: str) -> subprocess.CompletedProcess:
         cmd = [sys.executable, "-m", "engine.cli", *a]
@@ -271,7 +273,9 @@ def test_cli_train_and_risk_end_to_end(small_dir: Path, tmp_path: Path) -> None:
     ]
     assert staff["p_miss"].between(0, 1).all()
     assert set(staff["forecast_vs_status"]) <= {"agree", "worse_than_pace", "better_than_pace"}
-    assert "status = today's pace" in res.stdout and "forecast for the deadline" in res.stdout
+    assert "status 为按时间进度的当前状态" in res.stdout and "p_miss 为到截止日期" in res.stdout
+    assert staff["drivers"].str.match("尚需|尚缺|已达标|无培训要求").all()
+    assert not staff["drivers"].str.contains("[A-Za-z]").any()  # drivers in Chinese words
     res = run(
         "risk",
         "--as-of",
@@ -296,7 +300,8 @@ def test_cli_train_and_risk_end_to_end(small_dir: Path, tmp_path: Path) -> None:
     assert (tmp_path / "o-by-region.parquet").exists()
     # national-2025 counts person-times: the unit 1/3 rule (credits, 002) does not apply
     assert orgs["p_unit_rule"].isna().all()
-    assert not orgs["reason"].str.contains("unqualified").any()
+    assert orgs["reason"].str.contains("名有要求人员中预计").all()
+    assert not orgs["reason"].str.contains("不合格").any()
     res = run(
         "risk",
         "--as-of",
@@ -311,8 +316,10 @@ def test_cli_train_and_risk_end_to_end(small_dir: Path, tmp_path: Path) -> None:
     assert res.returncode == 2 and "trained for policy" in res.stderr
 
 
-def test_drivers_in_words_for_each_situation() -> None:
+def test_drivers_in_words_for_each_situation(monkeypatch: pytest.MonkeyPatch) -> None:
     from models.risk.drivers import drivers
+
+    monkeypatch.setenv("LEARNMAP_LANG", "en")
 
     base = dict(required=4.0, done=1.0, remaining=3.0, days_left=400.0)
     rows = [
@@ -329,3 +336,11 @@ def test_drivers_in_words_for_each_situation() -> None:
     assert got[2] == "requirement met (4 of 4 trainings)"
     assert got[3] == "no requirement applies"
     assert drivers(pd.DataFrame(rows[:0]), "hours") == []
+    monkeypatch.delenv("LEARNMAP_LANG")  # Chinese by default, in the policy's unit
+    assert drivers(pd.DataFrame(rows), "trainings") == [
+        "尚需 3/4 次，剩余 13 个月",
+        "尚缺 3/4 次，已过截止日期",
+        "已达标（4/4 次）",
+        "无培训要求",
+    ]
+    assert drivers(pd.DataFrame(rows[:1]), "hours") == ["尚需 3/4 学时，剩余 13 个月"]

@@ -21,10 +21,13 @@ DRIVER = re.compile(r"; ([^;]+): (raises|lowers) risk (?:([+−])(\d+) pts?|by l
 
 @pytest.fixture(scope="module")
 def scored() -> tuple[StaffRisk, object, pd.DataFrame]:
+    """The drivers in English (``DRIVER`` reads them back); Chinese: test_chinese_…"""
     tables, _ = synthetic_world(n=700, seed=11)
     model = StaffRisk(max_iter=120).fit(tables, AS_OF, load_policy("national-2025"))
     snap = snapshot(tables, AS_OF)
-    return model, snap, model.predict_frame(snap)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LEARNMAP_LANG", "en")
+        return model, snap, model.predict_frame(snap)
 
 
 def test_contributions_add_up_to_the_models_prediction(scored) -> None:  # noqa: ANN001
@@ -68,7 +71,31 @@ def test_removing_the_top_driver_moves_the_forecast_the_way_it_said(scored) -> N
     assert share >= 0.9, share
 
 
-def test_driver_words_order_sign_and_size() -> None:
+ZH_DRIVER = re.compile(r"；([^；]+)（风险(升高|降低)(?: (\d+) 个百分点|不到 1 个百分点)）")
+
+
+def test_chinese_drivers_keep_the_direction_and_size(scored, monkeypatch) -> None:  # noqa: ANN001
+    """By default the drivers are Chinese: the verb says the direction the model gives
+    (升高 raises, 降低 lowers), the size its points; no English word is left."""
+    model, snap, en = scored
+    monkeypatch.delenv("LEARNMAP_LANG", raising=False)
+    pred = model.predict_frame(snap)
+    assert (pred["top_driver"] == en["top_driver"]).all()  # the same model, other words
+    fc = pred[pred["top_driver"] != ""]
+    assert len(fc) > 200
+    for text, sign, eff in zip(fc["drivers"], fc["top_sign"], fc["top_effect"], strict=True):
+        found = ZH_DRIVER.findall(text)
+        assert 1 <= len(found) <= 3, text
+        _, verb, pts = found[0]
+        assert verb == ("升高" if sign > 0 else "降低"), text
+        if pts:
+            assert int(pts) == round(abs(eff) * 100)
+    assert not pred["drivers"].str.contains("[A-Za-z]").any()
+    assert not pred.loc[pred["top_driver"] == "", "drivers"].str.contains("风险").any()
+
+
+def test_driver_words_order_sign_and_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LEARNMAP_LANG", "en")
     base = dict(required=4.0, done=1.0, remaining=3.0, days_left=400.0, days_since_last=30.0,
                 never_completed=False, tenure_days=900.0, no_shows_365=0, dropped_365=2,
                 pending=0, org_rate=np.nan, role_rate=1.5, rate_all=0.5, rate_365=0.4,
@@ -91,3 +118,10 @@ def test_driver_words_order_sign_and_size() -> None:
     assert got[1] == "3 of 4 trainings missing, deadline passed"
     assert got[2] == "requirement met (4 of 4 trainings)"
     assert drivers(pd.DataFrame(rows[:0]), "hours") == []
+    monkeypatch.delenv("LEARNMAP_LANG")
+    assert drivers(pd.DataFrame(rows), "trainings", cal, raw)[0] == (
+        "尚需 3/4 次，剩余 13 个月；"
+        "本人近12个月每年完成 0.4 次（风险升高 30 个百分点）；"
+        "无同事记录（风险降低 8 个百分点）；"
+        "本年中途退出 2 次（风险降低不到 1 个百分点）"
+    )

@@ -14,6 +14,12 @@ from hypothesis import strategies as st
 from models.risk.org import _batched_sf, poisson_binomial_sf, rollup, score_orgs, unit_threshold
 
 
+@pytest.fixture
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reasons' English words are read back (Chinese: test_org_reason_is_chinese…)."""
+    monkeypatch.setenv("LEARNMAP_LANG", "en")
+
+
 def brute_force(p: list[float], m: int) -> float:
     return math.fsum(
         math.prod(q if b else 1 - q for q, b in zip(p, bits, strict=True))
@@ -55,7 +61,7 @@ def _staff() -> pd.DataFrame:
     )
 
 
-def test_score_orgs_columns_rank_and_reason() -> None:
+def test_score_orgs_columns_rank_and_reason(english: None) -> None:
     orgs = pd.DataFrame(
         {
             "org_id": ["O1", "O2", "O3"],
@@ -81,7 +87,7 @@ def test_score_orgs_columns_rank_and_reason() -> None:
 
 
 @pytest.mark.parametrize("name", ["national-2025", "cadre-hours", "cadre-online", "credits"])
-def test_unit_rule_only_under_a_policy_that_has_it(name: str) -> None:
+def test_unit_rule_only_under_a_policy_that_has_it(name: str, english: None) -> None:
     from engine.policy import load_policy
     from models.risk.org import unit_share
 
@@ -106,17 +112,35 @@ def test_unit_rule_only_under_a_policy_that_has_it(name: str) -> None:
         assert out.loc["O1", "reason"].startswith("1.7 of 3 staff expected to miss")
 
 
-def test_org_reason_names_the_driver_that_raises_most_staffs_risk() -> None:
-    from models.risk.explain import GROUPS
-    from models.risk.org import DRIVER_WORDS
-
-    assert set(DRIVER_WORDS) == set(GROUPS)  # every driver group has words
-    staff = _staff().assign(
+def _driven() -> pd.DataFrame:
+    return _staff().assign(
         top_driver=["pace_all", "pace_all", "", "colleagues", "pace_all", ""],
         top_effect=[0.2, 0.1, 0.0, 0.05, -0.3, 0.0],  # e's own pace lowers the risk
     )
+
+
+def test_org_reason_names_the_driver_that_raises_most_staffs_risk(english: None) -> None:
+    from engine.labels import text_keys
+    from models.risk.explain import GROUPS
+
+    for lang in ("zh-CN", "en"):  # every driver group has words
+        assert {f"driver_group_{g}" for g in GROUPS} <= text_keys(lang)
     orgs = pd.DataFrame({"org_id": ["O1", "O2", "O3"]})
-    out = score_orgs(staff, orgs).set_index("org_id")["reason"]
+    out = score_orgs(_driven(), orgs).set_index("org_id")["reason"]
     assert out["O1"].endswith("most often raised by: own pace on record (2 staff)")
     assert out["O2"].endswith("most often raised by: colleagues' pace (1 staff)")
     assert "raised by" not in out["O3"]
+
+
+@pytest.mark.parametrize("unit", ["trainings", "hours", "credits"])
+def test_org_reason_is_chinese_by_default(unit: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LEARNMAP_LANG", raising=False)
+    orgs = pd.DataFrame({"org_id": ["O1", "O2", "O3"]})
+    got = score_orgs(_driven(), orgs, 1 / 3, unit).set_index("org_id")
+    out, p = got["reason"], got.loc["O1", "p_unit_rule"]
+    word = {"trainings": "次", "hours": "学时", "credits": "学分"}[unit]
+    assert out["O1"] == (
+        f"3 名有要求人员中预计 1.7 人未达标；不合格人数达到1/3的概率 {p:.2f}；"
+        f"预计缺口 3.5 {word}；风险升高最常见的原因：本人历来进度（2 人）"
+    )
+    assert not out.str.contains("[A-Za-z]").any(), out.tolist()  # no English word, no code
