@@ -12,6 +12,10 @@ regression on (person, module) pairs whose features are
 - ``share``: the weighted share of the person's past choices that share a skill with
   the module (what ``content-affinity`` ranks by), and ``text``: the title similarity
   to their past choices;
+- ``related``: the person's skills carried to the skills chosen with them
+  (``skill_links``: EASE on people's skill shares) and read on the module's skills —
+  a topic spans several skills, and a new module's skill may be one the person has
+  not had yet;
 - ``follows``: the module has a prerequisite the person chose;
 - the module's content vector, separately for people with and without a history
   (which kinds of modules are chosen at all);
@@ -77,6 +81,7 @@ from models.recommend.base import Recommender
 from models.recommend.content_features import ItemContent, choices, roles
 from models.recommend.content_reasons import content_reasons
 from models.recommend.data import Interactions
+from models.recommend.ease import ease_weights
 from models.recommend.filters import Batch
 
 log = logging.getLogger(__name__)
@@ -87,7 +92,14 @@ __all__ = ["ContentModel", "PairDesign", "offered_between"]
 class PairDesign:
     """The person-side arrays of the pair features for a block of people."""
 
-    def __init__(self, content: ItemContent, hist: sp.csr_matrix, role: np.ndarray, prereq) -> None:  # noqa: ANN001
+    def __init__(
+        self,
+        content: ItemContent,
+        hist: sp.csr_matrix,
+        role: np.ndarray,
+        prereq,  # noqa: ANN001
+        related: np.ndarray | None = None,
+    ) -> None:
         self.hist = hist
         n = np.asarray(hist.sum(axis=1)).ravel()
         self.has = (n > 0).astype(float)
@@ -95,7 +107,13 @@ class PairDesign:
         mean = inv @ hist
         self.vec = np.asarray(mean @ content.vector)
         skill = content.skill_raw
-        self.share = np.asarray((mean @ skill) @ (skill > 0).T.astype(float))
+        profile = np.asarray(mean @ skill)  # the person's share of choices per skill
+        self.share = profile @ (skill > 0).T.astype(float)
+        # skills that go with the person's skills (``skill_links``), then the module's
+        if related is None:
+            self.related = np.zeros(hist.shape)
+        else:
+            self.related = (profile @ related) @ skill.T
         if content.text.shape[1]:
             self.text = np.asarray((mean @ content.text @ content.text.T).todense())
         else:
@@ -109,7 +127,9 @@ class PairDesign:
         has = self.has[p][:, None]
         cross = (self.vec[p][:, :, None] * x[:, None, :]).reshape(len(p), -1)
         rcross = (self.role[p][:, :, None] * x[:, None, :]).reshape(len(p), -1)
-        simple = np.column_stack([self.share[p, i], self.text[p, i], self.follows[p, i]])
+        simple = np.column_stack(
+            [self.share[p, i], self.text[p, i], self.follows[p, i], self.related[p, i]]
+        )
         return np.hstack([simple, has * x, (1 - has) * x, cross, rcross]).astype(np.float32)
 
 
@@ -128,7 +148,9 @@ class ContentModel(Recommender):
         random_state: int = 0,
         cold_share: float = 0.33,
         min_scale: float = 0.05,
+        skill_l2: float = 0.1,
     ) -> None:
+        self.skill_l2 = skill_l2
         self.min_scale = min_scale
         self.cold_share = cold_share
         self.holdout_days = holdout_days
@@ -158,6 +180,7 @@ class ContentModel(Recommender):
             else {}
         )
         self.new_ = np.asarray(self.choices_.sum(axis=0)).ravel() == 0
+        self.related_ = skill_links(self.choices_, self.content_.skill_raw, self.skill_l2)
         self.weights_ = self._learn(data, tables)
 
     def _learn(self, data: Interactions, tables: Tables) -> dict[str, np.ndarray] | None:
@@ -213,7 +236,8 @@ class ContentModel(Recommender):
         )
         offered = offered_between(tables, data.items, t, end)
         hist = before[people]
-        design = PairDesign(self.content_, hist, self.roles_[people], data.prereq)
+        related = skill_links(before, self.content_.skill_raw, self.skill_l2)
+        design = PairDesign(self.content_, hist, self.roles_[people], data.prereq, related)
         chosen = np.asarray(pos[people].todense()) > 0
         seen = np.asarray(hist.todense()) > 0
         pi, ii = [], []
@@ -235,7 +259,7 @@ class ContentModel(Recommender):
     def _unpack(self, coef: np.ndarray) -> dict[str, np.ndarray]:
         d = self.content_.vector.shape[1]
         nr = self.roles_.shape[1]
-        sizes = {"simple": 3, "warm": d, "cold": d, "cross": d * d, "role": nr * d}
+        sizes = {"simple": 4, "warm": d, "cold": d, "cross": d * d, "role": nr * d}
         out, at = {}, 0
         for name, size in sizes.items():
             out[name] = coef[at : at + size]
@@ -262,7 +286,7 @@ class ContentModel(Recommender):
                 else self.choices_[rows]
             )
             role[known] = self.roles_[rows[known]]
-        return PairDesign(self.content_, hist, role, self.data_.prereq)
+        return PairDesign(self.content_, hist, role, self.data_.prereq, self.related_)
 
     def content_scores(self, rows: np.ndarray) -> np.ndarray:
         """people × modules: the learned content score (log-odds up to a constant)."""
@@ -272,6 +296,7 @@ class ContentModel(Recommender):
             return d.share + d.text
         x = self.content_.vector
         s = w["simple"][0] * d.share + w["simple"][1] * d.text + w["simple"][2] * d.follows
+        s = s + w["simple"][3] * d.related
         s = s + d.has[:, None] * (x @ w["warm"])[None, :]
         s = s + (1 - d.has)[:, None] * (x @ w["cold"])[None, :]
         s = s + (d.vec @ w["cross"]) @ x.T + (d.role @ w["role"]) @ x.T
@@ -282,6 +307,23 @@ class ContentModel(Recommender):
 
     def _reasons(self, batch: Batch, person: np.ndarray, item: np.ndarray) -> np.ndarray:
         return content_reasons(self, batch, person, item)
+
+
+def skill_links(hist: sp.csr_matrix, skill: np.ndarray, l2: float) -> np.ndarray | None:
+    """skills × skills: which skills people choose together — EASE (zero diagonal) on
+    each person's share of choices per skill, the ridge ``l2`` × the mean of the Gram
+    diagonal.  A module nobody has taken is then related to a person through the skills
+    that go with theirs (a topic spans several skills), not only the very same skills
+    (``share``).  None where no one has chosen a module with skills."""
+    if skill.shape[1] == 0:
+        return None
+    n = np.asarray(hist.sum(axis=1)).ravel()
+    inv = sp.diags(np.divide(1.0, n, out=np.zeros_like(n, dtype=float), where=n > 0))
+    profile = np.asarray((inv @ hist) @ skill)
+    diag = (profile**2).sum(axis=0)
+    if not diag.any():
+        return None
+    return ease_weights(sp.csr_matrix(profile), l2 * float(diag.mean()))
 
 
 def _sample(ids: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
