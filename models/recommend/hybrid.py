@@ -75,7 +75,7 @@ from models.recommend.data import Interactions, build_interactions
 from models.recommend.ease import ease_weights
 from models.recommend.evidence import Evidence, cohort_reason
 from models.recommend.filters import Batch, admissible
-from models.recommend.forest import LIBRARY_ROWS, Forest
+from models.recommend.forest import predict_proba1
 from models.recommend.itemknn import cosine_neighbours
 from models.recommend.reason_text import percent, words
 
@@ -262,7 +262,6 @@ class Hybrid(Recommender):
         if self.events not in ("completed", "enrolled"):
             raise ValueError(f"events must be 'completed' or 'enrolled', got {self.events!r}")
         self.model_ = self._learn(tables)
-        self.forest_ = Forest(self.model_) if self.model_ is not None else None
         self.content_ = self._content_model(tables)
         self.signals_ = _Signals(tables, data, self.l2, self.k, self.use_enrolments, self.content_)
 
@@ -389,12 +388,7 @@ class Hybrid(Recommender):
             val = feats["ease"][pi, ii] + feats["cohort"][pi, ii] + feats["next"][pi, ii]
         else:
             x = _matrix(feats, pi, ii)
-            # many rows: the library's compiled predictor; few (one person): numpy, no
-            # thread start-up.  Rounded so both give the same ranking (batch = single).
-            if len(x) >= LIBRARY_ROWS:
-                val = self.model_.predict_proba(x)[:, 1]
-            else:
-                val = self.forest_.predict_proba1(x)
+            val = predict_proba1(self.model_, x)
             # the trees' scores are steps: equal ones are ordered by the content score
             val = np.round(val, 10) + 1e-12 * np.tanh(feats["content"][pi, ii])
         out[pi, ii] = val

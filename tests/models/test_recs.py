@@ -277,12 +277,15 @@ def test_cohort_reason_never_says_zero_percent() -> None:
 def test_hybrid_fast_tree_evaluation_equals_the_library(fitted) -> None:  # noqa: ANN001
     model = fitted["hybrid"]
     rng = np.random.default_rng(0)
+    from models.recommend.forest import LIBRARY_ROWS, predict_proba1
     from models.recommend.hybrid import FEATURES
 
     x = rng.normal(size=(500, len(FEATURES))) * rng.choice([0.1, 1, 10], len(FEATURES))
     x[rng.random(x.shape) < 0.05] = np.nan
     want = model.model_.predict_proba(x)[:, 1]
-    np.testing.assert_allclose(model.forest_.predict_proba1(x), want, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(predict_proba1(model.model_, x), want, rtol=1e-9, atol=1e-12)
+    big = np.repeat(x, LIBRARY_ROWS // len(x) + 1, axis=0)  # the threaded path
+    np.testing.assert_allclose(predict_proba1(model.model_, big)[: len(x)], want, rtol=1e-12)
 
 
 def test_cold_start_uses_role_and_organization(cadre) -> None:  # noqa: ANN001
