@@ -108,14 +108,14 @@ class PairDesign:
         self.vec = np.asarray(mean @ content.vector)
         skill = content.skill_raw
         profile = np.asarray(mean @ skill)  # the person's share of choices per skill
-        self.share = profile @ (skill > 0).T.astype(float)
+        self.share = profile @ content.skill_any
         # skills that go with the person's skills (``skill_links``), then the module's
         if related is None:
             self.related = np.zeros(hist.shape)
         else:
             self.related = (profile @ related) @ skill.T
         if content.text.shape[1]:
-            self.text = np.asarray((mean @ content.text @ content.text.T).todense())
+            self.text = np.asarray(mean @ content.text_gram, dtype=float)
         else:
             self.text = np.zeros(hist.shape)
         self.follows = np.asarray((hist @ prereq.T.astype(np.float32)).todense()) > 0

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -71,9 +72,20 @@ class ItemContent:
     topic: np.ndarray
     kind: np.ndarray
 
-    @property
+    @cached_property
     def vector(self) -> np.ndarray:
         return np.hstack([self.topic, self.kind])
+
+    @cached_property
+    def text_gram(self) -> np.ndarray:
+        """items × items title similarity (dense float32, computed once: scoring one
+        person is then a row times it, not a sparse product over the catalogue)."""
+        return np.asarray((self.text @ self.text.T).todense(), dtype=np.float32)
+
+    @cached_property
+    def skill_any(self) -> np.ndarray:
+        """skills × items: 1 where the module has the skill."""
+        return (self.skill_raw > 0).T.astype(float)
 
     @classmethod
     def build(
