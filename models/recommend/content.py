@@ -77,6 +77,7 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 
 from features.asof import Tables
+from features.offerings import offered_module_ids
 from models.recommend.base import Recommender
 from models.recommend.content_features import ItemContent, choices, roles
 from models.recommend.content_reasons import content_reasons
@@ -333,12 +334,11 @@ def _sample(ids: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
 def offered_between(
     tables: Tables, items: pd.Index, start: pd.Timestamp, end: pd.Timestamp
 ) -> np.ndarray:
-    """Per module: a session starts in ``(start, end]``; every module if none does."""
-    ses = tables.get("sessions")
-    if ses is None or ses.empty:
-        return np.ones(len(items), bool)
-    when = pd.to_datetime(ses["starts_on"])
-    sel = ses[((when > start) & (when <= end)).to_numpy()]
-    if sel.empty:
-        return np.ones(len(items), bool)
-    return items.isin(sel["module_id"].astype(str).unique())
+    """Per module: offered in ``(start, end]`` by the product's one definition
+    (``features.offerings``: a session opening for enrolment then, or self-paced and
+    available then); every module when nothing is (a catalogue without a schedule).
+    (Sessions alone would leave self-paced modules out of the negatives while their
+    choices stay positives: the model would learn that self-paced is always chosen.)"""
+    day = pd.Timedelta(days=1)
+    out = items.isin(list(offered_module_ids(tables, start + day, end + day)))
+    return out if out.any() else np.ones(len(items), bool)
