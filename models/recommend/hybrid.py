@@ -69,7 +69,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 from features.asof import Tables, tables_as_of
 from models.recommend.base import Recommender
-from models.recommend.content import ContentModel
+from models.recommend.content import ContentModel, offered_between
 from models.recommend.content_reasons import content_reasons
 from models.recommend.data import Interactions, build_interactions
 from models.recommend.ease import ease_weights
@@ -198,20 +198,6 @@ def _candidates(feats: dict[str, np.ndarray], adm: np.ndarray, n_cand: int) -> n
         top = np.argpartition(-s, c - 1, axis=1)[:, :c] if c < n_items else np.argsort(-s, axis=1)
         np.put_along_axis(mask, top, True, axis=1)
     return mask & adm
-
-
-def _offered(
-    tables: Tables, items: pd.Index, inner: pd.Timestamp, newest: pd.Timestamp
-) -> np.ndarray:
-    """Per module: offered in the training window ``(inner, newest]`` by the product's
-    one definition (``features.offerings``: a session opening then, or self-paced and
-    available then); every module when nothing is (a catalogue without a schedule)."""
-    from features.offerings import offered_module_ids
-
-    day = pd.Timedelta(days=1)
-    ids = offered_module_ids(tables, inner + day, newest + day)
-    out = items.isin(list(ids))
-    return out if out.any() else np.ones(len(items), bool)
 
 
 def _matrix(feats: dict[str, np.ndarray], p: np.ndarray, i: np.ndarray) -> np.ndarray:
@@ -347,7 +333,7 @@ class Hybrid(Recommender):
         sig = _Signals(past, pdata, self.l2, self.k, self.use_enrolments, self._content_model(past))
         # "enrolled": only what ran in the window can have been chosen in it (docstring)
         ran = (
-            _offered(tables, pdata.items, inner, end)
+            offered_between(tables, pdata.items, inner, end)
             if self.events == "enrolled"
             else np.ones(len(pdata.items), bool)
         )
