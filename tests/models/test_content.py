@@ -178,15 +178,47 @@ def test_hybrid_refuses_an_unknown_event_kind() -> None:
 
     with pytest.raises(ValueError, match="events must be"):
         Hybrid(events="viewed").fit(world(), "2025-09-30")
+    with pytest.raises(ValueError, match="windows must be"):
+        Hybrid(windows=0).fit(world(), "2025-09-30")
+    with pytest.raises(ValueError, match=r"cold_dropout must be in \[0, 1\)"):
+        Hybrid(cold_dropout=1.0).fit(world(), "2025-09-30")
 
 
-def test_hybrid_trains_against_what_was_offered_self_paced_included() -> None:
-    """The re-ranker's "enrolled" negatives are the modules offered in its training
-    window by the product's definition: a session opening then, or a self-paced online
-    module (no sessions), which is always available — not only session-bound ones."""
+def test_skills_chosen_together_carry_interest_to_a_new_module() -> None:
+    """A topic spans several skills: people who choose skill KA1 also choose KA2, and
+    KB1 goes with KB2.  A person whose history is KA1 only shares no skill with either
+    new module (KA2 or KB2) — ``share`` cannot tell them apart — but ``related`` ranks
+    the new module of their topic's other skill first."""
+    import scipy.sparse as sp
+
+    from models.recommend.content import PairDesign, skill_links
+    from models.recommend.content_features import ItemContent
+
+    # modules: 0 KA1, 1 KA2, 2 KB1, 3 KB2 (old); 4 KA2, 5 KB2 (new)
+    skill = np.zeros((6, 4))
+    skill[[0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 1, 3]] = 1.0
+    rng = np.random.default_rng(1)
+    # 60 topic-A people choose each of modules 0, 1 with p = 0.7; 60 topic-B people 2, 3
+    rows = np.zeros((120, 6))
+    rows[:60, :2] = rng.random((60, 2)) < 0.7
+    rows[60:, 2:4] = rng.random((60, 2)) < 0.7
+    hist = sp.csr_matrix(rows)
+    links = skill_links(hist, skill, 0.1)
+    content = ItemContent(skill, None, sp.csr_matrix((6, 0)), np.zeros((6, 0)), np.zeros((6, 0)))
+    me = sp.csr_matrix(np.array([[1.0, 0, 0, 0, 0, 0]]))  # KA1 only
+    d = PairDesign(content, me, np.zeros((1, 0)), sp.csr_matrix((6, 6)), links)
+    assert d.share[0, 4] == d.share[0, 5] == 0.0
+    assert d.related[0, 4] > d.related[0, 5] + 0.1
+
+
+def test_training_negatives_are_what_was_offered_self_paced_included() -> None:
+    """The content model's and the re-ranker's "enrolled" negatives are the modules
+    offered in the training window by the product's definition: a session opening
+    then, or a self-paced online module (no sessions), which is always available — not
+    only session-bound ones (else a self-paced module is only ever a positive)."""
     import pandas as pd
 
-    from models.recommend.hybrid import _offered
+    from models.recommend.content import offered_between as _offered
 
     tables = world()
     mods = tables["modules"].copy()
