@@ -1,0 +1,110 @@
+"""Issue 23: ``learnmap recommend`` / ``allocate`` speak the label catalogue's words —
+their refusals and their "wrote …" lines are Chinese by default and English with
+``--lang en`` / ``LEARNMAP_LANG=en``."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from engine.cli import main
+from engine.ingest import ingest
+from engine.store import Store
+
+AS_OF = "2026-06-30"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture(scope="module")
+def db(small_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("store") / "learnmap.db"
+    ingest(small_dir, Store(f"sqlite:///{path}"))
+    return path
+
+
+@pytest.fixture
+def on_store(db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.setenv("LEARNMAP_DATABASE_URL", f"sqlite:///{db}")
+    monkeypatch.setenv("LEARNMAP_MODEL_DIR", str(tmp_path / "models"))
+    monkeypatch.delenv("LEARNMAP_LANG", raising=False)
+    return db
+
+
+def _run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+        try:
+            code = main(argv)
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _outside_codes(message: str) -> str:
+    """The message less what a person types or reads as a code: options, quoted ids,
+    model names, file suffixes, dates."""
+    from models.recommend.cli import recommend_models
+
+    message = re.sub(r"--[a-z-]+|'[^']*'|\.(csv|parquet|xlsx)|\d{4}-\d\d-\d\d", "", message)
+    for code in sorted([*recommend_models(), "STAFF_ID"], key=len, reverse=True):
+        message = message.replace(code, "")
+    return message
+
+
+REFUSALS = [
+    ([], "give either STAFF_ID or --all"),
+    (["--all"], "--all needs --out FILE"),
+    (["ST0000001", "--k", "0"], "--k must be at least 1, got 0"),
+    (["ST0000001", "--from", "2026-07-01"], "give both --from and --to"),
+    (["ST0000001", "--from", "2026-08-01", "--to", "2026-07-01"], "must be before --to"),
+    (["NOBODY"], "no staff member 'NOBODY' as of 2026-06-30"),
+    (["ST0000001", "--model", "nope"], "--model 'nope': unknown model; choose one of"),
+]
+
+
+@pytest.mark.parametrize(("argv", "english"), REFUSALS)
+def test_recommend_refusals_are_chinese_by_default_and_english_on_request(
+    on_store: Path, argv: list[str], english: str
+) -> None:
+    code, _, err = _run(["recommend", *argv, "--as-of", AS_OF])
+    assert code == 2 and err.startswith("错误："), err
+    assert CJK.search(err) and not re.search("[A-Za-z]{3,}", _outside_codes(err)), err
+    code, _, err = _run(["recommend", *argv, "--as-of", AS_OF, "--lang", "en"])
+    assert code == 2 and err.startswith("error: ") and english in err, err
+
+
+def test_the_oracle_is_refused_in_chinese_naming_the_models_offered(on_store: Path) -> None:
+    code, _, err = _run(["recommend", "ST0000001", "--as-of", AS_OF, "--model", "oracle"])
+    assert code == 2 and err.startswith("错误：") and "实验" in err
+    offered = err.split("可选模型：", 1)[1]
+    assert "hybrid" in offered and "oracle" not in offered
+
+
+def test_wrote_lines_say_what_was_written_in_either_language(
+    on_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dest = tmp_path / "recs.csv"
+    argv = ["recommend", "--all", "--out", str(dest), "--model", "itemknn", "--k", "2", "-q"]
+    code, out, _ = _run([*argv, "--as-of", AS_OF])
+    rows = len(pd.read_csv(dest))
+    people = pd.read_csv(dest)["staff_id"].nunique()
+    assert code == 0
+    assert out.strip() == f"已写入 {dest}：{people:,} 人共 {rows:,} 行推荐（模型 itemknn）"
+    seats, roll = tmp_path / "seats.csv", tmp_path / "orgs.csv"
+    argv = ["allocate", "--from", "2026-01-01", "--to", "2026-02-28", "--out", str(seats)]
+    code, out, _ = _run([*argv, "--by-org", str(roll)])
+    got = pd.read_csv(seats)
+    assert code == 0 and len(got) > 0
+    n, k = f"{len(got):,}", f"{got['session_id'].nunique():,}"
+    assert out.strip() == f"已写入 {seats}：{k} 个班次共 {n} 个名额；按机构汇总：{roll}"
+    assert not re.search("[A-Za-z]{4,}", got["reason"].str.cat()), got["reason"].head()
+    monkeypatch.setenv("LEARNMAP_LANG", "en")
+    code, out, _ = _run([*argv, "--by-org", str(roll)])
+    assert out.strip() == f"wrote {seats}: {n} seats in {k} sessions; per organization: {roll}"
+    reasons = pd.read_csv(seats)["reason"]
+    assert reasons.str.len().gt(0).all() and not reasons.str.contains(CJK.pattern).any()
