@@ -108,3 +108,14 @@ def test_wrote_lines_say_what_was_written_in_either_language(
     assert out.strip() == f"wrote {seats}: {n} seats in {k} sessions; per organization: {roll}"
     reasons = pd.read_csv(seats)["reason"]
     assert reasons.str.len().gt(0).all() and not reasons.str.contains(CJK.pattern).any()
+
+
+def test_an_unknown_language_is_said_plainly(
+    on_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LEARNMAP_LANG naming no language: the refusal says so (in English, there being
+    no language to say it in) instead of failing while saying it."""
+    monkeypatch.setenv("LEARNMAP_LANG", "xx")
+    code, _, err = _run(["recommend", "--as-of", AS_OF])
+    assert code == 2 and err.startswith("error: LEARNMAP_LANG='xx': unknown language"), err
+    assert "Traceback" not in err
