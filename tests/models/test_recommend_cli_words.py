@@ -119,3 +119,18 @@ def test_an_unknown_language_is_said_plainly(
     code, _, err = _run(["recommend", "--as-of", AS_OF])
     assert code == 2 and err.startswith("error: LEARNMAP_LANG='xx': unknown language"), err
     assert "Traceback" not in err
+
+
+def test_an_unknown_person_is_refused_before_any_model_is_fitted(
+    on_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 23, finding 7: ``recommend ST9999999`` took 6 s (a fit) before saying
+    there is no such person."""
+    import models.registry
+
+    def no_fitting(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a model was created for a person who does not exist")
+
+    monkeypatch.setattr(models.registry, "create", no_fitting)
+    code, _, err = _run(["recommend", "ST9999999", "--as-of", AS_OF])
+    assert code == 2 and "ST9999999" in err and "没有人员编号" in err, err
