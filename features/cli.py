@@ -161,6 +161,18 @@ def _write_table(frame: pd.DataFrame, out: Path) -> None:
     write_table(frame, out, labels=True)
 
 
+def _with_names(status: pd.DataFrame) -> pd.DataFrame:
+    """The status file stands alone: names beside the ids (``features.exports``), read
+    from the store's staff and organization tables (two columns each)."""
+    from engine.store import Store
+    from features.exports import with_people
+
+    store = Store()
+    staff = store.load_table("staff", ["staff_id", "name"])
+    orgs = store.load_table("organizations", ["org_id", "name"])
+    return with_people(status, staff, orgs)
+
+
 def _cmd_status(args: argparse.Namespace) -> int:
     _store_exists()
     from engine.labels import label, text
@@ -177,7 +189,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
     if not args.include_left:  # the population of report, risk and the API
         status = status[status["employed"].to_numpy(dtype=bool)]
     with bars.spinner(f"writing {args.out.name}"):
-        _write_table(status, args.out)
+        _write_table(_with_names(status), args.out)
     emp = status[status["employed"].to_numpy(dtype=bool)]
     counts = emp["status"].astype(str).value_counts()
     owing = emp[emp["required"] > 0]
