@@ -134,3 +134,41 @@ def test_an_unknown_person_is_refused_before_any_model_is_fitted(
     monkeypatch.setattr(models.registry, "create", no_fitting)
     code, _, err = _run(["recommend", "ST9999999", "--as-of", AS_OF])
     assert code == 2 and "ST9999999" in err and "没有人员编号" in err, err
+
+
+def test_json_and_files_stand_alone(on_store: Path, tmp_path: Path, small_dir: Path) -> None:
+    """Issue 23, finding 3: ``recommend --json`` carries the title, mode and hours the
+    API gives and the session to book; ``--mode offline`` names that session in print;
+    the ``allocate`` file has the person's organization, the module's title and the
+    session's dates."""
+    import json
+
+    from engine.store import Store
+    from features.exports import next_sessions
+
+    mods = pd.read_csv(small_dir / "modules.csv", dtype=str).set_index("module_id")
+    argv = ["recommend", "ST0000001", "--model", "skillgap", "--mode", "offline"]
+    code, out, _ = _run([*argv, "--json", "--as-of", AS_OF])
+    recs = pd.DataFrame(json.loads(out))
+    assert code == 0 and len(recs)
+    assert (recs["title"] == recs["module_id"].map(mods["title"])).all()
+    assert (recs["mode"] == "offline").all()
+    assert (recs["hours"] == recs["module_id"].map(mods["hours"].astype(float))).all()
+    upcoming = next_sessions(Store().load(), AS_OF)
+    booked = recs["module_id"].isin(upcoming.index)
+    assert booked.any()
+    assert (
+        recs.loc[booked, "session_id"] == recs.loc[booked, "module_id"].map(upcoming["session_id"])
+    ).all()
+    code, printed, _ = _run([*argv, "--as-of", AS_OF])
+    assert printed.count("报名班次：") == booked.sum()
+    for r in recs[booked].itertuples():
+        assert (
+            f"报名班次：{r.book_session}" in printed and r.session_starts_on[:10] in r.book_session
+        )
+    seats = tmp_path / "seats.csv"
+    argv = ["allocate", "--from", "2026-01-01", "--to", "2026-02-28", "--out", str(seats)]
+    assert _run(argv)[0] == 0
+    got = pd.read_csv(seats)
+    assert got[["org_name", "title", "session_starts_on", "session_ends_on"]].notna().all().all()
+    assert (got["title"] == got["module_id"].map(mods["title"])).all()
