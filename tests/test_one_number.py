@@ -47,12 +47,15 @@ def files(small_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
         _run("train", "-q")
         _run("risk", "--out", str(root / "risk.csv"), "-q")
         _run("risk", "--level", "org", "--out", str(root / "orgs.csv"), "-q")
+        _run("risk", "--out", str(root / "risk.xlsx"), "-q")
+        _run("status", "--out", str(root / "status.xlsx"))
     return {
         "status": pd.read_csv(root / "status.csv"),
         "risk": pd.read_csv(root / "risk.csv"),
         "orgs": pd.read_csv(root / "orgs.csv"),
         "summary": pd.read_csv(root / "report" / "summary.csv").iloc[0],
         "staff": staff,
+        "xlsx": {k: root / f"{k}.xlsx" for k in ("risk", "status")},
         "printed": printed,
     }
 
@@ -97,3 +100,15 @@ def test_status_and_risk_files_name_people_and_organizations(files: dict) -> Non
     ]  # fmt: skip
     assert files["risk"]["forecast_vs_status_label"].notna().all()
     assert files["orgs"]["org_type_label"].notna().all()
+
+
+def test_workbooks_show_each_column_once_under_a_header_people_read(files: dict) -> None:
+    import openpyxl
+
+    for kind, path in files["xlsx"].items():
+        ws = openpyxl.load_workbook(path).worksheets[0]
+        head = [c.value for c in ws[1]]
+        assert len(head) == len(set(head)), (kind, head)
+        assert not [h for h in head if "(" in h or "_" in h], (kind, head)  # no source names
+        assert {"姓名", "机构名称", "岗位", "状态"} <= set(head), (kind, head)
+        assert ws.max_row - 1 == len(files[kind])

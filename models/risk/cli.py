@@ -95,7 +95,8 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     f = score(model, tables, args.as_of, chunk=args.chunk, progress=bar)
     if args.level == "staff":
         cols = STAFF_COLUMNS + ["forecast_vs_status", "required", "done", "remaining", "deadline"]
-        write_table(_standing_alone(f[cols], tables), args.out)
+        labels = args.out.suffix.lower() != ".xlsx"  # a workbook shows labels itself
+        write_table(_standing_alone(f[cols], tables, labels), args.out)
         print(text("risk_written_staff", n=f"{len(f):,}", path=args.out, trained=manifest["as_of"]))
         print(_reading(f["forecast_vs_status"]))
         return 0
@@ -116,15 +117,18 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     return 0
 
 
-def _standing_alone(staff: pd.DataFrame, tables: dict) -> pd.DataFrame:
+def _standing_alone(staff: pd.DataFrame, tables: dict, labels: bool = True) -> pd.DataFrame:
     """The staff file a colleague reads without a data dictionary: after its columns
     (``STAFF_COLUMNS`` first, as scripts read them), the person's name, organization
     and role (``features.exports.with_people``) and the labels of the codes
-    (``status_label`` 有风险 …, ``forecast_vs_status_label``, ``role_label``)."""
+    (``status_label`` 有风险 …, ``forecast_vs_status_label``, ``role_label``; not for
+    a workbook, which puts its own labels beside the codes)."""
     from engine.labels import display_frame
     from features.exports import with_people
 
     out = with_people(staff, tables["staff"], tables["organizations"], beside=False)
+    if not labels:
+        return out
     codes = [c for c in ("role", "status", "forecast_vs_status") if c in out]
     shown = display_frame(out[codes], rename=False)
     for c in codes:
