@@ -38,7 +38,7 @@ def _staff(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     orgs["org_id"] = orgs["org_id"].astype(str)
     staff["org_id"] = staff["org_id"].astype(str)
     cols = ["staff_id", "org_id", "role"]
-    if "name" in staff:
+    if "name" in staff and staff["name"].notna().any():  # a column of blanks tells nothing
         staff = staff.rename(columns={"name": "staff_name"})
         cols.insert(1, "staff_name")
     out = staff[cols].merge(

@@ -192,8 +192,10 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     n_sessions = f"{seats['session_id'].nunique():,}"
     msg = text("alloc_written", path=args.out, seats=f"{len(seats):,}", sessions=n_sessions)
     if args.by_org is not None:
+        from features.exports import with_people
+
         roll = by_org(seats, need_scores(tables, args.date_from, policy))
-        _write(roll, args.by_org)
+        _write(with_people(roll, tables["staff"], tables["organizations"]), args.by_org)
         msg += text("alloc_written_by_org", path=args.by_org)
     print(msg)
     return 0

@@ -172,3 +172,23 @@ def test_json_and_files_stand_alone(on_store: Path, tmp_path: Path, small_dir: P
     got = pd.read_csv(seats)
     assert got[["org_name", "title", "session_starts_on", "session_ends_on"]].notna().all().all()
     assert (got["title"] == got["module_id"].map(mods["title"])).all()
+
+
+def test_workbooks_of_recommend_and_allocate_read_without_a_dictionary(
+    on_store: Path, tmp_path: Path
+) -> None:
+    """Every header of the recommend, allocate and per-organization workbooks is one a
+    person reads (no column name left as is), once; the per-organization file names the
+    organization; a 姓名 column appears only when the data has names (the demo has none)."""
+    import openpyxl
+
+    recs, seats, orgs = (tmp_path / f"{n}.xlsx" for n in ("recs", "seats", "orgs"))
+    argv = ["recommend", "--all", "--model", "itemknn", "--k", "2", "-q", "--out", str(recs)]
+    assert _run([*argv, "--as-of", AS_OF])[0] == 0
+    argv = ["allocate", "--from", "2026-01-01", "--to", "2026-02-28", "--out", str(seats)]
+    assert _run([*argv, "--by-org", str(orgs)])[0] == 0
+    for path in (recs, seats, orgs):
+        head = [c.value for c in openpyxl.load_workbook(path).worksheets[0][1]]
+        assert len(head) == len(set(head)), (path.name, head)
+        assert not [h for h in head if re.fullmatch(r"[a-z_]+", h)], (path.name, head)
+        assert "姓名" not in head and "机构名称" in head, (path.name, head)
