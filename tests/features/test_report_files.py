@@ -14,6 +14,7 @@ import pytest
 from engine.labels import ENUM_OF_COLUMN, column, label, text
 from engine.policy import load_policy
 from features.compliance import compliance
+from features.org import org_profiles, role_status
 from features.report import programme_report
 from features.report_files import KINDS, headline, write_report
 from features.snapshot import snapshot
@@ -25,9 +26,15 @@ PLAN = load_policy("national-2025")
 @pytest.fixture(scope="module")
 def written(small_tables: dict, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     snap = snapshot(small_tables, AS_OF)
-    report = programme_report(snap, compliance(snap, PLAN), PLAN)
+    status = compliance(snap, PLAN)
+    report = programme_report(snap, status, PLAN)
     out = tmp_path_factory.mktemp("report")
-    write_report(report, out, snap.as_of, PLAN, lang="zh-CN")
+    # the organization tables as `learnmap report` adds them
+    extra = {
+        "organizations": org_profiles(snap, status, PLAN),
+        "organizations_by_role": role_status(snap, status),
+    }
+    write_report(report, out, snap.as_of, PLAN, lang="zh-CN", extra=extra)
     return out, report, snap
 
 
@@ -47,8 +54,8 @@ def _same(got: object, want: object) -> bool:
 def test_every_csv_is_a_sheet_with_the_same_values(written) -> None:  # noqa: ANN001
     out, report, _ = written
     wb = openpyxl.load_workbook(out / "report.xlsx")
-    names = list(report.tables())
-    sheets = [label("report_table", n, "zh-CN") for n in ["summary", *names[:-1]]]
+    names = [*report.tables(), "organizations", "organizations_by_role"]
+    sheets = [label("report_table", n, "zh-CN") for n in names]
     assert set(sheets) <= set(wb.sheetnames)
     for name in names:
         ws = wb[label("report_table", name, "zh-CN")]
