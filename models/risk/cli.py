@@ -66,15 +66,22 @@ def _cmd_train(args: argparse.Namespace) -> int:
     model = StaffRisk().fit(tables, args.as_of, policy)
     folder = save(model, tables)
     m = model.backtest_metrics_
+    from engine.labels import label, text
+
+    seconds = f"{time.perf_counter() - t0:.0f}"
+    name = label("policy", policy.name)
+    print(text("train_done", day=args.as_of, policy=name, seconds=seconds))
+    print(text("train_backtest", rows=f"{m['rows']:,}", n=len(m["snapshots"])))
     print(
-        f"trained StaffRisk as of {args.as_of} for policy {policy.name} in {time.perf_counter() - t0:.0f}s"
+        text(
+            "train_check",
+            brier=f"{m['brier_calibrated']:.4f}",
+            raw=f"{m['brier_raw']:.4f}",
+            auc=f"{m['auc']:.4f}",
+            base=f"{m['base_rate']:.3f}",
+        )
     )
-    print(f"  {m['rows']:,} backtest rows at {len(m['snapshots'])} snapshot dates")
-    print(
-        f"  out-of-fold backtest check: brier {m['brier_calibrated']:.4f} "
-        f"(uncalibrated {m['brier_raw']:.4f}), auc {m['auc']:.4f}, base rate {m['base_rate']:.3f}"
-    )
-    print(f"  saved to {folder}")
+    print(text("train_saved", folder=folder))
     return 0
 
 
