@@ -273,15 +273,27 @@ def _run(args: argparse.Namespace) -> int:
         _silence_stdout()
         return 141
     except PolicyError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _say_error(exc)
         return 2
     except LearnmapError as exc:
         from engine.errors import NotFittedError, StoreAccessError, StoreError
 
-        print(f"error: {exc}", file=sys.stderr)
+        _say_error(exc)
         if isinstance(exc, StoreAccessError):
             return 2  # a read-only or missing store directory: a setting to fix
         return 1 if isinstance(exc, StoreError | NotFittedError) else 2  # see the docstring
+
+
+def _say_error(exc: Exception) -> None:
+    """``错误：…`` / ``error: …`` on stderr (the catalogue's ``error_line``); plain
+    ``error: …`` when the language setting is itself what is wrong."""
+    from engine.labels import text
+
+    try:
+        line = text("error_line", message=exc)
+    except LearnmapError:  # LEARNMAP_LANG names no language
+        line = f"error: {exc}"
+    print(line, file=sys.stderr)
 
 
 def _stdout_closed() -> bool:

@@ -4,6 +4,7 @@ comes from ``features.plotting``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -89,34 +90,65 @@ def _org_reliability(run_dir: Path, org: pd.DataFrame) -> Path:
     return plotting.save(fig, run_dir / "reliability-org.png")
 
 
-def effect_plot(path: Path, metrics: pd.DataFrame, top: int = 30) -> Path:
+def effect_chart(
+    metrics: pd.DataFrame,
+    titles: Mapping[str, str] | None = None,
+    top: int = 30,
+    lang: str | None = None,
+):  # noqa: ANN201 - a matplotlib Figure
+    """Per module (its title when ``titles`` maps ids to titles), the self-assessed change
+    from before training right after it and about a year later, with bootstrap 95 %
+    intervals — the ``top`` modules with the most people.  Words from the label
+    catalogue (``chart_effect_*``): the title and a note say there is no comparison
+    group, so the chart does not claim an effect of training; the legend sits below the
+    axes, off the data."""
     import matplotlib.pyplot as plt
+
+    from engine.labels import text
 
     m = metrics[(metrics["seed"] == metrics["seed"].iloc[0]) & (metrics["slice"] != "all")]
     wide = m.pivot_table(index="slice", columns="metric", values="value")
-    wide = wide.sort_values("n_post", ascending=False).head(top).sort_index()
-    fig, ax = plt.subplots(figsize=(max(6, 0.3 * len(wide)), 4))
-    x = np.arange(len(wide))
-    for off, kind, name in (
-        (-0.15, "post", "培训后 post − pre"),
-        (0.15, "followup", "一年随访 follow-up − pre"),
-    ):
-        y = wide[f"gain_{kind}"].to_numpy()
-        err = np.vstack([y - wide[f"gain_{kind}_lo"], wide[f"gain_{kind}_hi"] - y])
-        ax.errorbar(x + off, y, yerr=np.nan_to_num(err), fmt="o", capsize=2, label=name)
-    ax.set_xticks(x, wide.index, rotation=90, fontsize=7)
-    ax.set_ylabel("自评提升 gain (points)")
-    ax.set_title("各模块培训效果 per-module gains (bootstrap 95%)")
-    ax.legend(fontsize=8)
-    return plotting.save(fig, path)
+    wide = wide.sort_values("n_post", ascending=False).head(top)
+    names = [(titles or {}).get(str(i), str(i)) for i in wide.index]
+    fig, ax = plt.subplots(figsize=(8, 1.8 + 0.32 * len(wide)))
+    y = np.arange(len(wide))
+    for off, kind in ((-0.15, "post"), (0.15, "followup")):
+        x = wide[f"gain_{kind}"].to_numpy()
+        err = np.vstack([x - wide[f"gain_{kind}_lo"], wide[f"gain_{kind}_hi"] - x])
+        ax.errorbar(
+            x, y + off, xerr=np.nan_to_num(err), fmt="o", capsize=2,
+            label=text(f"chart_effect_{kind}", lang),
+        )  # fmt: skip
+    ax.axvline(0, color="0.6", lw=0.8)
+    ax.set_yticks(y, names, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(text("chart_effect_xlabel", lang))
+    ax.set_title(text("chart_effect_title", lang))
+    # legend and note below the axes, in inches from the figure's foot (any height)
+    foot = 0.75 / fig.get_figheight()
+    fig.legend(loc="lower center", bbox_to_anchor=(0.5, foot / 2.2), ncol=2, frameon=False)
+    fig.text(0.01, 0.01, text("chart_effect_note", lang), fontsize=8, color="0.35")
+    fig.tight_layout(rect=(0, foot, 1, 1))
+    return fig
+
+
+def effect_plot(
+    path: Path, metrics: pd.DataFrame, top: int = 30, titles: Mapping[str, str] | None = None
+) -> Path:
+    return plotting.save(effect_chart(metrics, titles, top), path)
 
 
 def write_plots(
-    run_dir: Path, cfg: ExperimentConfig, metrics: pd.DataFrame, predictions: pd.DataFrame | None
+    run_dir: Path,
+    cfg: ExperimentConfig,
+    metrics: pd.DataFrame,
+    predictions: pd.DataFrame | None,
+    titles: Mapping[str, str] | None = None,
 ) -> list[Path]:
+    """The run's PNGs; ``titles`` (module id → title) name the effect chart's modules."""
     plotting.setup()
     if cfg.task == "effect":
-        return [effect_plot(run_dir / "effect.png", metrics)]
+        return [effect_plot(run_dir / "effect.png", metrics, titles=titles)]
     out = [metric_plot(run_dir / "metrics.png", cfg, metrics)]
     if predictions is not None and len(predictions):
         out += risk_plots(run_dir, predictions)

@@ -200,8 +200,14 @@ def _run(cfg: ExperimentConfig, run_dir: Path | None, progress: bool, fresh: boo
         slices = None
         if isinstance(ctx, RecommendContext):
             slices = {n: ctx.fold.slice_people(n) for n in ("all", "warm", "cold")}
-        _write_outputs(run_dir, cfg, results, metrics, sizes, notes, slices)
+        titles = _titles(tables) if runner is None else None  # the effect chart's modules
+        _write_outputs(run_dir, cfg, results, metrics, sizes, notes, slices, titles)
     return metrics
+
+
+def _titles(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
+    mods = tables["modules"]
+    return dict(zip(mods["module_id"].astype(str), mods["title"].astype(str), strict=True))
 
 
 def _run_oulad(
@@ -248,6 +254,7 @@ def _write_outputs(
     sizes: dict[str, int],
     notes: dict[str, Any],
     slices: dict[str, list[str]] | None = None,
+    titles: dict[str, str] | None = None,
 ) -> None:
     from experiments.plots import write_plots
     from experiments.report import people_table, write_report
@@ -272,4 +279,4 @@ def _write_outputs(
     if slices is not None and any(r.people is not None for r in results):
         write_text(run_dir / "people.csv", people_table(results, slices).to_csv(index=False))
     write_report(run_dir / "report.md", cfg, results, metrics, sizes, notes, slices)
-    write_plots(run_dir, cfg, metrics, predictions)
+    write_plots(run_dir, cfg, metrics, predictions, titles)

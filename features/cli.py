@@ -99,8 +99,7 @@ def _cmd_profile(args: argparse.Namespace) -> int:
         else profile_record(view.snap, args.staff_id, args.policy, view.mastery)
     )
     if record is None:
-        print(f"error: no staff member {args.staff_id!r} as of {args.as_of}", file=sys.stderr)
-        return 2
+        return _fail("error_no_staff_as_of", staff_id=repr(args.staff_id), day=args.as_of)
     if args.json:
         print(json.dumps(record, ensure_ascii=False, indent=1))
         return 0
@@ -154,11 +153,31 @@ def _print_profile(record: dict, args: argparse.Namespace) -> None:
             )
 
 
+def _fail(key: str, **fmt: object) -> int:
+    """A refusal on stderr in the catalogue's words (``error_line``); exit status 2."""
+    from engine.labels import text
+
+    print(text("error_line", message=text(key, **fmt)), file=sys.stderr)
+    return 2
+
+
 def _write_table(frame: pd.DataFrame, out: Path) -> None:
     """CSV or Parquet by suffix, atomic and following the umask (``engine.outputs``)."""
     if out.suffix.lower() not in (".csv", ".parquet", ".xlsx"):
         raise LearnmapError(f"{out.name}: --out must end in .csv, .parquet or .xlsx")
     write_table(frame, out, labels=True)
+
+
+def _with_names(status: pd.DataFrame) -> pd.DataFrame:
+    """The status file stands alone: names beside the ids (``features.exports``), read
+    from the store's staff and organization tables (two columns each)."""
+    from engine.store import Store
+    from features.exports import with_people
+
+    store = Store()
+    staff = store.load_table("staff", ["staff_id", "name"])
+    orgs = store.load_table("organizations", ["org_id", "name"])
+    return with_people(status, staff, orgs)
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
@@ -171,13 +190,12 @@ def _cmd_status(args: argparse.Namespace) -> int:
     if args.org:
         status = status[status["org_id"] == args.org]
         if status.empty:
-            print(f"error: no staff in organization {args.org!r}", file=sys.stderr)
-            return 2
+            return _fail("status_no_org", org=repr(args.org))
     left = int((~status["employed"]).sum())
     if not args.include_left:  # the population of report, risk and the API
         status = status[status["employed"].to_numpy(dtype=bool)]
     with bars.spinner(f"writing {args.out.name}"):
-        _write_table(status, args.out)
+        _write_table(_with_names(status), args.out)
     emp = status[status["employed"].to_numpy(dtype=bool)]
     counts = emp["status"].astype(str).value_counts()
     owing = emp[emp["required"] > 0]
@@ -217,12 +235,10 @@ def _cmd_learning_map(args: argparse.Namespace) -> int:
 
     suffix = args.out.suffix.lower()
     if suffix not in (".json", ".png"):
-        print(f"error: {args.out.name}: --out must end in .json or .png", file=sys.stderr)
-        return 2
+        return _fail("map_out_suffix", name=args.out.name)
     view = _person(args.staff_id, args.as_of)
     if view is None:
-        print(f"error: no staff member {args.staff_id!r} as of {args.as_of}", file=sys.stderr)
-        return 2
+        return _fail("error_no_staff_as_of", staff_id=repr(args.staff_id), day=args.as_of)
     g = person_map(view.snap, args.staff_id, view.mastery)
     if suffix == ".png":
         from features.map_draw import draw_map  # matplotlib: for the PNG only
@@ -232,7 +248,9 @@ def _cmd_learning_map(args: argparse.Namespace) -> int:
         write_text(args.out, json.dumps(node_link(g), ensure_ascii=False, indent=1, default=str))
     skills = sum(1 for _, d in g.nodes(data=True) if d["kind"] == "skill")
     mods = sum(1 for _, d in g.nodes(data=True) if d["kind"] == "module")
-    print(f"wrote {args.out}: {skills} required skills, {mods} modules that teach them")
+    from engine.labels import text
+
+    print(text("map_written", path=args.out, skills=skills, modules=mods))
     return 0
 
 

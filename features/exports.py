@@ -16,6 +16,10 @@ org_id, weight, reason``, unchanged and first):
   self-paced online course).
 
 ``book_session`` words the session for people: ``S123（2026-12-01 至 2026-12-03，北京）``.
+
+``with_people`` does the same for the ``status`` and ``risk`` files: the person's name
+(when the staff table has names) after ``staff_id``, the organization's name after
+``org_id``, and the role when the file has none.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import pandas as pd
 
 from engine.labels import text
 
-__all__ = ["allocation_export", "next_sessions", "recommendation_export"]
+__all__ = ["allocation_export", "next_sessions", "recommendation_export", "with_people"]
 
 
 def _staff(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -34,7 +38,7 @@ def _staff(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     orgs["org_id"] = orgs["org_id"].astype(str)
     staff["org_id"] = staff["org_id"].astype(str)
     cols = ["staff_id", "org_id", "role"]
-    if "name" in staff:
+    if "name" in staff and staff["name"].notna().any():  # a column of blanks tells nothing
         staff = staff.rename(columns={"name": "staff_name"})
         cols.insert(1, "staff_name")
     out = staff[cols].merge(
@@ -118,3 +122,36 @@ def allocation_export(seats: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> p
     for c in ("session_starts_on", "session_ends_on", "session_place"):
         out[c] = s[c].to_numpy()
     return out
+
+
+def with_people(
+    frame: pd.DataFrame, staff: pd.DataFrame, orgs: pd.DataFrame, *, beside: bool = True
+) -> pd.DataFrame:
+    """``frame`` (rows with ``staff_id`` and/or ``org_id``) with ``staff_name`` right
+    after ``staff_id`` — only when ``staff`` has a ``name`` column with any name in it
+    (a column of blanks tells nobody anything) — ``org_name`` right after ``org_id``,
+    and ``role`` after the names when ``frame`` has none.  ``beside=False`` appends
+    them instead, for files whose leading columns are a contract scripts read by
+    position (``risk``'s, as ``recommend``'s and ``allocate``'s).  Rows and their order
+    are kept; an id the tables do not know gets an empty name."""
+    new: dict[str, tuple[str, pd.Series]] = {}  # column → (the column it follows, values)
+    if "staff_id" in frame:
+        ids = frame["staff_id"].astype(str)
+        people = staff.assign(staff_id=staff["staff_id"].astype(str)).drop_duplicates("staff_id")
+        people = people.set_index("staff_id").reindex(ids)
+        if "name" in people and staff["name"].notna().any():
+            new["staff_name"] = ("staff_id", people["name"])
+    if "org_id" in frame and "name" in orgs:
+        units = orgs.assign(org_id=orgs["org_id"].astype(str)).drop_duplicates("org_id")
+        new["org_name"] = (
+            "org_id",
+            units.set_index("org_id")["name"].reindex(frame["org_id"].astype(str)),
+        )
+    if "staff_id" in frame and "role" not in frame and "role" in staff:
+        new["role"] = ("org_name" if "org_name" in new else "staff_id", people["role"])
+    out = frame.copy()
+    cols = list(frame.columns)
+    for name, (after, values) in new.items():
+        out[name] = values.to_numpy()
+        cols.insert(cols.index(after) + 1 if beside else len(cols), name)
+    return out[cols]

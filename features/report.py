@@ -176,7 +176,10 @@ def summary(status: pd.DataFrame, employed: np.ndarray, policy: Policy) -> pd.Da
     ``staff`` (= ``owing``) are the staff employed on the date who owe something — the
     people every share is about; ``not_owing`` are employed but owe nothing (无要求);
     ``left`` have left by the date and are not counted.  ``n_employed`` = owing +
-    not_owing, the population ``learnmap status`` and ``risk`` list."""
+    not_owing, the population ``learnmap status`` and ``risk`` list.  ``n_<status>``
+    count the owing staff per status — the numbers the headline prints, equal to what
+    ``status`` counts (shares are rounded to 4 places: share × staff is off by up to
+    staff / 20,000 people)."""
     everyone = pd.Series("all", index=status.index, name="scope")
     out = _coverage(status, everyone, employed).set_index("scope").reindex(["all"])
     out["staff"] = out["staff"].fillna(0).astype(int)  # a row even when nobody owes
@@ -188,6 +191,9 @@ def summary(status: pd.DataFrame, employed: np.ndarray, policy: Policy) -> pd.Da
     out.insert(4, "owing", out["staff"])
     out.insert(5, "not_owing", n_emp - out["staff"])
     out.insert(6, "left", len(status) - n_emp)
+    counts = _owing(status, employed)["status"].astype(str).value_counts()
+    for i, s in enumerate(STATUSES):
+        out.insert(7 + i, f"n_{s}", int(counts.get(s, 0)))
     return out
 
 

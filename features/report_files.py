@@ -70,7 +70,7 @@ def headline(report: Report, policy: Policy, as_of: pd.Timestamp, n_orgs: int, l
                 "report_status_line",
                 lang,
                 status=label("status", s, lang),
-                n=f"{round(head[f'share_{s}'] * head['staff']):,}",
+                n=f"{int(head[f'n_{s}']):,}",  # counted, not share × staff
                 share=f"{head[f'share_{s}']:.0%}",
             )
             for s in ("met", "on_track", "at_risk", "overdue")

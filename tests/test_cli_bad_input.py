@@ -49,7 +49,10 @@ def _err(argv: list[str]) -> tuple[int, str]:
 
 
 # ---- 4: the oracle is for experiments only ----------------------------------------
-def test_recommend_refuses_the_oracle_and_does_not_offer_it(on_store: Path) -> None:
+def test_recommend_refuses_the_oracle_and_does_not_offer_it(
+    on_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEARNMAP_LANG", "en")  # Chinese: tests/models/test_recommend_cli_words
     code, err = _err(["recommend", "ST0000001", "--as-of", AS_OF, "--model", "oracle"])
     assert code == 2 and "ground truth" in err and "experiment" in err
     assert "Traceback" not in err

@@ -79,7 +79,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     xsub = p.add_subparsers(dest="xapi_command", metavar="ACTION", required=True)
     q = xsub.add_parser("pending", help="statements waiting for a mapping, or held by a rule")
-    q.add_argument("--out", type=Path, help="write them to a file (.csv, .parquet)")
+    q.add_argument("--out", type=Path, help="write them to a file (.csv, .parquet or .xlsx)")
     q.set_defaults(func=_cmd_pending)
     q = xsub.add_parser("apply", help="apply every waiting statement the maps now know")
     q.add_argument(

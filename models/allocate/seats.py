@@ -19,6 +19,8 @@ Need of a person (``need_scores``; all employed staff, weight > 0):
                             365 days, at most 4 counted;
 ``+ 0.05 × head``           heads first when equally behind;
 floored at ``MIN_WEIGHT`` (0.05) so that seats still fill once everyone in need is seated.
+The reason beside each weight says these parts in the label catalogue's words
+(``alloc_*`` of ``engine.labels``: Chinese by default, English with ``LEARNMAP_LANG=en``).
 
 Eligible: employed on ``start``, not having completed the session's module, not already
 enrolled in that module (an ``enrolled`` record as of ``start``), not already holding a
@@ -43,6 +45,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from engine.errors import LearnmapError
+from engine.labels import get_lang, text
 from engine.policy import Policy
 from engine.schema import OFFLINE_MODES
 from features.compliance import compliance
@@ -151,30 +154,7 @@ def need_scores(tables: dict[str, pd.DataFrame], as_of: date, policy: Policy) ->
     )
     weight = np.maximum(np.round(weight, 3), MIN_WEIGHT)
     employed = snap.employed[pos]
-    reasons = []
-    for i in range(n):
-        parts = []
-        if required[i] > 0:
-            left = int(days[i]) if days[i] >= 0 else 0
-            parts.append(
-                f"{_fmt(done[i])} of {_fmt(required[i])} done, deadline in {left} days"
-                if behind[i] > 0
-                else f"requirement met ({_fmt(done[i])} of {_fmt(required[i])})"
-            )
-        if remedial[i]:
-            parts.append("remedial (missed required training)")
-        if untrained[i]:
-            code = pos[i]
-            parts.append(
-                f"no training since {pd.Timestamp(last[code]).date()}"
-                if code in last.index
-                else "never trained"
-            )
-        if often[i]:
-            parts.append(f"{often[i]} offline classes in the past year")
-        if head[i]:
-            parts.append("head of organization")
-        reasons.append("; ".join(parts) or "open seat")
+    reasons = _reasons(required, done, behind, days, remedial, untrained, pos, last, often, head)
     out = pd.DataFrame(
         {
             "staff_id": comp["staff_id"].astype(str).to_numpy(),
@@ -184,6 +164,52 @@ def need_scores(tables: dict[str, pd.DataFrame], as_of: date, policy: Policy) ->
         }
     )
     return out[employed].reset_index(drop=True)
+
+
+def _reasons(
+    required: np.ndarray,
+    done: np.ndarray,
+    behind: np.ndarray,
+    days: np.ndarray,
+    remedial: np.ndarray,
+    untrained: np.ndarray,
+    pos: np.ndarray,
+    last: pd.Series,
+    often: np.ndarray,
+    head: np.ndarray,
+) -> list[str]:
+    """Each person's reason in the catalogue's words (``alloc_*``; Chinese by default,
+    English with ``LEARNMAP_LANG=en``), parts joined by ``reason_join``.  The language is
+    read once, so a table is never half in one language."""
+    lang = get_lang()
+    join = text("reason_join", lang)
+    reasons = []
+    for i in range(len(required)):
+        parts = []
+        if required[i] > 0:
+            left = int(days[i]) if days[i] >= 0 else 0
+            counts = {"done": _fmt(done[i]), "required": _fmt(required[i])}
+            if behind[i] > 0:
+                key = "alloc_behind_one" if left == 1 else "alloc_behind"
+                parts.append(text(key, lang, days=left, **counts))
+            else:
+                parts.append(text("alloc_met", lang, **counts))
+        if remedial[i]:
+            parts.append(text("alloc_remedial", lang))
+        if untrained[i]:
+            code = pos[i]
+            parts.append(
+                text("alloc_since", lang, day=pd.Timestamp(last[code]).date())
+                if code in last.index
+                else text("alloc_never", lang)
+            )
+        if often[i]:
+            key = "alloc_often_one" if often[i] == 1 else "alloc_often"
+            parts.append(text(key, lang, n=int(often[i])))
+        if head[i]:
+            parts.append(text("alloc_head", lang))
+        reasons.append(join.join(parts) or text("alloc_open_seat", lang))
+    return reasons
 
 
 def _fmt(x: float) -> str:

@@ -6,6 +6,10 @@ Both read the store (``LEARNMAP_DATABASE_URL``).  ``recommend`` fits the chosen 
 modules with reasons, or writes everyone's (``--all --out FILE``, with a progress bar).
 ``allocate`` assigns the free seats of the offline sessions starting in
 ``[--from, --to]`` (see ``models.allocate.seats``).
+
+What they say to people (refusals, "wrote …" lines) is the label catalogue's
+(``rec_*``, ``alloc_written*``, ``error_line``): Chinese by default, English with
+``--lang en`` / ``LEARNMAP_LANG=en``; option names, ids and model names stay as typed.
 """
 
 from __future__ import annotations
@@ -20,7 +24,15 @@ import pandas as pd
 
 from engine.cli import check_table_output, parse_date, require_store
 from engine.errors import LearnmapError
+from engine.labels import text
 from engine.outputs import write_table
+
+
+def _fail(key: str, **fmt: object) -> int:
+    """Say a refusal on stderr in the catalogue's words (``error_line`` around the
+    message ``key``) and give the exit status of bad input."""
+    print(text("error_line", message=text(key, **fmt)), file=sys.stderr)
+    return 2
 
 
 def _write(frame: pd.DataFrame, out: Path) -> None:
@@ -32,7 +44,7 @@ def _write(frame: pd.DataFrame, out: Path) -> None:
 def _print_recs(full: pd.DataFrame, args: argparse.Namespace) -> None:
     """One person's recommendations as people read them: title, mode, hours, the
     session to book and the reason."""
-    from engine.labels import label, text
+    from engine.labels import label
 
     print(text("rec_header", staff=args.staff_id, day=args.as_of, model=args.model))
     for r in full.itertuples():
@@ -56,11 +68,8 @@ def _print_recs(full: pd.DataFrame, args: argparse.Namespace) -> None:
 #: demo generator's ground truth (``demo-data --truth`` writes it beside the dataset, and
 #: it is never ingested), so it exists only for experiments (``experiments.oracle``).
 #: Choice: refuse it here with a message saying so, rather than look for a truth folder
-#: the store does not know about.
-EXPERIMENT_ONLY = {
-    "oracle": "it needs the demo generator's ground truth, which only experiments have "
-    "(learnmap experiment run; see experiments/oracle.py)",
-}
+#: the store does not know about.  The value is the catalogue message that says why.
+EXPERIMENT_ONLY = {"oracle": "rec_model_oracle"}
 
 
 def recommend_models() -> list[str]:
@@ -71,15 +80,11 @@ def recommend_models() -> list[str]:
 
 
 def _check_model(name: str) -> None:
+    models = ", ".join(recommend_models())
     if name in EXPERIMENT_ONLY:
-        raise LearnmapError(
-            f"--model {name!r} cannot recommend from the store: {EXPERIMENT_ONLY[name]}; "
-            f"choose one of {', '.join(recommend_models())}"
-        )
+        raise LearnmapError(text(EXPERIMENT_ONLY[name], model=repr(name), models=models))
     if name not in recommend_models():
-        raise LearnmapError(
-            f"--model {name!r}: unknown model; choose one of {', '.join(recommend_models())}"
-        )
+        raise LearnmapError(text("rec_model_unknown", model=repr(name), models=models))
 
 
 def _tables() -> dict[str, pd.DataFrame]:
@@ -98,14 +103,11 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     from models.registry import create
 
     if args.all == (args.staff_id is not None):
-        print("error: give either STAFF_ID or --all", file=sys.stderr)
-        return 2
+        return _fail("rec_staff_or_all")
     if args.all and args.out is None:
-        print("error: --all needs --out FILE (.csv, .parquet or .xlsx)", file=sys.stderr)
-        return 2
+        return _fail("rec_all_needs_out")
     if args.k < 1:
-        print(f"error: --k must be at least 1, got {args.k}", file=sys.stderr)
-        return 2
+        return _fail("rec_k_min", k=args.k)
     if args.all:
         check_table_output(args.out)
     _check_model(args.model)
@@ -119,15 +121,10 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     policy = None if args.policy in ("", "none") else args.policy
     tables = _tables()
     if (args.date_from is None) != (args.date_to is None):
-        print("error: give both --from and --to (the window to recommend for)", file=sys.stderr)
-        return 2
+        return _fail("rec_window_both")
     if args.date_from is not None:
         if args.date_from >= args.date_to:
-            print(
-                f"error: --from {args.date_from} must be before --to {args.date_to}",
-                file=sys.stderr,
-            )
-            return 2
+            return _fail("rec_window_order", start=args.date_from, end=args.date_to)
         from dataclasses import replace
 
         from features.offerings import offered_module_ids
@@ -138,8 +135,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     if not args.all:  # an unknown person is said before the model is fitted
         known = tables_as_of(tables, args.as_of)["staff"]["staff_id"].astype(str)
         if args.staff_id not in set(known):
-            print(f"error: no staff member {args.staff_id!r} as of {args.as_of}", file=sys.stderr)
-            return 2
+            return _fail("error_no_staff_as_of", staff_id=repr(args.staff_id), day=args.as_of)
     model = create(args.model)
     model.fit(tables, args.as_of, policy=policy)
     if not args.all:
@@ -172,7 +168,8 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     from features.exports import recommendation_export
 
     _write(recommendation_export(out, tables, args.as_of), args.out)
-    print(f"wrote {args.out}: {len(out):,} rows for {len(ids):,} staff ({args.model})")
+    rows, n = f"{len(out):,}", f"{len(ids):,}"
+    print(text("rec_written", path=args.out, rows=rows, staff=n, model=args.model))
     return 0
 
 
@@ -192,11 +189,14 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     from features.exports import allocation_export
 
     _write(allocation_export(seats, tables), args.out)
-    msg = f"wrote {args.out}: {len(seats):,} seats in {seats['session_id'].nunique():,} sessions"
+    n_sessions = f"{seats['session_id'].nunique():,}"
+    msg = text("alloc_written", path=args.out, seats=f"{len(seats):,}", sessions=n_sessions)
     if args.by_org is not None:
+        from features.exports import with_people
+
         roll = by_org(seats, need_scores(tables, args.date_from, policy))
-        _write(roll, args.by_org)
-        msg += f"; per organization: {args.by_org}"
+        _write(with_people(roll, tables["staff"], tables["organizations"]), args.by_org)
+        msg += text("alloc_written_by_org", path=args.by_org)
     print(msg)
     return 0
 

@@ -82,6 +82,10 @@ class Evidence:
     primary: np.ndarray  # per item: primary skill code (−1 = none)
     tenure: np.ndarray  # per user: months employed by the newest record
     skill_names: dict[str, str] = field(default_factory=dict)  # skill_id → name
+    #: users × skills: the person's own evidence (``features.profile.MIN_EVIDENCE``);
+    #: where False the mastery is the population's prior, and a reason says "not yet
+    #: assessed" rather than quoting it as measured (None: every mastery measured)
+    measured: np.ndarray | None = None
 
     @classmethod
     def build(cls, tables: Tables, data: Interactions) -> Evidence:
@@ -138,7 +142,7 @@ class Evidence:
             ok = (r >= 0) & (c >= 0)
             np.add.at(module_skill, (r[ok], c[ok]), ms["weight"].to_numpy(float)[ok])
         req = tables.get("role_requirements", pd.DataFrame(columns=["role", "skill_id", "level"]))
-        gap = mastery = None
+        gap = mastery = measured = None
         if len(skills) and len(req) and len(users):
             target = np.zeros((len(users), len(skills)))
             lv = req.assign(k=skills.get_indexer(req["skill_id"].astype(str)))
@@ -149,7 +153,7 @@ class Evidence:
                     t = np.zeros(len(skills))
                     np.maximum.at(t, grp["k"].to_numpy(), grp["level"].to_numpy(float))
                     target[has] = np.maximum(target[has], t[None, :])
-            mastery = _mastery(tables, users, skills)
+            mastery, measured = _mastery(tables, users, skills)
             gap = np.where(target > 0, np.maximum(target - mastery, 0.0), 0.0)
         targets = req
         tiers = data.modules["tier"].astype(str).to_numpy() if "tier" in data.modules else None
@@ -258,6 +262,7 @@ class Evidence:
             mastery, skills, module_skill, foundation, trans, last, quality, recent,
             mode_share, modes, item_mode, org_codes, org_share, org_recent,
             open_, dropped, recent_done, affinity, primary, tenure, _skill_names(tables),
+            measured,
         )  # fmt: skip
 
     # -- per batch --------------------------------------------------------------------
@@ -324,8 +329,9 @@ class Evidence:
         if reason_text.get_lang() == "zh-CN":
             skill = self.skill_names.get(skill, skill)
         m = self.mastery[r, k]
+        measured = getattr(self, "measured", None)  # None in artifacts saved before it
         return reason_text.words(
-            "gap",
+            "gap" if measured is None or measured[r, k] else "gap_prior",
             role=reason_text.role(self.role[r]),
             skill=skill,
             mastery=m,
@@ -341,16 +347,21 @@ def _skill_names(tables: Tables) -> dict[str, str]:
     return dict(zip(sk["skill_id"].astype(str), names, strict=True))
 
 
-def _mastery(tables: Tables, users: pd.Index, skills: pd.Index) -> np.ndarray:
-    """users × skills mastery from ``features.mastery`` as of the newest record."""
+def _mastery(tables: Tables, users: pd.Index, skills: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """users × skills mastery from ``features.mastery`` as of the newest record, and
+    whether it is the person's own (evidence ≥ ``MIN_EVIDENCE``, as the profile and the
+    learning map judge it) or the population's prior."""
+    from features.profile import MIN_EVIDENCE
+
     p = tables["participations"]
     dates = [p["enrolled_on"].max()]
     if "assessments" in tables and len(tables["assessments"]):
         dates.append(tables["assessments"]["taken_on"].max())
     as_of = max(d for d in dates if pd.notna(d)) if any(pd.notna(d) for d in dates) else None
     out = np.full((len(users), len(skills)), 0.5)
+    measured = np.zeros(out.shape, dtype=bool)
     if as_of is None:
-        return out
+        return out, measured
     snap = snapshot(tables, as_of)
     table = skill_mastery(snap)
     srow = users.get_indexer(snap.staff["staff_id"].astype(str))
@@ -359,10 +370,11 @@ def _mastery(tables: Tables, users: pd.Index, skills: pd.Index) -> np.ndarray:
     for kk in range(n_k):
         if kcol[kk] < 0:
             continue
-        m, _ = table.lookup(np.arange(snap.n_staff), np.full(snap.n_staff, kk))
+        m, den = table.lookup(np.arange(snap.n_staff), np.full(snap.n_staff, kk))
         ok = srow >= 0
         out[srow[ok], kcol[kk]] = m[ok]
-    return out
+        measured[srow[ok], kcol[kk]] = den[ok] >= MIN_EVIDENCE
+    return out, measured
 
 
 def cohort_reason(ev: Evidence, r: int, i: int) -> str:

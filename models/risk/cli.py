@@ -9,9 +9,13 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.cli import _print_problems, add_quiet, check_table_output, parse_date, require_store
 from engine.errors import ValidationError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _cmd_import_oulad(args: argparse.Namespace) -> int:
@@ -62,15 +66,22 @@ def _cmd_train(args: argparse.Namespace) -> int:
     model = StaffRisk().fit(tables, args.as_of, policy)
     folder = save(model, tables)
     m = model.backtest_metrics_
+    from engine.labels import label, text
+
+    seconds = f"{time.perf_counter() - t0:.0f}"
+    name = label("policy", policy.name)
+    print(text("train_done", day=args.as_of, policy=name, seconds=seconds))
+    print(text("train_backtest", rows=f"{m['rows']:,}", n=len(m["snapshots"])))
     print(
-        f"trained StaffRisk as of {args.as_of} for policy {policy.name} in {time.perf_counter() - t0:.0f}s"
+        text(
+            "train_check",
+            brier=f"{m['brier_calibrated']:.4f}",
+            raw=f"{m['brier_raw']:.4f}",
+            auc=f"{m['auc']:.4f}",
+            base=f"{m['base_rate']:.3f}",
+        )
     )
-    print(f"  {m['rows']:,} backtest rows at {len(m['snapshots'])} snapshot dates")
-    print(
-        f"  out-of-fold backtest check: brier {m['brier_calibrated']:.4f} "
-        f"(uncalibrated {m['brier_raw']:.4f}), auc {m['auc']:.4f}, base rate {m['base_rate']:.3f}"
-    )
-    print(f"  saved to {folder}")
+    print(text("train_saved", folder=folder))
     return 0
 
 
@@ -91,7 +102,8 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     f = score(model, tables, args.as_of, chunk=args.chunk, progress=bar)
     if args.level == "staff":
         cols = STAFF_COLUMNS + ["forecast_vs_status", "required", "done", "remaining", "deadline"]
-        write_table(f[cols], args.out)
+        labels = args.out.suffix.lower() != ".xlsx"  # a workbook shows labels itself
+        write_table(_standing_alone(f[cols], tables, labels), args.out)
         print(text("risk_written_staff", n=f"{len(f):,}", path=args.out, trained=manifest["as_of"]))
         print(_reading(f["forecast_vs_status"]))
         return 0
@@ -99,16 +111,36 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     orgs = score_orgs(
         f, tables["organizations"], unit_share(policy), UNIT_WORDS[policy.kind], sigma
     )
-    write_table(orgs, args.out)
+    write_table(orgs, args.out, labels=True)
     out = args.out
     for by, tag in (("region", "by-region"), ("org_type", "by-type")):
         if by in orgs:
-            write_table(rollup(orgs, by), out.with_name(f"{out.stem}-{tag}{out.suffix}"))
+            roll = rollup(orgs, by)
+            write_table(roll, out.with_name(f"{out.stem}-{tag}{out.suffix}"), labels=True)
     print(text("risk_written_orgs", n=f"{len(orgs):,}", path=out))
     for r in orgs.nsmallest(5, "rank").itertuples():
         org = f"{r.org_id} {r.name}" if isinstance(getattr(r, "name", None), str) else r.org_id
         print(text("risk_org_line", rank=r.rank, org=org, reason=r.reason))
     return 0
+
+
+def _standing_alone(staff: pd.DataFrame, tables: dict, labels: bool = True) -> pd.DataFrame:
+    """The staff file a colleague reads without a data dictionary: after its columns
+    (``STAFF_COLUMNS`` first, as scripts read them), the person's name, organization
+    and role (``features.exports.with_people``) and the labels of the codes
+    (``status_label`` 有风险 …, ``forecast_vs_status_label``, ``role_label``; not for
+    a workbook, which puts its own labels beside the codes)."""
+    from engine.labels import display_frame
+    from features.exports import with_people
+
+    out = with_people(staff, tables["staff"], tables["organizations"], beside=False)
+    if not labels:
+        return out
+    codes = [c for c in ("role", "status", "forecast_vs_status") if c in out]
+    shown = display_frame(out[codes], rename=False)
+    for c in codes:
+        out[f"{c}_label"] = shown[f"{c}_label"].to_numpy()
+    return out
 
 
 def _reading(agreement) -> str:  # noqa: ANN001 - a Series of forecast_vs_status codes
@@ -178,7 +210,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--as-of", type=parse_date, required=True, help="scoring date YYYY-MM-DD")
     p.add_argument("--policy", default="national-2025", help="policy preset or file")
     p.add_argument("--level", choices=("staff", "org"), default="staff")
-    p.add_argument("--out", type=Path, required=True, help="output .csv or .parquet")
+    p.add_argument("--out", type=Path, required=True, help="output .csv, .parquet or .xlsx")
     p.add_argument("--chunk", type=int, default=200_000, help="staff per scoring chunk")
     p.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bar (none when not a tty either)"

@@ -15,6 +15,7 @@ from engine.outputs import write_table
 from engine.policy import load_policy
 from engine.store import Store
 from features.compliance import compliance
+from features.exports import with_people
 from features.org import org_profiles, role_status
 from features.report import programme_report
 from features.report_files import KINDS
@@ -35,13 +36,17 @@ def test_pruned_load_gives_the_same_status_and_report(loaded: Path, policy: str)
     """The files of `status` and `report` equal what the builders give on every column
     of every table (the load before issue 12)."""
     pol = load_policy(policy)
-    snap = snapshot(Store().load(), AS_OF)  # all tables, all columns, object dtypes
+    everything = Store().load()  # all tables, all columns, object dtypes
+    snap = snapshot(everything, AS_OF)
     want = compliance(snap, pol)
     out = loaded / "status.csv"
     assert main(["status", "--as-of", AS_OF, "--policy", policy, "--out", str(out)]) == 0
     expected = loaded / "expected.csv"
     # the file lists the staff employed on the date, with display columns beside codes
-    write_table(want[want["employed"].to_numpy(dtype=bool)], expected, labels=True)
+    # and names beside the ids (features.exports.with_people)
+    employed = want[want["employed"].to_numpy(dtype=bool)]
+    named = with_people(employed, everything["staff"], everything["organizations"])
+    write_table(named, expected, labels=True)
     assert out.read_text() == expected.read_text()
 
     rep_dir = loaded / "rep"

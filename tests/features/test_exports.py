@@ -50,3 +50,31 @@ def test_seats_carry_the_session_dates_and_names() -> None:
     assert row["session_starts_on"] == pd.Timestamp("2026-03-01")
     assert row["session_ends_on"] == pd.Timestamp("2026-03-03")
     assert row["staff_name"] == "张三" and row["title"]
+
+
+def test_status_and_risk_rows_get_names_beside_their_ids() -> None:
+    """``with_people``: the person's name after ``staff_id``, the organization's after
+    ``org_id``, the role when the file has none; rows and their order kept, an unknown
+    id left without a name."""
+    from features.exports import with_people
+
+    staff = pd.DataFrame(
+        {"staff_id": ["S1", "S2"], "name": ["张三", None], "role": ["head", "finance"]}
+    )
+    orgs = pd.DataFrame({"org_id": ["O1"], "name": ["中国青少年协会"]})
+    rows = pd.DataFrame(
+        {"staff_id": ["S2", "S9", "S1"], "org_id": ["O1", "O7", "O1"], "p_miss": [0.2, 0.5, 0.9]}
+    )
+    out = with_people(rows, staff, orgs)
+    assert list(out.columns) == ["staff_id", "staff_name", "org_id", "org_name", "role", "p_miss"]
+    assert out["staff_id"].tolist() == ["S2", "S9", "S1"]
+    assert out["p_miss"].tolist() == [0.2, 0.5, 0.9]
+    assert out["staff_name"].fillna("").tolist() == ["", "", "张三"]
+    assert out["org_name"].fillna("").tolist() == ["中国青少年协会", "", "中国青少年协会"]
+    assert out["role"].fillna("").tolist() == ["finance", "", "head"]
+    # after a contract scripts read by position: appended, the frame's columns untouched
+    after = with_people(rows, staff, orgs, beside=False)
+    assert list(after.columns) == [*rows.columns, "staff_name", "org_name", "role"]
+    # a staff table without any name adds no empty column; a role already there stays
+    nameless = with_people(rows.assign(role="x"), staff.assign(name=None), orgs)
+    assert "staff_name" not in nameless and nameless["role"].eq("x").all()

@@ -80,7 +80,7 @@ def test_unknown_and_not_yet_hired_staff(loaded: Store, small_tables, capsys) ->
     before = (hired - pd.Timedelta(days=1)).date().isoformat()
     assert main(["profile", late, "--as-of", before]) == 2
     assert main(["learning-map", late, "--as-of", before, "--out", "x.json"]) == 2
-    assert "no staff member" in capsys.readouterr().err
+    assert "没有人员编号为" in capsys.readouterr().err  # Chinese by default
 
 
 def test_population_statistics_follow_the_data_version(

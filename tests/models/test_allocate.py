@@ -295,6 +295,69 @@ def test_allocate_offline_seats_to_those_most_behind():
     assert all(seats["reason"].str.len() > 0)
 
 
+def _with_one_who_owes_nothing() -> dict[str, pd.DataFrame]:
+    """The tables plus S5: role ``other`` (no requirement under national-2025), one
+    online module completed a month ago: no reason to seat them but an open seat."""
+    tables = _tables()
+    staff, parts = tables["staff"], tables["participations"]
+    staff.loc[len(staff)] = ["S5", "O2", "other", pd.Timestamp("2024-01-01"), pd.NaT]
+    day = pd.Timestamp("2026-01-10")
+    online = {"participation_id": "P9", "staff_id": "S5", "module_id": "M3"}
+    parts.loc[len(parts)] = {**parts.iloc[0].to_dict(), **online}
+    parts.loc[len(parts) - 1, ["enrolled_on", "completed_on"]] = [day, day]
+    return tables
+
+
+def test_allocation_reasons_are_in_the_catalogues_words(monkeypatch) -> None:  # noqa: ANN001
+    """Issue 23: the reasons an administrator reads are Chinese by default (no English
+    word left), name the counts, the days to the deadline and the last training, and
+    read in English with LEARNMAP_LANG=en."""
+    import re
+
+    from features.compliance import compliance
+    from features.snapshot import snapshot
+
+    tables, policy, day = (
+        _with_one_who_owes_nothing(),
+        load_policy("national-2025"),
+        date(2026, 2, 1),
+    )
+    comp = compliance(snapshot(tables, day), policy).set_index("staff_id")
+    days = (pd.Timestamp(comp.loc["S1", "deadline"]) - pd.Timestamp(day)).days
+    monkeypatch.delenv("LEARNMAP_LANG", raising=False)
+    zh = need_scores(tables, day, policy).set_index("staff_id")["reason"]
+    assert not any(re.search("[A-Za-z]", r) for r in zh), zh.tolist()
+    assert zh["S1"] == f"已完成 1/5，距截止还有 {days} 天；自 2025-02-01 起未参训"
+    assert zh["S2"].endswith("；从未参训；机构负责人")
+    assert "近一年已参加 2 次线下培训" in zh["S3"]  # M1, M2 offline; M3 online
+    assert zh["S5"] == "空余名额"
+    monkeypatch.setenv("LEARNMAP_LANG", "en")
+    en = need_scores(tables, day, policy).set_index("staff_id")["reason"]
+    assert en["S1"] == f"1 of 5 done, deadline in {days} days; no training since 2025-02-01"
+    assert en["S2"].endswith("; never trained; head of organization")
+    assert en["S5"] == "open seat"
+    # the seats carry the same words
+    seats = allocate(tables, day, date(2026, 6, 30), policy)
+    assert set(seats["reason"]) <= set(en)
+
+
+def test_allocation_reasons_say_one_day_and_one_class(monkeypatch) -> None:  # noqa: ANN001
+    """English singulars: a deadline tomorrow is "in 1 day", one class "1 offline class"."""
+    from features.compliance import compliance
+    from features.snapshot import snapshot
+
+    tables, policy = _with_one_who_owes_nothing(), load_policy("national-2025")
+    parts = tables["participations"]
+    parts.loc[parts["staff_id"] == "S5", "module_id"] = "M1"  # offline this time
+    monkeypatch.setenv("LEARNMAP_LANG", "en")
+    reason = need_scores(tables, date(2026, 2, 1), policy).set_index("staff_id")["reason"]
+    assert reason["S5"] == "1 offline class in the past year"
+    comp = compliance(snapshot(tables, date(2026, 2, 1)), policy).set_index("staff_id")
+    eve = (pd.Timestamp(comp.loc["S4", "deadline"]) - pd.Timedelta(days=1)).date()
+    reason = need_scores(tables, eve, policy).set_index("staff_id")["reason"]
+    assert reason["S4"].startswith("0 of 5 done, deadline in 1 day;")
+
+
 def test_allocate_rejects_reversed_period():
     from engine.errors import LearnmapError
 

@@ -24,6 +24,7 @@ def _english_reasons(monkeypatch: pytest.MonkeyPatch) -> None:
     the data's codes (models.recommend.reason_text); Chinese is tested on its own."""
     monkeypatch.setenv("LEARNMAP_LANG", "en")
 
+
 AS_OF = "2026-07-01"
 NAMES = ["itemknn", "skillgap", "popularity-cohort", "hybrid"]
 
@@ -242,6 +243,9 @@ def test_reasons_quote_the_evidence_truthfully(cadre, fitted) -> None:  # noqa: 
         r"\d+% of your colleagues took it in the last 60 days",
         "foundation module you have not completed yet",
         r"required for your role \(\w+\): .+ mastery \d\.\d\d < \d\.\d\d",
+        # no scores of the person's own on the skill: the prior, said to be one (issue 23)
+        r"required for your role \(\w+\): .+ not yet assessed "
+        r"\(population estimate \d\.\d\d, target \d\.\d\d\)",
         "people who completed your modules also completed this",
         r"taken by (\d+%|under 1%) of .+",
         r"not yet taken by any of .+",
