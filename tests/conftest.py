@@ -29,6 +29,16 @@ def _adbc_reads_on(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
         monkeypatch.setitem(scan._ADBC, "enabled", True)
 
 
+@pytest.fixture(autouse=True)
+def _own_model_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test saves fitted models (``learnmap recommend`` keeps them for reuse) in a
+    folder of its own, never in the checkout's ``var/models``; a test that sets
+    ``LEARNMAP_MODEL_DIR`` itself overrides this."""
+    monkeypatch.setenv("LEARNMAP_MODEL_DIR", str(tmp_path_factory.mktemp("models")))
+
+
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     if request.param == "sqlite":

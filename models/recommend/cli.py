@@ -2,7 +2,8 @@
 ``learnmap.commands`` entry point).
 
 Both read the store (``LEARNMAP_DATABASE_URL``).  ``recommend`` fits the chosen model
-(default ``hybrid``) on the records known on ``--as-of`` and prints one person's top
+(default ``hybrid``) on the records known on ``--as-of`` — or reuses the one saved for
+the same data, date and policy (``fitted``) and prints one person's top
 modules with reasons, or writes everyone's (``--all --out FILE``, with a progress bar).
 ``allocate`` assigns the free seats of the offline sessions starting in
 ``[--from, --to]`` (see ``models.allocate.seats``).
@@ -97,10 +98,43 @@ def _tables() -> dict[str, pd.DataFrame]:
     return tables
 
 
+def fitted(name: str, tables: dict[str, pd.DataFrame], as_of: date, policy: str | None):  # noqa: ANN201
+    """Recommender ``name`` fitted on ``tables`` as of ``as_of`` under ``policy``: the
+    saved one in the model directory (``LEARNMAP_MODEL_DIR``) when it was fitted on
+    these very data, date and policy — by ``learnmap serve`` or an earlier
+    ``recommend`` — else fitted now and saved there for the next call.  A Hybrid
+    takes about a minute to fit on a 20,000-staff store; an administrator asking for
+    one person after another should wait once, not every time."""
+    import logging
+
+    from models.artifacts import ArtifactError
+    from models.recommend import artifacts
+    from models.registry import create
+
+    log = logging.getLogger(__name__)
+    from engine.policy import load_policy
+
+    want = None if policy is None else load_policy(policy)
+    try:
+        model, _ = artifacts.load(name, as_of, tables)
+        # as the service does: a model fitted for another policy ranks other modules first
+        if getattr(model, "policy_", None) == want:
+            return model
+        log.info("the saved %s was fitted for another policy: refitting", name)
+    except ArtifactError as exc:
+        log.info("%s", exc)
+    model = create(name)
+    model.fit(tables, as_of, policy=policy)
+    try:
+        artifacts.save(model, name, tables, as_of)
+    except OSError as exc:  # a read-only model directory: answer all the same
+        log.warning("could not save the fitted %s for reuse: %s", name, exc)
+    return model
+
+
 def _cmd_recommend(args: argparse.Namespace) -> int:
     from features.asof import tables_as_of
     from models.recommend.filters import Filters
-    from models.registry import create
 
     if args.all == (args.staff_id is not None):
         return _fail("rec_staff_or_all")
@@ -136,8 +170,7 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         known = tables_as_of(tables, args.as_of)["staff"]["staff_id"].astype(str)
         if args.staff_id not in set(known):
             return _fail("error_no_staff_as_of", staff_id=repr(args.staff_id), day=args.as_of)
-    model = create(args.model)
-    model.fit(tables, args.as_of, policy=policy)
+    model = fitted(args.model, tables, args.as_of, policy)
     if not args.all:
         from features.exports import recommendation_export
 
