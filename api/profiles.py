@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from api.labels import RISK_KINDS, labelled
 from engine.errors import NotFoundError
 from engine.policy import load_policy
 
@@ -106,12 +107,25 @@ def _risk(service: Service, staff_id: str, as_of: date) -> dict | None:
     }
 
 
-def _body(record: dict, as_of: date, statuses: list[dict], risk: dict | None) -> bytes:
+_STATUS_KINDS = {"policy": "policy", "status": "status"}
+
+
+def _body(record: dict, as_of: date, statuses: list[dict], risk: dict | None, lang: str) -> bytes:
+    """The profile's JSON: the record's codes with their display fields (``api.labels``:
+    ``role_label``, each status's ``policy_label`` / ``status_label``, each gap's
+    ``evidence_label``, the risk's ``status_label`` / ``forecast_vs_status_label``)."""
     record = dict(record)
     record.pop("status", None)
-    clean = {k: finite(v) for k, v in record.items()}
-    clean["skill_gaps"] = [{k: finite(v) for k, v in g.items()} for g in clean["skill_gaps"]]
-    clean.update(as_of=as_of.isoformat(), statuses=statuses, risk=risk)
+    clean = labelled({k: finite(v) for k, v in record.items()}, {"role": "role"}, lang)
+    clean["skill_gaps"] = [
+        labelled({k: finite(v) for k, v in g.items()}, {"evidence": "evidence"}, lang)
+        for g in clean["skill_gaps"]
+    ]
+    clean.update(
+        as_of=as_of.isoformat(),
+        statuses=[labelled(s, _STATUS_KINDS, lang) for s in statuses],
+        risk=None if risk is None else labelled(risk, RISK_KINDS, lang),
+    )
     return json.dumps(clean, ensure_ascii=False, default=str).encode()
 
 
@@ -131,7 +145,7 @@ def profile_json(service: Service, staff_id: str, as_of: date, policies: list[st
     if record is None:
         raise NotFoundError(f"no staff member {staff_id!r} as of {as_of}")
     statuses = [_status_row(compliance(view.snap, load_policy(n)), staff_id) for n in policies]
-    body = _body(record, as_of, statuses, _risk(service, staff_id, as_of))
+    body = _body(record, as_of, statuses, _risk(service, staff_id, as_of), service.settings.lang)
     service.profiles.put(key, body)
     return body
 
@@ -146,6 +160,7 @@ def warm_profiles(service: Service, stop: threading.Event | None = None) -> int:
     t0 = time.perf_counter()
     version, as_of = service.data_version, service.settings.as_of
     policies = (service.settings.policy,)
+    lang = service.settings.lang
     view = service.view(as_of)
     snap = view.snap
     mastery = skill_mastery(snap)
@@ -159,7 +174,7 @@ def warm_profiles(service: Service, stop: threading.Event | None = None) -> int:
         record = {k: finite(v) for k, v in prof.loc[staff_id].items()}
         record["skill_gaps"] = skill_gaps(person_map(snap, staff_id, mastery, modules=False))
         statuses = [_status_row(status, staff_id)]
-        body = _body(record, as_of, statuses, _risk(service, staff_id, as_of))
+        body = _body(record, as_of, statuses, _risk(service, staff_id, as_of), lang)
         cache.put((version, staff_id, as_of, policies), body)
         cache.warmed = (i + 1) / len(ids)
         if i % 64 == 0:

@@ -37,7 +37,12 @@ class Item:
 
 
 class RecommendationCache:
-    def __init__(self, model: Recommender, k: int) -> None:
+    def __init__(self, model: Recommender, k: int, lang: str | None = None) -> None:
+        """``lang``: the language of the display fields (``mode_label``, ``tier_label``;
+        default ``LEARNMAP_LANG``), written once into each module's JSON fragment."""
+        from engine.labels import get_lang, label
+
+        lang = get_lang(lang)
         self.model = model
         self.k = k
         data = model.data_
@@ -53,7 +58,15 @@ class RecommendationCache:
         # JSON fragments of each module's fields: the hot path concatenates text
         self.fragment = [
             json.dumps(
-                {"module_id": str(m), "title": t, "mode": md, "tier": tr, "hours": float(h)},
+                {
+                    "module_id": str(m),
+                    "title": t,
+                    "mode": md,
+                    "mode_label": label("mode", md, lang),
+                    "tier": tr,
+                    "tier_label": label("tier", tr, lang),
+                    "hours": float(h),
+                },
                 ensure_ascii=False,
             )[1:-1]
             for m, t, md, tr, h in zip(

@@ -13,6 +13,16 @@ from models.risk.agreement import STATUS_MEANS
 
 Status = Literal["met", "on_track", "at_risk", "overdue", "none"]
 
+
+def shown_as(code: str, note: str = "") -> Any:
+    """A display field: the label of ``code`` in the service's language (``api.labels``)."""
+    text = f"{code} as people read it, in the service's language (LEARNMAP_LANG; "
+    text += f"engine.labels){note}"
+    return Field(default=None, description=text)
+
+
+_NULL = ": null when the code is null"
+
 # ---- dates callers send ---------------------------------------------------------------
 #: the dates the API accepts: ``YYYY-MM-DD`` from 1900-01-01 to 2199-12-31.  Anything
 #: else (another format, an integer — once read as a Unix timestamp —, a day that does
@@ -81,6 +91,7 @@ class Version(BaseModel):
     api: Literal["v1"]
     as_of: date
     policy: str
+    policy_label: str | None = shown_as("policy")
     recommender: str
     recommender_fitted_at: str | None
     risk_model: dict[str, Any] | None
@@ -92,7 +103,9 @@ class Recommendation(BaseModel):
     module_id: str
     title: str
     mode: str
+    mode_label: str | None = shown_as("mode")
     tier: str
+    tier_label: str | None = shown_as("tier")
     hours: float
     score: float
     reason: str
@@ -108,11 +121,13 @@ class Recommendations(BaseModel):
 
 class PolicyStatus(BaseModel):
     policy: str
+    policy_label: str | None = shown_as("policy")
     required: float | None
     done: float | None
     remaining: float | None
     deadline: date | None
     status: str | None
+    status_label: str | None = shown_as("status", _NULL)
 
 
 class SkillGap(BaseModel):
@@ -125,16 +140,19 @@ class SkillGap(BaseModel):
         description="measured: from the person's scores; prior: no scores yet, the "
         "mastery is the population's estimate (尚未评估)",
     )
+    evidence_label: str | None = shown_as("evidence", _NULL)
 
 
 class StaffRiskOut(BaseModel):
     p_miss: float = Field(description=STATUS_MEANS["p_miss"])
     expected_shortfall: float
     status: str = Field(description=STATUS_MEANS["status"])
+    status_label: str | None = shown_as("status")
     drivers: str
     forecast_vs_status: str | None = Field(
         default=None, description=STATUS_MEANS["forecast_vs_status"]
     )
+    forecast_vs_status_label: str | None = shown_as("forecast_vs_status", _NULL)
     model_as_of: str
 
 
@@ -146,6 +164,7 @@ class Profile(BaseModel):
     staff_id: str
     org_id: str
     role: str
+    role_label: str | None = shown_as("role", " (several roles: one text, 负责人、监事)")
     as_of: date
     employed: bool
     statuses: list[PolicyStatus]
@@ -159,6 +178,14 @@ class MapNode(BaseModel):
     model_config = ConfigDict(extra="allow")
     id: str
     kind: str
+    kind_label: str | None = shown_as("kind (role, skill, module)")
+    mode_label: str | None = shown_as("a module's mode", "; null for other nodes")
+    tier_label: str | None = shown_as("a module's tier", "; null for other nodes")
+    status_label: str | None = shown_as(
+        "a module's status for the person (participation status, or not_taken)",
+        "; null for other nodes",
+    )
+    role_label: str | None = shown_as("a role node's role", "; null for other nodes")
 
 
 class MapLink(BaseModel):
@@ -166,6 +193,7 @@ class MapLink(BaseModel):
     source: str
     target: str
     kind: str
+    kind_label: str | None = shown_as("kind (requires, teaches, prerequisite …)")
 
 
 class LearningMap(BaseModel):
@@ -193,6 +221,9 @@ class OrgRisk(BaseModel):
     name: str | None = None
     region: str | None = None
     org_type: str | None = None
+    # display fields last: the CSV of risk:batch keeps its columns where they were
+    region_label: str | None = shown_as("region", " (stored in Chinese; English: pinyin)")
+    org_type_label: str | None = shown_as("org_type", _NULL)
 
 
 class StaffAtRisk(BaseModel):
@@ -200,10 +231,12 @@ class StaffAtRisk(BaseModel):
     p_miss: float = Field(description=STATUS_MEANS["p_miss"])
     expected_shortfall: float
     status: str = Field(description=STATUS_MEANS["status"])
+    status_label: str | None = shown_as("status")
     drivers: str
     forecast_vs_status: str | None = Field(
         default=None, description=STATUS_MEANS["forecast_vs_status"]
     )
+    forecast_vs_status_label: str | None = shown_as("forecast_vs_status", _NULL)
 
 
 class OrgRiskDetail(BaseModel):
@@ -216,6 +249,7 @@ class OrgRiskDetail(BaseModel):
 class StaffRow(BaseModel):
     staff_id: str
     role: str | None = Field(description="null: suppressed for researchers (api.privacy)")
+    role_label: str | None = shown_as("role", ": null whenever role is (suppressed alike)")
     hired_on: date | None
     left_on: date | None
     employed: bool | None = Field(description="null: suppressed for researchers")
@@ -224,6 +258,7 @@ class StaffRow(BaseModel):
     remaining: float | None
     deadline: date | None
     status: str | None
+    status_label: str | None = shown_as("status", _NULL)
     p_miss: float | None = None
 
 
@@ -231,6 +266,7 @@ class StaffPage(BaseModel):
     org_id: str
     as_of: date
     policy: str
+    policy_label: str | None = shown_as("policy")
     data: list[StaffRow]
     count: int = Field(description="staff matching the filter, over all pages")
     limit: int
@@ -249,15 +285,22 @@ class RiskBatchRequest(BaseModel):
 
 
 # ---- reports -----------------------------------------------------------------------
+_ROWS = "rows of the report's table (as report's CSV files), each code column followed "
+_ROWS += "by its display field in the service's language: "
+
+
 class Report(BaseModel):
     as_of: date
     policy: str
+    policy_label: str | None = shown_as("policy")
     summary: dict[str, Any]
-    volume: list[dict[str, Any]]
-    volume_total: list[dict[str, Any]]
-    coverage_by_role: list[dict[str, Any]]
-    coverage_by_org_type: list[dict[str, Any]]
-    coverage_by_region: list[dict[str, Any]]
+    volume: list[dict[str, Any]] = Field(description=_ROWS + "mode, mode_label")
+    volume_total: list[dict[str, Any]] = Field(description=_ROWS + "mode, mode_label")
+    coverage_by_role: list[dict[str, Any]] = Field(description=_ROWS + "role, role_label")
+    coverage_by_org_type: list[dict[str, Any]] = Field(
+        description=_ROWS + "org_type, org_type_label"
+    )
+    coverage_by_region: list[dict[str, Any]] = Field(description=_ROWS + "region, region_label")
 
 
 # ---- records -----------------------------------------------------------------------

@@ -3,7 +3,8 @@ the environment or given to ``create_app`` as keyword arguments (by field name).
 
 Every field can be set from the environment; the variable is named beside the field
 (``LEARNMAP_DATABASE_URL``, ``LEARNMAP_MODEL_DIR`` and ``LEARNMAP_API_<FIELD>``, e.g.
-``LEARNMAP_API_AS_OF=2026-11-21``, ``LEARNMAP_API_WARM=0``).  A bad value stops the
+``LEARNMAP_API_AS_OF=2026-11-21``, ``LEARNMAP_API_WARM=0``; the language of display
+fields is the CLI's ``LEARNMAP_LANG``).  A bad value stops the
 service at start with the variable named.
 """
 
@@ -13,9 +14,11 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from engine.errors import LearnmapError
+from engine.labels import DEFAULT_LANG, get_lang
 from engine.store import database_url
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
@@ -155,6 +158,24 @@ class Settings(BaseSettings):
             description="the time zone xAPI statement timestamps are dated in",
         ),
     ] = "Asia/Shanghai"
+
+    lang: Annotated[
+        str,
+        Field(
+            validation_alias=_env("LEARNMAP_LANG"),
+            description="the language of the display fields (``status_label`` …): zh-CN "
+            "(default) or en; the same variable as the CLI's",
+        ),
+    ] = DEFAULT_LANG
+
+    @field_validator("lang", mode="before")
+    @classmethod
+    def _known_lang(cls, value: object) -> str:
+        """``zh``, ``en-US`` … as ``engine.labels.get_lang`` reads them; else a ValueError."""
+        try:
+            return get_lang(str(value))
+        except LearnmapError as exc:  # said as pydantic says any bad value
+            raise ValueError(str(exc)) from None
 
     @property
     def url(self) -> str:

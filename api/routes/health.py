@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import ServiceDep
+from api.labels import shown
 from api.schemas import Health, Readiness, Version
 from api.service import package_version
 
@@ -69,6 +70,7 @@ def version(service: ServiceDep) -> Version:
         api="v1",
         as_of=s.as_of,
         policy=s.policy,
+        policy_label=shown("policy", s.policy, s.lang),
         recommender=s.recommender,
         recommender_fitted_at=service.recommender_fitted_at,
         risk_model=man,

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from api.deps import AsOf, PrincipalDep, ServiceDep, check_person, get_principal
 from api.errors import RETRY_AFTER
 from api.keys import Principal
+from api.labels import LINK_KINDS, NODE_KINDS, labelled, shown
 from api.profiles import finite, profile_json
 from api.schemas import (
     DATE_PATTERN,
@@ -281,7 +282,8 @@ def learning_map_json(
     staff_id: str, service: ServiceDep, p: PrincipalDep, as_of: AsOf = None
 ) -> LearningMap:
     """Required skills (mastery vs target) and the modules that teach them, as a
-    node-link graph."""
+    node-link graph; each code with its display field (``kind_label``, a module's
+    ``mode_label`` / ``tier_label`` / ``status_label``, a role node's ``role_label``)."""
     from features.graph import to_json
 
     _allowed(service, p, staff_id)
@@ -289,13 +291,24 @@ def learning_map_json(
     data = to_json(_map(service, staff_id, d))
     service.audit.record(p, "read learning-map", subject=staff_id, target=f"as_of={d}")
     g = data["graph"]
+    lang = service.settings.lang
     return LearningMap(
         staff_id=str(g["staff_id"]),
         org_id=str(g["org_id"]),
         as_of=d,
-        nodes=[{k: finite(v) for k, v in n.items()} for n in data["nodes"]],
-        links=[{k: finite(v) for k, v in e.items()} for e in data["links"]],
-    )
+        nodes=[_node({k: finite(v) for k, v in n.items()}, lang) for n in data["nodes"]],
+        links=[labelled({k: finite(v) for k, v in e.items()}, LINK_KINDS, lang)
+               for e in data["links"]],
+    )  # fmt: skip
+
+
+def _node(node: dict, lang: str) -> dict:
+    """A map node with its display fields; a role node's ``label`` is the role's code
+    (kept), its ``role_label`` the role's name."""
+    out = labelled(node, NODE_KINDS, lang)
+    if node.get("kind") == "role":
+        out["role_label"] = shown("role", node.get("label"), lang)
+    return out
 
 
 @router.get(
@@ -314,6 +327,6 @@ def learning_map_png(
     g = _map(service, staff_id, d)
     service.audit.record(p, "read learning-map.png", subject=staff_id, target=f"as_of={d}")
     with _draw_lock, tempfile.TemporaryDirectory() as tmp:
-        path = draw(g, Path(tmp) / "map.png")
+        path = draw(g, Path(tmp) / "map.png", service.settings.lang)
         data = Path(path).read_bytes()
     return Response(data, media_type="image/png")

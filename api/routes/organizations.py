@@ -16,6 +16,7 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import AsOf, PrincipalDep, ReaderOfOrgsDep, ServiceDep, check_org, forbid
 from api.keys import Principal
+from api.labels import ORG_KINDS, RISK_KINDS, labelled, shown
 from api.privacy import SUPPRESSED_DATES, k_anonymize
 from api.profiles import finite
 from api.schemas import (
@@ -51,10 +52,12 @@ def _risk_view(service: Service, as_of: date | None) -> View:
     return service.view(as_of)
 
 
-def _org_record(row: pd.Series, researcher: bool) -> dict:
+def _org_record(row: pd.Series, researcher: bool, lang: str) -> dict:
     out = {f: finite(row.get(f)) for f in ORG_FIELDS}
     if researcher:
         out["name"] = None  # researchers see no names
+    for f, kind in ORG_KINDS.items():
+        out[f"{f}_label"] = shown(kind, out[f], lang)
     return out
 
 
@@ -78,21 +81,23 @@ def org_risk(
     service.audit.record(p, "read organization risk", subject=org_id, target=f"as_of={v.as_of}")
     staff = v.risk[v.risk["org_id"] == org_id].nlargest(top, "p_miss") if top else v.risk.iloc[:0]
     rename = service.pseudo if researcher and service.pseudo else str
+    lang = service.settings.lang
+    rows = [
+        {
+            "staff_id": rename(r.staff_id),
+            "p_miss": float(r.p_miss),
+            "expected_shortfall": float(r.expected_shortfall),
+            "status": str(r.status),
+            "drivers": str(r.drivers),
+            "forecast_vs_status": str(getattr(r, "forecast_vs_status", "agree")),
+        }
+        for r in staff.itertuples(index=False)
+    ]
     return OrgRiskDetail(
         as_of=v.as_of,
         model_as_of=str(v.model_as_of),
-        organization=OrgRisk(**_org_record(v.orgs.loc[org_id], researcher)),
-        staff_at_risk=[
-            StaffAtRisk(
-                staff_id=rename(r.staff_id),
-                p_miss=float(r.p_miss),
-                expected_shortfall=float(r.expected_shortfall),
-                status=str(r.status),
-                drivers=str(r.drivers),
-                forecast_vs_status=str(getattr(r, "forecast_vs_status", "agree")),
-            )
-            for r in staff.itertuples(index=False)
-        ],
+        organization=OrgRisk(**_org_record(v.orgs.loc[org_id], researcher, lang)),
+        staff_at_risk=[StaffAtRisk(**labelled(r, RISK_KINDS, lang)) for r in rows],
     )
 
 
@@ -146,15 +151,18 @@ def staff_page(
         total = int(((v.status["org_id"] == org_id) & (v.status["status"] == status)).sum())
     page = st.iloc[offset : offset + limit]
     rename = service.pseudo if researcher and service.pseudo else str
+    lang = service.settings.lang
     rows = []
     for r in page.itertuples(index=False):
         p_miss = None
         if v.risk is not None and r.staff_id in v.risk.index:
             p_miss = finite(float(v.risk.at[r.staff_id, "p_miss"]))
+        role = None if r.role is None else str(r.role)  # None: suppressed (api.privacy)
         rows.append(
             StaffRow(
                 staff_id=rename(r.staff_id),
-                role=None if r.role is None else str(r.role),
+                role=role,
+                role_label=shown("role", role, lang),  # suppressed with its code
                 hired_on=_date(r.hired_on),
                 left_on=_date(r.left_on),
                 employed=None if r.employed is None else bool(r.employed),
@@ -163,6 +171,7 @@ def staff_page(
                 remaining=finite(float(r.remaining)),
                 deadline=_date(r.deadline),
                 status=str(r.status),
+                status_label=shown("status", str(r.status), lang),
                 p_miss=p_miss,
             )
         )
@@ -170,6 +179,7 @@ def staff_page(
         org_id=org_id,
         as_of=v.as_of,
         policy=service.settings.policy,
+        policy_label=shown("policy", service.settings.policy, lang),
         data=rows,
         count=int(total or 0),
         limit=limit,
@@ -272,12 +282,24 @@ async def risk_batch(
     frame = frame.sort_values("rank")
     if p.role == "researcher":
         frame = frame.assign(name=None)
+    frame = _org_labels(frame, service.settings.lang)
     fmt = _format(request, format)
     target = f"as_of={v.as_of} orgs={len(body.org_ids) if body.org_ids else 'all'}"
     target += f" region={body.region} org_type={body.org_type} format={fmt}"
     service.audit.record(p, "export organizations/risk:batch", target=target, rows=len(frame))
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"
     return StreamingResponse(_rows(frame, fmt), media_type=media)
+
+
+def _org_labels(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``frame`` with ``region_label`` and ``org_type_label`` (``api.labels``; each
+    distinct code looked up once: a batch may hold every organization)."""
+    out = {}
+    for col, kind in ORG_KINDS.items():
+        codes = frame[col].astype(object)
+        names = {c: shown(kind, c, lang) for c in codes.dropna().unique()}
+        out[f"{col}_label"] = codes.map(names)
+    return frame.assign(**out)
 
 
 def _region(asked: str, regions: pd.Series) -> str:

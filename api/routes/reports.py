@@ -8,12 +8,22 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException
 
 from api.deps import AsOf, ReportsDep, ServiceDep
+from api.labels import shown
 from api.schemas import ErrorBody, Report
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
+#: enumeration kinds of columns whose name does not say it: ``features.report_files.KINDS``
+#: (restated, not imported: that module loads matplotlib; a test checks they agree)
+KINDS = {"volume": {"mode": "volume_mode"}, "volume_total": {"mode": "volume_mode"}}
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
+def _records(frame: pd.DataFrame, lang: str, table: str = "") -> list[dict]:
+    """The table's rows as JSON-ready dicts, each code column followed by its display
+    field (``mode_label``, ``role_label`` …), as ``learnmap report`` writes its CSVs
+    (``features.report_files``: the same enumeration kinds)."""
+    from engine.labels import display_frame
+
+    frame = display_frame(frame, lang, rename=False, kinds=KINDS.get(table))
     out = []
     for rec in frame.to_dict("records"):
         clean = {}
@@ -55,14 +65,14 @@ def programme(
     if v.snap.n_staff == 0:  # nobody hired yet: there is no report for that date
         raise HTTPException(404, f"no staff were hired on or before {v.as_of}: nothing to report")
     r = v.report(service.policy)
-    summary = _records(r.summary)
+    lang = service.settings.lang
+    summary = _records(r.summary, lang, "summary")
+    tables = ("volume", "volume_total", "coverage_by_role", "coverage_by_org_type")
+    tables += ("coverage_by_region",)
     return Report(
         as_of=v.as_of,
         policy=service.settings.policy,
+        policy_label=shown("policy", service.settings.policy, lang),
         summary=summary[0] if summary else {},
-        volume=_records(r.volume),
-        volume_total=_records(r.volume_total),
-        coverage_by_role=_records(r.coverage_by_role),
-        coverage_by_org_type=_records(r.coverage_by_org_type),
-        coverage_by_region=_records(r.coverage_by_region),
+        **{t: _records(getattr(r, t), lang, t) for t in tables},
     )
