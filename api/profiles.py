@@ -145,7 +145,9 @@ def profile_json(service: Service, staff_id: str, as_of: date, policies: list[st
     if record is None:
         raise NotFoundError(f"no staff member {staff_id!r} as of {as_of}")
     statuses = [_status_row(compliance(view.snap, load_policy(n)), staff_id) for n in policies]
-    body = _body(record, as_of, statuses, _risk(service, staff_id, as_of), service.settings.lang)
+    body = _body(
+        record, as_of, statuses, _risk(service, staff_id, as_of), service.settings.display_lang
+    )
     service.profiles.put(key, body)
     return body
 
@@ -160,7 +162,7 @@ def warm_profiles(service: Service, stop: threading.Event | None = None) -> int:
     t0 = time.perf_counter()
     version, as_of = service.data_version, service.settings.as_of
     policies = (service.settings.policy,)
-    lang = service.settings.lang
+    lang = service.settings.display_lang
     view = service.view(as_of)
     snap = view.snap
     mastery = skill_mastery(snap)

@@ -320,7 +320,7 @@ class Service:
                 log.warning("recommender %s not saved: %s", name, exc)
         del tables
         old = self.recs
-        self.recs = RecommendationCache(model, self.settings.cache_k, self.settings.lang)
+        self.recs = RecommendationCache(model, self.settings.cache_k, self.settings.display_lang)
         self.recs_data_version = version
         if old is not None:
             old.stop()

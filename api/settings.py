@@ -159,7 +159,7 @@ class Settings(BaseSettings):
         ),
     ] = "Asia/Shanghai"
 
-    lang: Annotated[
+    display_lang: Annotated[
         str,
         Field(
             validation_alias=_env("LEARNMAP_LANG"),
@@ -168,7 +168,7 @@ class Settings(BaseSettings):
         ),
     ] = DEFAULT_LANG
 
-    @field_validator("lang", mode="before")
+    @field_validator("display_lang", mode="before")
     @classmethod
     def _known_lang(cls, value: object) -> str:
         """``zh``, ``en-US`` … as ``engine.labels.get_lang`` reads them; else a ValueError."""

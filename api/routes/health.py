@@ -70,7 +70,7 @@ def version(service: ServiceDep) -> Version:
         api="v1",
         as_of=s.as_of,
         policy=s.policy,
-        policy_label=shown("policy", s.policy, s.lang),
+        policy_label=shown("policy", s.policy, s.display_lang),
         recommender=s.recommender,
         recommender_fitted_at=service.recommender_fitted_at,
         risk_model=man,

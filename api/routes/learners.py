@@ -291,7 +291,7 @@ def learning_map_json(
     data = to_json(_map(service, staff_id, d))
     service.audit.record(p, "read learning-map", subject=staff_id, target=f"as_of={d}")
     g = data["graph"]
-    lang = service.settings.lang
+    lang = service.settings.display_lang
     return LearningMap(
         staff_id=str(g["staff_id"]),
         org_id=str(g["org_id"]),
@@ -327,6 +327,6 @@ def learning_map_png(
     g = _map(service, staff_id, d)
     service.audit.record(p, "read learning-map.png", subject=staff_id, target=f"as_of={d}")
     with _draw_lock, tempfile.TemporaryDirectory() as tmp:
-        path = draw(g, Path(tmp) / "map.png", service.settings.lang)
+        path = draw(g, Path(tmp) / "map.png", service.settings.display_lang)
         data = Path(path).read_bytes()
     return Response(data, media_type="image/png")

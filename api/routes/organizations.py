@@ -81,7 +81,7 @@ def org_risk(
     service.audit.record(p, "read organization risk", subject=org_id, target=f"as_of={v.as_of}")
     staff = v.risk[v.risk["org_id"] == org_id].nlargest(top, "p_miss") if top else v.risk.iloc[:0]
     rename = service.pseudo if researcher and service.pseudo else str
-    lang = service.settings.lang
+    lang = service.settings.display_lang
     rows = [
         {
             "staff_id": rename(r.staff_id),
@@ -151,7 +151,7 @@ def staff_page(
         total = int(((v.status["org_id"] == org_id) & (v.status["status"] == status)).sum())
     page = st.iloc[offset : offset + limit]
     rename = service.pseudo if researcher and service.pseudo else str
-    lang = service.settings.lang
+    lang = service.settings.display_lang
     rows = []
     for r in page.itertuples(index=False):
         p_miss = None
@@ -282,7 +282,7 @@ async def risk_batch(
     frame = frame.sort_values("rank")
     if p.role == "researcher":
         frame = frame.assign(name=None)
-    frame = _org_labels(frame, service.settings.lang)
+    frame = _org_labels(frame, service.settings.display_lang)
     fmt = _format(request, format)
     target = f"as_of={v.as_of} orgs={len(body.org_ids) if body.org_ids else 'all'}"
     target += f" region={body.region} org_type={body.org_type} format={fmt}"

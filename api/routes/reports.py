@@ -65,7 +65,7 @@ def programme(
     if v.snap.n_staff == 0:  # nobody hired yet: there is no report for that date
         raise HTTPException(404, f"no staff were hired on or before {v.as_of}: nothing to report")
     r = v.report(service.policy)
-    lang = service.settings.lang
+    lang = service.settings.display_lang
     summary = _records(r.summary, lang, "summary")
     tables = ("volume", "volume_total", "coverage_by_role", "coverage_by_org_type")
     tables += ("coverage_by_region",)
