@@ -174,8 +174,8 @@ class Settings(BaseSettings):
         """``zh``, ``en-US`` … as ``engine.labels.get_lang`` reads them; else a ValueError."""
         try:
             return get_lang(str(value))
-        except LearnmapError as exc:  # said as pydantic says any bad value
-            raise ValueError(str(exc)) from None
+        except LearnmapError:  # said as pydantic says any bad value (the variable named)
+            raise ValueError(f"{value!r}: unknown language; use zh-CN (or zh) or en") from None
 
     @property
     def url(self) -> str:
