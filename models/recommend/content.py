@@ -334,11 +334,34 @@ def _sample(ids: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
 def offered_between(
     tables: Tables, items: pd.Index, start: pd.Timestamp, end: pd.Timestamp
 ) -> np.ndarray:
-    """Per module: offered in ``(start, end]`` by the product's one definition
-    (``features.offerings``: a session opening for enrolment then, or self-paced and
-    available then); every module when nothing is (a catalogue without a schedule).
-    (Sessions alone would leave self-paced modules out of the negatives while their
-    choices stay positives: the model would learn that self-paced is always chosen.)"""
+    """Per module: offered in the training window ``(start, end]`` by the product's one
+    definition (``features.offerings``: a session opening for enrolment then, or
+    self-paced and available then); every module when nothing is (a catalogue without
+    a schedule).  Sessions alone would leave self-paced modules out of the negatives
+    while their choices stay positives: the model would learn that self-paced is
+    always chosen.
+
+    One exception, for windows in the past: a module self-paced only by the fallback
+    rule ("online, no session at all", no ``offered_from`` / ``offered_to``) has no
+    dates, and in an as-of view that is also what a course whose classes start after
+    the as-of date looks like (``tables_as_of`` drops those sessions).  Counted as
+    offered in every past window it would be a negative in all of them — the model
+    would learn that exactly the courses it is about to rank are never chosen.  Such a
+    module counts from its first enrolment on."""
+    from features.offerings import self_paced
+
     day = pd.Timedelta(days=1)
     out = items.isin(list(offered_module_ids(tables, start + day, end + day)))
+    mods = tables["modules"]
+    undated = self_paced(mods, tables.get("sessions"))
+    for col in ("offered_from", "offered_to"):
+        if col in mods:
+            undated &= pd.to_datetime(mods[col], errors="coerce").isna().to_numpy()
+    if undated.any():
+        p = tables["participations"]
+        first = p.groupby(p["module_id"].astype(str))["enrolled_on"].min()
+        ids = mods["module_id"].astype(str)[undated]
+        seen = first.reindex(ids)
+        late = ids[~(seen <= end).to_numpy()]
+        out &= ~items.isin(late)
     return out if out.any() else np.ones(len(items), bool)

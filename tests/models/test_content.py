@@ -222,8 +222,14 @@ def test_training_negatives_are_what_was_offered_self_paced_included() -> None:
 
     tables = world()
     mods = tables["modules"].copy()
-    extra = mods.iloc[[0]].assign(module_id="SELF", title="自学课程", mode="online")
+    extra = mods.iloc[[0, 0]].assign(module_id=["SELF", "LATER"], title="自学课程", mode="online")
     tables["modules"] = pd.concat([mods, extra], ignore_index=True)
+    p = tables["participations"]
+    first = p.iloc[[0]].assign(participation_id="PSELF", module_id="SELF", session_id=None)
+    tables["participations"] = pd.concat([p, first], ignore_index=True)
     items = pd.Index(tables["modules"]["module_id"].astype(str))
     got = _offered(tables, items, pd.Timestamp("2025-06-01"), pd.Timestamp("2025-07-01"))
-    assert set(items[got]) == {"A2", "B2", "SELF"}  # Q3's classes open 07-01, and SELF
+    # Q3's classes open 07-01, and SELF (taken since January).  LATER has no dates and
+    # no enrolment: in an as-of view that is what a course whose classes start after
+    # the as-of date looks like (its sessions dropped), so it was not on offer then
+    assert set(items[got]) == {"A2", "B2", "SELF"}
