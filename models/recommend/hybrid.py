@@ -154,15 +154,12 @@ class _Signals:
                 np.where(rows >= 0, ev.tenure[np.maximum(rows, 0)], 0.0)[:, None],
                 (n, len(self.pop)),
             ),
-            **self._content(rows, n, ni),
+            "content": self._content(rows, n, ni),
         }
 
-    def _content(self, rows: np.ndarray, n: int, ni: int) -> dict[str, np.ndarray]:
-        """``content``: the content model's score in per-person standard units (a
-        feature); ``content_raw``: as the model gives it, a log-odds up to a constant
-        (not a feature: what ``_two_part`` weighs new modules by)."""
+    def _content(self, rows: np.ndarray, n: int, ni: int) -> np.ndarray:
         if self.content is None:
-            return {"content": np.zeros((n, ni)), "content_raw": np.zeros((n, ni))}
+            return np.zeros((n, ni))
         cm = self.content
         ids = np.where(rows >= 0, self.data.users.to_numpy()[np.maximum(rows, 0)], None)
         crow = cm.data_.rows([str(i) if i is not None else "\0" for i in ids])
@@ -171,10 +168,9 @@ class _Signals:
         # a log-odds up to a constant whose scale differs between fits (the inner cut's
         # model and the final one), and only its order within a person means anything
         sd = raw.std(axis=1, keepdims=True)
-        z = np.divide(
+        return np.divide(
             raw - raw.mean(axis=1, keepdims=True), sd, out=np.zeros_like(raw), where=sd > 0
         )
-        return {"content": z, "content_raw": raw}
 
 
 #: the signals that come from a module's history: a module nobody has taken has 0 in each
@@ -205,26 +201,17 @@ def _candidates(feats: dict[str, np.ndarray], adm: np.ndarray, n_cand: int) -> n
 
 
 def _two_part(
-    val: np.ndarray, logit: np.ndarray, rows: np.ndarray, new: np.ndarray, share: float, n: int
+    val: np.ndarray, rows: np.ndarray, new: np.ndarray, share: float, n: int
 ) -> np.ndarray:
     """Candidate scores as a two-part choice (``horizon_days``): a person's next choice
-    is a new module with probability ``share``, an old one otherwise.  Old modules:
-    the re-ranker's scores, normalised over the person's old candidates; new ones: the
-    content model's choice probabilities (a softmax of its log-odds ``logit`` over the
-    person's new candidates) — the trees, which never saw a module without history
-    chosen, score new modules alike."""
+    is a new module with probability ``share``, an old one otherwise; within each part
+    the re-ranker's scores, normalised over the person's candidates of that part."""
     out = np.asarray(val, dtype=float).copy()
-    if new.any():
-        lg = logit[new]
-        top = np.full(n, -np.inf)
-        np.maximum.at(top, rows[new], lg)
-        w = np.exp(lg - top[rows[new]])
-        total = np.bincount(rows[new], weights=w, minlength=n)[rows[new]]
-        out[new] = share * w / total
-    old = ~new
-    if old.any():
-        total = np.bincount(rows[old], weights=out[old], minlength=n)[rows[old]]
-        out[old] = (1.0 - share) * out[old] / np.where(total > 0, total, 1.0)
+    for part, weight in ((new, share), (~new, 1.0 - share)):
+        if not part.any():
+            continue
+        total = np.bincount(rows[part], weights=out[part], minlength=n)[rows[part]]
+        out[part] = weight * out[part] / np.where(total > 0, total, 1.0)
     return out
 
 
@@ -425,14 +412,7 @@ class Hybrid(Recommender):
             val = predict_proba1(self.model_, x)
             share = getattr(self, "new_share_", None)  # None in models saved before it
             if share is not None and self.content_ is not None:
-                val = _two_part(
-                    val,
-                    feats["content_raw"][pi, ii],
-                    pi,
-                    self.content_.new_[ii],
-                    share,
-                    len(batch.rows),
-                )
+                val = _two_part(val, pi, self.content_.new_[ii], share, len(batch.rows))
             # the trees' scores are steps: equal ones are ordered by the content score
             val = np.round(val, 10) + 1e-12 * np.tanh(feats["content"][pi, ii])
         out[pi, ii] = val
