@@ -233,29 +233,3 @@ def test_training_negatives_are_what_was_offered_self_paced_included() -> None:
     # no enrolment: in an as-of view that is what a course whose classes start after
     # the as-of date looks like (its sessions dropped), so it was not on offer then
     assert set(items[got]) == {"A2", "B2", "SELF"}
-
-
-def test_hybrid_two_part_choice_gives_new_modules_their_share() -> None:
-    """In this world every choice is a module of that quarter (nobody takes an old
-    one): ``horizon_days`` learns that share (new modules got all of the last
-    horizon's choices) and puts the new module of the person's topic first among every
-    module — not only when the old ones are filtered out.  Without it, old modules
-    with a history win the top place."""
-    from models.recommend.hybrid import Hybrid
-
-    tables = world(skills=True, titles=True, n=40)
-    people = [f"A{i}" for i in range(40)] + [f"B{i}" for i in range(40)]
-    p = tables["participations"]
-    a_share = p["module_id"].str[0].eq("A").groupby(p["staff_id"]).mean()
-    clear = a_share[(a_share - 0.5).abs() > 0.2]
-    want = np.where(clear > 0.5, "A3", "B3")
-
-    def first(model: Hybrid) -> np.ndarray:
-        recs = model.recommend(people, k=1).set_index("staff_id")
-        return recs.loc[clear.index, "module_id"].to_numpy()
-
-    two = Hybrid(events="enrolled", holdout_days=90, horizon_days=90).fit(tables, "2025-11-30")
-    assert two.new_share_ == 1.0
-    assert (first(two) == want).mean() >= 0.9
-    one = Hybrid(events="enrolled", holdout_days=90).fit(tables, "2025-11-30")
-    assert (first(one) == want).mean() <= 0.5, first(one)
