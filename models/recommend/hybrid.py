@@ -410,9 +410,8 @@ class Hybrid(Recommender):
         else:
             x = _matrix(feats, pi, ii)
             val = predict_proba1(self.model_, x)
-            share = getattr(self, "new_share_", None)  # None in models saved before it
-            if share is not None and self.content_ is not None:
-                val = _two_part(val, pi, self.content_.new_[ii], share, len(batch.rows))
+            if self.new_share_ is not None and self.content_ is not None:
+                val = _two_part(val, pi, self.content_.new_[ii], self.new_share_, len(batch.rows))
             # the trees' scores are steps: equal ones are ordered by the content score
             val = np.round(val, 10) + 1e-12 * np.tanh(feats["content"][pi, ii])
         out[pi, ii] = val
