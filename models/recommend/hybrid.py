@@ -200,21 +200,6 @@ def _candidates(feats: dict[str, np.ndarray], adm: np.ndarray, n_cand: int) -> n
     return mask & adm
 
 
-def _two_part(
-    val: np.ndarray, rows: np.ndarray, new: np.ndarray, share: float, n: int
-) -> np.ndarray:
-    """Candidate scores as a two-part choice (``horizon_days``): a person's next choice
-    is a new module with probability ``share``, an old one otherwise; within each part
-    the re-ranker's scores, normalised over the person's candidates of that part."""
-    out = np.asarray(val, dtype=float).copy()
-    for part, weight in ((new, share), (~new, 1.0 - share)):
-        if not part.any():
-            continue
-        total = np.bincount(rows[part], weights=out[part], minlength=n)[rows[part]]
-        out[part] = weight * out[part] / np.where(total > 0, total, 1.0)
-    return out
-
-
 def _matrix(feats: dict[str, np.ndarray], p: np.ndarray, i: np.ndarray) -> np.ndarray:
     return np.column_stack([feats[f][p, i] for f in FEATURES])
 
@@ -236,9 +221,7 @@ class Hybrid(Recommender):
         learning_rate: float = 0.1,
         windows: int = 1,
         cold_dropout: float = 0.0,
-        horizon_days: int | None = None,
     ) -> None:
-        self.horizon_days = horizon_days
         self.windows = windows
         self.cold_dropout = cold_dropout
         self.max_iter = max_iter
@@ -266,25 +249,7 @@ class Hybrid(Recommender):
             raise ValueError(f"events must be 'completed' or 'enrolled', got {self.events!r}")
         self.model_ = self._learn(tables)
         self.content_ = self._content_model(tables)
-        self.new_share_ = self._new_share(tables) if self.horizon_days else None
         self.signals_ = _Signals(tables, data, self.l2, self.k, self.use_enrolments, self.content_)
-
-    def _new_share(self, tables: Tables) -> float | None:
-        """The share of the last ``horizon_days``' choices (enrolments, no-shows out)
-        that went to modules nobody had chosen before that horizon began."""
-        p = tables["participations"]
-        p = p[(p["status"].astype(str) != "no_show").to_numpy()]
-        newest = p["enrolled_on"].max()
-        if pd.isna(newest):
-            return None
-        start = newest - pd.Timedelta(days=self.horizon_days)
-        before = set(p.loc[(p["enrolled_on"] <= start).to_numpy(), "module_id"].astype(str))
-        inside = p.loc[(p["enrolled_on"] > start).to_numpy(), "module_id"].astype(str)
-        if not before or inside.empty:
-            return None
-        share = float((~inside.isin(before)).mean())
-        log.info("hybrid: %.1f%% of the last horizon's choices went to new modules", 100 * share)
-        return share
 
     def _content_model(self, tables: Tables) -> ContentModel | None:
         if not self.content:
@@ -410,8 +375,6 @@ class Hybrid(Recommender):
         else:
             x = _matrix(feats, pi, ii)
             val = predict_proba1(self.model_, x)
-            if self.new_share_ is not None and self.content_ is not None:
-                val = _two_part(val, pi, self.content_.new_[ii], self.new_share_, len(batch.rows))
             # the trees' scores are steps: equal ones are ordered by the content score
             val = np.round(val, 10) + 1e-12 * np.tanh(feats["content"][pi, ii])
         out[pi, ii] = val
