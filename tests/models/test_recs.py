@@ -288,7 +288,7 @@ def test_hybrid_fast_tree_evaluation_equals_the_library(fitted) -> None:  # noqa
     x[rng.random(x.shape) < 0.05] = np.nan
     want = model.model_.predict_proba(x)[:, 1]
     np.testing.assert_allclose(predict_proba1(model.model_, x), want, rtol=1e-9, atol=1e-12)
-    big = np.repeat(x, LIBRARY_ROWS // len(x) + 1, axis=0)  # the threaded path
+    big = np.tile(x, (LIBRARY_ROWS // len(x) + 1, 1))  # the threaded path
     np.testing.assert_allclose(predict_proba1(model.model_, big)[: len(x)], want, rtol=1e-12)
 
 
