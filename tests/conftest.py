@@ -66,6 +66,18 @@ def small_dir(
     return out
 
 
+@pytest.fixture(scope="module")
+def small_db(small_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 60-organization demo dataset ingested into a SQLite store of the test
+    module's own (module scope: the module's tests share it and must not change it)."""
+    from engine.ingest import ingest
+    from engine.store import Store
+
+    path = tmp_path_factory.mktemp("store") / "learnmap.db"
+    ingest(small_dir, Store(f"sqlite:///{path}"))
+    return path
+
+
 @pytest.fixture(scope="session")
 def national() -> dict[str, pd.DataFrame]:
     """The default national-scale demo dataset (2,300 organizations)."""

@@ -16,25 +16,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.cli import EXAMPLES, build_parser, main
-from engine.ingest import ingest
 from engine.store import Store
 
 AS_OF = "2026-06-30"
 
 
-@pytest.fixture(scope="module")
-def db(small_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The 60-organization demo dataset, ingested into a store of this module's own."""
-    path = tmp_path_factory.mktemp("store") / "learnmap.db"
-    ingest(small_dir, Store(f"sqlite:///{path}"))
-    return path
-
-
 @pytest.fixture
-def on_store(db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.setenv("LEARNMAP_DATABASE_URL", f"sqlite:///{db}")
+def on_store(small_db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.setenv("LEARNMAP_DATABASE_URL", f"sqlite:///{small_db}")
     monkeypatch.setenv("LEARNMAP_MODEL_DIR", str(tmp_path / "models"))
-    return db
+    return small_db
 
 
 def _err(argv: list[str]) -> tuple[int, str]:

@@ -12,22 +12,13 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main
-from engine.ingest import ingest
-from engine.store import Store
 
 AS_OF = "2026-06-30"
 
 
-@pytest.fixture(scope="module")
-def db(small_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("store") / "learnmap.db"
-    ingest(small_dir, Store(f"sqlite:///{path}"))
-    return path
-
-
 @pytest.fixture
-def on_store(db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.setenv("LEARNMAP_DATABASE_URL", f"sqlite:///{db}")
+def on_store(small_db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.setenv("LEARNMAP_DATABASE_URL", f"sqlite:///{small_db}")
     monkeypatch.delenv("LEARNMAP_LANG", raising=False)
     monkeypatch.chdir(tmp_path)
     return tmp_path

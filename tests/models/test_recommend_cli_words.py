@@ -13,26 +13,18 @@ import pandas as pd
 import pytest
 
 from engine.cli import main
-from engine.ingest import ingest
 from engine.store import Store
 
 AS_OF = "2026-06-30"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-@pytest.fixture(scope="module")
-def db(small_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("store") / "learnmap.db"
-    ingest(small_dir, Store(f"sqlite:///{path}"))
-    return path
-
-
 @pytest.fixture
-def on_store(db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.setenv("LEARNMAP_DATABASE_URL", f"sqlite:///{db}")
+def on_store(small_db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.setenv("LEARNMAP_DATABASE_URL", f"sqlite:///{small_db}")
     monkeypatch.setenv("LEARNMAP_MODEL_DIR", str(tmp_path / "models"))
     monkeypatch.delenv("LEARNMAP_LANG", raising=False)
-    return db
+    return small_db
 
 
 def _run(argv: list[str]) -> tuple[int, str, str]:
@@ -143,7 +135,6 @@ def test_json_and_files_stand_alone(on_store: Path, tmp_path: Path, small_dir: P
     session's dates."""
     import json
 
-    from engine.store import Store
     from features.exports import next_sessions
 
     mods = pd.read_csv(small_dir / "modules.csv", dtype=str).set_index("module_id")
