@@ -10,6 +10,8 @@ import json
 import sys
 from pathlib import Path
 
+from api.serve import add_parser as add_serve_parser
+
 
 def _engine():  # noqa: ANN202
     from engine.store import Store
@@ -125,38 +127,8 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    uvicorn.run(
-        "api.boot:create_boot",  # answers /healthz while api.app is imported
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level=args.log_level,
-        access_log=not args.no_access_log,
-    )
-    return 0
-
-
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser(
-        "serve",
-        help="serve the HTTP API (uvicorn)",
-        description="Serve the HTTP API on the store (LEARNMAP_DATABASE_URL) with the "
-        "models of LEARNMAP_MODEL_DIR. The recommender is loaded from its saved artifact "
-        "when model, date and data match, else fitted (and saved) at start-up; "
-        "/readyz says when the service is ready. OpenAPI at /openapi.json, docs at /docs.",
-    )
-    p.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (loopback only)")
-    p.add_argument("--port", type=int, default=8000, help="default 8000")
-    p.add_argument(
-        "--workers", type=int, default=1, help="processes (each loads the models; default 1)"
-    )
-    p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
-    p.add_argument("--no-access-log", action="store_true", help="do not log every request")
-    p.set_defaults(func=_cmd_serve)
+    add_serve_parser(sub)
 
     p = sub.add_parser(
         "audit",
