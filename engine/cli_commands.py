@@ -1,7 +1,14 @@
 """The engine's own commands behind ``learnmap`` (``demo-data``, ``ingest``,
 ``template``, ``db info``, ``policy show``): each takes the parsed arguments, prints
 for people or ``--json`` for scripts, and returns the exit status (see
-``engine.cli``)."""
+``engine.cli``).
+
+What people read comes from the label catalogue (``engine.labels.text``: Chinese by
+default, English with ``--lang en``); tables are named by their label and their code
+(``人员名册（staff）``), the code being the file name people give ingest.  ``--json``
+output, the per-problem lines of a refused ingest (file, row, column, value and the
+rule, which the validators write in English) and ``policy show`` stay as they are.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +16,36 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.errors import InputFileError, LearnmapError, ValidationError
+from engine.labels import display_width, label, pad, text
 from engine.schema import TABLE_ORDER
+
+if TYPE_CHECKING:
+    from engine.store import Store
+
+
+def _table_names(names: list[str]) -> dict[str, str]:
+    """Each table's name as people read it, padded to one width (a column of a table)."""
+    shown = {n: text("table_name", label=label("table", n), table=n) for n in names}
+    width = max((display_width(v) for v in shown.values()), default=0)
+    return {n: pad(v, width) for n, v in shown.items()}
+
+
+def _numbers(values: list[int]) -> list[str]:
+    """``values`` with thousands separators, right-aligned to the widest."""
+    shown = [f"{v:,}" for v in values]
+    width = max(map(len, shown), default=0)
+    return [v.rjust(width) for v in shown]
+
+
+def _print_counts(counts: dict[str, int]) -> None:
+    names = _table_names(list(counts))
+    for name, n in zip(counts, _numbers(list(counts.values())), strict=True):
+        print("  " + text("count_line", table=names[name], n=n))
 
 
 def _cmd_demo_data(args: argparse.Namespace) -> int:
@@ -36,10 +69,9 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
     counts = write_demo(spec, args.out, progress=progress, truth=args.truth)
     if args.truth:
         folder = Path(args.out) / TRUTH_DIR
-        print(f"wrote the ground truth to {folder} (see its README.md)")
-    print(f"wrote {args.out} in {time.perf_counter() - t0:.1f}s")
-    for name, n in counts.items():
-        print(f"  {name:<18} {n:>12,}")
+        print(text("demo_truth", folder=folder))
+    print(text("demo_written", path=args.out, seconds=f"{time.perf_counter() - t0:.1f}"))
+    _print_counts(counts)
     return 0
 
 
@@ -54,13 +86,28 @@ def _print_problems(exc: ValidationError, as_json: bool) -> None:
         print()
         return
     n = len(exc.problems)
-    print(f"rejected: {n} problem{'s' if n != 1 else ''}; nothing was written", file=sys.stderr)
+    head = text("ingest_rejected_one") if n == 1 else text("ingest_rejected", n=f"{n:,}")
+    print(head, file=sys.stderr)
     for p in exc.problems:
         print(f"  {p}", file=sys.stderr)
 
 
-def _say_waiting(message: str) -> None:
-    print(f"{message} …", file=sys.stderr, flush=True)
+_COUNTS = ("new", "updated", "unchanged")
+
+
+def _waiting_sayer(store: Store) -> Callable[[str], None]:
+    """What ``ingest`` says once when another writer holds the store: the lock's own
+    message is English (it is logged too); people read the catalogue's."""
+    from engine.store.lock import lock_timeout
+
+    url = store.engine.url
+    where = url.database or url.render_as_string(hide_password=True)
+
+    def say(_message: str) -> None:
+        seconds = f"{lock_timeout():.0f}"
+        print(text("ingest_waiting", store=where, seconds=seconds), file=sys.stderr, flush=True)
+
+    return say
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
@@ -68,8 +115,10 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from engine.store import Store
 
     t0 = time.perf_counter()
+    store = Store()
     try:
-        counts = ingest(args.path, Store(), table=args.table, progress=None, on_wait=_say_waiting)
+        say = _waiting_sayer(store)
+        counts = ingest(args.path, store, table=args.table, progress=None, on_wait=say)
     except ValidationError as exc:
         _print_problems(exc, args.json)
         return 2
@@ -93,7 +142,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             )
             print()
         else:
-            print(f"rejected: {exc}; nothing was written", file=sys.stderr)
+            print(text("ingest_rejected_file", reason=exc), file=sys.stderr)
         return 2
     from engine.xapi.cli import apply_after_ingest
 
@@ -102,13 +151,15 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         json.dump({"ok": True, "tables": {t: vars(c) for t, c in counts.items()}}, sys.stdout)
         print()
         return 0
-    print(f"ingested {args.path} in {time.perf_counter() - t0:.1f}s")
-    for name, c in counts.items():
-        print(f"  {name:<18} {c.new:>10,} new {c.updated:>8,} updated {c.unchanged:>10,} unchanged")
+    print(text("ingest_done", path=args.path, seconds=f"{time.perf_counter() - t0:.1f}"))
+    names = _table_names(list(counts))
+    new, upd, same = (_numbers([getattr(c, f) for c in counts.values()]) for f in _COUNTS)
+    for i, name in enumerate(counts):
+        line = text("ingest_line", table=names[name], new=new[i], updated=upd[i], unchanged=same[i])
+        print("  " + line)
     if xapi is not None:
         print(
-            f"  xAPI statements that waited for these maps: {xapi.applied} applied, "
-            f"{xapi.pending} still pending, {xapi.held} held (learnmap xapi pending)"
+            "  " + text("ingest_xapi", applied=xapi.applied, pending=xapi.pending, held=xapi.held)
         )
     return 0
 
@@ -119,8 +170,9 @@ def _cmd_template(args: argparse.Namespace) -> int:
     if args.dir.exists() and not args.dir.is_dir():
         raise LearnmapError(f"{args.dir}: is a file; give a folder for the templates")
     files = write_templates(args.dir)
-    print(f"wrote {len(files)} templates to {args.dir}: {', '.join(f.name for f in files)}")
-    print(f"fill them in, then: learnmap ingest {args.dir}")
+    names = text("list_sep").join(f.name for f in files)
+    print(text("template_written", n=len(files), dir=args.dir, files=names))
+    print(text("template_next", dir=args.dir))
     return 0
 
 
@@ -133,9 +185,8 @@ def _cmd_db_info(args: argparse.Namespace) -> int:
         json.dump({"url": store.url, "counts": counts}, sys.stdout)
         print()
         return 0
-    print(f"store: {store.url}")
-    for name in TABLE_ORDER:
-        print(f"  {name:<18} {counts[name]:>12,}")
+    print(text("db_store", url=store.url))
+    _print_counts({name: counts[name] for name in TABLE_ORDER})
     return 0
 
 
