@@ -104,14 +104,14 @@ def _keys(db: Path) -> int:
 @pytest.mark.parametrize(
     ("argv", "words"),
     [
-        (["--role", "staff", "--staff", "NOPE"], "no staff member 'NOPE'"),
-        (["--role", "org_manager", "--org", "NOPE"], "no organization 'NOPE'"),
+        (["--role", "staff", "--staff", "NOPE"], "库中没有人员 'NOPE'（staff）"),
+        (["--role", "org_manager", "--org", "NOPE"], "库中没有机构 'NOPE'（organizations）"),
     ],
 )
 def test_keys_for_unknown_ids_are_refused(on_store: Path, argv: list[str], words: str) -> None:
     before = _keys(on_store)
     code, err = _err(["keys", "create", *argv])
-    assert code == 2 and words in err and "in the store" in err
+    assert code == 2 and words in err and "请先导入" in err
     assert _keys(on_store) == before  # nothing created
 
 
