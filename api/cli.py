@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from engine.labels import display_width, enum_labels, label, pad, text
 
 
@@ -122,8 +124,6 @@ def _cmd_keys_list(args: argparse.Namespace) -> int:
 def _cmd_audit(args: argparse.Namespace) -> int:
     """Show (newest first) or export the audit trail: who read or changed whose data,
     when, with what key and scope, and every refused attempt."""
-    import pandas as pd
-
     from api import audit
     from api.db import ensure_tables
     from engine.cli import require_store
@@ -151,18 +151,20 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _audit_line(r: Any) -> str:  # noqa: ANN401 - a row of the audit frame
+def _audit_line(row: Any) -> str:  # noqa: ANN401 - a row of the audit frame
     """One audit row as people read it: when, who (key or operator), role and scope,
-    action, whose data, outcome — codes by their labels, ids as they are."""
+    action, whose data, outcome — codes by their labels, ids as they are.  Empty cells
+    (NaN once in a frame) show as nothing, never ``nan``."""
+    r = {k: None if pd.isna(v) else v for k, v in row._asdict().items()}
     return text(
         "audit_line",
-        at=str(r.at)[:19],
-        who=r.key_id or text("audit_operator", name=r.operator),
-        role=label("api_role", r.role) if r.role else "-",
-        scope=_audit_scope(r.scope),
-        action=_audit_action(str(r.action)),
-        subject=text("audit_subject", subject=r.subject) if r.subject else "",
-        outcome=_audit_outcome(str(r.outcome)),
+        at=str(r["at"])[:19],
+        who=r["key_id"] or text("audit_operator", name=r["operator"]),
+        role=label("api_role", r["role"]) if r["role"] else "-",
+        scope=_audit_scope(r["scope"]),
+        action=_audit_action(str(r["action"])),
+        subject=text("audit_subject", subject=r["subject"]) if r["subject"] else "",
+        outcome=_audit_outcome(str(r["outcome"])),
     )
 
 
