@@ -38,11 +38,12 @@ def _run(*argv: str) -> tuple[int, str, str]:
 
 
 def _no_english(said: str, *codes: str) -> None:
-    """Chinese, and no Latin word once ids, commands, dates and HTTP requests are out."""
+    """Chinese, and no Latin word once ids (``ST0000001``, ``codes``), commands and HTTP
+    requests are out."""
     assert CJK.search(said), said
     for code in sorted(codes, key=len, reverse=True):
         said = said.replace(code, "")
-    said = re.sub(r"learnmap [a-z -]+|--[a-z-]+|\b(GET|POST) /\S*", "", said)
+    said = re.sub(r"learnmap [a-z -]+|--[a-z-]+|\b(GET|POST) /\S*|\b[A-Z]+\d{3,}\b", "", said)
     left = re.findall(r"[A-Za-z]{2,}", said)
     assert not left, (left, said)
 
