@@ -58,12 +58,10 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
     ).resolved()
     assert spec.orgs is not None and spec.start is not None and spec.end is not None
     if spec.end < spec.start:  # checked before anything is generated or written
-        start = "--start" if args.start else "--start (default)"
-        end = "--end" if args.end else "--end (default)"
-        raise LearnmapError(
-            f"{start} {spec.start} is after {end} {spec.end}: the activity period must "
-            "end on or after its first day"
-        )
+        start = "--start" if args.start else text("option_default", option="--start")
+        end = "--end" if args.end else text("option_default", option="--end")
+        said = text("demo_period", start=start, first=spec.start, end=end, last=spec.end)
+        raise LearnmapError(said)
     big = spec.orgs >= (20_000 if spec.scenario == "national" else 1_000)
     progress = not args.quiet and big
     counts = write_demo(spec, args.out, progress=progress, truth=args.truth)
@@ -168,7 +166,7 @@ def _cmd_template(args: argparse.Namespace) -> int:
     from engine.template import write_templates
 
     if args.dir.exists() and not args.dir.is_dir():
-        raise LearnmapError(f"{args.dir}: is a file; give a folder for the templates")
+        raise LearnmapError(text("template_is_file", dir=args.dir))
     files = write_templates(args.dir)
     names = text("list_sep").join(f.name for f in files)
     print(text("template_written", n=len(files), dir=args.dir, files=names))

@@ -81,7 +81,7 @@ def test_demo_data_orgs_must_be_a_positive_count(orgs: str, tmp_path: Path) -> N
     ("dates", "named"),
     [
         (["--start", "2027-01-01", "--end", "2026-01-01"], "--end 2026-01-01"),
-        (["--start", "2028-01-01"], "--end (default) 2027-12-31"),
+        (["--start", "2028-01-01"], "--end（默认值） 2027-12-31"),
     ],
 )
 def test_demo_data_period_must_not_end_before_it_starts(

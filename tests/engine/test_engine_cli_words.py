@@ -153,3 +153,21 @@ def test_export_and_xapi_say_what_they_did_in_either_language(demo: Path) -> Non
     assert zh.startswith("已应用 0 条，仍待映射 0 条") and en.startswith(
         "applied 0, still pending 0"
     )
+
+
+def test_demo_data_and_template_refusals_in_either_language(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    argv = ["demo-data", "--out", str(out), "--orgs", "3", "-q", "--start", "2028-01-01"]
+    code, _, err = _run(*argv)
+    assert code == 2 and err.startswith("错误：--start 2028-01-01 晚于 --end（默认值） 2027-12-31")
+    _no_english(err)
+    code, _, err = _run(*argv, "--lang", "en")
+    assert code == 2 and err.startswith("error: --start 2028-01-01 is after --end (default)")
+    assert not out.exists()
+    taken = tmp_path / "x.xlsx"
+    taken.write_text("keep", encoding="utf-8")
+    code, _, err = _run("template", str(taken))
+    assert code == 2 and err == f"错误：{taken}：这是一个文件；请给出存放模板的文件夹\n"
+    code, _, err = _run("template", str(taken), "--lang", "en")
+    assert code == 2 and err == f"error: {taken}: is a file; give a folder for the templates\n"
+    assert taken.read_text(encoding="utf-8") == "keep"

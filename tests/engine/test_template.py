@@ -81,4 +81,4 @@ def test_template_into_a_file_is_refused(tmp_path: Path, capsys) -> None:  # noq
     f = tmp_path / "x.xlsx"
     f.write_text("keep")
     assert main(["template", str(f)]) == 2
-    assert "is a file" in capsys.readouterr().err and f.read_text() == "keep"
+    assert "这是一个文件" in capsys.readouterr().err and f.read_text() == "keep"
