@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.errors import InputFileError, LearnmapError, ValidationError
+from engine.errors import InputFileError, LearnmapError, StoreBusyError, ValidationError
 from engine.labels import display_width, label, pad, text
 from engine.schema import TABLE_ORDER
 
@@ -93,17 +93,18 @@ def _print_problems(exc: ValidationError, as_json: bool) -> None:
 _COUNTS = ("new", "updated", "unchanged")
 
 
-def _waiting_sayer(store: Store) -> Callable[[str], None]:
+def _store_place(store: Store) -> str:
+    url = store.engine.url
+    return url.database or url.render_as_string(hide_password=True)
+
+
+def _waiting_sayer(store: Store, seconds: float) -> Callable[[str], None]:
     """What ``ingest`` says once when another writer holds the store: the lock's own
     message is English (it is logged too); people read the catalogue's."""
-    from engine.store.lock import lock_timeout
-
-    url = store.engine.url
-    where = url.database or url.render_as_string(hide_password=True)
 
     def say(_message: str) -> None:
-        seconds = f"{lock_timeout():.0f}"
-        print(text("ingest_waiting", store=where, seconds=seconds), file=sys.stderr, flush=True)
+        said = text("ingest_waiting", store=_store_place(store), seconds=f"{seconds:.0f}")
+        print(said, file=sys.stderr, flush=True)
 
     return say
 
@@ -111,12 +112,17 @@ def _waiting_sayer(store: Store) -> Callable[[str], None]:
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from engine.ingest import ingest
     from engine.store import Store
+    from engine.store.lock import lock_timeout
 
     t0 = time.perf_counter()
     store = Store()
+    limit = lock_timeout()  # a bad LEARNMAP_LOCK_TIMEOUT is refused here, before waiting
     try:
-        say = _waiting_sayer(store)
+        say = _waiting_sayer(store, limit)
         counts = ingest(args.path, store, table=args.table, progress=None, on_wait=say)
+    except StoreBusyError as exc:  # waited ``limit`` seconds: say so in the reader's words
+        where = _store_place(store)
+        raise StoreBusyError(text("ingest_busy", store=where, seconds=f"{limit:.0f}")) from exc
     except ValidationError as exc:
         _print_problems(exc, args.json)
         return 2

@@ -95,7 +95,7 @@ def test_the_loser_gives_up_with_advice_and_deletes_nothing(store: Store, small_
         proc = _start_ingest(store, small_dir, LEARNMAP_LOCK_TIMEOUT="0.5")
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 1, err
-        assert "run the ingest again" in err and "LEARNMAP_LOCK_TIMEOUT" in err
+        assert "请等它完成后再运行一次导入" in err and "LEARNMAP_LOCK_TIMEOUT" in err
         assert "Traceback" not in err
         if store.sqlite_path() is not None:
             assert store.sqlite_path().exists()
