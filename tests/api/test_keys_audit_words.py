@@ -78,6 +78,7 @@ def test_keys_speak_the_chosen_language_and_keep_the_key_alone(
     _no_english(listing, *re.findall(r"^\S+", listing, flags=re.M), org)
     code, listing, _ = _run("keys", "list", "--lang", "en")
     assert code == 0 and not CJK.search(listing) and "organization manager" in listing
+    assert _run("keys", "--lang", "en", "list")[1] == listing  # before the action too
 
     code, out, _ = _run("keys", "revoke", who.key_id)
     assert code == 0 and out == f"已吊销密钥 {who.key_id}\n"
