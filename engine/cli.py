@@ -223,10 +223,22 @@ def build_parser() -> argparse.ArgumentParser:
     register_xapi(sub)
     for ep in entry_points(group="learnmap.commands"):
         ep.load()(sub)
-    for cmd in sub.choices.values():  # `learnmap status --lang en` as well as before it
-        if not any("--lang" in a.option_strings for a in cmd._actions):
-            cmd.add_argument("--lang", dest="lang_cmd", help="zh-CN (default) or en")
+    _add_lang(sub)
     return parser
+
+
+def _add_lang(sub: argparse._SubParsersAction, nested: bool = False) -> None:
+    """``learnmap status --lang en`` and ``learnmap keys create --lang en`` as well as
+    ``learnmap --lang en …``.  A nested command's option has no default, so that it
+    does not undo ``learnmap keys --lang en create`` (argparse lets a subcommand's
+    defaults overwrite what its parent parsed)."""
+    for cmd in sub.choices.values():
+        if not any("--lang" in a.option_strings for a in cmd._actions):
+            extra = {"default": argparse.SUPPRESS} if nested else {}
+            cmd.add_argument("--lang", dest="lang_cmd", help="zh-CN (default) or en", **extra)
+        for action in cmd._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _add_lang(action, nested=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,7 +1,14 @@
 """The engine's own commands behind ``learnmap`` (``demo-data``, ``ingest``,
 ``template``, ``db info``, ``policy show``): each takes the parsed arguments, prints
 for people or ``--json`` for scripts, and returns the exit status (see
-``engine.cli``)."""
+``engine.cli``).
+
+What people read comes from the label catalogue (``engine.labels.text``: Chinese by
+default, English with ``--lang en``); tables are named by their label and their code
+(``人员名册（staff）``), the code being the file name people give ingest.  ``--json``
+output, the per-problem lines of a refused ingest (file, row, column, value and the
+rule, which the validators write in English) and ``policy show`` stay as they are.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +16,36 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from engine.errors import InputFileError, LearnmapError, ValidationError
+from engine.errors import InputFileError, LearnmapError, StoreBusyError, ValidationError
+from engine.labels import display_width, label, pad, text
 from engine.schema import TABLE_ORDER
+
+if TYPE_CHECKING:
+    from engine.store import Store
+
+
+def _table_names(names: list[str]) -> dict[str, str]:
+    """Each table's name as people read it, padded to one width (a column of a table)."""
+    shown = {n: text("table_name", label=label("table", n), table=n) for n in names}
+    width = max((display_width(v) for v in shown.values()), default=0)
+    return {n: pad(v, width) for n, v in shown.items()}
+
+
+def _numbers(values: list[int]) -> list[str]:
+    """``values`` with thousands separators, right-aligned to the widest."""
+    shown = [f"{v:,}" for v in values]
+    width = max(map(len, shown), default=0)
+    return [v.rjust(width) for v in shown]
+
+
+def _print_counts(counts: dict[str, int]) -> None:
+    names = _table_names(list(counts))
+    for name, n in zip(counts, _numbers(list(counts.values())), strict=True):
+        print("  " + text("count_line", table=names[name], n=n))
 
 
 def _cmd_demo_data(args: argparse.Namespace) -> int:
@@ -25,21 +58,18 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
     ).resolved()
     assert spec.orgs is not None and spec.start is not None and spec.end is not None
     if spec.end < spec.start:  # checked before anything is generated or written
-        start = "--start" if args.start else "--start (default)"
-        end = "--end" if args.end else "--end (default)"
-        raise LearnmapError(
-            f"{start} {spec.start} is after {end} {spec.end}: the activity period must "
-            "end on or after its first day"
-        )
+        start = "--start" if args.start else text("option_default", option="--start")
+        end = "--end" if args.end else text("option_default", option="--end")
+        said = text("demo_period", start=start, first=spec.start, end=end, last=spec.end)
+        raise LearnmapError(said)
     big = spec.orgs >= (20_000 if spec.scenario == "national" else 1_000)
     progress = not args.quiet and big
     counts = write_demo(spec, args.out, progress=progress, truth=args.truth)
     if args.truth:
         folder = Path(args.out) / TRUTH_DIR
-        print(f"wrote the ground truth to {folder} (see its README.md)")
-    print(f"wrote {args.out} in {time.perf_counter() - t0:.1f}s")
-    for name, n in counts.items():
-        print(f"  {name:<18} {n:>12,}")
+        print(text("demo_truth", folder=folder))
+    print(text("demo_written", path=args.out, seconds=f"{time.perf_counter() - t0:.1f}"))
+    _print_counts(counts)
     return 0
 
 
@@ -54,22 +84,45 @@ def _print_problems(exc: ValidationError, as_json: bool) -> None:
         print()
         return
     n = len(exc.problems)
-    print(f"rejected: {n} problem{'s' if n != 1 else ''}; nothing was written", file=sys.stderr)
+    head = text("ingest_rejected_one") if n == 1 else text("ingest_rejected", n=f"{n:,}")
+    print(head, file=sys.stderr)
     for p in exc.problems:
         print(f"  {p}", file=sys.stderr)
 
 
-def _say_waiting(message: str) -> None:
-    print(f"{message} …", file=sys.stderr, flush=True)
+_COUNTS = ("new", "updated", "unchanged")
+
+
+def _store_place(store: Store) -> str:
+    url = store.engine.url
+    return url.database or url.render_as_string(hide_password=True)
+
+
+def _waiting_sayer(store: Store, seconds: float) -> Callable[[str], None]:
+    """What ``ingest`` says once when another writer holds the store: the lock's own
+    message is English (it is logged too); people read the catalogue's."""
+
+    def say(_message: str) -> None:
+        said = text("ingest_waiting", store=_store_place(store), seconds=f"{seconds:.0f}")
+        print(said, file=sys.stderr, flush=True)
+
+    return say
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from engine.ingest import ingest
     from engine.store import Store
+    from engine.store.lock import lock_timeout
 
     t0 = time.perf_counter()
+    store = Store()
+    limit = lock_timeout()  # a bad LEARNMAP_LOCK_TIMEOUT is refused here, before waiting
     try:
-        counts = ingest(args.path, Store(), table=args.table, progress=None, on_wait=_say_waiting)
+        say = _waiting_sayer(store, limit)
+        counts = ingest(args.path, store, table=args.table, progress=None, on_wait=say)
+    except StoreBusyError as exc:  # waited ``limit`` seconds: say so in the reader's words
+        where = _store_place(store)
+        raise StoreBusyError(text("ingest_busy", store=where, seconds=f"{limit:.0f}")) from exc
     except ValidationError as exc:
         _print_problems(exc, args.json)
         return 2
@@ -93,7 +146,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             )
             print()
         else:
-            print(f"rejected: {exc}; nothing was written", file=sys.stderr)
+            print(text("ingest_rejected_file", reason=exc), file=sys.stderr)
         return 2
     from engine.xapi.cli import apply_after_ingest
 
@@ -102,13 +155,15 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         json.dump({"ok": True, "tables": {t: vars(c) for t, c in counts.items()}}, sys.stdout)
         print()
         return 0
-    print(f"ingested {args.path} in {time.perf_counter() - t0:.1f}s")
-    for name, c in counts.items():
-        print(f"  {name:<18} {c.new:>10,} new {c.updated:>8,} updated {c.unchanged:>10,} unchanged")
+    print(text("ingest_done", path=args.path, seconds=f"{time.perf_counter() - t0:.1f}"))
+    names = _table_names(list(counts))
+    new, upd, same = (_numbers([getattr(c, f) for c in counts.values()]) for f in _COUNTS)
+    for i, name in enumerate(counts):
+        line = text("ingest_line", table=names[name], new=new[i], updated=upd[i], unchanged=same[i])
+        print("  " + line)
     if xapi is not None:
         print(
-            f"  xAPI statements that waited for these maps: {xapi.applied} applied, "
-            f"{xapi.pending} still pending, {xapi.held} held (learnmap xapi pending)"
+            "  " + text("ingest_xapi", applied=xapi.applied, pending=xapi.pending, held=xapi.held)
         )
     return 0
 
@@ -117,10 +172,11 @@ def _cmd_template(args: argparse.Namespace) -> int:
     from engine.template import write_templates
 
     if args.dir.exists() and not args.dir.is_dir():
-        raise LearnmapError(f"{args.dir}: is a file; give a folder for the templates")
+        raise LearnmapError(text("template_is_file", dir=args.dir))
     files = write_templates(args.dir)
-    print(f"wrote {len(files)} templates to {args.dir}: {', '.join(f.name for f in files)}")
-    print(f"fill them in, then: learnmap ingest {args.dir}")
+    names = text("list_sep").join(f.name for f in files)
+    print(text("template_written", n=len(files), dir=args.dir, files=names))
+    print(text("template_next", dir=args.dir))
     return 0
 
 
@@ -133,9 +189,8 @@ def _cmd_db_info(args: argparse.Namespace) -> int:
         json.dump({"url": store.url, "counts": counts}, sys.stdout)
         print()
         return 0
-    print(f"store: {store.url}")
-    for name in TABLE_ORDER:
-        print(f"  {name:<18} {counts[name]:>12,}")
+    print(text("db_store", url=store.url))
+    _print_counts({name: counts[name] for name in TABLE_ORDER})
     return 0
 
 

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from engine.cli import add_quiet, positive_int, require_store
+from engine.labels import text
 
 
 def _cmd_export_parquet(args: argparse.Namespace) -> int:
@@ -15,11 +16,16 @@ def _cmd_export_parquet(args: argparse.Namespace) -> int:
     require_store()
     manifest = export_parquet(Store(), args.dir, partitions=args.partitions)
     persons = sum(manifest.rows[t] for t in manifest.person_tables)
-    print(
-        f"wrote {args.dir}: data version {manifest.data_version}, "
-        f"{manifest.partitions} partitions by staff_id, {persons:,} person-keyed rows, "
-        f"{sum(manifest.rows.values()) - persons:,} catalogue rows"
+    catalogue = sum(manifest.rows.values()) - persons
+    said = text(
+        "export_written",
+        path=args.dir,
+        version=manifest.data_version,
+        partitions=manifest.partitions,
+        persons=f"{persons:,}",
+        catalogue=f"{catalogue:,}",
     )
+    print(said)
     return 0
 
 

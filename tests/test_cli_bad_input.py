@@ -81,7 +81,7 @@ def test_demo_data_orgs_must_be_a_positive_count(orgs: str, tmp_path: Path) -> N
     ("dates", "named"),
     [
         (["--start", "2027-01-01", "--end", "2026-01-01"], "--end 2026-01-01"),
-        (["--start", "2028-01-01"], "--end (default) 2027-12-31"),
+        (["--start", "2028-01-01"], "--end（默认值） 2027-12-31"),
     ],
 )
 def test_demo_data_period_must_not_end_before_it_starts(
@@ -104,14 +104,14 @@ def _keys(db: Path) -> int:
 @pytest.mark.parametrize(
     ("argv", "words"),
     [
-        (["--role", "staff", "--staff", "NOPE"], "no staff member 'NOPE'"),
-        (["--role", "org_manager", "--org", "NOPE"], "no organization 'NOPE'"),
+        (["--role", "staff", "--staff", "NOPE"], "库中没有人员 'NOPE'（staff）"),
+        (["--role", "org_manager", "--org", "NOPE"], "库中没有机构 'NOPE'（organizations）"),
     ],
 )
 def test_keys_for_unknown_ids_are_refused(on_store: Path, argv: list[str], words: str) -> None:
     before = _keys(on_store)
     code, err = _err(["keys", "create", *argv])
-    assert code == 2 and words in err and "in the store" in err
+    assert code == 2 and words in err and "请先导入" in err
     assert _keys(on_store) == before  # nothing created
 
 

@@ -11,7 +11,8 @@ and ``en.toml``.  Each has
   ``method``, ``risk_level``, ``policy``, ``policy_kind``, ``unit``, ``target_scope``,
   ``scope``, ``bool``, ``table``, ``node_kind``, ``link_kind``, ``map_state``,
   ``evidence``, ``forecast_vs_status``, ``region`` (regions are stored as Chinese
-  names; English gives pinyin);
+  names; English gives pinyin), ``api_role``, ``audit_action``, ``audit_outcome``,
+  ``xapi_state``;
 - ``[column]`` — a header per column name (``column(name)``), and ``[column_pattern]``
   for families of columns: ``hours_{year}``, ``staff_{role}``, ``share_{status}``,
   ``{column}_label`` …;
@@ -19,7 +20,8 @@ and ``en.toml``.  Each has
 
 The language is ``lang`` when given, else ``LEARNMAP_LANG``, else ``zh-CN``
 (``get_lang``).  ``display_frame`` turns a frame of codes into what a person reads:
-display columns beside the code columns, and (for spreadsheets) translated headers.
+display columns beside the code columns, and (for spreadsheets) translated headers;
+``pad`` aligns labels in terminal tables (a Chinese character is two columns wide).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+import unicodedata
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
@@ -42,11 +45,13 @@ __all__ = [
     "LANGS",
     "column",
     "display_frame",
+    "display_width",
     "enum_labels",
     "get_lang",
     "kinds",
     "label",
     "label_many",
+    "pad",
     "parse_label",
     "text",
     "text_keys",
@@ -196,6 +201,19 @@ def text(key: str, lang: str | None = None, **fmt: object) -> str:
     """A message of the catalogue, formatted with ``fmt``; a missing key is a KeyError."""
     msg = _catalogue(get_lang(lang))["text"][key]
     return msg.format(**fmt) if fmt else msg
+
+
+def display_width(value: object) -> int:
+    """Terminal columns ``value`` takes: a Chinese character (or full-width mark) two."""
+    s = str(value)
+    return len(s) + sum(unicodedata.east_asian_width(c) in "WF" for c in s)
+
+
+def pad(value: object, width: int, align: str = "<") -> str:
+    """``value`` padded with spaces to ``width`` terminal columns (``"<"`` left-aligned,
+    ``">"`` right): ``str.ljust`` would leave a table of Chinese labels ragged."""
+    fill = " " * max(0, width - display_width(value))
+    return f"{value}{fill}" if align == "<" else f"{fill}{value}"
 
 
 def text_keys(lang: str | None = None) -> set[str]:

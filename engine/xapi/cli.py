@@ -1,10 +1,16 @@
-"""``learnmap xapi pending`` and ``learnmap xapi apply`` (registered by ``engine.cli``)."""
+"""``learnmap xapi pending`` and ``learnmap xapi apply`` (registered by ``engine.cli``).
+
+What they print is in the label catalogue's words (Chinese by default, ``--lang en``);
+the note of each waiting statement is shown as stored (the store keeps it in English,
+e.g. ``no staff_id for account …``, with the account or activity it waits for)."""
 
 from __future__ import annotations
 
 import argparse
 import os
 from pathlib import Path
+
+from engine.labels import display_width, label, pad, text
 
 __all__ = ["apply_after_ingest", "register"]
 
@@ -35,22 +41,18 @@ def _cmd_pending(args: argparse.Namespace) -> int:
     frame = pending(Store())
     if args.out:
         write_table(frame, args.out)
-        print(f"{len(frame)} statement(s) waiting → {args.out}")
+        print(text("xapi_written", n=f"{len(frame):,}", path=args.out))
         return 0
     if frame.empty:
-        print("no statements waiting: every stored statement is applied, ignored or voided")
+        print(text("xapi_none"))
         return 0
-    print(
-        f"{len(frame)} statement(s) waiting (state pending = no mapping yet; held = a rule "
-        "of the store refused its records; new = not applied yet):"
-    )
+    print(text("xapi_header", n=f"{len(frame):,}"))
+    states = {s: label("xapi_state", s) for s in frame["state"].unique()}
+    width = max(display_width(v) for v in states.values())
     for state, grp in frame.groupby("state", sort=False):
-        for note, n in grp["note"].fillna("not applied yet").value_counts().items():
-            print(f"  {state:<8} {n:>7}  {note}")
-    print(
-        "load the missing accounts/activities (learnmap ingest accounts.csv), then: "
-        "learnmap xapi apply"
-    )
+        for note, n in grp["note"].fillna(text("xapi_not_applied")).value_counts().items():
+            print(f"  {pad(states[state], width)} {n:>7,}  {note}")
+    print(text("xapi_next"))
     return 0
 
 
@@ -60,12 +62,9 @@ def _cmd_apply(args: argparse.Namespace) -> int:
 
     tz = os.environ.get("LEARNMAP_XAPI_TZ", "Asia/Shanghai")
     done = apply(Store(), _hours(args.policy), tz)
-    print(
-        f"applied {done.applied}, still pending {done.pending}, held {done.held}, "
-        f"ignored {done.ignored}; {done.people} people's records rebuilt "
-        f"({done.participations} participations, {done.assessments} assessments, "
-        f"{done.deleted} withdrawn)"
-    )
+    fields = ("applied", "pending", "held", "ignored", "people", "participations")
+    fields += ("assessments", "deleted")
+    print(text("xapi_applied", **{f: f"{getattr(done, f):,}" for f in fields}))
     return 0
 
 

@@ -66,7 +66,7 @@ def test_learnmap_audit_exports_and_keys_name_the_operator(
 ) -> None:
     client.get(f"/v1/learners/{world.staff_a}/profile", headers={"X-API-Key": keys["admin"]})
     app.state.service.audit.flush()
-    env = {**os.environ, "LEARNMAP_DATABASE_URL": f"sqlite:///{world.db}"}
+    env = {**os.environ, "LEARNMAP_DATABASE_URL": f"sqlite:///{world.db}", "LEARNMAP_LANG": "zh-CN"}
     run = [sys.executable, "-c", "from engine.cli import main; raise SystemExit(main())"]
     made = subprocess.run([*run, "keys", "create", "--role", "researcher"], env=env,
                           capture_output=True, text=True, timeout=120)  # fmt: skip
@@ -84,4 +84,4 @@ def test_learnmap_audit_exports_and_keys_name_the_operator(
     assert created["operator"] == getpass.getuser() and created["scope"] == "operator"
     shown = subprocess.run([*run, "audit", "--subject", world.staff_a], env=env,
                            capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert shown.returncode == 0 and "read profile" in shown.stdout
+    assert shown.returncode == 0 and "查看个人档案" in shown.stdout  # "read profile" by its label

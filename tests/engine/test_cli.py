@@ -44,7 +44,7 @@ def test_bad_input_exits_2_with_every_error(
     assert main(["ingest", str(folder)]) == 2
     err = capsys.readouterr().err
     assert "staff.csv:2 [role] value 'boss'" in err and "modules.csv:3 [hours]" in err
-    assert "nothing was written" in err
+    assert err.startswith("已拒绝：发现 2 个问题，未写入任何数据")
     assert main(["ingest", str(folder), "--json"]) == 2
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is False

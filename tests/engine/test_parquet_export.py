@@ -215,7 +215,7 @@ def test_cli_writes_a_copy_and_refuses_another_folder(
     assert main(["ingest", str(small_dir), "-q"]) == 0
     out = tmp_path / "copy"
     assert main(["export", "parquet", str(out), "--partitions", "3", "-q"]) == 0
-    assert "3 partitions" in capsys.readouterr().out
+    assert "分为 3 个分区" in capsys.readouterr().out
     assert read_manifest(out).partitions == 3
     other = tmp_path / "mine"
     other.mkdir()

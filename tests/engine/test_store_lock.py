@@ -5,6 +5,7 @@ Run on SQLite and, with LEARNMAP_TEST_POSTGRES_URL, on PostgreSQL."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -21,7 +22,8 @@ LEARNMAP = [sys.executable, "-m", "engine.cli"]
 
 
 def _env(store: Store, **extra: str) -> dict[str, str]:
-    return {**os.environ, "LEARNMAP_DATABASE_URL": store.url, "PYTHONUNBUFFERED": "1", **extra}
+    env = {**os.environ, "LEARNMAP_DATABASE_URL": store.url, "PYTHONUNBUFFERED": "1"}
+    return {**env, "LEARNMAP_LANG": "zh-CN", **extra}
 
 
 def _start_ingest(store: Store, data: Path, **env: str) -> subprocess.Popen:
@@ -67,7 +69,8 @@ def test_two_first_ingests_at_once_both_succeed(store: Store, small_dir: Path) -
         assert "Traceback" not in err
     assert _staff(store) == sum(1 for _ in open(small_dir / "staff.csv", encoding="utf-8")) - 1
     outputs = "".join(out for out, _, _ in results)
-    assert " 0 new" in outputs  # whichever came second found everything in place
+    # whichever came second found everything in place
+    assert re.search(r"人员名册（staff） +新增 +0 行", outputs), outputs
 
 
 def test_a_second_writer_waits_for_the_first(store: Store, small_dir: Path) -> None:
@@ -75,7 +78,7 @@ def test_a_second_writer_waits_for_the_first(store: Store, small_dir: Path) -> N
     nothing, and completes once the lock is free."""
     with writer_lock(store):
         proc = _start_ingest(store, small_dir)
-        err = _read_until(proc.stderr, "waiting for another ingest", timeout=60)
+        err = _read_until(proc.stderr, "另一个导入正在写入", timeout=60)
         assert proc.poll() is None  # still waiting
         if store.sqlite_path() is not None:
             assert not store.sqlite_path().exists()  # nothing created meanwhile
@@ -92,7 +95,7 @@ def test_the_loser_gives_up_with_advice_and_deletes_nothing(store: Store, small_
         proc = _start_ingest(store, small_dir, LEARNMAP_LOCK_TIMEOUT="0.5")
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 1, err
-        assert "run the ingest again" in err and "LEARNMAP_LOCK_TIMEOUT" in err
+        assert "请等它完成后再运行一次导入" in err and "LEARNMAP_LOCK_TIMEOUT" in err
         assert "Traceback" not in err
         if store.sqlite_path() is not None:
             assert store.sqlite_path().exists()

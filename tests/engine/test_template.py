@@ -56,7 +56,7 @@ def _fill(path: Path, table: str, rows: list[dict[str, str]]) -> None:
 def test_a_filled_template_ingests_as_the_csv_dataset(tmp_path: Path, capsys) -> None:  # noqa: ANN001
     folder = tmp_path / "tpl"
     assert main(["template", str(folder)]) == 0
-    assert f"wrote {len(TABLE_ORDER)} templates" in capsys.readouterr().out
+    assert f"已写入 {len(TABLE_ORDER)} 个填报模板" in capsys.readouterr().out
     assert sorted(p.name for p in folder.iterdir()) == sorted(f"{t}.xlsx" for t in TABLE_ORDER)
     wb = openpyxl.load_workbook(folder / "staff.xlsx")
     assert wb.sheetnames == ["填表说明", "人员名册"]
@@ -81,4 +81,4 @@ def test_template_into_a_file_is_refused(tmp_path: Path, capsys) -> None:  # noq
     f = tmp_path / "x.xlsx"
     f.write_text("keep")
     assert main(["template", str(f)]) == 2
-    assert "is a file" in capsys.readouterr().err and f.read_text() == "keep"
+    assert "这是一个文件" in capsys.readouterr().err and f.read_text() == "keep"

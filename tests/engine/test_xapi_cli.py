@@ -26,7 +26,8 @@ def test_pending_lists_what_waits_and_ingest_of_the_map_applies_it(
     apply(store, load_policy("cadre-online").online_hours)
     assert main(["xapi", "pending"]) == 0
     out = capsys.readouterr().out
-    assert "1 statement(s) waiting" in out and "no staff_id for account" in out and "u3" in out
+    assert "1 条学习记录待处理" in out and "待映射" in out  # the state by its label
+    assert "no staff_id for account" in out and "u3" in out  # the note as stored
     assert main(["xapi", "pending", "--out", str(tmp_path / "p.csv")]) == 0
     assert pd.read_csv(tmp_path / "p.csv")["statement_id"].tolist() == [waiting["id"]]
     maps = tmp_path / "accounts.csv"
@@ -34,8 +35,8 @@ def test_pending_lists_what_waits_and_ingest_of_the_map_applies_it(
         maps, index=False
     )
     assert main(["ingest", str(maps)]) == 0
-    assert "1 applied, 0 still pending" in capsys.readouterr().out
+    assert "已应用 1 条，仍待映射 0 条" in capsys.readouterr().out
     parts = Store(f"sqlite:///{db}").load_table("participations")
     assert parts["staff_id"].tolist() == ["S3"] and parts["hours"].tolist() == [1.0]
     assert main(["xapi", "pending"]) == 0
-    assert "no statements waiting" in capsys.readouterr().out
+    assert "没有待处理的学习记录" in capsys.readouterr().out
