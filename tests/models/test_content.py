@@ -233,3 +233,58 @@ def test_training_negatives_are_what_was_offered_self_paced_included() -> None:
     # no enrolment: in an as-of view that is what a course whose classes start after
     # the as-of date looks like (its sessions dropped), so it was not on offer then
     assert set(items[got]) == {"A2", "B2", "SELF"}
+
+
+def test_where_people_go_next_is_learned_from_the_order_of_their_choices() -> None:
+    """Real learners move between fields in a direction: here everyone who took a
+    course in field A takes one in B the next quarter, B-people go on to C and C-people
+    to A.  Over time everyone has had every field, so which fields go *together*
+    (``related``) is the same for every pair; only the order tells a person whose
+    history is A that the new B course is their next one, not the new C course —
+    ``moves`` reads it, learned only from enrolments up to the date it is given."""
+    import pandas as pd
+    import scipy.sparse as sp
+
+    from models.recommend.content import PairDesign, skill_links, skill_moves
+    from models.recommend.content_features import ItemContent
+
+    fields, days = "ABC", ["2025-01-01", "2025-04-01", "2025-07-01", "2025-10-01"]
+    items = pd.Index([f"{f}{q}" for q in range(4) for f in fields] + ["Bnew", "Cnew"])
+    skill = np.zeros((len(items), 3))
+    for i, m in enumerate(items):
+        skill[i, fields.index(m[0])] = 1.0
+    rows = []
+    for k in range(90):
+        for q, day in enumerate(days):
+            f = fields[(k + q) % 3]
+            rows.append({"staff_id": f"P{k}", "module_id": f"{f}{q}", "status": "completed",
+                         "enrolled_on": pd.Timestamp(day)})  # fmt: skip
+    tables = {"participations": pd.DataFrame(rows)}
+    users = pd.Index(sorted({r["staff_id"] for r in rows}))
+    moves = skill_moves(tables, users, items, skill, pd.Timestamp("2025-10-01"), 91)
+    assert moves is not None
+    assert np.argmax(moves, axis=1).tolist() == [1, 2, 0]  # A → B, B → C, C → A
+    np.testing.assert_allclose(moves.sum(axis=1), 1.0)
+
+    hist = sp.csr_matrix(np.isin(np.arange(len(items)), [0, 3]).astype(float)[None, :])
+    everyone = sp.csr_matrix(
+        np.array([[float(m[1:] != "new") for m in items]] * 3)
+    )  # people who had all three fields
+    links = skill_links(everyone, skill, 0.1)
+    content = ItemContent(
+        skill, None, sp.csr_matrix((len(items), 0)), np.zeros((len(items), 0)),
+        np.zeros((len(items), 0)),
+    )  # fmt: skip
+    d = PairDesign(
+        content, hist, np.zeros((1, 0)), sp.csr_matrix((len(items), len(items))), links, moves
+    )
+    b, c = items.get_loc("Bnew"), items.get_loc("Cnew")
+    assert d.share[0, b] == d.share[0, c] == 0.0
+    assert abs(d.related[0, b] - d.related[0, c]) < 1e-9
+    assert d.moves[0, b] > 2 * d.moves[0, c]
+
+    # learned only from what happened by the given date: before anyone moved, every
+    # field's row is the population's share of choices (no direction yet)
+    early = skill_moves(tables, users, items, skill, pd.Timestamp("2025-01-01"), 91)
+    assert early is not None
+    np.testing.assert_allclose(early, np.full((3, 3), 1 / 3))
