@@ -17,7 +17,7 @@ from pathlib import Path
 
 from charset_normalizer import from_bytes
 
-from engine.errors import InputFileError, Problem, ValidationError
+from engine.errors import InputFileError, Problem, Rule, ValidationError
 
 log = logging.getLogger("engine.readers")
 
@@ -147,8 +147,7 @@ def _undecodable_rows(data: bytes, enc: str, name: str) -> list[Problem]:
                 row,
                 "",
                 repr(data[off : off + 4]),
-                f"not valid {enc.upper()} text (the encoding this file was read in); "
-                "save the file as UTF-8 or correct this row",
+                Rule("bad_encoding", encoding=enc.upper()),
             )
         )
         if len(problems) >= _MAX_REPORTED:

@@ -87,7 +87,7 @@ def _print_problems(exc: ValidationError, as_json: bool) -> None:
     head = text("ingest_rejected_one") if n == 1 else text("ingest_rejected", n=f"{n:,}")
     print(head, file=sys.stderr)
     for p in exc.problems:
-        print(f"  {p}", file=sys.stderr)
+        print(f"  {p.line()}", file=sys.stderr)
 
 
 _COUNTS = ("new", "updated", "unchanged")

@@ -10,6 +10,50 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 
+class Rule(str):
+    """A broken rule's words.  The string itself is the English text — what logs, JSON
+    answers, the API's 422 bodies and scripts read, unchanged — and it carries the
+    catalogue key (``rule_<key>`` in ``engine/labels/*.toml``) and fields that say the
+    same in the reader's language (``words``): an administrator whose file is refused
+    reads the rule in Chinese.  Fields are codes, ids, numbers and column names, never
+    sentences, so both languages show the same values."""
+
+    key: str
+    fields: dict[str, object]
+
+    def __new__(cls, key: str, /, **fields: object) -> Rule:
+        from engine.labels import text
+
+        obj = super().__new__(cls, text(f"rule_{key}", "en", **fields))
+        obj.key, obj.fields = key, fields
+        return obj
+
+    def __reduce__(self) -> tuple[object, ...]:  # copies and pickles keep the key
+        return (_rule, (self.key, self.fields))
+
+    def words(self, lang: str | None = None) -> str:
+        """The rule in ``lang``.  Outside English, a list of enumeration codes (fields
+        ``values`` and ``kind``) reads as the labels people may write instead, each
+        with its code: 负责人（head）、…"""
+        from engine.labels import get_lang, label, text
+
+        fields = {k: rule_words(v, lang) for k, v in self.fields.items()}  # nested rules
+        kind = fields.get("kind")
+        if kind and get_lang(lang) != "en":
+            codes = str(fields["values"]).split(", ")
+            fields["values"] = "、".join(f"{label(str(kind), c, lang)}（{c}）" for c in codes)
+        return text(f"rule_{self.key}", lang, **fields)
+
+
+def _rule(key: str, fields: dict[str, object]) -> Rule:
+    return Rule(key, **fields)
+
+
+def rule_words(rule: str, lang: str | None = None) -> str:
+    """``rule`` in the reader's language when it is a :class:`Rule`, else as written."""
+    return rule.words(lang) if isinstance(rule, Rule) else rule
+
+
 class LearnmapError(Exception):
     """Base class of all deliberate learnmap errors."""
 
@@ -34,8 +78,20 @@ class Problem:
         val = f" value {self.value!r}:" if self.value != "" else ":"
         return f"{where}{col}{val} {self.rule}"
 
+    def line(self, lang: str | None = None) -> str:
+        """The problem as a person reads it, in ``lang`` (default: ``LEARNMAP_LANG``):
+        file and row, column, value and the rule's words (``__str__`` is English)."""
+        from engine.labels import text
+
+        where = text("problem_row", lang, file=self.file, row=self.row) if self.row else self.file
+        col = f" [{self.column}]" if self.column else ""
+        val = text("problem_value", lang, value=repr(self.value)) if self.value != "" else ""
+        return text("problem_line", lang, where=where + col + val, rule=rule_words(self.rule, lang))
+
     def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+        out = asdict(self)
+        out["rule"] = str(self.rule)
+        return out
 
 
 class ValidationError(LearnmapError):

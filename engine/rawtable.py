@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from engine.errors import Problem
+from engine.errors import Problem, Rule
 from engine.schema import TABLES
 from engine.synonyms import label_key, synonyms
 
@@ -135,8 +135,7 @@ def build(
                             int(row),
                             "",
                             val,
-                            f"a cell beyond the last header column ({len(header)}): "
-                            "quote values that contain the delimiter",
+                            Rule("beyond_header", n=len(header)),
                         )
                     )
             elif filled.any():

@@ -22,7 +22,7 @@ from xml.etree import ElementTree
 import numpy as np
 import pandas as pd
 
-from engine.errors import InputFileError, Problem
+from engine.errors import InputFileError, Problem, Rule
 from engine.rawtable import (
     HEADER_SCAN,
     RawTable,
@@ -151,9 +151,7 @@ def _sheet_table(sheet: _Sheet, table: str, source: str, epoch: object) -> RawTa
                 r,
                 col,
                 formula,
-                f"formula in cell {get_column_letter(c)}{r} has no saved value (the file was "
-                "written by a program that does not calculate); open and save it in Excel "
-                "or WPS, or paste values instead of formulas",
+                Rule("formula", cell=f"{get_column_letter(c)}{r}"),
             )
         )
     return raw

@@ -59,7 +59,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engine.errors import InputFileError, Problem, ValidationError
+from engine.errors import InputFileError, Problem, Rule, ValidationError
 from engine.outputs import csv_line_end
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ COLUMNS = (
     "course_length",
 )
 QUARTER = re.compile(r"^(\d{4})\s*Q([1-4])$", re.IGNORECASE)
-QUARTER_RULE = "must be a quarter YYYY Qn (e.g. 2014 Q3)"
+QUARTER_RULE = Rule("quarter")
 _MAX_PER_RULE = 50
 
 
@@ -151,7 +151,7 @@ def _check_file(path: Path, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Pro
     f = frame[list(COLUMNS)].apply(lambda c: c.str.strip())
     out: list[Problem] = []
     for col in ("course_id_DI", "userid_DI", "discipline"):
-        out += _problems(file, rows, col, f[col], (f[col] == "").to_numpy(), "must not be empty")
+        out += _problems(file, rows, col, f[col], (f[col] == "").to_numpy(), Rule("not_empty"))
     start, _, bad_s = quarter_bounds(f["course_start"])
     _, end, bad_e = quarter_bounds(f["course_end"])
     out += _problems(file, rows, "course_start", f["course_start"], bad_s.to_numpy(), QUARTER_RULE)
@@ -162,7 +162,7 @@ def _check_file(path: Path, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Pro
     )
     for col in ("course_reqs", "grade_reqs"):
         out += _problems(
-            file, rows, col, f[col], (~f[col].isin(["0", "1"])).to_numpy(), "must be 0 or 1"
+            file, rows, col, f[col], (~f[col].isin(["0", "1"])).to_numpy(), Rule("zero_one")
         )
     length = pd.to_numeric(f["course_length"].replace("", None), errors="coerce")
     bad_len = ((f["course_length"] != "") & ~(length > 0)).to_numpy()
@@ -172,7 +172,7 @@ def _check_file(path: Path, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Pro
         "course_length",
         f["course_length"],
         bad_len,
-        "must be a number of days > 0 or empty",
+        Rule("days_or_empty"),
     )
     typed = pd.DataFrame(
         {

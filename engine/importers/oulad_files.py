@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from engine.errors import Problem
+from engine.errors import Problem, Rule
 
 MISSING = frozenset({"", "?"})
 FINAL_RESULTS = ("Pass", "Distinction", "Fail", "Withdrawn")
@@ -81,14 +81,14 @@ SPEC: dict[str, dict[str, str]] = {
 REQUIRED = ("courses", "assessments", "studentInfo", "studentRegistration", "studentAssessment")
 OPTIONAL = ("vle", "studentVle")
 RULES = {
-    "text": "must not be empty",
-    "pres": "must be a presentation code YYYYL (year and a month letter A-L, e.g. 2013J)",
-    "posint": "must be a whole number > 0",
-    "int": "must be a whole number",
-    "opt_int": "must be a whole number or ? (missing)",
-    "nonneg_int": "must be a whole number >= 0",
-    "weight": "must be a number from 0 to 100",
-    "score": "must be a number from 0 to 100 or ? (missing)",
+    "text": Rule("not_empty"),
+    "pres": Rule("oulad_presentation"),
+    "posint": Rule("int_positive"),
+    "int": Rule("int"),
+    "opt_int": Rule("int_or_missing"),
+    "nonneg_int": Rule("int_nonnegative"),
+    "weight": Rule("percent"),
+    "score": Rule("percent_or_missing"),
 }
 
 
@@ -150,7 +150,7 @@ def _typed(name: str, raw: pd.DataFrame, problems: list[Problem]) -> pd.DataFram
     out = pd.DataFrame(index=raw.index)
     for col, kind in spec.items():
         typed, bad = _parse(raw[col], kind)
-        rule = RULES.get(kind) or f"must be one of {', '.join(kind[5:].split('|'))}"
+        rule = RULES.get(kind) or Rule("one_of", values=", ".join(kind[5:].split("|")))
         for i in np.flatnonzero(bad.to_numpy())[:50]:
             problems.append(Problem(file, int(i) + 2, col, str(raw[col].iat[i]), rule))
         out[col] = typed

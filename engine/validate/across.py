@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engine.errors import Problem
+from engine.errors import Problem, Rule
 from engine.readers import ROW, RawTable
 from engine.schema import TABLES
 from engine.validate.collector import _Collector
@@ -51,8 +51,8 @@ def _dated(
     return pd.DataFrame({**cols, ROW: src}, index=ids.index)
 
 
-def _where(raws: dict[str, RawTable], table: str, row: int) -> str:
-    return f"{raws[table].source} row {row}" if row > 0 else "already in the store"
+def _where(raws: dict[str, RawTable], table: str, row: int) -> Rule:
+    return Rule("at_row", file=raws[table].source, row=row) if row > 0 else Rule("in_store")
 
 
 def _day(value: object) -> str:
@@ -70,10 +70,10 @@ def _check_dates_across(
         sub = part.loc[done].assign(_row=raw.frame[ROW].to_numpy()[done])
         m = _dated(raws, typed, store, "staff", ["hired_on", "left_on"], sub["staff_id"])
         checks = (
-            ("hired_on", sub["completed_on"] < m["hired_on"], "before", "was hired"),
-            ("left_on", sub["completed_on"] > m["left_on"], "after", "left"),
+            ("hired_on", sub["completed_on"] < m["hired_on"], "completed_before_hired"),
+            ("left_on", sub["completed_on"] > m["left_on"], "completed_after_left"),
         )
-        for col, bad, word, verb in checks:
+        for col, bad, key in checks:
             for i in np.flatnonzero(bad.to_numpy(dtype=bool)):
                 r = sub.iloc[i]
                 out.problems.append(
@@ -82,8 +82,12 @@ def _check_dates_across(
                         int(r[ROW]),
                         "completed_on",
                         _day(r["completed_on"]),
-                        f"completed {word} staff {r['staff_id']} {verb}: {col} "
-                        f"{_day(m[col].iloc[i])} ({_where(raws, 'staff', m[ROW].iloc[i])})",
+                        Rule(
+                            key,
+                            staff=r["staff_id"],
+                            day=_day(m[col].iloc[i]),
+                            where=_where(raws, "staff", m[ROW].iloc[i]),
+                        ),
                     )
                 )
         bound = sub[sub["session_id"].notna().to_numpy()]
@@ -98,9 +102,13 @@ def _check_dates_across(
                     int(r[ROW]),
                     "completed_on",
                     _day(r["completed_on"]),
-                    f"completed outside its session {r['session_id']}, which runs "
-                    f"{_day(m['starts_on'].iloc[i])} to {_day(m['ends_on'].iloc[i])} "
-                    f"({_where(raws, 'sessions', m[ROW].iloc[i])})",
+                    Rule(
+                        "completed_outside_session",
+                        session=r["session_id"],
+                        start=_day(m["starts_on"].iloc[i]),
+                        end=_day(m["ends_on"].iloc[i]),
+                        where=_where(raws, "sessions", m[ROW].iloc[i]),
+                    ),
                 )
             )
     _check_stored_completions(raws, typed, store, out, "staff", "hired_on", "left_on")
@@ -133,8 +141,8 @@ def _check_stored_completions(
     both = done.merge(rows, on=id_col, suffixes=("", "__rec"))
     noun = "staff" if table == "staff" else "session"
     for col, bad, word in (
-        (first, both["completed_on"] < both[first], "before"),
-        (last, both["completed_on"] > both[last], "after"),
+        (first, both["completed_on"] < both[first], "stored_completion_before"),
+        (last, both["completed_on"] > both[last], "stored_completion_after"),
     ):
         for _, r in both[bad.fillna(False).astype(bool)].iterrows():
             out.problems.append(
@@ -143,8 +151,13 @@ def _check_stored_completions(
                     int(r[ROW]),
                     col,
                     _day(r[col]),
-                    f"participation {r['participation_id']} (already in the store) was "
-                    f"completed on {_day(r['completed_on'])}, {word} this {noun}'s {col}",
+                    Rule(
+                        word,
+                        participation=r["participation_id"],
+                        day=_day(r["completed_on"]),
+                        noun=Rule(f"noun_{noun}"),
+                        column=col,
+                    ),
                 )
             )
 
@@ -176,8 +189,13 @@ def _check_conflicts(
                         int(rows[i]),
                         col,
                         str(new[col].iloc[i]),
-                        f"conflicts with the stored {name[:-1]} {new[key].iloc[i]}: {col} "
-                        f"stored {old[col].iloc[i]}, new {new[col].iloc[i]} — an event keeps "
-                        "its person and module; send it under a new id",
+                        Rule(
+                            "event_conflict",
+                            noun=Rule(f"noun_{name[:-1]}"),
+                            id=new[key].iloc[i],
+                            column=col,
+                            old=old[col].iloc[i],
+                            new=new[col].iloc[i],
+                        ),
                     )
                 )

@@ -9,15 +9,29 @@ import numpy as np
 import pandas as pd
 
 from engine import coerce
+from engine.errors import Rule
 from engine.readers import RawTable
 from engine.schema import Column
 from engine.validate.collector import _Collector
 
 
-def _bounds_rule(col: Column) -> str:
-    lo = "" if col.lo is None else ("> " if col.lo_open else "≥ ") + f"{col.lo:g}"
-    hi = "" if col.hi is None else ("< " if col.hi_open else "≤ ") + f"{col.hi:g}"
-    return "must be " + " and ".join(x for x in (lo, hi) if x)
+def _bounds_rule(col: Column) -> Rule:
+    lo_op, hi_op = (">" if col.lo_open else "≥"), ("<" if col.hi_open else "≤")
+    if col.hi is None:
+        return Rule("at_least", op=lo_op, lo=f"{col.lo:g}")
+    if col.lo is None:
+        return Rule("at_most", op=hi_op, hi=f"{col.hi:g}")
+    return Rule("between", lo_op=lo_op, lo=f"{col.lo:g}", hi_op=hi_op, hi=f"{col.hi:g}")
+
+
+def _kind(raw: RawTable, col: Column) -> str:
+    """The catalogue's enumeration kind of ``col``'s values (its labels are what people
+    may also write: ingest reads them)."""
+    if raw.table == "participations" and col.name == "status":
+        return "participation_status"
+    from engine.labels import ENUM_OF_COLUMN
+
+    return ENUM_OF_COLUMN.get(col.name, col.name)
 
 
 def _out_of_bounds(values: pd.Series, col: Column) -> pd.Series:
@@ -48,33 +62,34 @@ def _coerce_column(raw: RawTable, col: Column, out: _Collector) -> pd.Series:
     kind = col.kind.removeprefix("opt_")
     empty = s == ""
     if not col.optional_value and kind not in ("refs",):
-        out.cells(raw, empty, col.name, "must not be empty")
+        out.cells(raw, empty, col.name, Rule("not_empty"))
     if kind in ("id", "text", "ref"):
         return s.where(~empty, None) if col.optional_value else s
     if kind == "refs":
         return coerce.split_list(s)
     if kind == "enum":
         values, bad = _by_unique(coerce.parse_enum, s, col.enum)
-        out.cells(raw, bad, col.name, "must be one of " + ", ".join(col.enum))
+        out.cells(
+            raw, bad, col.name, Rule("one_of", values=", ".join(col.enum), kind=_kind(raw, col))
+        )
         return values
     if kind == "enums":
         values, bad = coerce.parse_enum_list(s, col.enum)
         out.cells(
-            raw, bad, col.name, "must be one or more of " + ", ".join(col.enum) + " separated by |"
+            raw, bad, col.name, Rule("some_of", values=", ".join(col.enum), kind=_kind(raw, col))
         )
         return values
     if kind == "date":
         values, bad = _by_unique(coerce.parse_date, s)
-        out.cells(raw, bad, col.name, "must be a date YYYY-MM-DD")
+        out.cells(raw, bad, col.name, Rule("date"))
         return values
     if kind == "bool":
         values, bad = _by_unique(coerce.parse_bool, s)
-        out.cells(raw, bad, col.name, "must be true or false (1/0, yes/no, 是/否)")
+        out.cells(raw, bad, col.name, Rule("bool"))
         return values
     if kind in ("float", "int"):
         values, bad = _by_unique(coerce.parse_int if kind == "int" else coerce.parse_number, s)
-        noun = "a whole number" if kind == "int" else "a number"
-        out.cells(raw, bad, col.name, f"must be {noun}")
+        out.cells(raw, bad, col.name, Rule("int" if kind == "int" else "number"))
         out.cells(raw, ~bad & _out_of_bounds(values, col), col.name, _bounds_rule(col))
         return values
     raise AssertionError(f"unknown column kind {col.kind!r}")

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from engine import coerce
-from engine.errors import Problem
+from engine.errors import Problem, Rule
 from engine.readers import ROW, RawTable
 from engine.schema import TABLES
 from engine.validate.collector import _Collector
@@ -49,11 +49,11 @@ def _check_refs(
             mask = pd.Series(False, index=t.index)
             mask[missing.index.unique()] = True
             vals = missing.groupby(level=0).agg("|".join).reindex(t.index)
-            out.cells(raw, mask, col.name, f"names unknown {ptable} (not in {ptable}.{pcol})", vals)
+            out.cells(raw, mask, col.name, Rule("unknown_refs", table=ptable, column=pcol), vals)
         else:
             s = t[col.name]
             mask = pd.Series(~known(s, ptable, pcol), index=s.index) & s.notna()
-            out.cells(raw, mask, col.name, f"no such {pcol} in {ptable}")
+            out.cells(raw, mask, col.name, Rule("no_such", column=pcol, table=ptable))
 
 
 def _check_session_module(
@@ -70,7 +70,7 @@ def _check_session_module(
     has = t["session_id"].notna()
     actual = t["session_id"].map(owner)
     mask = has & actual.notna() & (actual != t["module_id"])
-    out.cells(raw, mask, "session_id", "session belongs to another module")
+    out.cells(raw, mask, "session_id", Rule("session_other_module"))
 
 
 #: How many members of a cycle group a problem lists before "… and N more".
@@ -122,6 +122,6 @@ def _check_acyclic(
         ordered = sorted(comp, key=lambda n: (rows.get(n, np.inf), n))
         shown = ", ".join(ordered[:CYCLE_MEMBERS_SHOWN])
         more = len(ordered) - CYCLE_MEMBERS_SHOWN
-        shown += f" … and {more} more" if more > 0 else ""
-        rule = f"{what} form a cycle: {path} (all {len(comp)} in this cycle: {shown})"
+        key = f"cycle_{what}" + ("_more" if more > 0 else "")
+        rule = Rule(key, path=path, n=len(comp), members=shown, more=more)
         out.problems.append(Problem(raw.source, row, ref_col, first, rule))

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from engine import coerce
-from engine.errors import Problem
+from engine.errors import Problem, Rule
 from engine.readers import ROW, RawTable
 from engine.schema import Table
 from engine.store import text_hashes
@@ -36,7 +36,7 @@ def _check_key(raw: RawTable, spec: Table, typed: pd.DataFrame, out: _Collector)
                 row,
                 label,
                 val,
-                f"duplicate {label}: also on row {', '.join(others[:5])}",
+                Rule("duplicate", columns=label, rows=", ".join(others[:5])),
             )
         )
 
@@ -44,42 +44,40 @@ def _check_key(raw: RawTable, spec: Table, typed: pd.DataFrame, out: _Collector)
 def _check_rows(raw: RawTable, table: str, t: pd.DataFrame, out: _Collector) -> None:
     if table == "staff":
         bad = t["left_on"].notna() & (t["left_on"] < t["hired_on"])
-        out.cells(raw, bad, "left_on", "must not be before hired_on")
+        out.cells(raw, bad, "left_on", Rule("not_before", other="hired_on"))
     elif table == "sessions":
         bad = t["ends_on"] < t["starts_on"]
-        out.cells(raw, bad, "ends_on", "must not be before starts_on")
+        out.cells(raw, bad, "ends_on", Rule("not_before", other="starts_on"))
         opens = pd.to_datetime(t["enrol_from"], errors="coerce")  # absent: all empty
         bad = opens.notna() & (opens > pd.to_datetime(t["ends_on"], errors="coerce"))
-        out.cells(
-            raw, bad, "enrol_from", "must not be after ends_on (enrolment opens before the end)"
-        )
+        out.cells(raw, bad, "enrol_from", Rule("enrol_after_end"))
     elif table == "participations":
         done = t["status"] == "completed"
         out.cells(
             raw,
             done & t["completed_on"].isna(),
             "completed_on",
-            "must be given when status is completed",
+            Rule("completed_needs_date"),
         )
         out.cells(
             raw,
             ~done & t["status"].notna() & t["completed_on"].notna(),
             "completed_on",
-            "must be empty unless status is completed",
+            Rule("date_only_if_completed"),
         )
         out.cells(
             raw,
             t["completed_on"] < t["enrolled_on"],
             "completed_on",
-            "must not be before enrolled_on",
+            Rule("not_before", other="enrolled_on"),
         )
     elif table == "modules":
         frm = pd.to_datetime(t["offered_from"], errors="coerce")  # absent: all empty
         bad = (pd.to_datetime(t["offered_to"], errors="coerce") < frm).fillna(False)
-        out.cells(raw, bad, "offered_to", "must not be before offered_from")
+        out.cells(raw, bad, "offered_to", Rule("not_before", other="offered_from"))
         ids = t["module_id"]
         pre = coerce.explode_list(t["prerequisites"])
         selfref = pre.eq(ids.reindex(pre.index)).groupby(level=0).any()
         mask = pd.Series(False, index=t.index)
         mask[selfref[selfref].index] = True
-        out.cells(raw, mask, "prerequisites", "a module cannot be its own prerequisite")
+        out.cells(raw, mask, "prerequisites", Rule("own_prerequisite"))

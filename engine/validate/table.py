@@ -7,7 +7,7 @@ import logging
 
 import pandas as pd
 
-from engine.errors import ValidationError
+from engine.errors import Rule, ValidationError
 from engine.readers import ROW, RawTable
 from engine.schema import TABLES
 from engine.validate.cells import _coerce_column
@@ -76,8 +76,8 @@ def validate_table(
                 "parent_id",
                 existing,
                 out,
-                "skill parents",
-                "a skill cannot be its own parent",
+                "parents",
+                Rule("own_parent"),
             )
     if own and out.problems:
         raise ValidationError(out.problems)

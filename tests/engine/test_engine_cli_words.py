@@ -95,8 +95,8 @@ def test_demo_data_and_ingest_say_what_they_wrote_in_either_language(
 def test_a_refused_ingest_heads_its_problems_in_the_chosen_language(
     demo: Path, tmp_path: Path, lang: str
 ) -> None:
-    """The heading and the count; each problem's line (file, row, column, value and
-    the validator's rule) follows as before."""
+    """The heading, the count and each problem's line (file, row, column, value and
+    the validator's rule) in the chosen language."""
     data = tiny()
     data["staff"][0]["role"] = "boss"
     data["modules"][1]["hours"] = "zero"
@@ -104,7 +104,10 @@ def test_a_refused_ingest_heads_its_problems_in_the_chosen_language(
     code, out, err = _run("ingest", str(folder), "--lang", lang)
     head, *problems = err.splitlines()
     assert code == 2 and not out and len(problems) == 2
-    assert "staff.csv:2 [role] value 'boss'" in err
+    if lang == "en":
+        assert "staff.csv:2 [role] value 'boss': must be one or more of head," in err
+    else:
+        assert "staff.csv 第 2 行 [role] 值 'boss'：必须是以下的一项或多项" in err
     if lang == "en":
         assert head == "rejected: 2 problems; nothing was written"
     else:
@@ -171,3 +174,48 @@ def test_demo_data_and_template_refusals_in_either_language(tmp_path: Path) -> N
     code, _, err = _run("template", str(taken), "--lang", "en")
     assert code == 2 and err == f"error: {taken}: is a file; give a folder for the templates\n"
     assert taken.read_text(encoding="utf-8") == "keep"
+
+
+# Every kind of broken cell, row and cross-table rule a hand-made file meets: each
+# problem line must read in the chosen language (codes, ids, values and column names
+# aside), while the JSON answer keeps the English rule scripts and the API read.
+BROKEN = [
+    ("staff", 0, "role", "boss"),
+    ("staff", 0, "left_on", "1990-01-01"),
+    ("staff", 1, "hired_on", "2026-13-01"),
+    ("organizations", 0, "rating", "many"),
+    ("organizations", 1, "org_type", "club"),
+    ("skills", 0, "parent_id", "K1"),
+    ("modules", 0, "hours", "-3"),
+    ("modules", 1, "mode", "hologram"),
+    ("assessments", 0, "score", "150"),
+    ("participations", 0, "module_id", "NO-SUCH-MODULE"),
+    ("participations", 1, "completed_on", ""),
+    ("sessions", 0, "ends_on", "2000-01-01"),
+]
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_each_refused_rule_reads_in_the_chosen_language(
+    demo: Path, tmp_path: Path, lang: str
+) -> None:
+    data = tiny()
+    for table, row, col, value in BROKEN:
+        data[table][row][col] = value
+    data["participations"][1]["status"] = "completed"
+    folder = write_tiny(tmp_path / "bad", data)
+    code, _, err = _run("ingest", str(folder), "--lang", lang)
+    head, *lines = err.splitlines()
+    assert code == 2 and len(lines) >= len(BROKEN), err
+    for line in lines:
+        said = re.sub(r"\S+\.csv|'[^']*'|（[a-z_]+）|\[[a-z_]+\]|\b[A-Z]+\d+\b", "", line)
+        for col in {c for _, _, c, _ in BROKEN} | {"starts_on", "hired_on", "skill_id"}:
+            said = said.replace(col, "")
+        said = said.replace("modules", "").replace("YYYY", "")
+        if lang == "en":
+            _no_chinese(line)
+        else:
+            _no_english(said + "。")  # the rule's words, not the codes it quotes
+    code, out, _ = _run("ingest", str(folder), "--json", "--lang", lang)
+    rules = [p["rule"] for p in __import__("json").loads(out)["problems"]]
+    assert "must be a date YYYY-MM-DD" in rules and all(not CJK.search(r) for r in rules)

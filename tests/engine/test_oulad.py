@@ -166,7 +166,7 @@ def test_cli_imports_and_lists_problems(tmp_path: Path) -> None:
         text=True,
     )
     assert res.returncode == 2
-    assert "studentAssessment.csv:7 [date_submitted] value 'x'" in res.stderr
+    assert "studentAssessment.csv 第 7 行 [date_submitted] 值 'x'：必须是整数" in res.stderr
     assert not (tmp_path / "b").exists()
 
 
