@@ -37,9 +37,11 @@ def _run_import(importer, args: argparse.Namespace) -> int:  # noqa: ANN001
     except ValidationError as exc:
         _print_problems(exc, as_json=False)
         return 2
-    print(f"wrote {args.out} in {time.perf_counter() - t0:.1f}s")
-    for name, n in counts.items():
-        print(f"  {name:<18} {n:>12,}")
+    from engine.cli_commands import _print_counts
+    from engine.labels import text
+
+    print(text("demo_written", path=args.out, seconds=f"{time.perf_counter() - t0:.1f}"))
+    _print_counts(counts)
     return 0
 
 
