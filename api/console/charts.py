@@ -20,12 +20,6 @@ from engine.schema import MODES
 
 router = APIRouter(prefix=PREFIX + "/charts", include_in_schema=False)
 COLORS = {"met": "#2e7d32", "on_track": "#9ccc65", "at_risk": "#ffb300", "overdue": "#c62828"}
-MAP_COLORS = {
-    "completed": "#2e7d32",
-    "recommended": "#1565c0",
-    "gap": "#c62828",
-    "other": "#9e9e9e",
-}
 
 
 def _json(options: dict) -> JSONResponse:
@@ -218,8 +212,9 @@ async def effect(
 
 @router.get("/learning-map/{staff_id}")
 async def learning_map(staff_id: str, c: ConsoleDep, as_of: date | None = None) -> JSONResponse:
-    """The person's learning map: roles → skills (mastery against target) ← modules
-    (completed / recommended / teaching a gap), prerequisites as arrows."""
+    """The person's learning map as ``features.map_layout`` lays it out (the PNG's
+    layout): roles, skills by gap, modules by prerequisite depth, coloured by state,
+    the person's recommendations ringed, irrelevant modules folded."""
     check_person(c.service, c.p, staff_id)
     if c.service.org_of(staff_id) is None:
         raise HTTPException(404, f"no staff member {staff_id!r}")

@@ -18,6 +18,7 @@ from api.console.views_overview import Fmt, choice, filters_text, pick
 from api.console.web import PREFIX, ConsoleDep
 from api.deps import check_org, check_person
 from engine.policy import load_policy
+from features.map_layout import map_layout
 from features.org import unit_rule
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -353,7 +354,7 @@ async def person(
         as_of=d,
         prof=prof,
         tables=[status_table, rec_table, gaps],
-        n_nodes=len(graph["nodes"]),
+        n_nodes=len(map_layout(graph).nodes),
         facts=FACTS,
         params=dict(as_of=d),
         chart=c.url(f"/charts/learning-map/{staff_id}", as_of=d),
