@@ -16,6 +16,7 @@ from api.console import data
 from api.console.views_overview import choice
 from api.console.web import PREFIX, ConsoleDep
 from api.deps import check_org, check_person, require
+from engine.errors import NotFoundError
 from engine.schema import MODES
 
 router = APIRouter(prefix=PREFIX + "/charts", include_in_schema=False)
@@ -219,13 +220,14 @@ async def learning_map(staff_id: str, c: ConsoleDep, as_of: date | None = None) 
     if c.service.org_of(staff_id) is None:
         raise HTTPException(404, f"no staff member {staff_id!r}")
     from api.console.learning_map import map_options
-    from features.learning_map import node_link, person_map
 
     d = data.as_of_or(c.service, as_of)
 
     def build() -> dict:
-        view = data.person_view(c.service, staff_id, d)
-        graph = node_link(person_map(view.snap, staff_id, view.mastery))
+        try:  # the whole-store view of the date, and the person's map kept on it
+            graph, _ = data.person_map(c.service.view(d), staff_id)
+        except NotFoundError:
+            raise HTTPException(404, f"no staff member {staff_id!r} as of {d}") from None
         recommended = set()
         recs = c.service.recs
         if recs is not None and staff_id in recs.row_of:

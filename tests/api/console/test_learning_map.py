@@ -136,3 +136,27 @@ def test_english_map_words_come_from_the_catalogue(consoles, world) -> None:  # 
     assert names and set(names) <= {label("map_state", s, "en") for s in STATE_COLORS}
     heads = [n["name"] for n in opt["series"][0]["data"] if n["id"].startswith("column:")]
     assert heads[:2] == [text("chart_map_layer_roles", "en"), text("chart_map_layer_skills", "en")]
+
+
+def test_the_map_of_another_date_and_before_hiring(
+    consoles, client, keys, world, small_tables
+) -> None:  # noqa: ANN001
+    """The console draws from the whole-store view of the date asked for: the same map
+    as the API's targeted read of that date; before the person was hired, 404."""
+    staff = small_tables["staff"].set_index("staff_id")
+    hired = pd.Timestamp(staff.loc[world.staff_a, "hired_on"]).date()
+    day = max(hired + pd.Timedelta(days=400), pd.Timestamp("2025-06-30").date())
+    api = {"X-API-Key": keys["admin"]}
+    url = f"/v1/learners/{world.staff_a}/learning-map"
+    api_map = client.get(url, headers=api, params={"as_of": str(day)}).json()
+    opt = consoles["admin"].get(
+        f"/console/charts/learning-map/{world.staff_a}", params={"as_of": str(day)}
+    )
+    assert opt.status_code == 200
+    recs = client.get(f"/v1/learners/{world.staff_a}/recommendations", headers=api).json()
+    _check_map(opt.json(), api_map, {r["module_id"] for r in recs["data"]})
+    before = hired - pd.Timedelta(days=1)
+    got = consoles["admin"].get(
+        f"/console/charts/learning-map/{world.staff_a}", params={"as_of": str(before)}
+    )
+    assert got.status_code == 404
