@@ -57,8 +57,9 @@ def main() -> None:
     app = create_app(settings)
     with TestClient(app) as client:
         svc = app.state.service
-        if svc._warm_thread is not None:
-            svc._warm_thread.join()
+        assert svc.wait_ready(timeout=1800), svc.state  # start-up runs on a thread
+        while app.state.console_sessions is None:  # the console starts once it is open
+            time.sleep(0.05)
         print(f"start-up (recommender + precomputation): {time.perf_counter() - t0:.1f} s")
         key = create_key(svc.engine, "admin", label="bench_console")[0]
         api = {"X-API-Key": key}

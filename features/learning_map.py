@@ -121,9 +121,23 @@ def person_map(
     scores.index = m_ids[scores.index.to_numpy()]
     completed = {mid for mid, (st, _) in state.items() if st == "completed"}
     teach = snap.module_skills[snap.module_skills["skill_id"].isin(level.index)]
-    mods = snap.modules.set_index("module_id")
-    for mid, group in teach.groupby("module_id"):
-        info = mods.loc[mid]
+    # the modules' attributes as plain arrays and the taught skills grouped in Python:
+    # a map holds up to a few hundred modules, and a pandas row lookup per module
+    # (``.loc``, ``groupby`` iteration) cost most of a map (the console draws one per
+    # request); the same values in the same order (groups by sorted module id)
+    row_of = {mid: i for i, mid in enumerate(m_ids)}
+    cols = {c: snap.modules[c].to_numpy() for c in ("title", "mode", "tier", "hours")}
+    cols["prerequisites"] = snap.modules["prerequisites"].to_numpy()
+    taught: dict[Any, list[tuple[Any, Any]]] = {}
+    for mid, sid, w in zip(
+        teach["module_id"].to_numpy(),
+        teach["skill_id"].to_numpy(),
+        teach["weight"].to_numpy(),
+        strict=True,
+    ):
+        taught.setdefault(mid, []).append((sid, w))
+    for mid in sorted(taught):
+        info = {c: v[row_of[mid]] for c, v in cols.items()}
         st, when = state.get(mid, ("not_taken", None))
         pre = [p for p in str(info["prerequisites"] or "").split("|") if p]
         g.add_node(
@@ -141,7 +155,7 @@ def person_map(
             prerequisites=pre,
             prerequisites_done=all(p in completed for p in pre),
         )
-        for sid, w in zip(group["skill_id"], group["weight"], strict=True):
+        for sid, w in taught[mid]:
             g.add_edge(f"module:{mid}", f"skill:{sid}", kind="teaches", weight=float(w))
     return g
 

@@ -14,25 +14,13 @@ from typing import Any
 
 from engine.labels import label, text
 from features import plotting
-from features.map_layout import STATE_COLORS, Layout, map_layout
-
-MAX_LABEL = 16  # characters of a module title or skill name shown
-
-
-def _short(s: str, n: int = MAX_LABEL) -> str:
-    return s if len(s) <= n else s[: n - 1] + "…"
+from features.map_layout import STATE_COLORS, Layout, column_heading, map_layout, node_text
 
 
 def _node_text(node: Any, data: dict[str, dict], lang: str | None) -> str:  # noqa: ANN401
-    d = data[node.id]
-    name = _short(plotting.label(node.label, fallback=node.id.split(":", 1)[1]))
-    if node.kind == "role":
-        return label("role", node.label, lang)
-    if node.kind == "skill":
-        if node.state == "not_assessed":
-            return text("chart_map_skill_prior", lang, name=name)
-        return text("chart_map_skill", lang, name=name, mastery=d["mastery"], target=d["level"])
-    return name
+    return node_text(
+        node, data[node.id], lang, name=lambda s, code: plotting.label(s, fallback=code)
+    )
 
 
 def map_figure(data: dict[str, Any], lang: str | None = None, layout: Layout | None = None):  # noqa: ANN201
@@ -43,13 +31,10 @@ def map_figure(data: dict[str, Any], lang: str | None = None, layout: Layout | N
     plotting.setup()
     lay = layout or map_layout(data)
     by_id = {n["id"]: n for n in data["nodes"]}
-    height = max([c["size"] for c in lay.columns] + [4])
+    height = lay.height
     n_cols = len(lay.columns)
     fig, ax = plt.subplots(figsize=(2.9 * n_cols + 1, 0.3 * height + 2.2))
-    size = {c["layer"]: c["size"] for c in lay.columns}
-    pos = {}
-    for node in lay.nodes:  # centre each column vertically
-        pos[node.id] = (node.x * 3.0, node.y + (height - size[node.layer]) / 2)
+    pos = {n: (x * 3.0, y) for n, (x, y) in lay.positions().items()}
     for link in lay.links:
         (x0, y0), (x1, y1) = pos[link["source"]], pos[link["target"]]
         if link["kind"] == "prerequisite":
@@ -74,14 +59,7 @@ def map_figure(data: dict[str, Any], lang: str | None = None, layout: Layout | N
         )
         ax.text(x + 0.12, y, _node_text(node, by_id, lang), va="center", fontsize=8, zorder=4)
     for c in lay.columns:
-        if c["kind"] == "role":
-            head = text("chart_map_layer_roles", lang)
-        elif c["kind"] == "skill":
-            head = text("chart_map_layer_skills", lang)
-        elif c["depth"] == 0:
-            head = text("chart_map_module_depth0", lang)
-        else:
-            head = text("chart_map_layer_modules", lang, depth=c["depth"])
+        head = column_heading(c, lang)
         ax.text(c["layer"] * 3.0, -1.0, head, fontsize=9, fontweight="bold", va="bottom")
     ax.set_xlim(-0.4, 3.0 * (n_cols - 1) + 2.8)
     ax.set_ylim(height, -1.6)

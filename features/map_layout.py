@@ -23,11 +23,17 @@ node_link``, or the API's ``/learning-map`` JSON) and returns where each node go
   too.
 
 ``x`` is the column index and ``y`` the row, in layout units; a drawing scales them.
-Pure Python and pandas-free, so the console can call it per request.
+``Layout.positions()`` centres each column vertically (both drawings use it), and
+``node_text`` / ``column_heading`` give the words a drawing writes beside a node and
+above a column, from the catalogue — so the PNG (``features.map_draw``) and the
+console's interactive map (``api.console.learning_map``) show the same map.
+Pure Python and pandas-free at import (the catalogue is imported when words are
+asked for), so the console can call it per request.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -43,6 +49,7 @@ STATE_COLORS = {
     "locked": "#eeeeee",
 }
 MAX_MODULES = 60
+MAX_LABEL = 16  # characters of a module title or skill name written beside its node
 
 
 @dataclass
@@ -64,6 +71,18 @@ class Layout:
     links: list[dict[str, Any]]
     columns: list[dict[str, Any]]  # {"layer", "kind", "depth", "size"}
     collapsed: list[str] = field(default_factory=list)
+
+    @property
+    def height(self) -> int:
+        """Rows of the tallest column (at least 4, so a small map is not stretched)."""
+        return max([c["size"] for c in self.columns] + [4])
+
+    def positions(self) -> dict[str, tuple[float, float]]:
+        """Each node's ``(x, y)`` in layout units with every column centred vertically
+        on the tallest one: what the PNG and the console draw."""
+        size = {c["layer"]: c["size"] for c in self.columns}
+        h = self.height
+        return {n.id: (n.x, n.y + (h - size[n.layer]) / 2) for n in self.nodes}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -191,3 +210,47 @@ def map_layout(
             if f"module:{p}" in shown:
                 kept_links.append({"source": f"module:{p}", "target": n, "kind": "prerequisite"})
     return Layout(placed, kept_links, columns, collapsed)
+
+
+def short(s: str, n: int = MAX_LABEL) -> str:
+    """``s`` cut to ``n`` characters, the cut marked with …"""
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def node_text(
+    node: PlacedNode,
+    data: dict[str, Any],
+    lang: str | None = None,
+    name: Callable[[str, str], str] | None = None,
+    width: int = MAX_LABEL,
+) -> str:
+    """What is written beside ``node``: a role's label, a skill's name with its mastery
+    against target (or 尚未评估 when not assessed), a module's title — names cut to
+    ``width`` characters.  ``data`` is the node's node-link attributes; ``name(text,
+    code)`` may replace a name (the PNG's pinyin when no CJK font is installed)."""
+    from engine.labels import label, text
+
+    if node.kind == "role":
+        return label("role", node.label, lang)
+    code = node.id.split(":", 1)[-1]
+    full = name(node.label, code) if name else node.label
+    shown = short(full, width)
+    if node.kind == "skill":
+        if node.state == "not_assessed":
+            return text("chart_map_skill_prior", lang, name=shown)
+        mastery, target = float(data.get("mastery") or 0), float(data.get("level") or 0)
+        return text("chart_map_skill", lang, name=shown, mastery=mastery, target=target)
+    return shown
+
+
+def column_heading(column: dict[str, Any], lang: str | None = None) -> str:
+    """The heading of a column of ``Layout.columns``: roles, skills, modules by depth."""
+    from engine.labels import text
+
+    if column["kind"] == "role":
+        return text("chart_map_layer_roles", lang)
+    if column["kind"] == "skill":
+        return text("chart_map_layer_skills", lang)
+    if column["depth"] == 0:
+        return text("chart_map_module_depth0", lang)
+    return text("chart_map_layer_modules", lang, depth=column["depth"])

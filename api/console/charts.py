@@ -16,16 +16,11 @@ from api.console import data
 from api.console.views_overview import choice
 from api.console.web import PREFIX, ConsoleDep
 from api.deps import check_org, check_person, require
+from engine.errors import NotFoundError
 from engine.schema import MODES
 
 router = APIRouter(prefix=PREFIX + "/charts", include_in_schema=False)
 COLORS = {"met": "#2e7d32", "on_track": "#9ccc65", "at_risk": "#ffb300", "overdue": "#c62828"}
-MAP_COLORS = {
-    "completed": "#2e7d32",
-    "recommended": "#1565c0",
-    "gap": "#c62828",
-    "other": "#9e9e9e",
-}
 
 
 def _json(options: dict) -> JSONResponse:
@@ -218,19 +213,21 @@ async def effect(
 
 @router.get("/learning-map/{staff_id}")
 async def learning_map(staff_id: str, c: ConsoleDep, as_of: date | None = None) -> JSONResponse:
-    """The person's learning map: roles → skills (mastery against target) ← modules
-    (completed / recommended / teaching a gap), prerequisites as arrows."""
+    """The person's learning map as ``features.map_layout`` lays it out (the PNG's
+    layout): roles, skills by gap, modules by prerequisite depth, coloured by state,
+    the person's recommendations ringed, irrelevant modules folded."""
     check_person(c.service, c.p, staff_id)
     if c.service.org_of(staff_id) is None:
         raise HTTPException(404, f"no staff member {staff_id!r}")
     from api.console.learning_map import map_options
-    from features.learning_map import node_link, person_map
 
     d = data.as_of_or(c.service, as_of)
 
     def build() -> dict:
-        view = data.person_view(c.service, staff_id, d)
-        graph = node_link(person_map(view.snap, staff_id, view.mastery))
+        try:  # the whole-store view of the date, and the person's map kept on it
+            graph, _ = data.person_map(c.service.view(d), staff_id)
+        except NotFoundError:
+            raise HTTPException(404, f"no staff member {staff_id!r} as of {d}") from None
         recommended = set()
         recs = c.service.recs
         if recs is not None and staff_id in recs.row_of:

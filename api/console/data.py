@@ -21,6 +21,7 @@ import pandas as pd
 from api.service import Service, View
 from engine.policy import load_policy
 from features.compliance import compliance
+from features.mastery import MasteryTable, skill_mastery
 
 T = TypeVar("T")
 _memo_lock = threading.RLock()  # builders call other memoized builders
@@ -209,24 +210,35 @@ def effect(v: View, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     return memo(v, "effect", build)
 
 
-_PEOPLE = 64  # person views kept (a page and its learning-map chart share one)
+_PEOPLE = 64  # learning maps kept per view (a page and its map chart share one)
 
 
-def person_view(service: Service, staff_id: str, d: date):  # noqa: ANN201
-    """``features.person.person_view`` of one person (the API's ``_person``), kept for
-    the current data version: the person page and its chart read the person once."""
-    from api.routes.learners import _person
+def mastery(v: View) -> MasteryTable:
+    """Everyone's skill mastery on the view's date (what the API's profile warm-up
+    computes; a fraction of a second at national scale), once per view."""
+    return memo(v, "mastery", lambda: skill_mastery(v.snap))
 
-    cache: OrderedDict = service.__dict__.setdefault("_console_people", OrderedDict())
-    key = (staff_id, d, service.data_version)
+
+def person_map(v: View, staff_id: str) -> tuple[dict, list[dict]]:
+    """One person's learning map (node-link data) and skill gaps, from the view's
+    whole-store snapshot and mastery — equal to the person's own targeted read
+    (``features.person``; ``tests/features/test_person.py``), without a store read per
+    request.  The last ``_PEOPLE`` people's maps are kept on the view (dropped with it
+    when the data change): the person page and its map chart read one.
+    ``NotFoundError`` if the person was not hired by the view's date."""
+    from features.learning_map import node_link, skill_gaps
+    from features.learning_map import person_map as build
+
+    cache: OrderedDict = memo(v, "maps", OrderedDict)
     with _memo_lock:
-        got = cache.get(key)
+        got = cache.get(staff_id)
         if got is not None:
-            cache.move_to_end(key)
+            cache.move_to_end(staff_id)
             return got
-    got = _person(service, staff_id, d)
+    g = build(v.snap, staff_id, mastery(v))
+    got = (node_link(g), skill_gaps(g))
     with _memo_lock:
-        cache[key] = got
+        cache[staff_id] = got
         while len(cache) > _PEOPLE:
             cache.popitem(last=False)
     return got

@@ -2,8 +2,9 @@
 
 Enumeration codes and column headers come from the project's label catalogue
 (``engine.labels``: the same words as the CLI's tables and spreadsheets); what it does
-not hold (console-only headers, the console's own messages under ``[<lang>.console]``)
-comes from ``strings.toml`` next to this file.  The
+not hold (console-only kinds and headers, the console's own messages under
+``[<lang>.console]``) comes from ``strings.toml`` next to this file, which repeats
+nothing the catalogue defines.  The
 language is the ``lang`` query parameter, else the ``lm_lang`` cookie the switch sets,
 else ``LEARNMAP_LANG``, else ``zh-CN``.
 
@@ -120,5 +121,6 @@ class Lang:
         return f"{d.year}年{d.month}月{d.day}日" if self.zh else d.isoformat()
 
     def unit(self, kind: str) -> str:
-        """The unit of a policy kind: 人次 / 学时 / 学分."""
-        return _lookup(self.code, "enum", "unit", kind) or kind
+        """The unit of a policy kind (``person_times`` / ``hours`` / ``credits``): 人次 /
+        学时 / 学分, the catalogue's ``policy_kind`` labels."""
+        return catalogue.label("policy_kind", kind, self.code)

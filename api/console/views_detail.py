@@ -18,6 +18,7 @@ from api.console.views_overview import Fmt, choice, filters_text, pick
 from api.console.web import PREFIX, ConsoleDep
 from api.deps import check_org, check_person
 from engine.policy import load_policy
+from features.map_layout import map_layout
 from features.org import unit_rule
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -235,10 +236,8 @@ async def organization(
 def _person_page(c, staff_id: str, d: date, k: int):  # noqa: ANN001, ANN202
     """The person's figures from the service's caches: statuses from the whole-store
     status frames of the date (memoized per view, the same rows ``compliance`` gives
-    the API's profile), risk from the view, the map and skill gaps from one person
-    read (``data.person_view``, shared with the map chart)."""
-    from features.learning_map import node_link, person_map, skill_gaps
-
+    the API's profile), risk from the view, the map and skill gaps from the view's
+    snapshot (``data.person_map``, kept for the map chart): no store read."""
     v = c.service.view(d)
     sf = data.staff_frame(v)
     if staff_id not in sf.index:
@@ -255,9 +254,7 @@ def _person_page(c, staff_id: str, d: date, k: int):  # noqa: ANN001, ANN202
                 **{f: row[f] for f in ("required", "done", "remaining", "deadline", "status")},
             }
         )
-    view = data.person_view(c.service, staff_id, d)
-    g = person_map(view.snap, staff_id, view.mastery)
-    graph, gaps = node_link(g), skill_gaps(g)
+    graph, gaps = data.person_map(v, staff_id)
     risk = None
     if v.risk is not None and staff_id in v.risk.index:
         risk = v.risk.loc[staff_id][["p_miss", "drivers"]].to_dict()
@@ -353,7 +350,7 @@ async def person(
         as_of=d,
         prof=prof,
         tables=[status_table, rec_table, gaps],
-        n_nodes=len(graph["nodes"]),
+        n_nodes=len(map_layout(graph).nodes),
         facts=FACTS,
         params=dict(as_of=d),
         chart=c.url(f"/charts/learning-map/{staff_id}", as_of=d),

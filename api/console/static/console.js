@@ -12,6 +12,15 @@
         return r.json();
       })
       .then(function (options) {
+        // a chart that asks for its own size (the learning map, drawn at scale 1 so
+        // its labels never overlap) gets it; its container scrolls sideways
+        var size = options.lmSize;
+        delete options.lmSize;
+        if (size) {
+          el.style.width = size.width + "px";
+          el.style.minWidth = "100%";
+          el.style.height = size.height + "px";
+        }
         var chart = echarts.init(el, null, { renderer: "canvas" });
         options.animation = false;
         chart.setOption(options);

@@ -289,6 +289,12 @@ def test_staff_sees_own_page_only(server, browser, shots, keys, world) -> None: 
     assert t.page.url.endswith(f"/console/people/{world.staff_a}")
     t.charts()
     assert t.page.locator("#learning-map canvas").count() == 1
+    # the map is drawn at the size its options ask for (scale 1: labels as laid out)
+    chart = t.page.locator("#learning-map")
+    size = t.page.request.get(t.base + chart.get_attribute("data-chart")).json()["lmSize"]
+    box = chart.bounding_box()
+    assert box["height"] == pytest.approx(size["height"], abs=1)
+    assert box["width"] >= size["width"] - 1
     t.shot("person")
     t.refusals += 1
     resp = t.page.goto(f"{server}/console/people/{world.staff_a2}")

@@ -171,22 +171,6 @@ def test_programme_chart_options_are_the_report_figures(consoles, client, keys) 
     assert total >= rep["summary"]["person_times"]  # every completion up to the date
 
 
-def test_learning_map_options_hold_the_persons_skills_and_modules(
-    consoles, client, keys, world
-) -> None:  # noqa: ANN001
-    lm = client.get(
-        f"/v1/learners/{world.staff_a}/learning-map", headers={"X-API-Key": keys["admin"]}
-    ).json()
-    opt = consoles["staff"].get(f"/console/charts/learning-map/{world.staff_a}").json()
-    series = opt["series"][0]
-    assert series["type"] == "graph"
-    assert {n["id"] for n in series["data"]} == {n["id"] for n in lm["nodes"]}
-    cats = [c["name"] for c in series["categories"]]
-    done = {n["id"] for n in lm["nodes"] if n.get("status") == "completed"}
-    shown_done = {n["id"] for n in series["data"] if cats[n["category"]] == "已完成课程"}
-    assert shown_done == done
-
-
 def test_org_status_chart_counts_the_api_staff(consoles, client, keys, world) -> None:  # noqa: ANN001
     staff = client.get(
         f"/v1/organizations/{world.org_a}/staff",
