@@ -16,11 +16,6 @@ regression on (person, module) pairs whose features are
   (``skill_links``: EASE on people's skill shares) and read on the module's skills —
   a topic spans several skills, and a new module's skill may be one the person has
   not had yet;
-- ``moves``: where people's *next* choices go (``skill_moves``: from a person's
-  skills up to a window's start to the skills they chose inside it, over the windows
-  before) read on the module's skills — real learners move between fields in
-  directions a co-occurrence (``related``) does not show, and about half of them
-  take their next course outside every field they had;
 - ``follows``: the module has a prerequisite the person chose;
 - the module's content vector, separately for people with and without a history
   (which kinds of modules are chosen at all);
@@ -105,7 +100,6 @@ class PairDesign:
         role: np.ndarray,
         prereq,  # noqa: ANN001
         related: np.ndarray | None = None,
-        moves: np.ndarray | None = None,
     ) -> None:
         self.hist = hist
         n = np.asarray(hist.sum(axis=1)).ravel()
@@ -121,10 +115,6 @@ class PairDesign:
             self.related = np.zeros(hist.shape)
         else:
             self.related = (profile @ related) @ skill.T
-        if moves is None:
-            self.moves = np.zeros(hist.shape)
-        else:
-            self.moves = (profile @ moves) @ skill.T
         if content.text.shape[1]:
             self.text = np.asarray(mean @ content.text_gram, dtype=float)
         else:
@@ -139,13 +129,7 @@ class PairDesign:
         cross = (self.vec[p][:, :, None] * x[:, None, :]).reshape(len(p), -1)
         rcross = (self.role[p][:, :, None] * x[:, None, :]).reshape(len(p), -1)
         simple = np.column_stack(
-            [
-                self.share[p, i],
-                self.text[p, i],
-                self.follows[p, i],
-                self.related[p, i],
-                self.moves[p, i],
-            ]
+            [self.share[p, i], self.text[p, i], self.follows[p, i], self.related[p, i]]
         )
         return np.hstack([simple, has * x, (1 - has) * x, cross, rcross]).astype(np.float32)
 
@@ -198,9 +182,6 @@ class ContentModel(Recommender):
         )
         self.new_ = np.asarray(self.choices_.sum(axis=0)).ravel() == 0
         self.related_ = skill_links(self.choices_, self.content_.skill_raw, self.skill_l2)
-        self.moves_ = skill_moves(
-            tables, data.users, data.items, self.content_.skill_raw, None, self.holdout_days
-        )
         self.weights_ = self._learn(data, tables)
 
     def _learn(self, data: Interactions, tables: Tables) -> dict[str, np.ndarray] | None:
@@ -257,10 +238,7 @@ class ContentModel(Recommender):
         offered = offered_between(tables, data.items, t, end)
         hist = before[people]
         related = skill_links(before, self.content_.skill_raw, self.skill_l2)
-        moves = skill_moves(
-            tables, data.users, data.items, self.content_.skill_raw, t, self.holdout_days
-        )
-        design = PairDesign(self.content_, hist, self.roles_[people], data.prereq, related, moves)
+        design = PairDesign(self.content_, hist, self.roles_[people], data.prereq, related)
         chosen = np.asarray(pos[people].todense()) > 0
         seen = np.asarray(hist.todense()) > 0
         pi, ii = [], []
@@ -282,7 +260,7 @@ class ContentModel(Recommender):
     def _unpack(self, coef: np.ndarray) -> dict[str, np.ndarray]:
         d = self.content_.vector.shape[1]
         nr = self.roles_.shape[1]
-        sizes = {"simple": 5, "warm": d, "cold": d, "cross": d * d, "role": nr * d}
+        sizes = {"simple": 4, "warm": d, "cold": d, "cross": d * d, "role": nr * d}
         out, at = {}, 0
         for name, size in sizes.items():
             out[name] = coef[at : at + size]
@@ -309,7 +287,7 @@ class ContentModel(Recommender):
                 else self.choices_[rows]
             )
             role[known] = self.roles_[rows[known]]
-        return PairDesign(self.content_, hist, role, self.data_.prereq, self.related_, self.moves_)
+        return PairDesign(self.content_, hist, role, self.data_.prereq, self.related_)
 
     def content_scores(self, rows: np.ndarray) -> np.ndarray:
         """people × modules: the learned content score (log-odds up to a constant)."""
@@ -319,7 +297,7 @@ class ContentModel(Recommender):
             return d.share + d.text
         x = self.content_.vector
         s = w["simple"][0] * d.share + w["simple"][1] * d.text + w["simple"][2] * d.follows
-        s = s + w["simple"][3] * d.related + w["simple"][4] * d.moves
+        s = s + w["simple"][3] * d.related
         s = s + d.has[:, None] * (x @ w["warm"])[None, :]
         s = s + (1 - d.has)[:, None] * (x @ w["cold"])[None, :]
         s = s + (d.vec @ w["cross"]) @ x.T + (d.role @ w["role"]) @ x.T
@@ -347,69 +325,6 @@ def skill_links(hist: sp.csr_matrix, skill: np.ndarray, l2: float) -> np.ndarray
     if not diag.any():
         return None
     return ease_weights(sp.csr_matrix(profile), l2 * float(diag.mean()))
-
-
-def skill_moves(
-    tables: Tables,
-    users: pd.Index,
-    items: pd.Index,
-    skill: np.ndarray,
-    until: pd.Timestamp | None,
-    days: int,
-    periods: int = 4,
-) -> np.ndarray | None:
-    """skills × skills: where people's next choices go.  For each of ``periods``
-    consecutive windows of ``days`` ending at ``until`` (None: the newest enrolment),
-    a person's share of choices per skill up to the window's start is paired with
-    their share per skill inside it (people with both); the pairs are summed and each
-    row is made a distribution, with a pseudo-count of one person spread as the
-    population's moves (a skill few people left from reads close to the average).
-
-    Only enrolments dated on or before ``until`` are read: in a training window the
-    moves are learned from the windows before it.  Where nobody has moved yet, every
-    row is the population's share of choices per skill; None where nobody chose."""
-    if skill.shape[1] == 0:
-        return None
-    p = tables["participations"]
-    p = p[(p["status"].astype(str) != "no_show").to_numpy()]
-    when = pd.to_datetime(p["enrolled_on"])
-    if until is None:
-        until = when.max()
-    if pd.isna(until):
-        return None
-    r = users.get_indexer(p["staff_id"].astype(str).to_numpy(dtype=object))
-    c = items.get_indexer(p["module_id"].astype(str).to_numpy(dtype=object))
-    ok = (r >= 0) & (c >= 0) & (when <= until).to_numpy()
-    r, c, when = r[ok], c[ok], when.to_numpy()[ok]
-    shape = (len(users), len(items))
-
-    def chosen(mask: np.ndarray) -> sp.csr_matrix:
-        m = sp.csr_matrix((np.ones(int(mask.sum())), (r[mask], c[mask])), shape=shape)
-        m.data[:] = 1.0
-        return m
-
-    def shares(m: sp.csr_matrix) -> np.ndarray:
-        x = np.asarray(m @ skill, dtype=float)
-        tot = x.sum(axis=1, keepdims=True)
-        return np.divide(x, tot, out=np.zeros_like(x), where=tot > 0)
-
-    moves = np.zeros((skill.shape[1], skill.shape[1]))
-    step = np.timedelta64(int(days), "D")
-    end = np.datetime64(pd.Timestamp(until))
-    for _ in range(periods):
-        start = end - step
-        before, inside = chosen(when <= start), chosen((when > start) & (when <= end))
-        both = (np.diff(before.indptr) > 0) & (np.diff(inside.indptr) > 0)
-        if both.any():
-            moves += shares(before[both]).T @ shares(inside[both])
-        end = start
-    total = moves.sum()
-    if total == 0:  # nobody moved yet: the next choice follows what everyone chose
-        overall = shares(chosen(np.ones(len(r), bool)).sum(axis=0)).ravel()
-        return np.tile(overall, (skill.shape[1], 1)) if overall.any() else None
-    overall = moves.sum(axis=0) / total
-    moves = moves + overall[None, :]
-    return moves / moves.sum(axis=1, keepdims=True)
 
 
 def _sample(ids: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
