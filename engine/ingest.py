@@ -77,24 +77,26 @@ def ingest(
 def _ingest(
     path: Path, store: Store, table: str | None, progress: bool | None
 ) -> dict[str, WriteCount]:
-    with bars.spinner(f"checking {_describe(path)}", enabled=progress) as bar:
+    with bars.spinner(bars.words("checking", path=_describe(path)), enabled=progress) as bar:
         files = file_digests(path, table)
         same = store.unchanged_files(files) if files else {}
         if files and len(same) == len(files):
             rows = sum(c.unchanged for c in same.values())
-            bar.set_description(f"unchanged: {rows:,} rows, same files as the last ingest")
+            bar.set_description(bars.words("unchanged", rows=rows))
             log.info("%s: every file as last ingested and the store unchanged since", path)
             return same
-    with bars.spinner(f"reading {_describe(path)}", enabled=progress) as bar:
+    with bars.spinner(bars.words("reading", path=_describe(path)), enabled=progress) as bar:
         if same:  # only the files that changed (or whose table did)
             assert files is not None
-            bar.set_description(f"reading {len(files) - len(same)} changed of {len(files)} files")
+            bar.set_description(
+                bars.words("reading_changed", changed=len(files) - len(same), n=len(files))
+            )
             raws = _read_files(path, [files[t][0] for t in files if t not in same])
         else:
             raws = read_dataset(path, table)
     rows = sum(len(r.frame) for r in raws.values())
-    with bars.spinner(f"validating {rows:,} rows", enabled=progress) as bar:
-        store.on_step = lambda what: bar.set_description(f"validating: {what}")
+    with bars.spinner(bars.words("validating", rows=rows), enabled=progress) as bar:
+        store.on_step = lambda what: bar.set_description(bars.words("validating_step", what=what))
         try:
             typed = validate_dataset(raws, existing=store, release=True)
         except ValidationError:
@@ -110,7 +112,7 @@ def _ingest(
     if any(c.new or c.updated for c in counts.values()):
         # One-person reads (``learnmap profile``) need per-version score facts; build
         # them now, while the data is warm, rather than on the first person's call.
-        with bars.spinner("preparing one-person reads", enabled=progress):
+        with bars.spinner(bars.words("preparing_reads"), enabled=progress):
             warm(store)
     both = {**same, **counts}
     return {name: both[name] for name in TABLE_ORDER if name in both}
@@ -170,4 +172,5 @@ def _describe(path: Path) -> str:
     """``path`` with its size, for the reading step's bar."""
     files = [p for p in path.iterdir() if p.is_file()] if path.is_dir() else [path]
     size = sum(p.stat().st_size for p in files if p.exists())
-    return f"{path.name or path} ({len(files)} file{'s' if len(files) != 1 else ''}, {size / 1e6:,.0f} MB)"
+    key = "dataset_one" if len(files) == 1 else "dataset"
+    return bars.words(key, name=path.name or path, n=len(files), mb=f"{size / 1e6:,.0f}")

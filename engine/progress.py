@@ -23,11 +23,21 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # tqdm (and asyncio with tqdm.auto) load on the first bar, not at import
     from tqdm import tqdm
 
-__all__ = ["active", "bar", "configure", "spinner"]
+__all__ = ["active", "bar", "configure", "spinner", "words"]
 
 _state = {"quiet": False}
 #: seconds between redraws of a spinner
 TICK = 1.0
+
+
+def words(key: str, **fmt: object) -> str:
+    """A bar's text in the reader's language: the catalogue's ``bar_<key>``
+    (``engine/labels``); numbers are written with thousands separators."""
+    from engine.labels import text
+
+    shown = {k: f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else v
+             for k, v in fmt.items()}  # fmt: skip
+    return text(f"bar_{key}", **shown)
 
 
 def configure(quiet: bool) -> None:

@@ -31,7 +31,7 @@ def _snapshot(as_of: date, policy_kind: str):  # noqa: ANN202
     from features.snapshot import snapshot
 
     tables = status_tables(policy_kind)
-    with bars.spinner("building the snapshot"):
+    with bars.spinner(bars.words("snapshot")):
         return snapshot(tables, as_of)
 
 
@@ -194,7 +194,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
     left = int((~status["employed"]).sum())
     if not args.include_left:  # the population of report, risk and the API
         status = status[status["employed"].to_numpy(dtype=bool)]
-    with bars.spinner(f"writing {args.out.name}"):
+    with bars.spinner(bars.words("writing_file", name=args.out.name)):
         _write_table(_with_names(status), args.out)
     emp = status[status["employed"].to_numpy(dtype=bool)]
     counts = emp["status"].astype(str).value_counts()
@@ -271,20 +271,20 @@ def _cmd_report(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy)
     dask_inputs = report_inputs(args, policy)
     snap = _snapshot(args.as_of, policy.kind) if dask_inputs is None else dask_inputs[1]
-    with bars.spinner("report", total=4) as step:
-        step.set_description(f"report: status under {policy.name}")
+    with bars.spinner(bars.words("report"), total=4) as step:
+        step.set_description(bars.words("report_status", policy=label("policy", policy.name)))
         status = compliance(snap, policy) if dask_inputs is None else dask_inputs[0]
         step.update(1)
-        step.set_description("report: volume and coverage")
+        step.set_description(bars.words("report_volume"))
         report = programme_report(snap, status, policy)
         step.update(1)
-        step.set_description("report: organization profiles")
+        step.set_description(bars.words("report_orgs"))
         extra = {
             "organizations": org_profiles(snap, status, policy),
             "organizations_by_role": role_status(snap, status),
         }
         step.update(1)
-        step.set_description("report: tables, charts, workbook, summary")
+        step.set_description(bars.words("report_files"))
         files = write_report(
             report, args.out, snap.as_of, policy, extra=extra, n_orgs=len(snap.orgs)
         )

@@ -10,6 +10,7 @@ import pandas as pd
 
 from engine import progress as bars
 from engine.errors import LearnmapError
+from engine.labels import label
 from engine.store import Store
 
 
@@ -58,11 +59,11 @@ def status_frame(args: argparse.Namespace, policy) -> pd.DataFrame:  # noqa: ANN
 
     if engine_name(args.engine) == "pandas":
         tables = status_tables(policy.kind)
-        with bars.spinner(f"computing status under {policy.name}"):
+        with bars.spinner(bars.words("status", policy=label("policy", policy.name))):
             return status_pandas(tables, args.as_of, policy)
     directory = fresh_copy(parquet_dir(args.parquet))
     with dask_client(args.scheduler, announce=print) as client:
-        with bars.spinner(f"computing status under {policy.name} on dask"):
+        with bars.spinner(bars.words("status_dask", policy=label("policy", policy.name))):
             return status_dask(directory, args.as_of, policy, client)
 
 
@@ -75,7 +76,7 @@ def report_inputs(args: argparse.Namespace, policy):  # noqa: ANN001, ANN202
         return None
     directory = fresh_copy(parquet_dir(args.parquet))
     with dask_client(args.scheduler, announce=print) as client:
-        with bars.spinner(f"report: status under {policy.name} on dask"):
+        with bars.spinner(bars.words("report_status_dask", policy=label("policy", policy.name))):
             return report_inputs_dask(directory, args.as_of, policy, client)
 
 

@@ -130,6 +130,7 @@ from engine.demo.effects import NO_EFFECTS, Effects
 from engine.demo.population import build_population
 from engine.demo.scenario import NATIONAL, Scenario, build_model
 from engine.demo.truth import Truth, build_truth, write_truth
+from engine.progress import words as bar_words
 from engine.schema import TABLE_ORDER, TABLES
 
 __all__ = [
@@ -224,7 +225,7 @@ def _generate(
     if spec.end < spec.start:
         raise ValueError(f"end {spec.end} is before start {spec.start}")
     start, end = np.datetime64(spec.start, "D"), np.datetime64(spec.end, "D")
-    steps = tqdm(total=3, desc="generating", disable=not progress, unit="step")
+    steps = tqdm(total=3, desc=bar_words("generating"), disable=not progress, unit="step")
     fx = spec.effects
     if sc.name == "cadre":
         cat = build_cadre_catalog(spec.seed, start, end, fx)
@@ -305,7 +306,13 @@ def write_dataset(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     total = sum(len(t) for t in tables.values())
-    bar = tqdm(total=total, desc="writing", unit="row", unit_scale=True, disable=not progress)
+    bar = tqdm(
+        total=total,
+        desc=bar_words("writing_rows"),
+        unit="row",
+        unit_scale=True,
+        disable=not progress,
+    )
     tmp = Path(tempfile.mkdtemp(prefix=".writing-", dir=out))
     try:
         for name in (n for n in TABLE_ORDER if n in tables):

@@ -19,6 +19,7 @@ from engine.demo.population import Population
 from engine.demo.renewal import class_months
 from engine.demo.scenario import Scenario, person_interests, topic_means
 from engine.demo.simulate import Rates, class_dates, months_of, simulate
+from engine.progress import words as bar_words
 from engine.schema import ROLES
 
 DAY = np.timedelta64(1, "D")
@@ -250,7 +251,7 @@ def _measure(
     a_parts: dict[str, list[np.ndarray]] = {k: [] for k in ("s", "m", "d", "v")}
     o_parts: dict[str, list[np.ndarray]] = {k: [] for k in ("s", "m", "d", "k", "v")}
     chunks = range(0, n_all, MEASURE_CHUNK)
-    for c0 in tqdm(chunks, desc="measuring", disable=not progress or len(chunks) < 2):
+    for c0 in tqdm(chunks, desc=bar_words("measuring"), disable=not progress or len(chunks) < 2):
         c1 = min(n_all, c0 + MEASURE_CHUNK)
         si = enr["staff"][c0:c1]
         mi = enr["module"][c0:c1]

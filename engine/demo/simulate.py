@@ -43,6 +43,7 @@ from engine.demo.rates import (
 )
 from engine.demo.scenario import Scenario
 from engine.demo.simulation import Simulation
+from engine.progress import words as bar_words
 
 __all__ = [
     "DAY",
@@ -89,7 +90,9 @@ def simulate(
         members[int(o)] = idx
     org_ptr, org_members = csr(members)
     offline = model.pool == 1
-    for t in tqdm(range(len(mo.first)), desc="months", disable=not progress, unit="month"):
+    for t in tqdm(
+        range(len(mo.first)), desc=bar_words("months"), disable=not progress, unit="month"
+    ):
         if t:
             sim.new_month(t, int(mo.year_index[t]), mo.year_index[t] != mo.year_index[t - 1])
         sim.apply_events(t)

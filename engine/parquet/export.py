@@ -151,9 +151,9 @@ def export_parquet(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     rows: dict[str, int] = {}
     try:
-        with bars.bar(sum(counts.values()), "exporting", enabled=progress) as bar:
+        with bars.bar(sum(counts.values()), bars.words("exporting"), enabled=progress) as bar:
             for table in TABLE_ORDER:
-                bar.set_description(f"exporting {table}")
+                bar.set_description(bars.words("exporting_table", table=table))
                 if table in persons:
                     rows[table] = _write_partitioned(store, table, tmp, n, bar)
                 else:

@@ -68,7 +68,7 @@ class BulkMixin(StoreBase):
 
         result: dict[str, WriteCount] = {}
         total = sum(len(f) for f in typed.values())
-        bar = bars.bar(total, "store", enabled=progress)
+        bar = bars.bar(total, bars.words("store"), enabled=progress)
         path = self.engine.url.database
         try:
             conn = adbc.connect(path, autocommit=True)
@@ -100,7 +100,7 @@ class BulkMixin(StoreBase):
                         plan = self.plan(name, typed[name])
                         added = _fingerprint(plan.hashes[plan.new])
                         after[name] = tuple(a + b for a, b in zip(before, added, strict=True))  # type: ignore[assignment]
-            bar.set_description("checking references")
+            bar.set_description(bars.words("checking_refs"))
             for name in TABLE_ORDER:
                 if name in typed and result[name].new:
                     _check_references(cur, name, typed, self.plan(name, typed[name]).new)
@@ -118,8 +118,8 @@ class BulkMixin(StoreBase):
                 cur.execute(BUMP_VERSION)
             conn.adbc_connection.commit()
             new, same = (sum(getattr(c, f) for c in result.values()) for f in ("new", "unchanged"))
-            bar.set_description("stored")
-            bar.set_postfix_str(f"{new:,} new, 0 updated, {same:,} unchanged")
+            bar.set_description(bars.words("stored"))
+            bar.set_postfix_str(bars.words("stored_counts", new=new, same=same))
         except Exception as exc:  # ADBC raises its own DB-API error types
             try:
                 conn.adbc_connection.rollback()
@@ -137,10 +137,14 @@ class BulkMixin(StoreBase):
         plan = self.plan(name, frame)
         count = plan.count
         if count.unchanged:
-            bar.set_description(f"{name}: unchanged")
+            bar.set_description(
+                bars.words("table_step", table=name, what=bars.words("step_unchanged"))
+            )
             bar.update(count.unchanged)
         if count.new:
-            bar.set_description(f"{name}: inserting")
+            bar.set_description(
+                bars.words("table_step", table=name, what=bars.words("step_inserting"))
+            )
             rows = np.flatnonzero(plan.new)
             if name == "skills":  # parents before children for the self foreign key
                 rows = rows[np.argsort(_depths(frame, frame.iloc[rows]), kind="stable")]

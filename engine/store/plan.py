@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from engine import progress as bars
 from engine.schema import TABLES
 from engine.store.base import StoreBase
 from engine.store.hashing import _fingerprint, row_hashes
@@ -60,7 +61,7 @@ class PlanMixin(StoreBase):
         if cached is not None and cached.frame is frame:
             return cached
         self.create()
-        self._step(f"comparing {name} with the store")
+        self._step(bars.words("comparing_table", table=name))
         with self.engine.connect() as conn:
             plan = self._plan(conn, name, frame)
         self._plans[name] = plan

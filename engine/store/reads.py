@@ -58,19 +58,19 @@ class ReadsMixin(StoreBase):
                 for t in wanted
             }
         out: dict[str, pd.DataFrame] = {}
-        with bars.bar(sum(sizes.values()), "loading", enabled=progress) as bar:
+        with bars.bar(sum(sizes.values()), bars.words("loading"), enabled=progress) as bar:
             for name in TABLE_ORDER:
                 if name in wanted:
-                    bar.set_description(f"loading {name}")
+                    bar.set_description(bars.words("loading_table", table=name))
                     out[name] = scan.read(self, name, wanted[name], bar=bar)
                 else:
                     out[name] = scan.to_pandas(name, scan.empty(name, TABLES[name].names))
-            bar.set_description("loaded")
+            bar.set_description(bars.words("loaded"))
         return out
 
     def existing(self, table: str, columns: list[str]) -> pd.DataFrame:
         """Stored rows of ``table`` (only ``columns``): what validation checks keys against."""
-        self._step(f"reading stored {table} ({', '.join(columns)})")
+        self._step(bars.words("reading_stored", table=table, columns=", ".join(columns)))
         return self.load_table(table, columns)
 
     def lookup(self, table: str, columns: list[str], by: str, values: object) -> pd.DataFrame:

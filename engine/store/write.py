@@ -44,7 +44,7 @@ class WriteMixin(StoreBase):
             return self._bulk_write(typed, progress, files)
         result: dict[str, WriteCount] = {}
         total = sum(len(f) for f in typed.values())
-        bar = bars.bar(total, "store", enabled=progress)
+        bar = bars.bar(total, bars.words("store"), enabled=progress)
         try:
             with self.engine.begin() as conn:
                 for name in TABLE_ORDER:
@@ -135,7 +135,9 @@ class WriteMixin(StoreBase):
     ) -> WriteCount:
         def step(what: str) -> None:
             if bar is not None:
-                bar.set_description(f"{name}: {what}")
+                bar.set_description(
+                    bars.words("table_step", table=name, what=bars.words(f"step_{what}"))
+                )
 
         cached = self._plans.get(name)
         if cached is not None and cached.frame is frame:
@@ -155,7 +157,7 @@ class WriteMixin(StoreBase):
             return frame.loc[mask].assign(**{HASH: plan.hashes[mask]})
 
         if plan.stale.any():
-            step("refreshing row hashes")
+            step("rehash")
             self._refresh_hashes(conn, name, rows(plan.stale))
         if name == "skills":  # parents before children for the self foreign key
             todo = rows(plan.new | plan.changed)

@@ -27,6 +27,7 @@ from engine.cli import check_table_output, parse_date, require_store
 from engine.errors import LearnmapError
 from engine.labels import text
 from engine.outputs import write_table
+from engine.progress import words as bar_words
 
 
 def _fail(key: str, **fmt: object) -> int:
@@ -193,7 +194,12 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     staff = tables_as_of(tables, args.as_of)["staff"]
     ids = sorted(staff.loc[staff["left_on"].isna(), "staff_id"].astype(str))
     # disable=None: tqdm stays quiet when stderr is not a terminal
-    bar = tqdm(total=len(ids), unit="staff", desc="recommend", disable=True if args.quiet else None)
+    bar = tqdm(
+        total=len(ids),
+        unit="staff",
+        desc=bar_words("recommend"),
+        disable=True if args.quiet else None,
+    )
     with bar:
         out = recommend_all(
             model, ids, k=args.k, filters=filters, n_jobs=args.jobs, progress=bar.update

@@ -75,6 +75,7 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from engine.policy import Policy
+from engine.progress import words as bar_words
 from features.snapshot import Snapshot, snapshot, to_timestamp
 from models.contract import check_fitted
 from models.risk.agreement import forecast_vs_status
@@ -286,7 +287,7 @@ class StaffRisk(RiskEstimator):
         starts = range(0, len(f), max(int(chunk), 1))
         parts = [
             self._score(f.iloc[i : i + chunk].copy())
-            for i in tqdm(starts, desc="scoring", unit="chunk", disable=not progress)
+            for i in tqdm(starts, desc=bar_words("scoring"), unit="chunk", disable=not progress)
         ]
         return pd.concat(parts, ignore_index=True) if parts else self._score(f)
 

@@ -205,6 +205,7 @@ def test_progress_bar_says_what_it_is_doing(
     ingest(write_tiny(tmp_path / "a"), store)
     capsys.readouterr()
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)  # bars show
+    monkeypatch.setenv("LEARNMAP_LANG", "en")  # the bars' words in English (Chinese: default)
     # the same rows in other files (rows reversed): read, compared, all unchanged
     again = {t: rows[::-1] for t, rows in tiny().items()}
     ingest(write_tiny(tmp_path / "b", again), store, progress=True)
