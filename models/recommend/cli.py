@@ -81,6 +81,25 @@ def recommend_models() -> list[str]:
     return [n for n in available("recommend") if n not in EXPERIMENT_ONLY]
 
 
+def _codes(kind: str, option: str, values: list[str] | None) -> tuple[str, ...] | None:
+    """``--mode`` / ``--tier`` values as codes: the code or the label people read
+    (线下, 基础课, Offline …); an unknown value is refused with the choices — a filter
+    that matches nothing would answer with an empty list and look like "nothing to
+    recommend"."""
+    from engine.labels import enum_labels, parse_label
+
+    if not values:
+        return None
+    out = []
+    for v in values:
+        code = parse_label(kind, v)
+        if code is None:
+            known = ", ".join(f"{lab} ({c})" for c, lab in enum_labels(kind).items())
+            raise LearnmapError(text("rec_filter_unknown", option=option, value=v, known=known))
+        out.append(code)
+    return tuple(out)
+
+
 def _check_model(name: str) -> None:
     models = ", ".join(recommend_models())
     if name in EXPERIMENT_ONLY:
@@ -147,8 +166,8 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
         check_table_output(args.out)
     _check_model(args.model)
     filters = Filters(
-        modes=tuple(args.mode) if args.mode else None,
-        tiers=tuple(args.tier) if args.tier else None,
+        modes=_codes("mode", "--mode", args.mode),
+        tiers=_codes("tier", "--tier", args.tier),
         sessions_from=args.sessions_from,
         sessions_to=args.sessions_to,
         offer_prerequisites=args.offer_prerequisites,

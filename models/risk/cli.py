@@ -148,11 +148,21 @@ def _standing_alone(staff: pd.DataFrame, tables: dict, labels: bool = True) -> p
 def _reading(agreement) -> str:  # noqa: ANN001 - a Series of forecast_vs_status codes
     """How to read the staff file, with the count of rows where the two disagree (the
     file's columns keep their names, so the text names them)."""
-    from engine.labels import text
+    from engine.labels import column, label, text
 
     n = agreement.value_counts()
     worse, better = int(n.get("worse_than_pace", 0)), int(n.get("better_than_pace", 0))
-    return text("risk_reading", n=f"{worse + better:,}", worse=f"{worse:,}", better=f"{better:,}")
+    return text(
+        "risk_reading",
+        n=f"{worse + better:,}",
+        worse=f"{worse:,}",
+        better=f"{better:,}",
+        status=column("status"),
+        p_miss=column("p_miss"),
+        agreement=column("forecast_vs_status"),
+        worse_label=label("forecast_vs_status", "worse_than_pace"),
+        better_label=label("forecast_vs_status", "better_than_pace"),
+    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

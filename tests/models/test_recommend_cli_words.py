@@ -42,7 +42,9 @@ def _outside_codes(message: str) -> str:
     model names, file suffixes, dates."""
     from models.recommend.cli import recommend_models
 
-    message = re.sub(r"--[a-z-]+|'[^']*'|\.(csv|parquet|xlsx)|\d{4}-\d\d-\d\d", "", message)
+    message = re.sub(
+        r"--[a-z-]+|'[^']*'|\.(csv|parquet|xlsx)|\d{4}-\d\d-\d\d|\([a-z_]+\)", "", message
+    )
     for code in sorted([*recommend_models(), "STAFF_ID"], key=len, reverse=True):
         message = message.replace(code, "")
     return message
@@ -56,7 +58,20 @@ REFUSALS = [
     (["ST0000001", "--from", "2026-08-01", "--to", "2026-07-01"], "must be before --to"),
     (["NOBODY"], "no staff member 'NOBODY' as of 2026-06-30"),
     (["ST0000001", "--model", "nope"], "--model 'nope': unknown model; choose one of"),
+    (["ST0000001", "--mode", "hologram"], "--mode 'hologram': not one of Offline (offline)"),
+    (["ST0000001", "--tier", "advanced"], "--tier 'advanced': not one of"),
 ]
+
+
+def test_filters_take_the_labels_people_read(on_store: Path) -> None:
+    """``--mode 线下`` / ``--tier 基础课`` (the words the tool itself prints) filter as
+    the codes do — they used to match nothing and answer an empty list."""
+    code, by_code, _ = _run(["recommend", "ST0000001", "--as-of", AS_OF, "--mode", "offline"])
+    assert code == 0 and "线下" in by_code
+    code, by_label, _ = _run(["recommend", "ST0000001", "--as-of", AS_OF, "--mode", "线下"])
+    assert code == 0 and by_label == by_code
+    code, out, _ = _run(["recommend", "ST0000001", "--as-of", AS_OF, "--tier", "基础课"])
+    assert code == 0 and len(out.splitlines()) > 1
 
 
 @pytest.mark.parametrize(("argv", "english"), REFUSALS)

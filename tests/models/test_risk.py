@@ -273,7 +273,8 @@ def test_cli_train_and_risk_end_to_end(small_dir: Path, tmp_path: Path) -> None:
     ]
     assert staff["p_miss"].between(0, 1).all()
     assert set(staff["forecast_vs_status"]) <= {"agree", "worse_than_pace", "better_than_pace"}
-    assert "status 为按时间进度的当前状态" in res.stdout and "p_miss 为到截止日期" in res.stdout
+    assert "“状态”为按时间进度的当前状态" in res.stdout and "“未达标概率”为到截止日期" in res.stdout
+    assert "worse_than_pace" not in res.stdout and "p_miss" not in res.stdout
     assert staff["drivers"].str.match("尚需|尚缺|已达标|无培训要求").all()
     assert not staff["drivers"].str.contains("[A-Za-z]").any()  # drivers in Chinese words
     res = run(
