@@ -88,7 +88,14 @@ from models.risk.explain import (
     group_matrix,
     path_contributions,
 )
-from models.risk.features import FEATURES, UNIT_WORDS, YEAR, completions, features
+from models.risk.features import (
+    FEATURES,
+    UNIT_WORDS,
+    YEAR,
+    Population,
+    completions,
+    features,
+)
 from models.risk.negbin import fit_shape, nb_cdf_below, nb_shortfall
 from models.risk.season import Season, season_profile
 from models.risk.unit_effect import fit_sigma
@@ -273,15 +280,21 @@ class StaffRisk(RiskEstimator):
         check_fitted(self, "call fit(tables, as_of, policy) first")
 
     def predict_frame(
-        self, snap: Snapshot, chunk: int = 200_000, progress: bool = False
+        self,
+        snap: Snapshot,
+        chunk: int = 200_000,
+        progress: bool = False,
+        pop: Population | None = None,
     ) -> pd.DataFrame:
         """Predictions for the staff employed in an as-of view ``snap`` (all columns).
 
         Features are built for the whole snapshot at once (vectorised; colleagues'
-        rates need every org member); the model, the negative-binomial step and the
-        drivers run ``chunk`` staff at a time, so their memory stays bounded."""
+        rates need every org member: ``pop``, the population's statistics, when
+        ``snap`` holds only some people — ``models.risk.partitioned``); the model, the
+        negative-binomial step and the drivers run ``chunk`` staff at a time, so their
+        memory stays bounded."""
         self._check()
-        f = features(snap, self.policy_, season=getattr(self, "season_", None))
+        f = features(snap, self.policy_, season=getattr(self, "season_", None), pop=pop)
         f = f[f["employed"].to_numpy()].reset_index(drop=True)
         starts = range(0, len(f), max(int(chunk), 1))
         parts = [
