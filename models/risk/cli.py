@@ -127,7 +127,6 @@ def _staff_forecasts(args: argparse.Namespace, model) -> tuple[pd.DataFrame, dic
     dask engine returns only what ``--level org`` reads) and the tables the files
     name people and units from."""
     from engine.cluster import dask_client, engine_name
-    from engine.progress import spinner
     from features.engine_options import fresh_copy, parquet_dir
     from models.risk.partitioned import ORG_INPUTS, risk_dask, risk_pandas, staff_names
 
@@ -137,9 +136,9 @@ def _staff_forecasts(args: argparse.Namespace, model) -> tuple[pd.DataFrame, dic
         return risk_pandas(tables, args.as_of, model, chunk=args.chunk, progress=bar), tables
     directory = fresh_copy(parquet_dir(args.parquet))
     cols = ORG_INPUTS if args.level == "org" else None
+    bar = None if not args.quiet else False  # on a terminal only (engine.progress)
     with dask_client(args.scheduler, announce=print) as client:
-        with spinner("scoring on dask", enabled=not args.quiet):
-            f = risk_dask(directory, args.as_of, model, client, columns=cols)
+        f = risk_dask(directory, args.as_of, model, client, columns=cols, progress=bar)
     return f, staff_names(directory)
 
 

@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine import progress as bars
 from features.asof import Tables
 from features.compliance import uses_data_start
 from features.partitioned import Partitions, compute, read_catalogue, tables_of
@@ -165,16 +166,20 @@ def risk_dask(
     model: StaffRisk,
     client: Any = None,  # noqa: ANN401
     columns: list[str] | None = None,
+    progress: bool | None = False,
 ) -> pd.DataFrame:
     """The dask engine: ``staff_risk`` per person-partition of the Parquet copy at
     ``directory`` on ``client``'s cluster, with the population's statistics computed
     once and broadcast; ``columns``: only these come back (``ORG_INPUTS`` for the
-    organization roll-up).  Rows in partition order."""
+    organization roll-up).  Rows in partition order.  ``progress``: a spinner while
+    the population passes run, then a bar of the partitions scored (tasks finished
+    on the cluster; ``engine.progress``: only on a terminal, None = when one is)."""
     import dask
     import dask.dataframe as dd
 
     p = Partitions(directory, as_of, model.policy_, client, need=risk_columns(), first=False)
-    pop = _population(p, model, client)
+    with bars.spinner("risk: the population's statistics on dask", enabled=progress):
+        pop = _population(p, model, client)
     meta = staff_risk(p.empty_tables(), as_of, model, pop)
     out = dd.map_partitions(  # the model and the statistics: one task each, shared
         _partition_risk,
@@ -190,7 +195,23 @@ def risk_dask(
     )
     if columns is not None:
         out = out[columns]
-    return compute(out, client).reset_index(drop=True)
+    if client is None:
+        return out.compute().reset_index(drop=True)
+    return _gather(out, client, "risk: scoring on dask", progress)
+
+
+def _gather(frame: Any, client: Any, desc: str, progress: bool | None) -> pd.DataFrame:  # noqa: ANN401
+    """``frame``'s partitions computed on ``client``, joined in partition order; a bar
+    ticks as each partition's task finishes (``distributed.as_completed``: dask's own
+    ``ProgressBar`` does not see a distributed scheduler's tasks)."""
+    from distributed import as_completed
+
+    futures = client.compute(frame.to_delayed())
+    with bars.bar(len(futures), desc, unit="partition", enabled=progress) as bar:
+        for _ in as_completed(futures):
+            bar.update(1)
+    parts = client.gather(futures)
+    return pd.concat(parts, ignore_index=True) if parts else frame._meta.iloc[:0]
 
 
 def staff_names(directory: Path) -> Tables:

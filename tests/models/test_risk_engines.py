@@ -4,6 +4,8 @@ from both engines (after sorting), on demo worlds, from the small shared
 
 from __future__ import annotations
 
+import io
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -65,10 +67,26 @@ def _orgs(staff: pd.DataFrame, tables: dict, model: StaffRisk) -> pd.DataFrame:
     )
 
 
-def test_staff_and_org_risk_same_on_both_engines(fitted_world, dask_cluster) -> None:  # noqa: ANN001
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_staff_and_org_risk_same_on_both_engines(
+    fitted_world,  # noqa: ANN001
+    dask_cluster,  # noqa: ANN001
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every column of the staff forecasts, and the organization roll-up from what the
+    dask engine returns for it; on a terminal, a bar counts the partitions scored."""
     tables, copy, model = fitted_world
     want = _sorted(risk_pandas(tables, AS_OF, model))
-    got = _sorted(risk_dask(copy, AS_OF, model, dask_cluster))
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    got = _sorted(risk_dask(copy, AS_OF, model, dask_cluster, progress=None))
+    monkeypatch.undo()
+    shown = terminal.getvalue()
+    assert "risk: scoring on dask: 100%" in shown and "partition" in shown
     assert len(want) > 800 and want["p_miss"].between(0.05, 0.95).any()
     assert want["org_rate"].notna().sum() > len(want) // 2
     pd.testing.assert_frame_equal(got, want, **CLOSE)
