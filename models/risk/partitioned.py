@@ -31,6 +31,9 @@ every owing person's ``p_miss`` of a unit at once.  ``score_orgs`` puts each uni
 staff in ``staff_id`` order first, so the roll-up does not depend on the order rows
 arrive in.
 
+The drivers are worded on the workers in the command's language (``--lang``,
+``LEARNMAP_LANG`` of the command's process), passed with each task.
+
 Floating point: the colleague sums are added in another order on the dask engine,
 so ``org_rate`` and ``role_rate`` (and what follows from them) agree with the pandas
 engine's to about 1e-15 relative, not bit for bit.
@@ -39,6 +42,9 @@ engine's to about 1e-15 relative, not bit for bit.
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -47,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 from engine import progress as bars
+from engine.labels import get_lang
 from features.asof import Tables
 from features.compliance import uses_data_start
 from features.partitioned import Partitions, compute, read_catalogue, tables_of
@@ -123,9 +130,27 @@ def _partition_sums(*frames: Any, persons: list[str], as_of: Any, model: StaffRi
     return colleague_sums(snap, r365, exposure)
 
 
-def _partition_risk(*frames: Any, persons: list[str], as_of: Any) -> Any:  # noqa: ANN401
+def _partition_risk(*frames: Any, persons: list[str], as_of: Any, lang: str) -> Any:  # noqa: ANN401
     *parts, catalogue, model, pop = frames
-    return staff_risk(tables_of(persons, tuple(parts), catalogue), as_of, model, pop)
+    with _language(lang):
+        return staff_risk(tables_of(persons, tuple(parts), catalogue), as_of, model, pop)
+
+
+@contextmanager
+def _language(lang: str) -> Iterator[None]:
+    """The drivers' words in the command's language (``--lang``), not the worker
+    process's: ``LEARNMAP_LANG`` set for the task, as the CLI sets it for a command.
+    (Tasks of commands in different languages running at once in threads of one
+    worker could see each other's; the local cluster's workers have one thread.)"""
+    before = os.environ.get("LEARNMAP_LANG")
+    os.environ["LEARNMAP_LANG"] = lang
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("LEARNMAP_LANG", None)
+        else:
+            os.environ["LEARNMAP_LANG"] = before
 
 
 def _population(p: Partitions, model: StaffRisk, client: Any) -> Population:  # noqa: ANN401
@@ -189,6 +214,7 @@ def risk_dask(
         dask.delayed(pop, pure=True),
         persons=p.persons,
         as_of=as_of,
+        lang=get_lang(),
         meta=meta,
         align_dataframes=False,
         enforce_metadata=False,

@@ -121,7 +121,8 @@ def test_cli_risk_on_dask_matches_pandas(
     small_dir: Path,
     dask_cluster,  # noqa: ANN001
 ) -> None:
-    """``learnmap risk --engine dask`` (staff and org files) equals the pandas engine's."""
+    """``learnmap risk --engine dask`` (staff and org files) equals the pandas engine's,
+    the drivers worded in the command's language (the workers' default is Chinese)."""
     monkeypatch.setenv("LEARNMAP_DATABASE_URL", f"sqlite:///{tmp_path / 's.db'}")
     monkeypatch.setenv("LEARNMAP_MODEL_DIR", str(tmp_path / "models"))
     monkeypatch.chdir(tmp_path)
@@ -129,7 +130,7 @@ def test_cli_risk_on_dask_matches_pandas(
     assert main(["train", "--as-of", "2026-06-30", "-q"]) == 0
     address = dask_cluster.scheduler.address
     for level in ("staff", "org"):
-        base = ["risk", "--as-of", "2026-06-30", "--level", level, "-q"]
+        base = ["risk", "--as-of", "2026-06-30", "--level", level, "-q", "--lang", "en"]
         assert main([*base, "--out", f"p-{level}.csv", "--engine", "pandas"]) == 0
         assert (
             main([*base, "--out", f"d-{level}.csv", "--engine", "dask", "--scheduler", address])
@@ -143,4 +144,6 @@ def test_cli_risk_on_dask_matches_pandas(
             for e in ("p", "d")
         )
         assert len(p) > 0
+        if level == "staff":
+            assert p["drivers"].str.contains("still due").any()
         pd.testing.assert_frame_equal(d, p, **CLOSE)
