@@ -19,7 +19,7 @@ taken from it — what ``learnmap risk`` has always computed.  **dask** engine
 (``risk_dask``): three passes over the person-partitions of the Parquet copy
 (``features.partitioned.Partitions``) — (1) the minimum over partitions of each
 partition's first enrolment and first completion day; (2) with those, each
-partition's colleague sums, added up (``Colleagues.total``); (3) ``staff_id`` scored
+partition's colleague sums, added up (``Colleagues.total``); (3) the staff scored
 per partition with ``map_partitions`` and the broadcast ``Population``.  Each pass
 reads the partitions again rather than keeping them in memory between passes, as
 ``status_dask`` does.
@@ -68,7 +68,7 @@ from models.risk.features import (
     last_year,
 )
 
-__all__ = ["ORG_INPUTS", "risk_columns", "risk_dask", "risk_pandas", "staff_risk"]
+__all__ = ["ORG_INPUTS", "risk_columns", "risk_dask", "risk_pandas", "staff_names", "staff_risk"]
 
 log = logging.getLogger(__name__)
 
