@@ -166,11 +166,19 @@ class StaffRisk(RiskEstimator):
             random_state=self.random_state,
         )
 
-    @staticmethod
-    def _X(frame: pd.DataFrame) -> np.ndarray:
+    def _X(self, frame: pd.DataFrame, fitting: bool = False) -> np.ndarray:
+        """The feature matrix.  A feature empty in the training rows (e.g. no scores at
+        all) is a constant 0 there (``empty_features_``) and here.  Which features are
+        empty is decided at fit only, never from the rows being scored: a batch (a
+        scoring chunk, a dask partition) where nobody has a score must not turn
+        "no score" (the trees' missing-value branch) into a score of 0 — each person's
+        forecast does not depend on who else is scored."""
         X = frame[list(FEATURES)].astype(float).to_numpy()
-        empty = np.isnan(X).all(axis=0)  # e.g. no scores or ratings at all: a constant
-        X[:, empty] = 0.0
+        if fitting:
+            self.empty_features_ = np.isnan(X).all(axis=0)
+        empty = getattr(self, "empty_features_", None)  # older artifacts: none
+        if empty is not None:
+            X[:, empty] = 0.0
         return X
 
     def fit(
@@ -206,7 +214,7 @@ class StaffRisk(RiskEstimator):
         bt = subsample(bt, self.max_rows, self.random_state)
         years = bt.exposure / YEAR
         self.unit_size_ = float(np.median(v[v > 0])) if (v > 0).any() else 1.0
-        X, rate = self._X(bt.X), bt.y / np.maximum(years, 1e-6)
+        X, rate = self._X(bt.X, fitting=True), bt.y / np.maximum(years, 1e-6)
         # out-of-fold predictions (2 folds by person) for the shape and the calibration
         rng = np.random.default_rng(self.random_state)
         people = pd.unique(bt.staff)
