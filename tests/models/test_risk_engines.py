@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engine.cli import main
 from engine.demo import DemoSpec, generate, write_dataset
@@ -95,6 +97,51 @@ def test_staff_and_org_risk_same_on_both_engines(
     if model.policy_.kind == "credits":
         assert want_orgs["p_unit_rule"].between(0.01, 0.99).any()
     pd.testing.assert_frame_equal(_orgs(thin, tables, model), want_orgs, **CLOSE)
+
+
+@settings(
+    max_examples=2,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    orgs=st.integers(1, 6),
+    seed=st.integers(0, 2**16),
+    scenario=st.sampled_from(["national", "cadre"]),
+    partitions=st.integers(1, 6),
+    as_of=st.dates(date(2025, 3, 1), date(2027, 12, 31)),
+    keep=st.floats(0.3, 1.0),
+)
+def test_generated_worlds_scored_alike_on_both_engines(
+    tmp_path_factory: pytest.TempPathFactory,
+    fitted_world,  # noqa: ANN001
+    dask_cluster,  # noqa: ANN001
+    orgs: int,
+    seed: int,
+    scenario: str,
+    partitions: int,
+    as_of: date,
+    keep: float,
+) -> None:
+    """Any small world (a share ``keep`` of its participations: some partitions have
+    few people or none), any date and number of partitions, scored by the fixture's
+    model on both engines."""
+    model = fitted_world[2]
+    tables = generate(DemoSpec(orgs=orgs, seed=seed, scenario=scenario))
+    tables["participations"] = tables["participations"].sample(frac=keep, random_state=seed)
+    for name in ("assessments", "outcomes"):
+        tables[name] = tables[name].iloc[: int(len(tables[name]) * keep)]
+    root = tmp_path_factory.mktemp("g")
+    write_dataset(tables, root / "data")
+    store = Store(f"sqlite:///{root / 's.db'}")
+    ingest(root / "data", store)
+    export_parquet(store, root / "copy", partitions=partitions, progress=False)
+    want = _sorted(risk_pandas(store.load(), as_of, model))
+    got = _sorted(risk_dask(root / "copy", as_of, model, dask_cluster))
+    pd.testing.assert_frame_equal(got, want, **CLOSE)
+    pd.testing.assert_frame_equal(
+        _orgs(got[ORG_INPUTS], tables, model), _orgs(want, tables, model), **CLOSE
+    )
 
 
 def test_a_partition_alone_does_not_know_its_colleagues(fitted_world) -> None:  # noqa: ANN001
