@@ -20,7 +20,15 @@ Measures, each in its own process so peaks do not mix:
    of every worker process (``ru_maxrss`` read on the workers), and the frame compared
    with ``status_pandas`` (sorted) — they must be equal.
 
-Prints a table and the load average before and after; writes WORK/bench_engines.json.
+With ``--risk`` (a model trained beforehand: ``learnmap train --as-of D`` with the same
+``LEARNMAP_MODEL_DIR``), only ``learnmap risk --level staff`` and ``--level org`` on
+both engines end to end (the copy exported first when stale), the dask runs on a fresh
+``LocalCluster`` of ``--workers`` (``--memory-limit`` each): wall time, the command's
+peak RSS, every worker's peak RSS after the two dask runs, and the staff and org files
+of both engines compared (sorted, to 1e-12) — they must agree.
+
+Prints a table and the load average before and after; writes WORK/bench_engines.json
+(``--risk``: WORK/bench_engines_risk.json).
 """
 
 from __future__ import annotations
@@ -65,7 +73,10 @@ def main() -> None:
     ap.add_argument("--memory-limit", default="6GiB", help="per worker")
     ap.add_argument("--partitions", type=int, default=None, help="default: by size")
     ap.add_argument("--report", action="store_true", help="also time `report` on both engines")
+    ap.add_argument("--risk", action="store_true", help="time `risk` on both engines instead")
     a = ap.parse_args()
+    if a.risk:
+        return _risk(a)
 
     from distributed import LocalCluster
 
@@ -157,6 +168,58 @@ def main() -> None:
     res["load_before"] = [round(x, 2) for x in load_before]
     res["load_after"] = [round(x, 2) for x in os.getloadavg()]
     (a.work / "bench_engines.json").write_text(json.dumps(res, indent=1))
+    print(json.dumps(res, indent=1))
+
+
+def _same_files(want: Path, got: Path, key: str) -> None:
+    import pandas as pd
+
+    p, d = (pd.read_parquet(f).sort_values(key).reset_index(drop=True) for f in (want, got))
+    pd.testing.assert_frame_equal(d, p, check_exact=False, rtol=1e-12, atol=1e-12)
+
+
+def _risk(a: argparse.Namespace) -> None:
+    """``--risk`` (see the module docstring)."""
+    from distributed import Client, LocalCluster
+
+    a.work.mkdir(parents=True, exist_ok=True)
+    copy = a.work / "parquet"
+    env = {**os.environ, "LEARNMAP_DATABASE_URL": a.db, "LEARNMAP_PARQUET_DIR": str(copy)}
+    learnmap = [str(BIN / "python"), "-m", "engine.cli"]
+    risk = [*learnmap, "risk", "--as-of", a.as_of, "--policy", a.policy, "-q", "--lang", "en"]
+    res: dict[str, object] = {"db": a.db, "as_of": a.as_of, "policy": a.policy}
+    res["load_before"] = [round(x, 2) for x in os.getloadavg()]
+    export = [*learnmap, "export", "parquet", str(copy), "-q"]
+    if a.partitions:
+        export += ["--partitions", str(a.partitions)]
+    res["export_cli"] = _measured(export, env)
+    for level in ("staff", "org"):
+        out = a.work / f"risk-{level}-pandas.parquet"
+        res[f"risk_{level}_pandas_cli"] = _measured(
+            [*risk, "--level", level, "--out", str(out)], env
+        )
+    with LocalCluster(
+        n_workers=a.workers,
+        threads_per_worker=1,
+        processes=True,
+        memory_limit=a.memory_limit,
+        dashboard_address=":0",
+    ) as cluster:
+        for level in ("staff", "org"):
+            out = a.work / f"risk-{level}-dask.parquet"
+            args = ["--level", level, "--out", str(out), "--engine", "dask"]
+            args += ["--scheduler", cluster.scheduler_address]
+            res[f"risk_{level}_dask_cli"] = _measured([*risk, *args], env)
+        with Client(cluster) as client:
+            peaks = client.run(_worker_peak_gb)
+        res["worker_peak_gb"] = sorted(round(v, 2) for v in peaks.values())
+    for level, key in (("staff", "staff_id"), ("org", "org_id")):
+        _same_files(
+            a.work / f"risk-{level}-pandas.parquet", a.work / f"risk-{level}-dask.parquet", key
+        )
+    res["same_files"] = True
+    res["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    (a.work / "bench_engines_risk.json").write_text(json.dumps(res, indent=1))
     print(json.dumps(res, indent=1))
 
 

@@ -71,9 +71,8 @@ def _empty(name: str) -> pd.DataFrame:
     return scan.to_pandas(name, scan.empty(name, TABLES[name].names))
 
 
-def _split(policy_kind: str) -> tuple[list[str], dict[str, list[str] | None]]:
-    """The person tables a status reads (in partition order) and the catalogue tables."""
-    need = status_columns(policy_kind)
+def _split(need: dict[str, list[str] | None]) -> tuple[list[str], dict[str, list[str] | None]]:
+    """The person tables of ``need`` (in partition order) and its catalogue tables."""
     persons = [t for t in person_tables() if t in need]
     return persons, {t: c for t, c in need.items() if t not in persons}
 
@@ -83,7 +82,7 @@ def read_catalogue(directory: str, columns: dict[str, list[str] | None]) -> Tabl
     return {t: read_table(Path(directory), t, c) for t, c in columns.items()}
 
 
-def _tables(persons: list[str], frames: tuple[pd.DataFrame, ...], catalogue: Tables) -> Tables:
+def tables_of(persons: list[str], frames: tuple[pd.DataFrame, ...], catalogue: Tables) -> Tables:
     """One partition's tables: its people's frames, the catalogue, empty others."""
     out = {t: _empty(t) for t in TABLE_ORDER if t not in catalogue}
     out.update(catalogue)
@@ -95,12 +94,12 @@ def _partition_status(*frames: Any, persons: list[str], as_of: Any, policy: Poli
     *parts, catalogue, first = frames
     # NaT (no completion anywhere) is also every partition's own: None recomputes it
     first = None if first is None or pd.isna(first) else day_of(first)
-    return status_of(_tables(persons, tuple(parts), catalogue), as_of, policy, first)
+    return status_of(tables_of(persons, tuple(parts), catalogue), as_of, policy, first)
 
 
 def _partition_start(*frames: Any, persons: list[str], as_of: Any) -> pd.Series:  # noqa: ANN401
     *parts, catalogue = frames
-    start = records_start(_tables(persons, tuple(parts), catalogue), as_of)
+    start = records_start(tables_of(persons, tuple(parts), catalogue), as_of)
     return pd.Series([start], dtype="datetime64[ns]")
 
 
@@ -111,13 +110,20 @@ def _bucket_reader(directory: str, table: str, columns: list[str]):  # noqa: ANN
     return read
 
 
-class _Partitions:
+class Partitions:
     """The person-partitions of a Parquet copy as dask collections: one dask frame per
-    person table a status reads (partition ``k`` = bucket ``k``), the catalogue as one
-    shared task, and the population's first completion day (when the policy uses it)."""
+    person table of ``need`` (default: what a status reads; partition ``k`` = bucket
+    ``k``), the catalogue as one shared task, and (``first=True``) the population's
+    first completion day (when the policy uses it)."""
 
     def __init__(
-        self, directory: Path, as_of: date | pd.Timestamp, policy: Policy, client: Any
+        self,
+        directory: Path,
+        as_of: date | pd.Timestamp,
+        policy: Policy,
+        client: Any,  # noqa: ANN401
+        need: dict[str, list[str] | None] | None = None,
+        first: bool = True,
     ) -> None:
         import dask
         import dask.dataframe as dd
@@ -125,8 +131,8 @@ class _Partitions:
         self.directory = str(Path(directory).resolve())
         self.as_of, self.policy, self.client = as_of, policy, client
         n = read_manifest(Path(self.directory)).partitions
-        self.persons, self.cat_cols = _split(policy.kind)
-        need = status_columns(policy.kind)
+        need = need or status_columns(policy.kind)
+        self.persons, self.cat_cols = _split(need)
         self.cols = {t: list(need[t] or TABLES[t].names) for t in self.persons}
         self.frames = [
             dd.from_map(
@@ -140,7 +146,7 @@ class _Partitions:
         ]
         self.catalogue = dask.delayed(read_catalogue, pure=True)(self.directory, self.cat_cols)
         self.first = None
-        if uses_data_start(policy):
+        if first and uses_data_start(policy):
             starts = dd.map_partitions(
                 _partition_start,
                 *self.frames,
@@ -150,12 +156,12 @@ class _Partitions:
                 meta=pd.Series(dtype="datetime64[ns]"),
                 align_dataframes=False,
             )
-            self.first = _compute(starts.min(), client)
+            self.first = compute(starts.min(), client)
             log.info("dask: records start on %s", self.first)
 
     def empty_tables(self) -> Tables:
         empty = tuple(_empty(t)[self.cols[t]] for t in self.persons)
-        return _tables(self.persons, empty, read_catalogue(self.directory, self.cat_cols))
+        return tables_of(self.persons, empty, read_catalogue(self.directory, self.cat_cols))
 
 
 def status_dask(
@@ -165,7 +171,7 @@ def status_dask(
     ``directory`` on ``client``'s cluster (default: dask's current scheduler)."""
     import dask.dataframe as dd
 
-    p = _Partitions(directory, as_of, policy, client)
+    p = Partitions(directory, as_of, policy, client)
     out = dd.map_partitions(
         _partition_status,
         *p.frames,
@@ -178,7 +184,7 @@ def status_dask(
         align_dataframes=False,
         enforce_metadata=False,
     )
-    return _compute(out, client).reset_index(drop=True)
+    return compute(out, client).reset_index(drop=True)
 
 
 def report_inputs(
@@ -220,7 +226,7 @@ def combine(pieces: list[tuple[pd.DataFrame, Snapshot]]) -> tuple[pd.DataFrame, 
 def _partition_report(*frames: Any, persons: list[str], as_of: Any, policy: Policy) -> Any:  # noqa: ANN401
     *parts, catalogue, first = frames
     first = None if first is None or pd.isna(first) else day_of(first)
-    return report_inputs(_tables(persons, tuple(parts), catalogue), as_of, policy, first)
+    return report_inputs(tables_of(persons, tuple(parts), catalogue), as_of, policy, first)
 
 
 def report_inputs_dask(
@@ -232,7 +238,7 @@ def report_inputs_dask(
     what comes back — everyone's status and completions, not their other records."""
     import dask
 
-    p = _Partitions(directory, as_of, policy, client)
+    p = Partitions(directory, as_of, policy, client)
     per_table = [frame.to_delayed() for frame in p.frames]
     tasks = [
         dask.delayed(_partition_report)(
@@ -244,7 +250,7 @@ def report_inputs_dask(
     return combine(pieces)
 
 
-def _compute(collection: Any, client: Any) -> Any:  # noqa: ANN401
+def compute(collection: Any, client: Any) -> Any:  # noqa: ANN401
     if client is None:
         return collection.compute()
     return client.compute(collection).result()

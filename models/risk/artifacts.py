@@ -26,7 +26,6 @@ import pandas as pd
 
 from engine.policy import Policy, policy_hash
 from engine.version import package_version
-from features.snapshot import snapshot, to_timestamp
 from models.artifacts import ArtifactError, atomic_write, data_snapshot, file_sha256, model_dir
 from models.risk.estimator import StaffRisk
 from models.risk.features import FEATURES
@@ -110,6 +109,8 @@ def score(
     chunk: int = 200_000,
     progress: bool = False,
 ) -> pd.DataFrame:
-    """Staff predictions, scored in chunks (see StaffRisk.predict_frame)."""
-    t = to_timestamp(as_of)
-    return model.predict_frame(snapshot(tables, t), chunk=chunk, progress=progress)
+    """Staff predictions, scored in chunks (see StaffRisk.predict_frame; the pandas
+    engine of ``models.risk.partitioned``)."""
+    from models.risk.partitioned import risk_pandas
+
+    return risk_pandas(tables, as_of, model, chunk=chunk, progress=progress)

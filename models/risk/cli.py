@@ -91,7 +91,7 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     from engine.labels import text
     from engine.outputs import write_table
     from engine.policy import load_policy
-    from models.risk.artifacts import STAFF_COLUMNS, load, score
+    from models.risk.artifacts import STAFF_COLUMNS, load
     from models.risk.features import UNIT_WORDS
     from models.risk.org import rollup, score_orgs, unit_share
 
@@ -99,9 +99,7 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy)
     model, manifest = load(policy)
     require_store()
-    tables = _load_store()
-    bar = not args.quiet and sys.stderr.isatty()  # quiet in pipes, logs and cron
-    f = score(model, tables, args.as_of, chunk=args.chunk, progress=bar)
+    f, tables = _staff_forecasts(args, model)
     if args.level == "staff":
         cols = STAFF_COLUMNS + ["forecast_vs_status", "required", "done", "remaining", "deadline"]
         labels = args.out.suffix.lower() != ".xlsx"  # a workbook shows labels itself
@@ -124,6 +122,26 @@ def _cmd_risk(args: argparse.Namespace) -> int:
         org = f"{r.org_id} {r.name}" if isinstance(getattr(r, "name", None), str) else r.org_id
         print(text("risk_org_line", rank=r.rank, org=org, reason=r.reason))
     return 0
+
+
+def _staff_forecasts(args: argparse.Namespace, model) -> tuple[pd.DataFrame, dict]:  # noqa: ANN001
+    """Everyone's forecast on the engine asked for (``models.risk.partitioned``; the
+    dask engine returns only what ``--level org`` reads) and the tables the files
+    name people and units from."""
+    from engine.cluster import dask_client, engine_name
+    from features.engine_options import fresh_copy, parquet_dir
+    from models.risk.partitioned import ORG_INPUTS, risk_dask, risk_pandas, staff_names
+
+    if engine_name(args.engine) == "pandas":
+        tables = _load_store()
+        bar = not args.quiet and sys.stderr.isatty()  # quiet in pipes, logs and cron
+        return risk_pandas(tables, args.as_of, model, chunk=args.chunk, progress=bar), tables
+    directory = fresh_copy(parquet_dir(args.parquet))
+    cols = ORG_INPUTS if args.level == "org" else None
+    bar = None if not args.quiet else False  # on a terminal only (engine.progress)
+    with dask_client(args.scheduler, announce=print) as client:
+        f = risk_dask(directory, args.as_of, model, client, columns=cols, progress=bar)
+    return f, staff_names(directory)
 
 
 def _standing_alone(staff: pd.DataFrame, tables: dict, labels: bool = True) -> pd.DataFrame:
@@ -166,6 +184,8 @@ def _reading(agreement) -> str:  # noqa: ANN001 - a Series of forecast_vs_status
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from features.engine_options import add_engine_options
+
     p = sub.add_parser("import", help="convert another system's files to a canonical dataset")
     isub = p.add_subparsers(dest="import_format", metavar="FORMAT", required=True)
     q = isub.add_parser(
@@ -227,6 +247,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bar (none when not a tty either)"
     )
+    add_engine_options(p)
     p.set_defaults(func=_cmd_risk)
 
 

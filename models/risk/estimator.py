@@ -89,7 +89,14 @@ from models.risk.explain import (
     group_matrix,
     path_contributions,
 )
-from models.risk.features import FEATURES, UNIT_WORDS, YEAR, completions, features
+from models.risk.features import (
+    FEATURES,
+    UNIT_WORDS,
+    YEAR,
+    Population,
+    completions,
+    features,
+)
 from models.risk.negbin import fit_shape, nb_cdf_below, nb_shortfall
 from models.risk.season import Season, season_profile
 from models.risk.unit_effect import fit_sigma
@@ -160,11 +167,19 @@ class StaffRisk(RiskEstimator):
             random_state=self.random_state,
         )
 
-    @staticmethod
-    def _X(frame: pd.DataFrame) -> np.ndarray:
+    def _X(self, frame: pd.DataFrame, fitting: bool = False) -> np.ndarray:
+        """The feature matrix.  A feature empty in the training rows (e.g. no scores at
+        all) is a constant 0 there (``empty_features_``) and here.  Which features are
+        empty is decided at fit only, never from the rows being scored: a batch (a
+        scoring chunk, a dask partition) where nobody has a score must not turn
+        "no score" (the trees' missing-value branch) into a score of 0 — each person's
+        forecast does not depend on who else is scored."""
         X = frame[list(FEATURES)].astype(float).to_numpy()
-        empty = np.isnan(X).all(axis=0)  # e.g. no scores or ratings at all: a constant
-        X[:, empty] = 0.0
+        if fitting:
+            self.empty_features_ = np.isnan(X).all(axis=0)
+        empty = getattr(self, "empty_features_", None)  # older artifacts: none
+        if empty is not None:
+            X[:, empty] = 0.0
         return X
 
     def fit(
@@ -200,7 +215,7 @@ class StaffRisk(RiskEstimator):
         bt = subsample(bt, self.max_rows, self.random_state)
         years = bt.exposure / YEAR
         self.unit_size_ = float(np.median(v[v > 0])) if (v > 0).any() else 1.0
-        X, rate = self._X(bt.X), bt.y / np.maximum(years, 1e-6)
+        X, rate = self._X(bt.X, fitting=True), bt.y / np.maximum(years, 1e-6)
         # out-of-fold predictions (2 folds by person) for the shape and the calibration
         rng = np.random.default_rng(self.random_state)
         people = pd.unique(bt.staff)
@@ -274,15 +289,21 @@ class StaffRisk(RiskEstimator):
         check_fitted(self, "call fit(tables, as_of, policy) first")
 
     def predict_frame(
-        self, snap: Snapshot, chunk: int = 200_000, progress: bool = False
+        self,
+        snap: Snapshot,
+        chunk: int = 200_000,
+        progress: bool = False,
+        pop: Population | None = None,
     ) -> pd.DataFrame:
         """Predictions for the staff employed in an as-of view ``snap`` (all columns).
 
         Features are built for the whole snapshot at once (vectorised; colleagues'
-        rates need every org member); the model, the negative-binomial step and the
-        drivers run ``chunk`` staff at a time, so their memory stays bounded."""
+        rates need every org member: ``pop``, the population's statistics, when
+        ``snap`` holds only some people — ``models.risk.partitioned``); the model, the
+        negative-binomial step and the drivers run ``chunk`` staff at a time, so their
+        memory stays bounded."""
         self._check()
-        f = features(snap, self.policy_, season=getattr(self, "season_", None))
+        f = features(snap, self.policy_, season=getattr(self, "season_", None), pop=pop)
         f = f[f["employed"].to_numpy()].reset_index(drop=True)
         starts = range(0, len(f), max(int(chunk), 1))
         parts = [

@@ -132,8 +132,12 @@ def score_orgs(
     """One row per organization with employed staff (see the module docstring);
     ``unit_share=None``: the policy has no unit rule, ``p_unit_rule`` is empty.
     ``sigma``: the staff model's shared unit effect (``StaffRisk.unit_sigma_``; 0 =
-    staff independent)."""
+    staff independent).  Each unit's staff are taken in ``staff_id`` order, so the
+    floating-point sums do not depend on the order of the rows (the pandas engine's
+    store order, the dask engine's partitions)."""
     sp = staff_pred
+    if "staff_id" in sp:  # the same sums whatever order the rows come in (engines)
+        sp = sp.sort_values(["org_id", "staff_id"], kind="stable")
     owing = sp["required"].to_numpy(float) > 0 if "required" in sp else np.ones(len(sp), bool)
     sp = sp.assign(_owing=owing)
     g = sp.groupby("org_id", sort=True)
