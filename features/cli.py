@@ -120,6 +120,20 @@ def _shown(value: object) -> str:
     return str(value)
 
 
+def _mastery_shown(record: dict) -> str:
+    """The mean mastery of the required skills, saying how much of it is the population
+    estimate: skills never assessed count at the prior (``features.profile``)."""
+    from engine.labels import text
+
+    value, n = record["mastery_required"], record.get("required_skills", 0)
+    seen = record.get("required_assessed", n)
+    if not n or seen >= n or value is None:
+        return _shown(value)
+    if seen == 0:
+        return text("profile_mastery_prior", mastery=_shown(value))
+    return text("profile_mastery_partly", mastery=_shown(value), seen=seen, n=n)
+
+
 def _print_profile(record: dict, args: argparse.Namespace) -> None:
     from engine.labels import column, label, label_many, text
 
@@ -140,10 +154,12 @@ def _print_profile(record: dict, args: argparse.Namespace) -> None:
             deadline=s["deadline"],
         )
     )
-    skip = {"staff_id", "org_id", "role", "status", "skill_gaps"}
+    skip = {"staff_id", "org_id", "role", "status", "skill_gaps", "required_skills"}
     for k, v in record.items():
         if k not in skip:
-            print(f"  {column(k):<16} {_shown(v)}")
+            print(
+                f"  {column(k):<16} {_mastery_shown(record) if k == 'mastery_required' else _shown(v)}"
+            )
     if record["skill_gaps"]:
         print("  " + text("profile_gaps"))
         for gap in record["skill_gaps"][:5]:

@@ -22,10 +22,14 @@ enrolments, completions, drops, no_shows, completion_rate
 score_mean, score_trend, n_scores
     mean assessment score, and its least-squares slope in points per year (empty unless
     the scores' dates spread by at least ``MIN_TREND_SPREAD_YEARS``, about five weeks).
-mastery_required, required_coverage
+mastery_required, required_coverage, required_skills, required_assessed
     mean mastery (``features.mastery``) over the skills the person's roles require, and
     the share of those skills where mastery reaches the required level with at least
-    ``MIN_EVIDENCE`` of evidence (a person never assessed on a skill has not shown it).
+    ``MIN_EVIDENCE`` of evidence (a person never assessed on a skill has not shown it);
+    how many skills the roles require, and on how many the person has any evidence.  A
+    skill with none counts in the mean at its population estimate (the prior): where
+    ``required_assessed`` < ``required_skills`` the mean is partly, and at 0 wholly, an
+    estimate — what people read says so (``learnmap profile``).
 gain_post_pre, gain_followup
     mean self-assessed gain post − pre, and follow-up − pre, over modules with both.
 satisfaction_mean
@@ -182,6 +186,8 @@ def learner_profiles(
         out["required_coverage"] = np.round(
             np.where(n_req > 0, _bincount(rs, n, covered.astype(float)) / n_req, np.nan), 4
         )
+    out["required_skills"] = n_req.astype(int)
+    out["required_assessed"] = _bincount(rs, n, (ev > 0).astype(float)).astype(int)
     gain, follow = _gains(snap)
     out["gain_post_pre"] = np.round(gain, 2)
     out["gain_followup"] = np.round(follow, 2)

@@ -105,7 +105,8 @@ OUTPUT_COLUMNS = (
     # learner profile
     "person_times_offline hours_window hours_12m credits_window credits_available "
     "days_since_last long_untrained enrolments completions drops no_shows completion_rate "
-    "score_mean score_trend n_scores mastery_required required_coverage gain_post_pre "
+    "score_mean score_trend n_scores mastery_required required_coverage required_skills "
+    "required_assessed gain_post_pre "
     "gain_followup satisfaction_mean"
 ).split()
 

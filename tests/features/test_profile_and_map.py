@@ -119,6 +119,16 @@ def test_strong_recent_scores_reach_the_role_target() -> None:
     assert prof.loc["S", "mastery_required"] > prof.loc["N", "mastery_required"]
     assert prof.loc["N", "mastery_required"] > prof.loc["W", "mastery_required"]
     assert prof.loc["S", "mastery_required"] > 0.8
+    # ... but the never-assessed person's mean is the population estimate, and what
+    # people read says so (issue 23: a guess shown as a measurement)
+    assert prof.loc["N", "required_assessed"] == 0 and prof.loc["S", "required_assessed"] == 2
+    assert (prof.loc[["N", "S", "W"], "required_skills"] == 2).all()
+    from features.cli import _mastery_shown
+
+    shown = {p: _mastery_shown(prof.loc[p].to_dict()) for p in ("N", "S")}
+    assert shown["N"].startswith("尚未评估（总体估计 0.") and "尚未" not in shown["S"]
+    partly = {**prof.loc["S"].to_dict(), "required_assessed": 1}
+    assert "2 项能力中 1 项已评估" in _mastery_shown(partly)
 
 
 def test_one_perfect_score_is_enough_but_old_or_shared_evidence_counts_less() -> None:
