@@ -80,7 +80,19 @@ def _number_format(source: str, values: pd.Series) -> str | None:
     finite = values.dropna()
     if len(finite) and np.allclose(finite, np.round(finite)):
         return "#,##0"
-    return "#,##0.00"
+    return _decimals(finite.to_numpy(float))
+
+
+def _decimals(x: np.ndarray) -> str:
+    """Two decimals for ordinary numbers; for small ones (a recommendation score of
+    0.00001, a factor of 0.026) as many as show the typical value to three significant
+    digits, up to six, else scientific — a column must never read as all 0.00."""
+    nonzero = np.abs(x[np.isfinite(x) & (x != 0)])
+    typical = float(np.median(nonzero)) if len(nonzero) else 1.0
+    if typical >= 0.1:
+        return "#,##0.00"
+    places = 2 - int(np.floor(np.log10(typical)))
+    return "0." + "0" * places if places <= 6 else "0.00E+00"
 
 
 def _write_sheet(ws, frame: pd.DataFrame, sources: list[str]) -> None:  # noqa: ANN001

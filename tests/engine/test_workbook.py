@@ -135,3 +135,23 @@ def test_any_frame_round_trips(tmp_path_factory, values, codes) -> None:  # noqa
     for r, v, c in zip(rows, frame["note"], frame["status"], strict=True):
         assert r[0] == (None if v is None or v == "" else v)
         assert r[1] == (c or None)
+
+
+def test_small_numbers_never_read_as_zero(tmp_path: Path) -> None:
+    """Scores of 0.00001 shown as 0.00 read as "all zero" (issue 23 review): a column
+    of small numbers gets the decimals its typical value needs, or scientific."""
+    frame = pd.DataFrame(
+        {
+            "score": [1.2e-5, 3.4e-6, 8.8e-5],
+            "factor": [0.026087, 0.031, 0.02],
+            "p_miss": [0.5, 0.25, 0.75],
+        }
+    )
+    out = tmp_path / "x.xlsx"
+    write_workbook({"t": frame}, out)
+    ws = openpyxl.load_workbook(out).active
+    fmt = {ws.cell(1, j + 1).value: ws.cell(2, j + 1).number_format for j in range(3)}
+    shown = {h: f for h, f in fmt.items()}
+    assert "E+" in shown[column("score")]
+    assert shown[column("factor")] == "0.0000"  # 0.0261, not 0.03
+    assert ws.cell(2, 1).value == pytest.approx(1.2e-5)  # the value itself is exact
