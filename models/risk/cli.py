@@ -111,7 +111,11 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     orgs = score_orgs(
         f, tables["organizations"], unit_share(policy), UNIT_WORDS[policy.kind], sigma
     )
-    write_table(orgs, args.out, labels=True)
+    shown = orgs
+    if args.out.suffix.lower() == ".xlsx" and "name" in orgs:  # a workbook is read by people:
+        rest = [c for c in orgs.columns if c not in ("org_id", "name")]  # the name up front
+        shown = orgs[["org_id", "name", *rest]]
+    write_table(shown, args.out, labels=True)
     out = args.out
     for by, tag in (("region", "by-region"), ("org_type", "by-type")):
         if by in orgs:
