@@ -40,6 +40,7 @@ HEAVY = (
 CLI_MODULES = {
     "api",
     "api.cli",
+    "api.serve",  # the serve command's options (standard library only)
     "experiments",
     "experiments.cli",
     "models",
