@@ -302,7 +302,9 @@ def _say_error(exc: Exception) -> None:
     from engine.labels import text
 
     try:
-        line = text("error_line", message=exc)
+        from engine.errors import rule_words
+
+        line = text("error_line", message=rule_words(exc))
     except LearnmapError:  # LEARNMAP_LANG names no language
         line = f"error: {exc}"
     print(line, file=sys.stderr)

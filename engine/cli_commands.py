@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.errors import InputFileError, LearnmapError, StoreBusyError, ValidationError
+from engine.errors import InputFileError, LearnmapError, StoreBusyError, ValidationError, rule_words
 from engine.labels import display_width, label, pad, text
 from engine.schema import TABLE_ORDER
 
@@ -146,7 +146,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             )
             print()
         else:
-            print(text("ingest_rejected_file", reason=exc), file=sys.stderr)
+            print(text("ingest_rejected_file", reason=rule_words(exc)), file=sys.stderr)
         return 2
     from engine.xapi.cli import apply_after_ingest
 

@@ -8,7 +8,7 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from engine.errors import LearnmapError
+from engine.errors import LearnmapError, Rule
 
 
 def add_quiet(parser: argparse.ArgumentParser) -> None:
@@ -59,8 +59,9 @@ def check_table_output(path: Path, option: str = "--out") -> Path:
 
     if path.suffix.lower() not in TABLE_SUFFIXES:
         raise LearnmapError(
-            f"{option} {path}: unsupported file type {path.suffix or '(none)'!r}; "
-            "the output must end in .csv, .parquet or .xlsx"
+            Rule(
+                "unsupported_output", option=option, path=path, suffix=repr(path.suffix or "(none)")
+            )
         )
     return path
 
@@ -75,6 +76,4 @@ def require_store() -> None:
     url = make_url(database_url())
     db = url.database
     if url.get_backend_name() == "sqlite" and db and db != ":memory:" and not Path(db).exists():
-        raise LearnmapError(
-            f"no store at {db} (LEARNMAP_DATABASE_URL): run `learnmap ingest DIR` first"
-        )
+        raise LearnmapError(Rule("no_store", path=db))

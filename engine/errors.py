@@ -49,9 +49,14 @@ def _rule(key: str, fields: dict[str, object]) -> Rule:
     return Rule(key, **fields)
 
 
-def rule_words(rule: str, lang: str | None = None) -> str:
-    """``rule`` in the reader's language when it is a :class:`Rule`, else as written."""
-    return rule.words(lang) if isinstance(rule, Rule) else rule
+def rule_words(rule: object, lang: str | None = None) -> str:
+    """``rule`` in the reader's language when it is a :class:`Rule`, else as written.
+    An exception raised with a :class:`Rule` as its message (``LearnmapError(Rule(…))``)
+    reads in the reader's language the same way: its ``str`` stays English for logs,
+    the API and scripts; the command line shows ``rule_words(exc)``."""
+    if isinstance(rule, BaseException) and len(rule.args) == 1:
+        rule = rule.args[0]
+    return rule.words(lang) if isinstance(rule, Rule) else str(rule)
 
 
 class LearnmapError(Exception):

@@ -86,7 +86,7 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from engine.errors import PolicyError
+from engine.errors import PolicyError, Rule
 from engine.schema import MODES, ROLES
 
 #: The preset policies' names (one home: the API's ``PolicyName`` is this type).
@@ -273,9 +273,7 @@ def load_policy(name_or_path: str | Path) -> Policy:
         return _from_text(text, f"{key}.toml")
     path = Path(key)
     if not path.is_file():
-        raise PolicyError(
-            f"no policy {key!r}: not a preset ({', '.join(PRESETS)}) and no such file"
-        )
+        raise PolicyError(Rule("no_policy", key=repr(key), presets=", ".join(PRESETS)))
     try:
         text = path.read_text("utf-8")
     except UnicodeDecodeError as exc:

@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from engine.charset import detect_encoding, file_encoding
-from engine.errors import InputFileError, Problem, ValidationError
+from engine.errors import InputFileError, Problem, Rule, ValidationError
 from engine.rawtable import (
     HEADER_SCAN,
     ROW,
@@ -272,7 +272,7 @@ def read_file(path: Path, table: str | None = None) -> list[RawTable]:
     """Read one file.  ``table`` overrides the table inferred from the file name."""
     path = Path(path)
     if not path.is_file():
-        raise InputFileError(f"{path}: no such file")
+        raise InputFileError(Rule("no_such_file", path=path))
     suffix = path.suffix.lower()
     if table is not None and table not in TABLES:
         raise InputFileError(f"unknown table {table!r}; expected one of {', '.join(TABLES)}")
@@ -288,7 +288,7 @@ def read_file(path: Path, table: str | None = None) -> list[RawTable]:
         return [read_csv(path, inferred)]
     if suffix in (".parquet", ".pq"):
         return [read_parquet(path, inferred)]
-    raise InputFileError(f"{path.name}: unsupported file type {suffix!r} (csv, xlsx, parquet)")
+    raise InputFileError(Rule("unsupported_input", name=path.name, suffix=repr(suffix)))
 
 
 def read_dataset(path: Path, table: str | None = None) -> dict[str, RawTable]:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from engine import progress as bars
 from engine.cli import add_quiet, parse_date
-from engine.errors import LearnmapError
+from engine.errors import LearnmapError, Rule
 from engine.outputs import write_table, write_text
 from engine.store import Store
 from features.engine_options import add_engine_options, report_inputs, status_frame, status_tables
@@ -280,10 +280,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from features.report_files import headline, write_report
 
     if args.out.exists() and not args.out.is_dir():
-        raise LearnmapError(
-            f"--out {args.out}: is a file; the report is a folder of tables, charts, "
-            "report.xlsx and summary.docx (e.g. --out var/report)"
-        )
+        raise LearnmapError(Rule("report_out_is_file", path=args.out))
     policy = load_policy(args.policy)
     dask_inputs = report_inputs(args, policy)
     snap = _snapshot(args.as_of, policy.kind) if dask_inputs is None else dask_inputs[1]

@@ -197,7 +197,7 @@ def column(name: str, lang: str | None = None) -> str:
     return name
 
 
-def text(key: str, lang: str | None = None, **fmt: object) -> str:
+def text(key: str, lang: str | None = None, /, **fmt: object) -> str:
     """A message of the catalogue, formatted with ``fmt``; a missing key is a KeyError."""
     msg = _catalogue(get_lang(lang))["text"][key]
     return msg.format(**fmt) if fmt else msg

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from engine.errors import LearnmapError
+from engine.errors import LearnmapError, Rule
 from engine.labels import get_lang, text
 from engine.policy import Policy
 from engine.schema import OFFLINE_MODES
@@ -230,7 +230,7 @@ def allocate(
     benchmark's baseline."""
     settings = settings or AllocationSettings()
     if end < start:
-        raise LearnmapError(f"allocate: --to {end} is before --from {start}")
+        raise LearnmapError(Rule("allocate_window", end=end, start=start))
     t0, t1 = pd.Timestamp(start), pd.Timestamp(end)
     modules = tables["modules"]
     mode = modules.set_index(modules["module_id"].astype(str))["mode"].astype(str)

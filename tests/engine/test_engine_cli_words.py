@@ -219,3 +219,25 @@ def test_each_refused_rule_reads_in_the_chosen_language(
     code, out, _ = _run("ingest", str(folder), "--json", "--lang", lang)
     rules = [p["rule"] for p in __import__("json").loads(out)["problems"]]
     assert "must be a date YYYY-MM-DD" in rules and all(not CJK.search(r) for r in rules)
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_common_refusals_read_in_the_chosen_language(demo: Path, tmp_path: Path, lang: str) -> None:
+    """The refusals a new administrator meets first — no store yet, a mistyped policy,
+    a report sent to a file, an output type that cannot be written — say so in the
+    chosen language after ``错误：`` (they were English)."""
+    cases = [
+        ["status", "--as-of", "2026-01-01", "--out", str(tmp_path / "s.csv")],  # no store
+        ["policy", "show", "nosuch"],
+        ["recommend", "--all", "--out", str(tmp_path / "r.pdf")],
+    ]
+    for argv in cases:
+        code, _, err = _run(*argv, "--lang", lang)
+        assert code == 2, (argv, err)
+        message = re.sub(r"'[^']*'|\S*\.(pdf|db)|\.(csv|parquet|xlsx)|LEARNMAP_\w+|national-2025|cadre-\w+|credits", "",
+                         err)  # fmt: skip
+        if lang == "en":
+            _no_chinese(err)
+        else:
+            assert err.startswith("错误："), err
+            _no_english(message, tmp_path)

@@ -97,7 +97,7 @@ def test_profile_learning_map_and_report(loaded: Path, capsys) -> None:  # noqa:
     status = loaded / "status.csv"
     status.write_text("keep me")
     assert main(["report", "--as-of", "2026-06-30", "--out", str(status)]) == 2
-    assert "is a file" in capsys.readouterr().err and status.read_text() == "keep me"
+    assert "这是一个文件" in capsys.readouterr().err and status.read_text() == "keep me"
 
 
 def test_empty_store_is_a_clear_error(tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
@@ -107,7 +107,7 @@ def test_empty_store_is_a_clear_error(tmp_path: Path, monkeypatch, capsys) -> No
     monkeypatch.setenv("LEARNMAP_DATABASE_URL", f"sqlite:///{db}")
     # no store at all: said, and none is created
     assert main(["status", "--out", str(tmp_path / "s.csv")]) == 2
-    assert "no store at" in capsys.readouterr().err and not db.exists()
+    assert "不存在（LEARNMAP_DATABASE_URL）" in capsys.readouterr().err and not db.exists()
     # a store with nothing in it
     Store(f"sqlite:///{db}").create()
     assert main(["status", "--out", str(tmp_path / "s.csv")]) == 2
