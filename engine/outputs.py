@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.errors import LearnmapError
+from engine.errors import LearnmapError, Rule
 
 __all__ = ["atomic_path", "file_mode", "write_bytes", "write_table", "write_text"]
 
@@ -104,7 +104,7 @@ def write_table(
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
-        raise LearnmapError(f"{path.name}: the output must end in .csv, .parquet or .xlsx")
+        raise LearnmapError(Rule("output_suffix", name=path.name))
     if suffix == ".xlsx":
         from engine.workbook import write_workbook
 

@@ -120,6 +120,16 @@ def _shown(value: object) -> str:
     return str(value)
 
 
+def _profile_value(key: str, value: object, record: dict) -> str:
+    """A profile field as people read it: shares as percentages (结业率 100%, not 1),
+    the required skills' mastery with how much of it is estimated."""
+    if key == "mastery_required":
+        return _mastery_shown(record)
+    if key in ("completion_rate", "required_coverage") and isinstance(value, (int, float)):
+        return f"{value:.0%}"
+    return _shown(value)
+
+
 def _mastery_shown(record: dict) -> str:
     """The mean mastery of the required skills, saying how much of it is the population
     estimate: skills never assessed count at the prior (``features.profile``)."""
@@ -157,9 +167,7 @@ def _print_profile(record: dict, args: argparse.Namespace) -> None:
     skip = {"staff_id", "org_id", "role", "status", "skill_gaps", "required_skills"}
     for k, v in record.items():
         if k not in skip:
-            print(
-                f"  {column(k):<16} {_mastery_shown(record) if k == 'mastery_required' else _shown(v)}"
-            )
+            print(f"  {column(k):<16} {_profile_value(k, v, record)}")
     if record["skill_gaps"]:
         print("  " + text("profile_gaps"))
         for gap in record["skill_gaps"][:5]:
@@ -180,7 +188,7 @@ def _fail(key: str, **fmt: object) -> int:
 def _write_table(frame: pd.DataFrame, out: Path) -> None:
     """CSV or Parquet by suffix, atomic and following the umask (``engine.outputs``)."""
     if out.suffix.lower() not in (".csv", ".parquet", ".xlsx"):
-        raise LearnmapError(f"{out.name}: --out must end in .csv, .parquet or .xlsx")
+        raise LearnmapError(Rule("output_suffix", name=out.name))
     write_table(frame, out, labels=True)
 
 

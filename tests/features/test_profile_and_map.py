@@ -129,6 +129,10 @@ def test_strong_recent_scores_reach_the_role_target() -> None:
     assert shown["N"].startswith("尚未评估（总体估计 0.") and "尚未" not in shown["S"]
     partly = {**prof.loc["S"].to_dict(), "required_assessed": 1}
     assert "2 项能力中 1 项已评估" in _mastery_shown(partly)
+    from features.cli import _profile_value
+
+    assert _profile_value("completion_rate", 1.0, {}) == "100%"  # a share, not "1"
+    assert _profile_value("required_coverage", 0.5, {}) == "50%"
 
 
 def test_one_perfect_score_is_enough_but_old_or_shared_evidence_counts_less() -> None:
