@@ -90,6 +90,12 @@ class Problem:
 
         where = text("problem_row", lang, file=self.file, row=self.row) if self.row else self.file
         col = f" [{self.column}]" if self.column else ""
+        if self.column and "+" not in self.column:  # the header people filled in, too
+            from engine.labels import column
+
+            shown = column(self.column, lang)
+            if shown != self.column:
+                col = text("problem_column", lang, label=shown, column=self.column)
         val = text("problem_value", lang, value=repr(self.value)) if self.value != "" else ""
         return text("problem_line", lang, where=where + col + val, rule=rule_words(self.rule, lang))
 

@@ -175,7 +175,7 @@ def read_xlsx(path: Path, table: str | None) -> list[RawTable]:
         pick = int(np.argmax(scores))
         if pick:
             skipped = ", ".join(repr(s.name) for s in sheets[:pick])
-            log.warning(
+            log.info(  # an instructions sheet first is how templates are made: not a warning
                 "%s: read sheet %r, whose header fits %s (skipped %s)",
                 path.name,
                 sheets[pick].name,

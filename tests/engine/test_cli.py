@@ -43,8 +43,8 @@ def test_bad_input_exits_2_with_every_error(
     folder = write_tiny(tmp_path / "in", data)
     assert main(["ingest", str(folder)]) == 2
     err = capsys.readouterr().err
-    assert "staff.csv 第 2 行 [role] 值 'boss'：必须是以下的一项或多项" in err
-    assert "负责人（head）" in err and "modules.csv 第 3 行 [hours] 值 'zero'：必须是数字" in err
+    assert "staff.csv 第 2 行 [岗位（role）] 值 'boss'：必须是以下的一项或多项" in err
+    assert "负责人（head）" in err and "modules.csv 第 3 行 [学时（hours）] 值 'zero'：必须是数字" in err
     assert err.startswith("已拒绝：发现 2 个问题，未写入任何数据")
     assert main(["ingest", str(folder), "--json"]) == 2
     report = json.loads(capsys.readouterr().out)

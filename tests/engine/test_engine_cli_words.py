@@ -105,9 +105,9 @@ def test_a_refused_ingest_heads_its_problems_in_the_chosen_language(
     head, *problems = err.splitlines()
     assert code == 2 and not out and len(problems) == 2
     if lang == "en":
-        assert "staff.csv:2 [role] value 'boss': must be one or more of head," in err
+        assert "staff.csv:2 [Role (role)] value 'boss': must be one or more of head," in err
     else:
-        assert "staff.csv 第 2 行 [role] 值 'boss'：必须是以下的一项或多项" in err
+        assert "staff.csv 第 2 行 [岗位（role）] 值 'boss'：必须是以下的一项或多项" in err
     if lang == "en":
         assert head == "rejected: 2 problems; nothing was written"
     else:

@@ -184,7 +184,7 @@ def test_behind_on_the_requirement_gets_counting_modules_first(cadre) -> None:  
         counts = recs["module_id"].map(mode).isin(policy.modes).to_numpy()
         assert counts[0], "a counting module should come first"
         assert not (~counts[:-1] & counts[1:]).any(), "a counting module after one that doesn't"
-        assert recs.loc[counts, "reason"].str.contains(r"counts toward your \d{4} quota").all()
+        assert recs.loc[counts, "reason"].str.contains(r"counts toward your quota due by the end of \d{4}").all()
         assert not recs.loc[~counts, "reason"].str.contains("counts toward").any()
     # people who already met it are ranked as without a policy
     pd.testing.assert_frame_equal(
