@@ -46,6 +46,19 @@ from pathlib import Path
 BIN = Path(sys.executable).parent
 
 
+def _cluster(a: argparse.Namespace):  # noqa: ANN202 - a distributed.LocalCluster
+    """Our own cluster of ``--workers``: the CLI's default one is sized to the machine."""
+    from distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=a.workers,
+        threads_per_worker=1,
+        processes=True,
+        memory_limit=a.memory_limit,
+        dashboard_address=":0",
+    )
+
+
 def _measured(args: list[str], env: dict[str, str]) -> dict[str, float]:
     """Wall seconds and peak RSS (GB) of one command, in a child process."""
     t = time.perf_counter()
@@ -78,8 +91,6 @@ def main() -> None:
     if a.risk:
         return _risk(a)
 
-    from distributed import LocalCluster
-
     from engine.cluster import dask_client
     from engine.parquet import read_manifest
     from engine.policy import load_policy
@@ -104,13 +115,7 @@ def main() -> None:
     res["partitions"] = manifest.partitions
     res["rows"] = manifest.rows
     # the CLI's own local cluster is sized to the machine; pin it with a scheduler of ours
-    with LocalCluster(
-        n_workers=a.workers,
-        threads_per_worker=1,
-        processes=True,
-        memory_limit=a.memory_limit,
-        dashboard_address=":0",
-    ) as cluster:
+    with _cluster(a) as cluster:
         res["dask_cli"] = _measured(
             [
                 *status,
@@ -180,7 +185,7 @@ def _same_files(want: Path, got: Path, key: str) -> None:
 
 def _risk(a: argparse.Namespace) -> None:
     """``--risk`` (see the module docstring)."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     a.work.mkdir(parents=True, exist_ok=True)
     copy = a.work / "parquet"
@@ -198,13 +203,7 @@ def _risk(a: argparse.Namespace) -> None:
         res[f"risk_{level}_pandas_cli"] = _measured(
             [*risk, "--level", level, "--out", str(out)], env
         )
-    with LocalCluster(
-        n_workers=a.workers,
-        threads_per_worker=1,
-        processes=True,
-        memory_limit=a.memory_limit,
-        dashboard_address=":0",
-    ) as cluster:
+    with _cluster(a) as cluster:
         for level in ("staff", "org"):
             out = a.work / f"risk-{level}-dask.parquet"
             args = ["--level", level, "--out", str(out), "--engine", "dask"]
